@@ -1,0 +1,64 @@
+//! The server's side of the server functions. The app defines what it needs; the `server` crate
+//! implements it and provides it as context, so components stay free of storage and policy code.
+use crate::model::{MapLayer, PublicReport, Scope, WallSnapshot};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// Who is asking. Built by the server's one access policy from the request; never from client input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub scope: Scope,
+}
+
+/// Errors a viewer may see. The server logs the details; the user gets a plain message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessError {
+    /// The region does not exist, or lies outside the viewer's scope: the two are reported alike so
+    /// that probing cannot tell them apart.
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+}
+
+impl std::fmt::Display for AccessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AccessError::NotFound => "not found",
+            AccessError::Unauthenticated => "sign-in required",
+            AccessError::Unavailable => "service unavailable",
+        })
+    }
+}
+
+pub trait Backend: Send + Sync + 'static {
+    /// The access policy's decision on who this request is; fails closed.
+    fn viewer(&self, parts: Option<&http::request::Parts>) -> Result<Viewer, AccessError>;
+    /// `region` None means the root of the viewer's scope.
+    fn wall_snapshot(&self, viewer: &Viewer, region: Option<&str>) -> Result<WallSnapshot, AccessError>;
+    fn map_layer(&self, viewer: &Viewer, region: Option<&str>) -> Result<MapLayer, AccessError>;
+    /// District-level aggregates only: safe for anyone.
+    fn public_report(&self) -> PublicReport;
+}
+
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);
+
+fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
+    use_context::<BackendHandle>()
+        .map(|b| b.0)
+        .ok_or_else(|| ServerFnError::new(AccessError::Unavailable.to_string()))
+}
+
+/// Runs `f` for the viewer of the current request, mapping access errors to plain messages.
+pub fn with_viewer<T>(
+    f: impl FnOnce(&dyn Backend, &Viewer) -> Result<T, AccessError>,
+) -> Result<T, ServerFnError> {
+    let backend = backend()?;
+    let parts = use_context::<http::request::Parts>();
+    let viewer = backend.viewer(parts.as_ref()).map_err(|e| ServerFnError::new(e.to_string()))?;
+    f(backend.as_ref(), &viewer).map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+pub fn public_report() -> Result<PublicReport, ServerFnError> {
+    Ok(backend()?.public_report())
+}

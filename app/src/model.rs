@@ -1,0 +1,349 @@
+//! Types shared by the browser and the server: the region tree, the viewer's scope, cases and the
+//! snapshots that dashboards read. Everything here crosses the wire as JSON.
+use serde::{Deserialize, Serialize};
+
+/// A level of the administrative tree: 市 → 区县 → 乡镇街道 → 村社区 → 网格.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    City,
+    District,
+    Town,
+    Village,
+    Grid,
+}
+
+impl Level {
+    pub const ALL: [Level; 5] = [Level::City, Level::District, Level::Town, Level::Village, Level::Grid];
+
+    pub fn child(self) -> Option<Level> {
+        match self {
+            Level::City => Some(Level::District),
+            Level::District => Some(Level::Town),
+            Level::Town => Some(Level::Village),
+            Level::Village => Some(Level::Grid),
+            Level::Grid => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::City => "city",
+            Level::District => "district",
+            Level::Town => "town",
+            Level::Village => "village",
+            Level::Grid => "grid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A pointer to one node of the region tree (区域), enough to label and link it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+}
+
+/// The part of the region tree a viewer may see: the subtree rooted at `root` (a region code).
+/// Decided on the server only; the browser never sends its own scope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub root: String,
+}
+
+/// Case lifecycle (事件流转). Returns, escalation and supervision arrive with the case-flow issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Status {
+    Reported,
+    Accepted,
+    Dispatched,
+    Handling,
+    Resolved,
+    Verified,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Reported,
+        Status::Accepted,
+        Status::Dispatched,
+        Status::Handling,
+        Status::Resolved,
+        Status::Verified,
+        Status::Closed,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn next(self) -> Option<Status> {
+        Status::ALL.get(self.index() + 1).copied()
+    }
+
+    pub fn is_open(self) -> bool {
+        self != Status::Closed
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Reported => "reported",
+            Status::Accepted => "accepted",
+            Status::Dispatched => "dispatched",
+            Status::Handling => "handling",
+            Status::Resolved => "resolved",
+            Status::Verified => "verified",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// What a case is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Category {
+    Dispute,
+    Hazard,
+    PublicOrder,
+    Environment,
+    Livelihood,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] =
+        [Category::Dispute, Category::Hazard, Category::PublicOrder, Category::Environment, Category::Livelihood];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Dispute => "dispute",
+            Category::Hazard => "hazard",
+            Category::PublicOrder => "public_order",
+            Category::Environment => "environment",
+            Category::Livelihood => "livelihood",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// The system a case came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Source {
+    GridPatrol,
+    Hotline12345,
+    Petition,
+    Police,
+    VideoAlert,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] =
+        [Source::GridPatrol, Source::Hotline12345, Source::Petition, Source::Police, Source::VideoAlert];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::GridPatrol => "grid_patrol",
+            Source::Hotline12345 => "hotline_12345",
+            Source::Petition => "petition",
+            Source::Police => "police",
+            Source::VideoAlert => "video_alert",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KpiKey {
+    NewToday,
+    Open,
+    Overdue,
+    ClosureRate,
+    GridCoverage,
+}
+
+/// One KPI tile: the figure now, the figure it is compared with, and a daily series ending today.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Kpi {
+    pub key: KpiKey,
+    pub value: f64,
+    pub previous: Option<f64>,
+    pub series: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowLink {
+    pub from: Status,
+    pub to: Status,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickerItem {
+    pub case_id: String,
+    pub category: Category,
+    pub source: Source,
+    /// Town and village/community names, no person's data.
+    pub place: String,
+    pub at: i64,
+}
+
+/// The value of the map indicator for one child region of the region on screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaValue {
+    pub code: String,
+    pub name: String,
+    pub open: u32,
+    pub overdue: u32,
+    pub new_today: u32,
+}
+
+/// Everything the wall display shows for one region, as of one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WallSnapshot {
+    pub region: RegionRef,
+    pub kpis: Vec<Kpi>,
+    /// Today's transitions between statuses (for the Sankey).
+    pub flow: Vec<FlowLink>,
+    /// Newest first.
+    pub ticker: Vec<TickerItem>,
+    pub areas: Vec<AreaValue>,
+    /// Open cases by category.
+    pub categories: Vec<(Category, u32)>,
+    /// Unix milliseconds.
+    pub as_of: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GridKind {
+    /// 全科网格 in a village or community.
+    Comprehensive,
+    /// 专属网格: industrial park, school, hospital.
+    IndustrialPark,
+    School,
+    Hospital,
+}
+
+impl GridKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GridKind::Comprehensive => "comprehensive",
+            GridKind::IndustrialPark => "industrial_park",
+            GridKind::School => "school",
+            GridKind::Hospital => "hospital",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GridKind> {
+        [GridKind::Comprehensive, GridKind::IndustrialPark, GridKind::School, GridKind::Hospital]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridInfo {
+    pub code: String,
+    pub name: String,
+    pub kind: GridKind,
+    /// None when the post is vacant.
+    pub worker: Option<String>,
+    pub households: u32,
+    pub population: u32,
+}
+
+/// The map of one region: its children's shapes, the path from the scope root down to it, and whether the
+/// shapes are real boundaries or generated (示意).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapLayer {
+    pub region: RegionRef,
+    pub path: Vec<RegionRef>,
+    /// GeoJSON FeatureCollection of the children; each feature has properties `code` and `name`.
+    pub geojson: String,
+    pub schematic: bool,
+    /// Set when the region on screen is a grid (a leaf).
+    pub grid: Option<GridInfo>,
+}
+
+/// One district's row on the public page: aggregates only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicRow {
+    pub code: String,
+    pub name: String,
+    pub reported_30d: u32,
+    pub closed_30d: u32,
+    pub open: u32,
+    pub grids: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicReport {
+    pub city: String,
+    pub rows: Vec<PublicRow>,
+    pub as_of: i64,
+}
+
+/// The city's clock: Asia/Shanghai is UTC+8 all year (no daylight saving).
+pub const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Days since 1970-01-01 in Asia/Shanghai.
+pub fn local_day(ms: i64) -> i64 {
+    (ms + CST_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// "HH:MM:SS" in Asia/Shanghai.
+pub fn clock(ms: i64) -> String {
+    let s = (ms + CST_OFFSET_MS).rem_euclid(DAY_MS) / 1000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// "YYYY-MM-DD HH:MM" in Asia/Shanghai.
+pub fn date_time(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(local_day(ms));
+    let s = (ms + CST_OFFSET_MS).rem_euclid(DAY_MS) / 1000;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60)
+}
+
+/// Proleptic Gregorian date of a day number (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shanghai_day_boundary() {
+        // 2026-11-20T16:00:00Z is midnight of 2026-11-21 in Shanghai.
+        let t = 1_795_190_400_000; // 2026-11-20T16:00:00Z
+        assert_eq!(date_time(t), "2026-11-21 00:00");
+        assert_eq!(local_day(t) - local_day(t - 1), 1);
+        assert_eq!(clock(t + 3_723_000), "01:02:03");
+    }
+}

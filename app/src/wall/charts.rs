@@ -1,0 +1,156 @@
+//! The wall's charts. Options are built with charming (pure data, so they are unit-tested natively) and
+//! drawn in the browser by `chart_effect`, which exists only in the hydrate build.
+use super::WallCtx;
+use crate::i18n::{self, t, Lang, Msg};
+use crate::model::{Category, FlowLink, Status};
+use charming::component::{Axis, Grid};
+use charming::element::{AxisLabel, AxisType, ItemStyle, Label, LabelPosition, LineStyle, SplitLine};
+use charming::series::{Bar, Sankey};
+use charming::Chart;
+use leptos::prelude::*;
+
+#[component]
+pub fn CategoryChart() -> impl IntoView {
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let ctx = expect_context::<WallCtx>();
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    chart_effect(node, move |c| {
+        if let Some(s) = ctx.current.get() {
+            c.set_option(&category_option(ctx.lang, &s.categories, ctx.scale.get()), false);
+        }
+    });
+    view! { <div class="chart" id="category-chart" node_ref=node></div> }
+}
+
+#[component]
+pub fn FlowChart() -> impl IntoView {
+    let ctx = expect_context::<WallCtx>();
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    chart_effect(node, move |c| {
+        if let Some(s) = ctx.current.get() {
+            // not_merge: the node set changes through the day and stale nodes must go.
+            c.set_option(&flow_option(ctx.lang, &s.flow, ctx.scale.get()), true);
+        }
+    });
+    let empty = move || ctx.current.get().map(|s| s.flow.is_empty()).unwrap_or(false);
+    view! {
+        <div class="chart" id="flow-chart" node_ref=node></div>
+        <Show when=empty>
+            <p class="empty">{t(ctx.lang, Msg::FlowEmpty)}</p>
+        </Show>
+    }
+}
+
+/// Creates the chart once its element is mounted, then runs `draw` whenever the signals it reads change.
+#[cfg(feature = "hydrate")]
+pub(crate) fn chart_effect(
+    node: NodeRef<leptos::html::Div>,
+    mut draw: impl FnMut(&crate::echarts::Chart) + 'static,
+) -> StoredValue<Option<crate::echarts::Chart>, LocalStorage> {
+    let chart = StoredValue::new_local(None::<crate::echarts::Chart>);
+    Effect::new(move |_| {
+        let Some(el) = node.get() else { return };
+        if chart.with_value(Option::is_none) {
+            chart.set_value(crate::echarts::init(&el));
+        }
+        if let Some(c) = chart.get_value() {
+            draw(&c);
+        }
+    });
+    chart
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const TEXT: &str = "#cfe3ff";
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn px(base: f64, scale: f64) -> f64 {
+    (base * scale).round()
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn category_option(lang: Lang, cats: &[(Category, u32)], scale: f64) -> String {
+    // ECharts draws category axes bottom-up; reverse so the list reads top-down as in the catalogue.
+    let rows: Vec<&(Category, u32)> = cats.iter().rev().collect();
+    let names: Vec<String> = rows.iter().map(|(c, _)| i18n::category(lang, *c).to_string()).collect();
+    let values: Vec<i64> = rows.iter().map(|(_, n)| i64::from(*n)).collect();
+    let chart = Chart::new()
+        .background_color("transparent")
+        .grid(Grid::new().left("24%").right("14%").top("4%").bottom("4%"))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Value)
+                .split_line(SplitLine::new().show(false))
+                .axis_label(AxisLabel::new().show(false)),
+        )
+        .y_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(names)
+                .axis_label(AxisLabel::new().font_size(px(14.0, scale)).color(TEXT)),
+        )
+        .series(
+            Bar::new()
+                .data(values)
+                .bar_width("55%")
+                .item_style(ItemStyle::new().color("#29b6f6"))
+                .label(Label::new().show(true).position(LabelPosition::Right).font_size(px(14.0, scale)).color(TEXT)),
+        );
+    serde_json::to_string(&chart).unwrap_or_default()
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
+    let mut used: Vec<Status> = flow.iter().flat_map(|l| [l.from, l.to]).collect();
+    used.sort();
+    used.dedup();
+    let nodes: Vec<String> = used.iter().map(|s| i18n::status(lang, *s).to_string()).collect();
+    let links: Vec<(String, String, f64)> = flow
+        .iter()
+        .filter(|l| l.count > 0)
+        .map(|l| (i18n::status(lang, l.from).to_string(), i18n::status(lang, l.to).to_string(), f64::from(l.count)))
+        .collect();
+    let chart = Chart::new().background_color("transparent").series(
+        Sankey::new()
+            .left("2%")
+            .right("14%")
+            .top("6%")
+            .bottom("6%")
+            .nodes(nodes)
+            .links(links)
+            .label(Label::new().color(TEXT).font_size(px(13.0, scale)))
+            .line_style(LineStyle::new().color("source").opacity(0.35)),
+    );
+    serde_json::to_string(&chart).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_option_has_one_node_per_status_and_every_link() {
+        let flow = vec![
+            FlowLink { from: Status::Reported, to: Status::Accepted, count: 7 },
+            FlowLink { from: Status::Accepted, to: Status::Dispatched, count: 3 },
+        ];
+        let v: serde_json::Value = serde_json::from_str(&flow_option(Lang::Zh, &flow, 1.0)).unwrap();
+        let s = &v["series"][0];
+        assert_eq!(s["type"], "sankey");
+        let names: Vec<&str> = s["data"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["上报", "受理", "分拨"]);
+        assert_eq!(s["links"][0]["value"], 7.0);
+        assert_eq!(s["links"][1]["target"], "分拨");
+    }
+
+    #[test]
+    fn category_option_lists_values_top_down() {
+        let cats = vec![(Category::Dispute, 5), (Category::Hazard, 9)];
+        let v: serde_json::Value = serde_json::from_str(&category_option(Lang::En, &cats, 2.0)).unwrap();
+        assert_eq!(v["yAxis"]["data"][1], "Disputes");
+        assert_eq!(v["series"][0]["data"][1], 5);
+        assert_eq!(v["yAxis"]["axisLabel"]["fontSize"], 28.0);
+    }
+}

@@ -1,0 +1,151 @@
+//! The wall display `/wall` (指挥大屏): designed at 1920×1080 in `rem` units (1rem = 1/108 of the screen
+//! height, see style/), so it fills any 16:9 or wider screen without scrollbars; wider screens get wider
+//! panels. The first render comes from server functions; after hydration a server push stream
+//! (`/api/live`, SSE) replaces the snapshot, so figures move without a reload.
+mod charts;
+mod kpi;
+#[cfg(feature = "hydrate")]
+mod live;
+mod map;
+mod ticker;
+
+use crate::i18n::{t, Lang, Msg};
+use crate::model::{MapLayer, WallSnapshot};
+use crate::use_lang;
+use leptos::prelude::*;
+use leptos_meta::{Html, Title};
+use leptos_router::hooks::use_query_map;
+
+#[server]
+pub async fn load_wall(region: Option<String>) -> Result<WallSnapshot, ServerFnError> {
+    crate::backend::with_viewer(|b, v| b.wall_snapshot(v, region.as_deref()))
+}
+
+#[server]
+pub async fn load_map(region: Option<String>) -> Result<MapLayer, ServerFnError> {
+    crate::backend::with_viewer(|b, v| b.map_layer(v, region.as_deref()))
+}
+
+/// State the wall's panels share.
+#[derive(Clone, Copy)]
+pub(crate) struct WallCtx {
+    pub lang: Lang,
+    /// The region on screen; None is the root of the viewer's scope.
+    pub region: RwSignal<Option<String>>,
+    /// The newest snapshot for the region on screen (live when connected).
+    pub current: Signal<Option<WallSnapshot>>,
+    /// Screen height / 1080: charts scale their fonts with it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub scale: RwSignal<f64>,
+}
+
+#[component]
+pub fn Wall() -> impl IntoView {
+    let lang = use_lang();
+    let start = use_query_map().with_untracked(|q| q.get("region"));
+    let region = RwSignal::new(start);
+    let snapshot = Resource::new(move || region.get(), load_wall);
+    let live = RwSignal::new(None::<WallSnapshot>);
+    let online = RwSignal::new(false);
+    let hydrated = RwSignal::new(false);
+    let scale = RwSignal::new(1.0);
+    let current = Signal::derive(move || {
+        let base = snapshot.get().and_then(Result::ok);
+        match (live.get(), base) {
+            (Some(l), Some(b)) if l.region.code == b.region.code && l.as_of >= b.as_of => Some(l),
+            (l, None) => l,
+            (_, b) => b,
+        }
+    });
+    let ctx = WallCtx { lang, region, current, scale };
+    provide_context(ctx);
+
+    #[cfg(feature = "hydrate")]
+    {
+        live::connect(region, live, online);
+        live::track_scale(scale);
+        Effect::new(move |_| hydrated.set(true));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, online.write_only());
+
+    let as_of = move || current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
+    view! {
+        <Html attr:lang=lang.html_tag() attr:class="wall-html" />
+        <Title text=t(lang, Msg::WallTitle) />
+        <script src="/assets/echarts.min.js"></script>
+        <main id="wall" class="wall" data-hydrated=move || hydrated.get().to_string()>
+            <header class="wall-head">
+                <h1>{t(lang, Msg::WallTitle)}</h1>
+                <div class="wall-status">
+                    <span class="live" class:on=move || online.get()>
+                        {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
+                    </span>
+                    <span class="as-of" id="wall-as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
+                </div>
+            </header>
+            <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
+                <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
+                    {move || Suspend::new(async move {
+                        snapshot.await.map(|_| view! { <Panels /> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn Panels() -> impl IntoView {
+    let ctx = expect_context::<WallCtx>();
+    let lang = ctx.lang;
+    view! {
+        <kpi::KpiRow />
+        <section class="wall-body">
+            <div class="col col-side">
+                <Panel title=t(lang, Msg::CategoryTitle) id="categories">
+                    <charts::CategoryChart />
+                </Panel>
+                <Panel title=t(lang, Msg::FlowTitle) id="flow">
+                    <charts::FlowChart />
+                </Panel>
+            </div>
+            <div class="col col-centre">
+                <map::MapPanel />
+            </div>
+            <div class="col col-side">
+                <Panel title=t(lang, Msg::TickerTitle) id="ticker-panel">
+                    <ticker::Ticker />
+                </Panel>
+            </div>
+        </section>
+    }
+}
+
+/// A framed panel with its title and the "data as of" time of what it shows.
+#[component]
+pub(crate) fn Panel(title: &'static str, id: &'static str, children: Children) -> impl IntoView {
+    let ctx = expect_context::<WallCtx>();
+    let as_of = move || ctx.current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
+    view! {
+        <div class="panel" id=id>
+            <div class="panel-head">
+                <h2>{title}</h2>
+                <span class="as-of">{t(ctx.lang, Msg::DataAsOf)} " " {as_of}</span>
+            </div>
+            <div class="panel-body">{children()}</div>
+        </div>
+    }
+}
+
+#[component]
+pub fn ErrorNote(lang: Lang, errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <div class="error-note" role="alert">
+            <h2>{t(lang, Msg::ErrorTitle)}</h2>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: unit and integration tests (cargo), then end-to-end tests in headless Chromium against the
+# real server. Installs what it needs (wasm target, wasm-bindgen, npm packages, Chromium, CJK fonts).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_browser
+"$ROOT/scripts/build.sh" debug
+
+log "unit and integration tests"
+cargo test --workspace
+
+log "browser tests (headless Chromium; screenshots in tests/artifacts/)"
+export COCKPIT_BIN="$ROOT/target/debug/cockpit" COCKPIT_SITE_ROOT="$ROOT/target/site"
+node --test --test-concurrency=1 tests/e2e/

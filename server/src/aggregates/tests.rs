@@ -1,0 +1,155 @@
+use super::*;
+use crate::case::CaseFacts;
+use crate::city::{GridAttrs, RegionRow};
+use app::model::{GridKind, KpiKey, Level, Source};
+
+const H: i64 = 3_600_000;
+/// 2026-11-21 10:00 in Shanghai.
+const T0: i64 = 1_795_190_400_000 + 10 * H;
+
+fn row(code: &str, level: Level, parent: Option<&str>, worker: bool) -> RegionRow {
+    RegionRow {
+        code: code.into(),
+        name: format!("R{code}"),
+        level,
+        parent: parent.map(Into::into),
+        shape: vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]],
+        schematic: false,
+        grid: (level == Level::Grid).then(|| GridAttrs {
+            kind: GridKind::Comprehensive,
+            worker: worker.then(|| "王伟".into()),
+            households: 10,
+            population: 30,
+        }),
+    }
+}
+
+/// City 1 → districts 11, 12 → towns 111, 121 → villages 1111, 1211 → grids 11111, 12111 (vacant), 12112.
+fn tree() -> Arc<RegionTree> {
+    Arc::new(
+        RegionTree::new(vec![
+            row("1", Level::City, None, false),
+            row("11", Level::District, Some("1"), false),
+            row("12", Level::District, Some("1"), false),
+            row("111", Level::Town, Some("11"), false),
+            row("121", Level::Town, Some("12"), false),
+            row("1111", Level::Village, Some("111"), false),
+            row("1211", Level::Village, Some("121"), false),
+            row("11111", Level::Grid, Some("1111"), true),
+            row("12111", Level::Grid, Some("1211"), false),
+            row("12112", Level::Grid, Some("1211"), true),
+        ])
+        .unwrap(),
+    )
+}
+
+fn report(id: &str, grid: &str, at: i64, deadline: i64, category: Category) -> CaseEvent {
+    CaseEvent {
+        feed: "t".into(),
+        case_id: id.into(),
+        seq: 0,
+        status: Status::Reported,
+        at,
+        facts: Some(CaseFacts { category, source: Source::Hotline12345, grid: grid.into(), reported_at: at, deadline }),
+    }
+}
+
+fn step(id: &str, seq: u32, status: Status, at: i64) -> CaseEvent {
+    CaseEvent { feed: "t".into(), case_id: id.into(), seq, status, at, facts: None }
+}
+
+fn story() -> Vec<CaseEvent> {
+    vec![
+        report("y", "12112", T0 - 24 * H, T0 - 23 * H, Category::Hazard), // yesterday; overdue since yesterday
+        report("a", "11111", T0, T0 + H, Category::Dispute),
+        report("b", "12111", T0 + 1, T0 + H, Category::Hazard),
+        step("a", 1, Status::Accepted, T0 + H / 6),
+        step("a", 2, Status::Dispatched, T0 + H / 3),
+        report("c", "12112", T0 + H / 2, T0 + 5 * H, Category::Hazard),
+        step("a", 3, Status::Closed, T0 + H / 2 + 1),
+        step("y", 1, Status::Accepted, T0 + 2 * H),
+    ]
+}
+
+fn live() -> (Aggregates, usize) {
+    let t = tree();
+    let mut a = Aggregates::new(t.clone());
+    for e in story() {
+        assert!(a.apply(&e), "{e:?} counted");
+    }
+    a.sweep(T0 + 3 * H);
+    (a, t.root())
+}
+
+#[test]
+fn counts_roll_up_the_tree() {
+    let (a, root) = live();
+    let t = a.tree();
+    let d11 = t.find("11").unwrap();
+    let d12 = t.find("12").unwrap();
+    let today = local_day(T0);
+    assert_eq!(a.node(root).open, 3, "b, c and y are open");
+    assert_eq!(a.node(d11).open, 0);
+    assert_eq!(a.node(d12).open, 3);
+    // y overdue yesterday, b at T0+1h; c is due at T0+5h.
+    assert_eq!(a.node(root).overdue, 2);
+    assert_eq!(a.node(root).days[&today], Day { reported: 3, closed: 1, overdue: 1 });
+    assert_eq!(a.node(root).days[&(today - 1)], Day { reported: 1, closed: 0, overdue: 1 });
+    assert_eq!(a.node(root).open_by_category[Category::Hazard.index()], 3);
+    assert_eq!(a.node(root).open_by_category[Category::Dispute.index()], 0);
+    assert_eq!(a.node(d11).flow[&(today, Status::Dispatched, Status::Closed)], 1);
+    assert_eq!(a.node(d11).flow.len(), 3);
+    assert_eq!(a.node(d12).flow[&(today, Status::Reported, Status::Accepted)], 1);
+}
+
+#[test]
+fn repeats_backward_moves_and_strangers_change_nothing() {
+    let (mut a, root) = live();
+    let before = a.node(root).clone();
+    let v = a.version();
+    assert!(!a.apply(&report("b", "12111", T0 + 1, T0 + H, Category::Hazard)), "repeated report");
+    assert!(!a.apply(&step("y", 1, Status::Reported, T0 + 4 * H)), "backwards");
+    assert!(!a.apply(&step("zz", 1, Status::Accepted, T0 + 4 * H)), "unknown case");
+    assert!(!a.apply(&report("q", "999", T0 + 4 * H, T0 + 5 * H, Category::Hazard)), "unknown grid");
+    assert_eq!(a.node(root), &before);
+    assert_eq!(a.version(), v);
+}
+
+#[test]
+fn rebuild_from_events_equals_live_counts() {
+    let (a, _) = live();
+    let b = Aggregates::rebuild(tree(), story(), T0 + 3 * H);
+    assert_eq!(a, b);
+    let c = Aggregates::rebuild(tree(), story().into_iter().take(5), T0 + 3 * H);
+    assert_ne!(a, c, "the comparison can fail");
+}
+
+#[test]
+fn snapshot_figures_by_hand() {
+    let (a, root) = live();
+    let s = a.snapshot(root, T0 + 3 * H);
+    let k = |key| s.kpis.iter().find(|k| k.key == key).unwrap().clone();
+    assert_eq!(k(KpiKey::NewToday).value, 3.0);
+    assert_eq!(k(KpiKey::NewToday).previous, Some(1.0));
+    assert_eq!(k(KpiKey::Open).value, 3.0);
+    // End of yesterday: 3 open now - 3 reported today + 1 closed today = 1 (y).
+    assert_eq!(k(KpiKey::Open).previous, Some(1.0));
+    assert_eq!(k(KpiKey::Overdue).value, 2.0);
+    assert_eq!(k(KpiKey::Overdue).previous, Some(2.0 / 3.0));
+    // Last 7 days: 1 closed of 4 reported.
+    assert_eq!(k(KpiKey::ClosureRate).value, 0.25);
+    assert_eq!(k(KpiKey::ClosureRate).previous, None, "nothing reported the week before");
+    // 3 grids, one vacant.
+    assert_eq!(k(KpiKey::GridCoverage).value, 2.0 / 3.0);
+    assert_eq!(k(KpiKey::GridCoverage).previous, Some(1.0));
+    assert_eq!(s.areas.len(), 2);
+    assert_eq!((s.areas[1].code.as_str(), s.areas[1].open, s.areas[1].overdue, s.areas[1].new_today), ("12", 3, 2, 2));
+    assert_eq!(s.flow.iter().map(|f| f.count).sum::<u32>(), 4);
+    let ids: Vec<&str> = s.ticker.iter().map(|t| t.case_id.as_str()).collect();
+    assert_eq!(ids, ["c", "b", "a", "y"]);
+    let d11 = a.tree().find("11").unwrap();
+    let ids: Vec<String> = a.snapshot(d11, T0 + 3 * H).ticker.into_iter().map(|t| t.case_id).collect();
+    assert_eq!(ids, ["a"], "a district's ticker holds only its own cases");
+    let rows = a.public_rows(T0 + 3 * H);
+    assert_eq!(rows.iter().map(|r| (r.reported_30d, r.closed_30d, r.open)).collect::<Vec<_>>(), [(1, 1, 0), (3, 0, 3)]);
+}

@@ -1,0 +1,202 @@
+//! Configuration, layered: built-in defaults → TOML file → environment (`COCKPIT_*`) → command line.
+//! `cockpit --print-config` prints the defaults as TOML, ready to edit.
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: SocketAddr,
+    /// Where the SQLite database lives; created if missing.
+    pub data_dir: PathBuf,
+    /// The built site (pkg/, assets/), produced by scripts/build.sh.
+    pub site_root: PathBuf,
+    /// The region code at the top of the default scope (the whole demo city).
+    pub city: String,
+    pub demo: DemoConfig,
+}
+
+/// The built-in demo feed that plays the city's systems.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    pub enabled: bool,
+    /// New cases per minute across the city while running.
+    pub rate_per_minute: f64,
+    /// Days of history created with an empty database.
+    pub backfill_days: u32,
+    /// New cases per minute in that history.
+    pub backfill_rate_per_minute: f64,
+    /// Seed of the case generator; the same seed gives the same cases.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:3000".parse().expect("valid default address"),
+            data_dir: PathBuf::from("data"),
+            site_root: PathBuf::from("target/site"),
+            city: "330600".into(),
+            demo: DemoConfig::default(),
+        }
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 30, backfill_rate_per_minute: 2.0, seed: 2026 }
+    }
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// What the command line asked for.
+#[derive(Debug, Default, PartialEq)]
+pub struct Args {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub print_config: bool,
+    pub help: bool,
+}
+
+pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
+  environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
+               COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
+               COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED";
+
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
+    let mut out = Args::default();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| ConfigError(format!("{name} needs a value\n{USAGE}")));
+        match a.as_str() {
+            "--config" => out.config_file = Some(value("--config")?.into()),
+            "--listen" => out.listen = Some(value("--listen")?),
+            "--data-dir" => out.data_dir = Some(value("--data-dir")?.into()),
+            "--print-config" => out.print_config = true,
+            "-h" | "--help" => out.help = true,
+            other => return Err(ConfigError(format!("unknown argument {other:?}\n{USAGE}"))),
+        }
+    }
+    Ok(out)
+}
+
+impl Config {
+    /// Defaults, then the TOML file (from --config or COCKPIT_CONFIG), then the environment, then flags.
+    pub fn load(args: &Args, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file = args.config_file.clone().or_else(|| env("COCKPIT_CONFIG").map(PathBuf::from));
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+                Config::from_toml(&text).map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(env)?;
+        if let Some(l) = &args.listen {
+            cfg.listen = parse_addr("--listen", l)?;
+        }
+        if let Some(d) = &args.data_dir {
+            cfg.data_dir = d.clone();
+        }
+        Ok(cfg)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises")
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
+            v.parse().map_err(|_| ConfigError(format!("{key}={v:?} is not a valid number")))
+        }
+        if let Some(v) = env("COCKPIT_LISTEN") {
+            self.listen = parse_addr("COCKPIT_LISTEN", &v)?;
+        }
+        if let Some(v) = env("COCKPIT_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = env("COCKPIT_SITE_ROOT") {
+            self.site_root = v.into();
+        }
+        if let Some(v) = env("COCKPIT_CITY") {
+            self.city = v;
+        }
+        if let Some(v) = env("COCKPIT_DEMO_ENABLED") {
+            self.demo.enabled = match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(ConfigError(format!("COCKPIT_DEMO_ENABLED={v:?}: expected true or false"))),
+            };
+        }
+        if let Some(v) = env("COCKPIT_DEMO_RATE_PER_MINUTE") {
+            self.demo.rate_per_minute = num("COCKPIT_DEMO_RATE_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("COCKPIT_DEMO_BACKFILL_DAYS") {
+            self.demo.backfill_days = num("COCKPIT_DEMO_BACKFILL_DAYS", &v)?;
+        }
+        if let Some(v) = env("COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE") {
+            self.demo.backfill_rate_per_minute = num("COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("COCKPIT_DEMO_SEED") {
+            self.demo.seed = num("COCKPIT_DEMO_SEED", &v)?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.parse().map_err(|_| ConfigError(format!("{key}={v:?}: expected an address like 127.0.0.1:3000")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_defaults_read_back_unchanged() {
+        let text = Config::default().to_toml();
+        assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let args = parse_args(["--listen".to_string(), "0.0.0.0:8080".to_string()]).unwrap();
+        let env = |k: &str| match k {
+            "COCKPIT_LISTEN" => Some("127.0.0.1:9".to_string()),
+            "COCKPIT_DEMO_RATE_PER_MINUTE" => Some("60".to_string()),
+            _ => None,
+        };
+        let cfg = Config::load(&args, env).unwrap();
+        assert_eq!(cfg.listen.to_string(), "0.0.0.0:8080", "flags beat the environment");
+        assert_eq!(cfg.demo.rate_per_minute, 60.0);
+        assert_eq!(cfg.demo.backfill_days, 30, "untouched keys keep their defaults");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = Config::from_toml("[demo]\nrate = 5\n").unwrap_err();
+        assert!(e.0.contains("unknown field `rate`"), "{e}");
+        let e = Config::load(&Args::default(), |k| (k == "COCKPIT_DEMO_ENABLED").then(|| "maybe".into())).unwrap_err();
+        assert!(e.0.contains("COCKPIT_DEMO_ENABLED"), "{e}");
+        assert!(parse_args(["--bogus".to_string()]).is_err());
+    }
+}

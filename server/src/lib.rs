@@ -1,0 +1,130 @@
+//! # Layout
+//! The cockpit server: one binary (`cockpit`) that aggregates the city's feeds and serves every view.
+//! Data flows top to bottom through these modules:
+//! - `feeds/`: the city's systems, one module per kind behind the `Feed` trait (now: `demo`)
+//! - `ingest`: the one path in: check → store durably → count in the aggregates → wake live streams
+//! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
+//! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
+//! - `policy`: who may see what; every server function and stream asks it
+//! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
+//! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
+//! - `config`: defaults → TOML → environment → flags
+//!
+//! `run(listener, config, shutdown)` starts everything on a bound listener, so tests run real servers on port 0.
+pub mod aggregates;
+pub mod case;
+pub mod city;
+pub mod clock;
+pub mod config;
+pub mod feeds;
+pub mod ingest;
+pub mod policy;
+pub mod store;
+pub mod web;
+
+use aggregates::Aggregates;
+use city::RegionTree;
+use config::Config;
+use feeds::Feed;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<store::StoreError> for StartError {
+    fn from(e: store::StoreError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+/// Opens the store, creates the demo city on an empty one, rebuilds the aggregates, starts the feeds
+/// and serves until `shutdown` resolves.
+pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.data_dir).await?);
+    let tree = Arc::new(load_or_create_city(store.clone()).await?);
+    if tree.find(&cfg.city).is_none() {
+        return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));
+    }
+
+    let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone()));
+    if let Some(d) = &demo {
+        if store.last_event_at(feeds::demo::FEED).await?.is_none() && cfg.demo.backfill_days > 0 {
+            let t = std::time::Instant::now();
+            let events = d.backfill(clock::now_ms());
+            for chunk in events.chunks(20_000) {
+                store.append(chunk).await?;
+            }
+            tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
+        }
+    }
+
+    let t = std::time::Instant::now();
+    let aggregates = Aggregates::rebuild(tree.clone(), store.replay().await?, clock::now_ms());
+    tracing::info!(open = aggregates.open_cases(), ms = t.elapsed().as_millis() as u64, "aggregates rebuilt from stored events");
+    let aggregates = Arc::new(RwLock::new(aggregates));
+    let (changed_tx, changed_rx) = watch::channel(0u64);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone());
+
+    // Deadlines pass without any event arriving: sweep once a second.
+    {
+        let (aggregates, changed, mut stop) = (aggregates.clone(), changed_tx.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
+                let mut a = aggregates.write().expect("aggregates lock");
+                if a.sweep(clock::now_ms()) {
+                    changed.send_replace(a.version());
+                }
+            }
+        });
+    }
+    let mut feed_tasks = Vec::new();
+    if let Some(d) = demo {
+        let feed: Box<dyn Feed> = Box::new(d);
+        tracing::info!(feed = feed.name(), "feed started");
+        feed_tasks.push(tokio::spawn(feed.run(ingest.clone(), stop_rx.clone())));
+    }
+
+    let leptos = leptos::prelude::LeptosOptions::builder()
+        .output_name("cockpit")
+        .site_root(cfg.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .build();
+    let cockpit = Arc::new(web::Cockpit { policy: policy::Policy::new(tree.clone(), &cfg.city), aggregates });
+    let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
+    let app = web::router(state);
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        // Ends live streams and feeds, so the server can drain.
+        let _ = stop_tx.send(true);
+    });
+    serve.await.map_err(|e| StartError(format!("server error: {e}")))?;
+    for t in feed_tasks {
+        let _ = t.await;
+    }
+    Ok(())
+}
+
+async fn load_or_create_city(store: Arc<dyn Store>) -> Result<RegionTree, StartError> {
+    if store.region_count().await? == 0 {
+        let t = std::time::Instant::now();
+        let rows = city::shaoxing::build();
+        store.save_regions(&rows).await?;
+        tracing::info!(regions = rows.len(), ms = t.elapsed().as_millis() as u64, "demo city created");
+    }
+    RegionTree::new(store.load_regions().await?).map_err(|e| StartError(format!("stored region tree is invalid: {e}")))
+}

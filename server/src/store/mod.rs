@@ -1,0 +1,50 @@
+//! Durable storage behind one trait. SQLite is the embedded default (one file in the data directory);
+//! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::case::{CaseEvent, Outcome};
+use crate::city::RegionRow;
+use app::model::Status;
+use futures::future::BoxFuture;
+
+#[derive(Debug)]
+pub enum StoreError {
+    Db(String),
+    Corrupt(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Db(e) => write!(f, "database error: {e}"),
+            StoreError::Corrupt(e) => write!(f, "stored data is inconsistent: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// A case that is not closed yet, as a feed needs it to carry on after a restart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenCase {
+    pub case_id: String,
+    pub status: Status,
+    pub seq: u32,
+    pub updated_at: i64,
+}
+
+pub trait Store: Send + Sync + 'static {
+    fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Parents before children.
+    fn load_regions(&self) -> BoxFuture<'_, Result<Vec<RegionRow>, StoreError>>;
+    /// Stores a batch atomically; one outcome per event, in order.
+    fn append<'a>(&'a self, events: &'a [CaseEvent]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
+    /// Every stored event with its case's facts, in time order: the input of a recount.
+    fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>>;
+    fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>>;
+    /// Time of the feed's newest stored event.
+    fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
+}

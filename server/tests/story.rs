@@ -1,0 +1,196 @@
+//! End-to-end stories on the real server (real SQLite, real HTTP on a free port) and on the live
+//! ingest path: what the aggregates show equals a recount from what was stored, across a restart.
+use app::model::{Status, WallSnapshot};
+use server::aggregates::Aggregates;
+use server::city::{shaoxing, RegionTree};
+use server::config::{Config, DemoConfig};
+use server::feeds::{demo::DemoFeed, Feed};
+use server::ingest::Ingest;
+use server::store::{SqliteStore, Store};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// A plain HTTP/1.1 GET; returns status and the raw response (up to `limit` bytes or the end).
+async fn get(addr: &str, path: &str, limit: usize) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while buf.len() < limit {
+        let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut chunk)).await.expect("read in time").unwrap();
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        // An SSE response never ends: one complete event is enough.
+        if buf.windows(2).any(|w| w == b"\n\n") && String::from_utf8_lossy(&buf).contains("event: snapshot") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_serves_pages_health_and_a_scoped_live_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let cfg = Config {
+        data_dir: dir.path().to_path_buf(),
+        site_root: dir.path().join("site"),
+        demo: DemoConfig { enabled: true, rate_per_minute: 600.0, backfill_days: 1, backfill_rate_per_minute: 5.0, seed: 1 },
+        ..Config::default()
+    };
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let server = tokio::spawn(server::run(listener, cfg, async move {
+        let _ = stop_rx.changed().await;
+    }));
+
+    let (status, body) = get(&addr, "/healthz", 1 << 20).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.ends_with("ok"));
+
+    let (status, body) = get(&addr, "/public", 1 << 22).await;
+    assert_eq!(status, 200);
+    for name in ["越城区", "柯桥区", "上虞区", "新昌县", "诸暨市", "嵊州市"] {
+        assert!(body.contains(name), "/public lists {name}");
+    }
+    assert!(body.contains(r#"id="districts""#));
+
+    let (status, body) = get(&addr, "/wall", 1 << 22).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"data-kpi="open""#), "the wall is rendered on the server with its KPI tiles");
+    assert!(body.contains("/assets/echarts.min.js"), "ECharts comes from this server, not a CDN");
+    assert!(!body.contains("https://"), "no external address in the page");
+
+    // The live stream sends the snapshot of the requested region at once.
+    let (status, body) = get(&addr, "/api/live?region=330681", 1 << 22).await;
+    assert_eq!(status, 200, "{body}");
+    let data = body.lines().find_map(|l| l.strip_prefix("data: ")).expect("an SSE data line");
+    let snap: WallSnapshot = serde_json::from_str(data).expect("snapshot JSON");
+    assert_eq!(snap.region.name, "诸暨市");
+    assert_eq!(snap.areas.len(), 23, "诸暨市's towns");
+    assert!(snap.ticker.iter().all(|t| !t.place.is_empty()));
+
+    assert_eq!(get(&addr, "/api/live?region=999999", 4096).await.0, 404, "unknown region refused");
+    assert_eq!(get(&addr, "/api/live?scope=330600", 4096).await.0, 400, "unknown parameter refused");
+    assert_eq!(get(&addr, "/no-such-page", 1 << 20).await.0, 404);
+
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), server).await.expect("stops in time").unwrap().unwrap();
+}
+
+async fn count(store: &SqliteStore, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+}
+
+/// Runs the demo feed through the real ingest path for `secs` seconds.
+async fn run_feed(ingest: &Ingest, tree: &Arc<RegionTree>, secs: u64) {
+    let cfg = DemoConfig { enabled: true, rate_per_minute: 1200.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: 3 };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(Box::new(DemoFeed::new(cfg, tree.clone())).run(ingest.clone(), stop_rx));
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_aggregates_equal_a_recount_from_stored_events_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let rows = shaoxing::build();
+    store.save_regions(&rows).await.unwrap();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    assert_eq!(tree.len(), rows.len(), "regions survive the round trip");
+
+    // History first, as at a first start.
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 20.0, backfill_days: 2, backfill_rate_per_minute: 20.0, seed: 9 }, tree.clone());
+    let history = demo.backfill(server::clock::now_ms());
+    store.append(&history).await.unwrap();
+
+    let mut now = server::clock::now_ms();
+    let live = Arc::new(RwLock::new(Aggregates::rebuild(tree.clone(), store.replay().await.unwrap(), now)));
+    let (changed, _) = watch::channel(0);
+    let ingest = Ingest::new(store.clone(), tree.clone(), live.clone(), changed.clone());
+    let before = count(&store, "SELECT COUNT(*) FROM case_events").await;
+    run_feed(&ingest, &tree, 3).await;
+    let after_first = count(&store, "SELECT COUNT(*) FROM case_events").await;
+    assert!(after_first > before + 20, "the feed delivered: {before} → {after_first}");
+
+    // A restart: new aggregates from the store, and the feed carries on from what was stored.
+    now = server::clock::now_ms();
+    let restarted = Arc::new(RwLock::new(Aggregates::rebuild(tree.clone(), store.replay().await.unwrap(), now)));
+    live.write().unwrap().sweep(now);
+    assert!(*live.read().unwrap() == *restarted.read().unwrap(), "live counts equal the recount after the first run");
+    let ingest = Ingest::new(store.clone(), tree.clone(), restarted.clone(), changed);
+    run_feed(&ingest, &tree, 3).await;
+
+    // Nothing lost, nothing doubled: every case has exactly the events 0..=seq, and none runs backwards in time.
+    let events = count(&store, "SELECT COUNT(*) FROM case_events").await;
+    let expected = count(&store, "SELECT SUM(seq + 1) FROM cases").await;
+    assert!(events > after_first);
+    assert_eq!(events, expected, "no gap and no duplicate in any case's history");
+    let backwards = count(
+        &store,
+        "SELECT COUNT(*) FROM case_events a JOIN case_events b ON a.feed = b.feed AND a.case_id = b.case_id \
+         AND b.seq = a.seq + 1 WHERE b.at < a.at",
+    )
+    .await;
+    assert_eq!(backwards, 0);
+
+    now = server::clock::now_ms();
+    restarted.write().unwrap().sweep(now);
+    let recount = Aggregates::rebuild(tree.clone(), store.replay().await.unwrap(), now);
+    let live = restarted.read().unwrap();
+    assert!(*live == recount, "live counts equal the recount after the restart");
+    // And both agree with plain SQL.
+    let open_sql = count(&store, "SELECT COUNT(*) FROM cases WHERE status <> 'closed'").await;
+    assert_eq!(i64::from(live.node(tree.root()).open), open_sql);
+    let closed_sql = count(&store, "SELECT COUNT(*) FROM cases WHERE status = 'closed'").await;
+    let closed_live: u32 = live.node(tree.root()).days.values().map(|d| d.closed).sum();
+    assert_eq!(i64::from(closed_live), closed_sql);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
+    use server::case::{CaseEvent, CaseFacts, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let live = Arc::new(RwLock::new(Aggregates::new(tree.clone())));
+    let (changed, _) = watch::channel(0);
+    let ingest = Ingest::new(store.clone(), tree.clone(), live.clone(), changed);
+    let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
+    let t = server::clock::now_ms();
+    let facts = |grid: &str| CaseFacts {
+        category: app::model::Category::Hazard,
+        source: app::model::Source::Police,
+        grid: grid.into(),
+        reported_at: t,
+        deadline: t + 3_600_000,
+    };
+    let ev = |id: &str, seq, status, f: Option<CaseFacts>| CaseEvent { feed: "t".into(), case_id: id.into(), seq, status, at: t, facts: f };
+    let out = ingest
+        .submit(vec![
+            ev("a", 0, Status::Reported, Some(facts(&grid))),
+            ev("b", 0, Status::Reported, Some(facts("330602"))),
+            ev("c", 1, Status::Accepted, None),
+            ev("a", 1, Status::Accepted, None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[0], Outcome::Stored);
+    assert!(matches!(&out[1], Outcome::Rejected(r) if r.contains("unknown grid")), "{:?}", out[1]);
+    assert!(matches!(&out[2], Outcome::Rejected(r) if r.contains("no case c")), "{:?}", out[2]);
+    assert_eq!(out[3], Outcome::Stored);
+    let again = ingest.submit(vec![ev("a", 1, Status::Accepted, None)]).await.unwrap();
+    assert_eq!(again, [Outcome::Duplicate]);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM case_events").await, 2);
+    assert_eq!(live.read().unwrap().node(tree.root()).open, 1);
+}

@@ -1,0 +1,87 @@
+// Starts the real `cockpit` server on a free port with a fresh data directory, and a real headless
+// Chromium (Debian's), for the browser tests. Nothing is mocked.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const artifacts = join(root, 'tests', 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6 } = {}) {
+  const bin = process.env.COCKPIT_BIN ?? join(root, 'target', 'debug', 'cockpit');
+  const dataDir = mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      COCKPIT_SITE_ROOT: process.env.COCKPIT_SITE_ROOT ?? join(root, 'target', 'site'),
+      COCKPIT_DEMO_RATE_PER_MINUTE: String(rate),
+      COCKPIT_DEMO_BACKFILL_DAYS: String(backfillDays),
+      COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE: String(backfillRate),
+      COCKPIT_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not print its address: ${out}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  // The address is printed when the port is bound; /healthz answers once the city is loaded.
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try { if ((await fetch(url + '/healthz')).ok) break; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error('server never became healthy');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => { child.once('exit', r); setTimeout(r, 10_000); });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/// Waits until the ECharts instance on `selector` holds series data, and returns the area names.
+export async function mapNames(page, min = 1) {
+  const h = await page.waitForFunction((min) => {
+    const el = document.querySelector('#map');
+    const c = el && window.echarts && window.echarts.getInstanceByDom(el);
+    const d = c && c.getOption().series?.[0]?.data;
+    return d && d.length >= min ? d.map((x) => x.name) : null;
+  }, min, { timeout: 30_000 });
+  return h.jsonValue();
+}
+
+/// Clicks the map area named `name` at its label point.
+export async function clickArea(page, name) {
+  const pt = await page.evaluate((name) => {
+    const el = document.querySelector('#map');
+    const c = window.echarts.getInstanceByDom(el);
+    const map = c.getOption().series[0].map;
+    const f = window.echarts.getMap(map).geoJSON.features.find((f) => f.properties.name === name);
+    const [x, y] = c.convertToPixel({ seriesIndex: 0 }, f.properties.cp);
+    const r = el.getBoundingClientRect();
+    return { x: r.left + x, y: r.top + y };
+  }, name);
+  await page.mouse.click(pt.x, pt.y);
+}

@@ -1,0 +1,107 @@
+// The wall display in a real headless Chromium against the real server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, launchBrowser, artifacts, mapNames, clickArea } from './harness.mjs';
+
+const DISTRICTS = ['上虞区', '嵊州市', '新昌县', '柯桥区', '诸暨市', '越城区'];
+let server, browser;
+
+before(async () => {
+  server = await startServer({ rate: 300, backfillDays: 2 });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openWall(width, height) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(server.url + '/wall');
+  await page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
+  return { page, errors };
+}
+
+async function noScrollbars(page) {
+  const s = await page.evaluate(() => ({
+    sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight,
+    w: window.innerWidth, h: window.innerHeight,
+  }));
+  assert.ok(s.sw <= s.w && s.sh <= s.h, `content ${s.sw}x${s.sh} fits ${s.w}x${s.h}`);
+}
+
+test('the wall hydrates, maps all six districts by name and fills its KPI tiles', async () => {
+  const { page, errors } = await openWall(1920, 1080);
+  const names = await mapNames(page, 6);
+  assert.deepEqual([...names].sort(), DISTRICTS);
+  for (const key of ['new_today', 'open', 'overdue', 'closure_rate', 'grid_coverage']) {
+    const text = await page.textContent(`.kpi[data-kpi="${key}"] .kpi-value`);
+    assert.match(text.trim(), /^\d+(\.\d)?%?$/, `${key} shows a number, got ${text}`);
+  }
+  const open = Number(await page.getAttribute('.kpi[data-kpi="open"] .kpi-value', 'data-value'));
+  assert.ok(open > 0, 'the demo city has open cases');
+  assert.ok((await page.locator('#ticker li').count()) > 0, 'the ticker lists cases');
+  assert.equal(await page.locator('.panel .as-of').count() >= 4, true, 'every panel shows its as-of time');
+  // The case-flow Sankey holds today's transitions.
+  const flow = await page.waitForFunction(() => {
+    const c = window.echarts.getInstanceByDom(document.querySelector('#flow-chart'));
+    const links = c && c.getOption().series?.[0]?.links;
+    return links && links.length ? links.length : null;
+  }, null, { timeout: 20_000 });
+  assert.ok((await flow.jsonValue()) > 0);
+  await noScrollbars(page);
+  await page.screenshot({ path: join(artifacts, 'wall-1920x1080.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a click drills into a district, then a town, and the way back up works', async () => {
+  const { page } = await openWall(1920, 1080);
+  await mapNames(page, 6);
+  await clickArea(page, '诸暨市');
+  await page.waitForSelector('#crumbs .crumb:has-text("诸暨市")');
+  const towns = await mapNames(page, 20);
+  assert.ok(towns.includes('枫桥镇'), 'towns of 诸暨市 include 枫桥镇');
+  assert.equal(towns.length, 23);
+  assert.ok(await page.isVisible('#schematic'), 'generated boundaries are labelled 示意');
+  await clickArea(page, '枫桥镇');
+  await page.waitForSelector('#crumbs .crumb:has-text("枫桥镇")');
+  const villages = await mapNames(page, 31);
+  assert.equal(villages.length, 31, '枫桥镇 has 31 villages and communities');
+  await page.click('#map-up');
+  await page.waitForSelector('#crumbs .crumb:last-child:has-text("诸暨市")');
+  await page.click('#crumbs .crumb:first-child');
+  await page.waitForFunction(() => document.querySelectorAll('#crumbs .crumb').length === 1);
+  assert.deepEqual([...(await mapNames(page, 6))].sort(), DISTRICTS);
+  await page.close();
+});
+
+test('a new simulated case changes the screen without a reload', async () => {
+  const { page } = await openWall(1920, 1080);
+  await page.evaluate(() => { window.__samePage = 'yes'; });
+  const first = await page.getAttribute('#ticker li:first-child', 'data-case');
+  const before = await page.getAttribute('.kpi[data-kpi="new_today"] .kpi-value', 'data-value');
+  await page.waitForFunction(
+    ([first, before]) =>
+      document.querySelector('#ticker li:first-child')?.dataset.case !== first &&
+      document.querySelector('.kpi[data-kpi="new_today"] .kpi-value')?.dataset.value !== before,
+    [first, before],
+    { timeout: 30_000 },
+  );
+  assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'no reload happened');
+  assert.ok(await page.isVisible('.live.on'), 'the live indicator is on');
+  await page.close();
+});
+
+test('at 3840x2160 the wall scales up without scrollbars', async () => {
+  const { page } = await openWall(3840, 2160);
+  await mapNames(page, 6);
+  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.kpi-value')).fontSize));
+  assert.equal(size, 92, 'a 46px design figure is 92px at twice the height');
+  await noScrollbars(page);
+  await page.screenshot({ path: join(artifacts, 'wall-3840x2160.png') });
+  await page.close();
+});

@@ -21,7 +21,7 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
       COCKPIT_DEMO_RATE_PER_MINUTE: String(rate),
       COCKPIT_DEMO_BACKFILL_DAYS: String(backfillDays),
       COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE: String(backfillRate),
-      COCKPIT_LOG: 'warn',
+      COCKPIT_LOG: 'warn,sqlx::query=error',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -8,7 +8,7 @@ const DISTRICTS = ['上虞区', '嵊州市', '新昌县', '柯桥区', '诸暨�
 let server, browser;
 
 before(async () => {
-  server = await startServer({ rate: 300, backfillDays: 2 });
+  server = await startServer({ rate: 300, backfillDays: 2, backfillRate: 3 });
   browser = await launchBrowser();
 });
 after(async () => {
@@ -53,6 +53,7 @@ test('the wall hydrates, maps all six districts by name and fills its KPI tiles'
   }, null, { timeout: 20_000 });
   assert.ok((await flow.jsonValue()) > 0);
   await noScrollbars(page);
+  await page.waitForTimeout(1500); // let the charts' entry animation finish
   await page.screenshot({ path: join(artifacts, 'wall-1920x1080.png') });
   assert.deepEqual(errors, []);
   await page.close();
@@ -102,6 +103,7 @@ test('at 3840x2160 the wall scales up without scrollbars', async () => {
   const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.kpi-value')).fontSize));
   assert.equal(size, 92, 'a 46px design figure is 92px at twice the height');
   await noScrollbars(page);
+  await page.waitForTimeout(1500);
   await page.screenshot({ path: join(artifacts, 'wall-3840x2160.png') });
   await page.close();
 });

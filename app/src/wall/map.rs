@@ -13,10 +13,9 @@ pub fn MapPanel() -> impl IntoView {
     let lang = ctx.lang;
     let layer = Resource::new(move || ctx.region.get(), load_map);
     let node = NodeRef::<leptos::html::Div>::new();
-    let shown = Signal::derive(move || layer.get().and_then(Result::ok));
-
     #[cfg(feature = "hydrate")]
     {
+        let shown = Signal::derive(move || layer.get().and_then(Result::ok));
         let registered = StoredValue::new(String::new());
         let chart = super::charts::chart_effect(node, move |c| {
             let Some(l) = shown.get() else { return };
@@ -42,10 +41,11 @@ pub fn MapPanel() -> impl IntoView {
             bound.set_value(true);
             let on_click = Closure::<dyn Fn(JsValue)>::new(move |p: JsValue| {
                 let data = js_sys::Reflect::get(&p, &"data".into()).unwrap_or(JsValue::UNDEFINED);
-                let code = js_sys::Reflect::get(&data, &"code".into()).ok().and_then(|v| v.as_string());
-                let leaf = shown.get_untracked().map(|l| l.grid.is_some()).unwrap_or(true);
-                if let (Some(code), false) = (code, leaf) {
-                    ctx.region.set(Some(code));
+                // Only the wall's own region signal is touched: it lives as long as the page.
+                if let Some(code) = js_sys::Reflect::get(&data, &"code".into()).ok().and_then(|v| v.as_string()) {
+                    if ctx.region.get_untracked().as_deref() != Some(code.as_str()) {
+                        ctx.region.set(Some(code));
+                    }
                 }
             });
             c.on("click", on_click.as_ref().unchecked_ref());
@@ -54,42 +54,16 @@ pub fn MapPanel() -> impl IntoView {
         });
     }
 
-    let up = move |_| {
-        if let Some(l) = shown.get_untracked() {
-            if l.path.len() > 1 {
-                ctx.region.set(Some(l.path[l.path.len() - 2].code.clone()));
-            }
-        }
-    };
-    let can_go_up = move || shown.get().map(|l| l.path.len() > 1).unwrap_or(false);
     let as_of = move || ctx.current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
     view! {
         <div class="panel map-panel" id="map-panel">
             <div class="panel-head">
                 <h2>{t(lang, Msg::MapTitle)}</h2>
-                <nav id="crumbs" class="crumbs">
-                    {move || {
-                        shown
-                            .get()
-                            .map(|l| {
-                                l.path
-                                    .into_iter()
-                                    .map(|r| {
-                                        let code = r.code.clone();
-                                        view! {
-                                            <button class="crumb" data-code=r.code.clone()
-                                                on:click=move |_| ctx.region.set(Some(code.clone()))>
-                                                {r.name}
-                                            </button>
-                                        }
-                                    })
-                                    .collect_view()
-                            })
-                    }}
-                </nav>
-                <button id="map-up" class="map-up" on:click=up disabled=move || !can_go_up()>
-                    {t(lang, Msg::MapUp)}
-                </button>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        layer.await.ok().map(|l| crumbs(ctx, lang, l.path))
+                    })}
+                </Transition>
                 <span class="as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
             </div>
             <div class="panel-body map-body">
@@ -110,6 +84,31 @@ pub fn MapPanel() -> impl IntoView {
                 </Transition>
             </div>
         </div>
+    }
+}
+
+/// The path from the scope's root to the region on screen, each step a button; and the way up.
+fn crumbs(ctx: WallCtx, lang: Lang, path: Vec<crate::model::RegionRef>) -> impl IntoView {
+    let parent = (path.len() > 1).then(|| path[path.len() - 2].code.clone());
+    let up_to = parent.clone();
+    view! {
+        <nav id="crumbs" class="crumbs">
+            {path
+                .into_iter()
+                .map(|r| {
+                    let code = r.code.clone();
+                    view! {
+                        <button class="crumb" data-code=r.code on:click=move |_| ctx.region.set(Some(code.clone()))>
+                            {r.name}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <button id="map-up" class="map-up" disabled=parent.is_none()
+            on:click=move |_| if let Some(p) = up_to.clone() { ctx.region.set(Some(p)) }>
+            {t(lang, Msg::MapUp)}
+        </button>
     }
 }
 

@@ -43,20 +43,16 @@ pub(crate) struct WallCtx {
 pub fn Wall() -> impl IntoView {
     let lang = use_lang();
     let start = use_query_map().with_untracked(|q| q.get("region"));
-    let region = RwSignal::new(start);
-    let snapshot = Resource::new(move || region.get(), load_wall);
+    let region = RwSignal::new(start.clone());
+    // The first snapshot comes with the page (server-rendered, then hydrated); after that the live
+    // stream brings every update, including those of a region drilled into. Loading it once keeps the
+    // panels (and their charts) alive across drill-downs.
+    let snapshot = Resource::new(|| (), move |_| load_wall(start.clone()));
     let live = RwSignal::new(None::<WallSnapshot>);
     let online = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let scale = RwSignal::new(1.0);
-    let current = Signal::derive(move || {
-        let base = snapshot.get().and_then(Result::ok);
-        match (live.get(), base) {
-            (Some(l), Some(b)) if l.region.code == b.region.code && l.as_of >= b.as_of => Some(l),
-            (l, None) => l,
-            (_, b) => b,
-        }
-    });
+    let current = Signal::derive(move || live.get().or_else(|| snapshot.get().and_then(Result::ok)));
     let ctx = WallCtx { lang, region, current, scale };
     provide_context(ctx);
 
@@ -81,7 +77,12 @@ pub fn Wall() -> impl IntoView {
                     <span class="live" class:on=move || online.get()>
                         {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
                     </span>
-                    <span class="as-of" id="wall-as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let _ = snapshot.await;
+                            view! { <span class="as-of" id="wall-as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span> }
+                        })}
+                    </Transition>
                 </div>
             </header>
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>

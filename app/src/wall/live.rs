@@ -8,6 +8,19 @@ use leptos::prelude::*;
 pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnapshot>>, online: RwSignal<bool>) {
     // Each region change starts a new loop; older loops see a newer generation and stop.
     let generation = StoredValue::new(0u64);
+    // While the browser quietly retries a dropped stream no error surfaces; the server sends at least every
+    // 15 s, so a longer silence means the screen is no longer live.
+    let last_message = StoredValue::new(js_sys::Date::now());
+    let watchdog = set_interval_with_handle(
+        move || {
+            if js_sys::Date::now() - last_message.get_value() > 40_000.0 {
+                online.set(false);
+            }
+        },
+        std::time::Duration::from_secs(5),
+    );
+    // The wall never leaves this page.
+    std::mem::forget(watchdog);
     Effect::new(move |_| {
         let r = region.get();
         let gen = generation.get_value() + 1;
@@ -26,6 +39,7 @@ pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnaps
                             }
                             match msg.data().as_string().map(|t| serde_json::from_str::<WallSnapshot>(&t)) {
                                 Some(Ok(s)) => {
+                                    last_message.set_value(js_sys::Date::now());
                                     live.set(Some(s));
                                     online.set(true);
                                 }

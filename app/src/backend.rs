@@ -1,13 +1,18 @@
 //! The server's side of the server functions. The app defines what it needs; the `server` crate
 //! implements it and provides it as context, so components stay free of storage and policy code.
-use crate::model::{MapLayer, PublicReport, Scope, WallSnapshot};
+use crate::model::{Clearance, MapLayer, PublicReport, Role, Scope, WallSnapshot};
 use leptos::prelude::*;
 use std::sync::Arc;
 
 /// Who is asking. Built by the server's one access policy from the request; never from client input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Viewer {
+    /// The account's user name, or `device:<id>` for a wall display.
+    pub principal: String,
+    pub role: Role,
     pub scope: Scope,
+    pub clearance: Clearance,
+    pub department: Option<String>,
 }
 
 /// Errors a viewer may see. The server logs the details; the user gets a plain message.

@@ -66,6 +66,14 @@ pub enum Msg {
     NotFound,
     OpenCases,
     Cases,
+    LoginTitle,
+    LoginUser,
+    LoginPassword,
+    LoginSubmit,
+    LoginBad,
+    LoginThrottled,
+    LoginExpired,
+    DeviceBad,
 }
 
 pub fn t(lang: Lang, m: Msg) -> &'static str {
@@ -112,6 +120,14 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         NotFound => ("页面不存在", "Page not found"),
         OpenCases => ("在办", "open"),
         Cases => ("件", "cases"),
+        LoginTitle => ("登录", "Sign in"),
+        LoginUser => ("用户名", "User name"),
+        LoginPassword => ("密码", "Password"),
+        LoginSubmit => ("登录", "Sign in"),
+        LoginBad => ("用户名或密码错误。", "Wrong user name or password."),
+        LoginThrottled => ("尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
+        LoginExpired => ("页面已过期，请重新登录。", "The form expired; please sign in again."),
+        DeviceBad => ("设备令牌无效或已吊销。", "The device token is invalid or revoked."),
     };
     pick(lang, zh, en)
 }

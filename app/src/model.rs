@@ -347,3 +347,75 @@ mod tests {
         assert_eq!(clock(t + 3_723_000), "01:02:03");
     }
 }
+
+/// What an account is for; decides its default clearance and what it may do besides viewing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    CityLeader,
+    DistrictOfficial,
+    StreetOfficial,
+    CommunityStaff,
+    /// Sees the cases dispatched to their department, across regions.
+    DepartmentStaff,
+    Auditor,
+    Admin,
+    /// A wall display authenticated by a device token.
+    WallDevice,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::CityLeader,
+        Role::DistrictOfficial,
+        Role::StreetOfficial,
+        Role::CommunityStaff,
+        Role::DepartmentStaff,
+        Role::Auditor,
+        Role::Admin,
+        Role::WallDevice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CityLeader => "city_leader",
+            Role::DistrictOfficial => "district_official",
+            Role::StreetOfficial => "street_official",
+            Role::CommunityStaff => "community_staff",
+            Role::DepartmentStaff => "department_staff",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+            Role::WallDevice => "wall_device",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// How sensitive a field a viewer may see unmasked. Ordered: each tier includes the ones before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Clearance {
+    Public,
+    Internal,
+    /// Names, phone numbers, ID numbers, exact addresses of people involved; petitioners.
+    Sensitive,
+    Restricted,
+}
+
+impl Clearance {
+    pub const ALL: [Clearance; 4] = [Clearance::Public, Clearance::Internal, Clearance::Sensitive, Clearance::Restricted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clearance::Public => "public",
+            Clearance::Internal => "internal",
+            Clearance::Sensitive => "sensitive",
+            Clearance::Restricted => "restricted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Clearance> {
+        Clearance::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}

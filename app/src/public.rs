@@ -4,9 +4,10 @@ use crate::i18n::{t, Msg};
 use crate::model::{date_time, PublicReport};
 use crate::use_lang;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 use leptos_meta::{Html, Title};
 
-#[server]
+#[server(input = GetUrl, endpoint = "public")]
 pub async fn load_public() -> Result<PublicReport, ServerFnError> {
     crate::backend::public_report()
 }

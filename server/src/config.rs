@@ -16,6 +16,23 @@ pub struct Config {
     /// The region code at the top of the default scope (the whole demo city).
     pub city: String,
     pub demo: DemoConfig,
+    pub access: AccessConfig,
+}
+
+/// Sessions and cookies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// A session ends this many hours after sign-in.
+    pub session_hours: i64,
+    /// Mark cookies Secure; turn on whenever the cockpit is served over TLS (directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig { session_hours: 12, secure_cookies: false }
+    }
 }
 
 /// The built-in demo feed that plays the city's systems.
@@ -41,6 +58,7 @@ impl Default for Config {
             site_root: PathBuf::from("target/site"),
             city: "330600".into(),
             demo: DemoConfig::default(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -74,7 +92,7 @@ pub struct Args {
 
 pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
   environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
-               COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
+               COCKPIT_SECURE_COOKIES, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
                COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED";
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
@@ -139,6 +157,9 @@ impl Config {
         }
         if let Some(v) = env("COCKPIT_CITY") {
             self.city = v;
+        }
+        if let Some(v) = env("COCKPIT_SECURE_COOKIES") {
+            self.access.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes" | "on");
         }
         if let Some(v) = env("COCKPIT_DEMO_ENABLED") {
             self.demo.enabled = match v.as_str() {

@@ -5,13 +5,15 @@
 //! - `ingest`: the one path in: check → store durably → count in the aggregates → wake live streams
 //! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
 //! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
-//! - `policy`: who may see what; every server function and stream asks it
+//! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
+//! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
 //! - `config`: defaults → TOML → environment → flags
 //!
 //! `run(listener, config, shutdown)` starts everything on a bound listener, so tests run real servers on port 0.
 pub mod aggregates;
+pub mod auth;
 pub mod case;
 pub mod city;
 pub mod clock;
@@ -104,10 +106,18 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
         .site_root(cfg.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .build();
-    let cockpit = Arc::new(web::Cockpit { policy: policy::Policy::new(tree.clone(), &cfg.city), aggregates });
+    if cfg.demo.enabled {
+        let n = auth::seed_demo_accounts(store.as_ref(), clock::now_ms()).await?;
+        if n > 0 {
+            tracing::warn!(accounts = n, "demo accounts created with the demo password: not for real use");
+        }
+    }
+    let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
+    let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access).await?);
+    let cockpit = Arc::new(web::Cockpit { policy: policy::Policy::new(tree.clone(), auth), aggregates });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
     let app = web::router(state);
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(async move {
         shutdown.await;
         // Ends live streams and feeds, so the server can drain.
         let _ = stop_tx.send(true);

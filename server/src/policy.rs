@@ -1,67 +1,157 @@
-//! The access policy: the one place that decides who a request is and which regions it may see.
-//! Every server function and the live stream ask it; it fails closed (unknown scope, unknown region or a
-//! region outside the scope are all refused, and reported alike so probing reveals nothing).
-//! Until sign-in arrives (permissions issue), every internal request gets the configured city scope.
+//! The access policy: the one place that decides who a request is, what they may do, and which
+//! regions they may see. Every page, server function, REST route and live stream asks it; it fails
+//! closed (no valid session or device, an unknown scope, an unknown region or one outside the scope are
+//! all refused; the last three alike, so probing reveals nothing).
+use crate::auth::Auth;
 use crate::city::RegionTree;
 use app::backend::{AccessError, Viewer};
-use app::model::Scope;
+use app::model::Role;
 use std::sync::Arc;
+
+/// What a viewer may do besides being shown their scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The wall display, its map and live stream: aggregates of all cases in scope.
+    ViewDashboards,
+    ViewAudit,
+    Grant,
+}
+
+pub fn may(role: Role, action: Action) -> bool {
+    use Role::*;
+    match action {
+        // Department staff see only cases dispatched to their department: city-wide aggregates are not theirs.
+        Action::ViewDashboards => matches!(role, CityLeader | DistrictOfficial | StreetOfficial | CommunityStaff | Admin | WallDevice),
+        Action::ViewAudit => role == Auditor,
+        Action::Grant => role == Admin,
+    }
+}
 
 pub struct Policy {
     tree: Arc<RegionTree>,
-    default_scope: Scope,
+    auth: Arc<Auth>,
 }
 
 impl Policy {
-    pub fn new(tree: Arc<RegionTree>, default_root: &str) -> Policy {
-        Policy { tree, default_scope: Scope { root: default_root.to_string() } }
+    pub fn new(tree: Arc<RegionTree>, auth: Arc<Auth>) -> Policy {
+        Policy { tree, auth }
     }
 
-    /// Who is asking. The request is not consulted yet: there are no accounts to find in it.
-    pub fn viewer(&self, _request: Option<&http::request::Parts>) -> Result<Viewer, AccessError> {
-        Ok(Viewer { scope: self.default_scope.clone() })
+    /// Who is asking, from the request's cookies only.
+    pub fn viewer(&self, request: Option<&http::request::Parts>) -> Result<Viewer, AccessError> {
+        let cookies = request.and_then(|p| p.headers.get(http::header::COOKIE)).and_then(|v| v.to_str().ok());
+        self.auth.viewer(cookies, crate::clock::now_ms()).ok_or(AccessError::Unauthenticated)
     }
 
-    /// The region `code` (or the scope's root when None) if `viewer` may see it.
-    pub fn region(&self, viewer: &Viewer, code: Option<&str>) -> Result<usize, AccessError> {
-        let top = self.tree.find(&viewer.scope.root).ok_or_else(|| {
-            tracing::warn!(scope = %viewer.scope.root, "viewer scope names no region; refused");
-            AccessError::NotFound
-        })?;
-        let idx = match code {
-            None => top,
-            Some(c) => self.tree.find(c).ok_or(AccessError::NotFound)?,
-        };
-        if !self.tree.is_within(idx, top) {
-            tracing::info!(scope = %viewer.scope.root, region = code.unwrap_or(""), "region outside scope; refused");
-            return Err(AccessError::NotFound);
+    pub fn allow(&self, viewer: &Viewer, action: Action) -> Result<(), AccessError> {
+        if may(viewer.role, action) {
+            Ok(())
+        } else {
+            tracing::info!(principal = %viewer.principal, ?action, "action not permitted for role; refused");
+            Err(AccessError::NotFound)
         }
-        Ok(idx)
+    }
+
+    /// The region `code` (or the scope's root when None) if `viewer` may see its dashboards.
+    pub fn dashboard_region(&self, viewer: &Viewer, code: Option<&str>) -> Result<usize, AccessError> {
+        self.allow(viewer, Action::ViewDashboards)?;
+        self.region(viewer, code)
+    }
+
+    /// The region `code` (or the scope's root when None) if it lies in `viewer`'s scope.
+    pub fn region(&self, viewer: &Viewer, code: Option<&str>) -> Result<usize, AccessError> {
+        resolve(&self.tree, viewer, code)
     }
 
     pub fn tree(&self) -> &Arc<RegionTree> {
         &self.tree
     }
+
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+}
+
+/// The scope check itself: `code` (or the scope's root) if it lies in the viewer's subtree.
+pub fn resolve(tree: &RegionTree, viewer: &Viewer, code: Option<&str>) -> Result<usize, AccessError> {
+    let top = tree.find(&viewer.scope.root).ok_or_else(|| {
+        tracing::warn!(scope = %viewer.scope.root, "viewer scope names no region; refused");
+        AccessError::NotFound
+    })?;
+    let idx = match code {
+        None => top,
+        Some(c) => tree.find(c).ok_or(AccessError::NotFound)?,
+    };
+    if !tree.is_within(idx, top) {
+        tracing::info!(principal = %viewer.principal, region = code.unwrap_or(""), "region outside scope; refused");
+        return Err(AccessError::NotFound);
+    }
+    Ok(idx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::city::shaoxing;
+    use crate::city::{GridAttrs, RegionRow};
+    use app::model::{Clearance, GridKind, Level, Scope};
+
+    fn viewer(role: Role, root: &str) -> Viewer {
+        Viewer { principal: "t".into(), role, scope: Scope { root: root.into() }, clearance: Clearance::Internal, department: None }
+    }
+
+    /// A random tree from a seed: every level gets 1..=4 children.
+    fn random_tree(seed: u64) -> Arc<RegionTree> {
+        let mut rows = vec![RegionRow { code: "r".into(), name: "r".into(), level: Level::City, parent: None, shape: vec![], schematic: false, grid: None }];
+        let mut frontier = vec![("r".to_string(), Level::City)];
+        let mut h = seed;
+        while let Some((code, level)) = frontier.pop() {
+            let Some(child) = level.child() else { continue };
+            h = crate::city::shaoxing::mix(h);
+            for i in 0..(1 + h % 4) {
+                let c = format!("{code}.{i}");
+                rows.push(RegionRow {
+                    code: c.clone(),
+                    name: c.clone(),
+                    level: child,
+                    parent: Some(code.clone()),
+                    shape: vec![],
+                    schematic: true,
+                    grid: (child == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: None, households: 1, population: 1 }),
+                });
+                frontier.push((c, child));
+            }
+        }
+        rows.sort_by_key(|r| r.level);
+        Arc::new(RegionTree::new(rows).unwrap())
+    }
+
+    /// Property: over random trees and scopes, a viewer reaches exactly the regions whose code has the
+    /// scope's code as a path prefix (codes here are dotted paths), and nothing else.
+    #[test]
+    fn scope_is_exactly_the_subtree_on_random_trees() {
+        for seed in 0..40u64 {
+            let tree = random_tree(seed);
+            for (top, r) in tree.iter().step_by(3) {
+                let v = viewer(Role::StreetOfficial, &r.row.code);
+                for (idx, other) in tree.iter() {
+                    let inside = other.row.code == r.row.code || other.row.code.starts_with(&format!("{}.", r.row.code));
+                    assert_eq!(resolve(&tree, &v, Some(&other.row.code)).is_ok(), inside, "seed {seed}: {} from {}", other.row.code, r.row.code);
+                    assert_eq!(tree.is_within(idx, top), inside);
+                }
+            }
+        }
+    }
 
     #[test]
-    fn a_scope_sees_its_subtree_only() {
-        let tree = Arc::new(RegionTree::new(shaoxing::build()).unwrap());
-        let p = Policy::new(tree.clone(), "330600");
-        let district = Viewer { scope: Scope { root: "330681".into() } }; // 诸暨市
-        assert_eq!(p.region(&district, None), Ok(tree.find("330681").unwrap()));
-        assert!(p.region(&district, Some("330681109")).is_ok(), "枫桥镇 is inside 诸暨市");
-        assert_eq!(p.region(&district, Some("330602001")), Err(AccessError::NotFound), "越城区's town is outside");
-        assert_eq!(p.region(&district, Some("330600")), Err(AccessError::NotFound), "the city above is outside");
-        assert_eq!(p.region(&district, Some("nope")), Err(AccessError::NotFound));
-        let lost = Viewer { scope: Scope { root: "999999".into() } };
-        assert_eq!(p.region(&lost, None), Err(AccessError::NotFound), "unknown scope fails closed");
-        let city = p.viewer(None).unwrap();
-        assert!(p.region(&city, Some("330602001")).is_ok());
+    fn roles_and_actions() {
+        assert!(may(Role::CityLeader, Action::ViewDashboards));
+        assert!(may(Role::WallDevice, Action::ViewDashboards));
+        assert!(!may(Role::DepartmentStaff, Action::ViewDashboards));
+        assert!(!may(Role::Auditor, Action::ViewDashboards));
+        assert!(may(Role::Auditor, Action::ViewAudit));
+        assert!(!may(Role::Admin, Action::ViewAudit));
+        for r in Role::ALL {
+            assert_eq!(may(r, Action::Grant), r == Role::Admin);
+        }
     }
 }

@@ -3,86 +3,63 @@
 use app::model::{Status, WallSnapshot};
 use server::aggregates::Aggregates;
 use server::city::{shaoxing, RegionTree};
-use server::config::{Config, DemoConfig};
+use server::config::DemoConfig;
 use server::feeds::{demo::DemoFeed, Feed};
 use server::ingest::Ingest;
 use server::store::{SqliteStore, Store};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-/// A plain HTTP/1.1 GET; returns status and the raw response (up to `limit` bytes or the end).
-async fn get(addr: &str, path: &str, limit: usize) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    while buf.len() < limit {
-        let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut chunk)).await.expect("read in time").unwrap();
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        // An SSE response never ends: one complete event is enough.
-        if buf.windows(2).any(|w| w == b"\n\n") && String::from_utf8_lossy(&buf).contains("event: snapshot") {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, text)
-}
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_serves_pages_health_and_a_scoped_live_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let cfg = Config {
-        data_dir: dir.path().to_path_buf(),
-        site_root: dir.path().join("site"),
-        demo: DemoConfig { enabled: true, rate_per_minute: 600.0, backfill_days: 1, backfill_rate_per_minute: 5.0, seed: 1 },
-        ..Config::default()
+    let srv = common::start(common::config(dir.path())).await;
+    let addr = srv.addr.clone();
+    let get = |path: &'static str, cookie: Option<String>| {
+        let addr = addr.clone();
+        async move {
+            let h: Vec<(&str, &str)> = cookie.as_deref().map(|c| vec![("Cookie", c)]).unwrap_or_default();
+            common::request(&addr, "GET", path, &h, "").await
+        }
     };
-    let (stop_tx, mut stop_rx) = watch::channel(false);
-    let server = tokio::spawn(server::run(listener, cfg, async move {
-        let _ = stop_rx.changed().await;
-    }));
 
-    let (status, body) = get(&addr, "/healthz", 1 << 20).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.ends_with("ok"));
+    let r = get("/healthz", None).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
 
-    let (status, body) = get(&addr, "/public", 1 << 22).await;
-    assert_eq!(status, 200);
+    let r = get("/public", None).await;
+    assert_eq!(r.status, 200, "the public page needs no sign-in");
     for name in ["越城区", "柯桥区", "上虞区", "新昌县", "诸暨市", "嵊州市"] {
-        assert!(body.contains(name), "/public lists {name}");
+        assert!(r.body.contains(name), "/public lists {name}");
     }
-    assert!(body.contains(r#"id="districts""#));
+    assert!(r.body.contains(r#"id="districts""#));
 
-    let (status, body) = get(&addr, "/wall", 1 << 22).await;
-    assert_eq!(status, 200);
-    assert!(body.contains(r#"data-kpi="open""#), "the wall is rendered on the server with its KPI tiles");
-    assert!(body.contains("/assets/echarts.min.js"), "ECharts comes from this server, not a CDN");
-    assert!(!body.contains("https://"), "no external address in the page");
+    let r = get("/wall", None).await;
+    assert_eq!(r.status, 303, "the wall needs a session");
+    assert_eq!(r.header("location").as_deref(), Some("/login?next=/wall"));
+
+    let leader = Some(common::login(&addr, "leader").await);
+    let r = get("/wall", leader.clone()).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(r#"data-kpi="open""#), "the wall is rendered on the server with its KPI tiles");
+    assert!(r.body.contains("/assets/echarts.min.js"), "ECharts comes from this server, not a CDN");
+    assert!(!r.body.contains("https://"), "no external address in the page");
 
     // The live stream sends the snapshot of the requested region at once.
-    let (status, body) = get(&addr, "/api/live?region=330681", 1 << 22).await;
-    assert_eq!(status, 200, "{body}");
-    let data = body.lines().find_map(|l| l.strip_prefix("data: ")).expect("an SSE data line");
+    let r = get("/api/live?region=330681", leader.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    let data = r.body.lines().find_map(|l| l.strip_prefix("data: ")).expect("an SSE data line");
     let snap: WallSnapshot = serde_json::from_str(data).expect("snapshot JSON");
     assert_eq!(snap.region.name, "诸暨市");
     assert_eq!(snap.areas.len(), 23, "诸暨市's towns");
     assert!(snap.ticker.iter().all(|t| !t.place.is_empty()));
 
-    assert_eq!(get(&addr, "/api/live?region=999999", 4096).await.0, 404, "unknown region refused");
-    assert_eq!(get(&addr, "/api/live?scope=330600", 4096).await.0, 400, "unknown parameter refused");
-    assert_eq!(get(&addr, "/no-such-page", 1 << 20).await.0, 404);
-
-    stop_tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), server).await.expect("stops in time").unwrap().unwrap();
+    assert_eq!(get("/api/live?region=999999", leader.clone()).await.status, 404, "unknown region refused");
+    assert_eq!(get("/api/live?scope=330600", leader.clone()).await.status, 400, "unknown parameter refused");
+    assert_eq!(get("/no-such-page", leader).await.status, 404);
+    srv.stop().await;
 }
 
 async fn count(store: &SqliteStore, sql: &str) -> i64 {

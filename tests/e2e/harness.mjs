@@ -85,3 +85,13 @@ export async function clickArea(page, name) {
   }, name);
   await page.mouse.click(pt.x, pt.y);
 }
+
+export const DEMO_PASSWORD = 'cockpit-demo-2026';
+
+/// Signs in through the real form, as a person would; lands on `next`.
+export async function signIn(page, baseUrl, user, next = '/wall') {
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(next)}`);
+  await page.fill('input[name="username"]', user);
+  await page.fill('input[name="password"]', DEMO_PASSWORD);
+  await Promise.all([page.waitForURL(`**${next}`), page.click('button[type="submit"]')]);
+}

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, artifacts, mapNames, clickArea } from './harness.mjs';
+import { startServer, launchBrowser, artifacts, mapNames, clickArea, signIn } from './harness.mjs';
 
 const DISTRICTS = ['上虞区', '嵊州市', '新昌县', '柯桥区', '诸暨市', '越城区'];
 let server, browser;
@@ -20,7 +20,7 @@ async function openWall(width, height) {
   const page = await browser.newPage({ viewport: { width, height } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(server.url + '/wall');
+  await signIn(page, server.url, 'leader');
   await page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
   return { page, errors };
 }
@@ -32,6 +32,18 @@ async function noScrollbars(page) {
   }));
   assert.ok(s.sw <= s.w && s.sh <= s.h, `content ${s.sw}x${s.sh} fits ${s.w}x${s.h}`);
 }
+
+test('the wall asks for sign-in first', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url + '/wall');
+  assert.match(page.url(), /\/login\?next=%2Fwall|\/login\?next=\/wall/);
+  await page.fill('input[name="username"]', 'leader');
+  await page.fill('input[name="password"]', 'not the password');
+  await page.click('button[type="submit"]');
+  await page.waitForSelector('.login-error');
+  assert.match(await page.textContent('.login-error'), /用户名或密码错误/);
+  await page.close();
+});
 
 test('the wall hydrates, maps all six districts by name and fills its KPI tiles', async () => {
   const { page, errors } = await openWall(1920, 1080);

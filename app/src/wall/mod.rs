@@ -13,15 +13,16 @@ use crate::i18n::{t, Lang, Msg};
 use crate::model::{MapLayer, WallSnapshot};
 use crate::use_lang;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 use leptos_meta::{Html, Title};
 use leptos_router::hooks::use_query_map;
 
-#[server]
+#[server(input = GetUrl, endpoint = "wall")]
 pub async fn load_wall(region: Option<String>) -> Result<WallSnapshot, ServerFnError> {
     crate::backend::with_viewer(|b, v| b.wall_snapshot(v, region.as_deref()))
 }
 
-#[server]
+#[server(input = GetUrl, endpoint = "map")]
 pub async fn load_map(region: Option<String>) -> Result<MapLayer, ServerFnError> {
     crate::backend::with_viewer(|b, v| b.map_layer(v, region.as_deref()))
 }

@@ -1,7 +1,10 @@
 //! Durable storage behind one trait. SQLite is the embedded default (one file in the data directory);
 //! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
+pub mod access;
 mod sqlite;
+mod sqlite_access;
 
+pub use access::AccessStore;
 pub use sqlite::SqliteStore;
 
 use crate::case::{CaseEvent, Outcome};
@@ -35,7 +38,8 @@ pub struct OpenCase {
     pub updated_at: i64,
 }
 
-pub trait Store: Send + Sync + 'static {
+/// Cases and regions; the access layer's rows come with it through `AccessStore`.
+pub trait Store: AccessStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

@@ -10,7 +10,10 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_access.sql")),
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -62,8 +65,8 @@ impl SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             if done.is_none() {
-                // Our migrations are plain statements separated by `;` (no triggers or string literals with `;`).
-                for stmt in sql.split(';').map(str::trim).filter(|s| !s.lines().all(|l| l.trim().is_empty() || l.trim().starts_with("--"))) {
+                // A statement ends with `;` at the end of a line; a trigger keeps its body on one line.
+                for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.lines().all(|l| l.trim().is_empty() || l.trim().starts_with("--"))) {
                     sqlx::query(stmt).execute(&mut *tx).await?;
                 }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")

@@ -23,12 +23,12 @@ impl Backend for Cockpit {
     }
 
     fn wall_snapshot(&self, viewer: &Viewer, region: Option<&str>) -> Result<WallSnapshot, AccessError> {
-        let idx = self.policy.region(viewer, region)?;
+        let idx = self.policy.dashboard_region(viewer, region)?;
         Ok(self.snapshot(idx))
     }
 
     fn map_layer(&self, viewer: &Viewer, region: Option<&str>) -> Result<MapLayer, AccessError> {
-        let idx = self.policy.region(viewer, region)?;
+        let idx = self.policy.dashboard_region(viewer, region)?;
         let tree = self.policy.tree();
         let top = tree.find(&viewer.scope.root).ok_or(AccessError::NotFound)?;
         let (geojson, schematic) = tree.layer_geojson(idx);

@@ -23,7 +23,7 @@ pub async fn stream(State(state): State<AppState>, query: Result<Query<LiveQuery
         return (StatusCode::BAD_REQUEST, "unknown query parameter; use ?region=CODE").into_response();
     };
     let cockpit = state.cockpit.clone();
-    let region = match cockpit.viewer(Some(&parts)).and_then(|v| cockpit.policy.region(&v, q.region.as_deref())) {
+    let region = match cockpit.viewer(Some(&parts)).and_then(|v| cockpit.policy.dashboard_region(&v, q.region.as_deref())) {
         Ok(r) => r,
         Err(AccessError::Unauthenticated) => return (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
         Err(_) => return (StatusCode::NOT_FOUND, "not found").into_response(),

@@ -1,12 +1,14 @@
 //! HTTP: the Leptos pages and server functions, the live stream, health, and the built static site
 //! (wasm bundle, vendored ECharts, CSS), compressed.
+mod access;
 mod backend;
+pub mod gate;
 mod live;
 
 pub use backend::Cockpit;
 
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -28,13 +30,38 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The server's own routes (besides Leptos pages and server functions). Who may call each is decided by
+/// `gate` (signed in or public) and then by the policy inside the handler.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/login"),
+    ("POST", "/auth/login"),
+    ("POST", "/auth/logout"),
+    ("GET", "/device"),
+    ("GET", "/api/me"),
+    ("GET", "/api/live"),
+    ("GET", "/api/audit"),
+    ("POST", "/api/admin/accounts"),
+    ("POST", "/api/admin/devices"),
+    ("POST", "/api/admin/devices/{id}/revoke"),
+];
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let handle = app::backend::BackendHandle(state.cockpit.clone());
     let leptos = state.leptos.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/login", get(access::login_page))
+        .route("/auth/login", post(access::login))
+        .route("/auth/logout", post(access::logout))
+        .route("/device", get(access::activate_device))
+        .route("/api/me", get(access::me))
         .route("/api/live", get(live::stream))
+        .route("/api/audit", get(access::audit))
+        .route("/api/admin/accounts", post(access::create_account))
+        .route("/api/admin/devices", post(access::issue_device))
+        .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -42,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -1,0 +1,280 @@
+//! Who a request is: accounts with argon2id passwords, sessions (cookie `cockpit_session`), wall-display
+//! devices (cookie `cockpit_device`), sign-in throttling, grants within the grantor's own reach, and the
+//! audit of all of it. Sessions and devices live in the store and are mirrored here, so that deciding
+//! who a request is never waits on the database.
+mod demo_accounts;
+pub mod limiter;
+pub mod password;
+pub mod token;
+
+pub use demo_accounts::{seed_demo_accounts, DEMO_PASSWORD};
+
+use crate::city::RegionTree;
+use crate::store::access::{Account, AuditEntry, Device, Session};
+use crate::store::{Store, StoreError};
+use app::backend::Viewer;
+use app::model::{Clearance, Role, Scope};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+pub const SESSION_COOKIE: &str = "cockpit_session";
+pub const DEVICE_COOKIE: &str = "cockpit_device";
+pub const LOGIN_CSRF_COOKIE: &str = "cockpit_login_csrf";
+
+#[derive(Debug, PartialEq)]
+pub enum AuthError {
+    /// Wrong name or password; which of the two is not said.
+    BadCredentials,
+    Throttled { retry_after_s: i64 },
+    Forbidden(String),
+    Invalid(String),
+    Store(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        AuthError::Store(e.to_string())
+    }
+}
+
+pub struct AccessConfig {
+    pub session_hours: i64,
+    pub secure_cookies: bool,
+}
+
+pub struct Auth {
+    store: Arc<dyn Store>,
+    tree: Arc<RegionTree>,
+    pub config: AccessConfig,
+    accounts: RwLock<HashMap<String, Account>>,
+    sessions: RwLock<HashMap<String, Session>>,
+    devices: RwLock<HashMap<String, Device>>,
+    limiter: limiter::Limiter,
+}
+
+/// A new session: the cookie's token (given to the browser once) and its CSRF token.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub max_age_s: i64,
+}
+
+impl Auth {
+    pub async fn load(store: Arc<dyn Store>, tree: Arc<RegionTree>, config: AccessConfig) -> Result<Auth, StoreError> {
+        let now = crate::clock::now_ms();
+        let accounts = store.accounts().await?.into_iter().map(|a| (a.username.clone(), a)).collect();
+        let sessions = store.live_sessions(now).await?.into_iter().map(|s| (s.token_hash.clone(), s)).collect();
+        let devices = store
+            .devices()
+            .await?
+            .into_iter()
+            .filter(|d| d.revoked_at.is_none())
+            .map(|d| (d.token_hash.clone(), d))
+            .collect();
+        Ok(Auth {
+            store,
+            tree,
+            config,
+            accounts: RwLock::new(accounts),
+            sessions: RwLock::new(sessions),
+            devices: RwLock::new(devices),
+            limiter: limiter::Limiter::default(),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The viewer behind a request's cookies, if any is valid now. A session wins over a device.
+    pub fn viewer(&self, cookie_header: Option<&str>, now: i64) -> Option<Viewer> {
+        let cookies = cookie_header.unwrap_or("");
+        if let Some(t) = cookie(cookies, SESSION_COOKIE) {
+            if let Some((s, a)) = self.session(&token::digest(t), now) {
+                let _ = s;
+                return Some(viewer_of(&a));
+            }
+        }
+        let t = cookie(cookies, DEVICE_COOKIE)?;
+        let devices = self.devices.read().expect("devices lock");
+        let d = devices.get(&token::digest(t))?;
+        Some(Viewer {
+            principal: format!("device:{}", d.id),
+            role: Role::WallDevice,
+            scope: Scope { root: d.scope.clone() },
+            clearance: Clearance::Internal,
+            department: None,
+        })
+    }
+
+    /// The live session and its account, for a token hash.
+    pub fn session(&self, token_hash: &str, now: i64) -> Option<(Session, Account)> {
+        let s = self.sessions.read().expect("sessions lock").get(token_hash).cloned()?;
+        if s.expires_at <= now {
+            return None;
+        }
+        let a = self.accounts.read().expect("accounts lock").get(&s.username).cloned()?;
+        (!a.disabled).then_some((s, a))
+    }
+
+    /// The CSRF token of the session in these cookies.
+    pub fn csrf_of(&self, cookie_header: Option<&str>, now: i64) -> Option<String> {
+        let t = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE)?;
+        self.session(&token::digest(t), now).map(|(s, _)| s.csrf)
+    }
+
+    pub async fn login(&self, username: &str, password: &str, address: &str, now: i64) -> Result<NewSession, AuthError> {
+        let keys = [format!("acct:{username}"), format!("ip:{address}")];
+        if let Err(wait) = self.limiter.check(&keys, now) {
+            self.audit(username, "login_throttled", None, &format!("from {address}"), now).await;
+            return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
+        }
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        // Verify against a real hash even for unknown names, so timing does not reveal which names exist.
+        let ok = match &account {
+            Some(a) if !a.disabled => password::verify(&a.password_hash, password),
+            _ => {
+                let _ = password::verify(demo_accounts::DUMMY_HASH, password);
+                false
+            }
+        };
+        let Some(account) = account.filter(|_| ok) else {
+            self.limiter.fail(&keys, now);
+            self.audit(username, "login_failed", None, &format!("from {address}"), now).await;
+            return Err(AuthError::BadCredentials);
+        };
+        self.limiter.succeed(&keys[0]);
+        let (tok, csrf) = (token::new_token(), token::new_token());
+        let max_age_s = self.config.session_hours * 3600;
+        let s = Session {
+            token_hash: token::digest(&tok),
+            username: account.username.clone(),
+            csrf: csrf.clone(),
+            created_at: now,
+            expires_at: now + max_age_s * 1000,
+        };
+        self.store.insert_session(&s).await?;
+        self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
+        self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
+        Ok(NewSession { token: tok, csrf, max_age_s })
+    }
+
+    pub async fn logout(&self, cookie_header: Option<&str>, now: i64) -> Result<(), AuthError> {
+        let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return Ok(()) };
+        let h = token::digest(t);
+        let removed = self.sessions.write().expect("sessions lock").remove(&h);
+        self.store.revoke_session(&h, now).await?;
+        if let Some(s) = removed {
+            self.audit(&s.username, "logout", None, "", now).await;
+        }
+        Ok(())
+    }
+
+    /// Checks that `by` may hand out `scope` and `clearance`: never more than they have themselves.
+    pub fn may_grant(&self, by: &Viewer, scope: &str, clearance: Clearance) -> Result<(), AuthError> {
+        if by.role != Role::Admin {
+            return Err(AuthError::Forbidden("only administrators grant access".into()));
+        }
+        let (Some(top), Some(target)) = (self.tree.find(&by.scope.root), self.tree.find(scope)) else {
+            return Err(AuthError::Invalid(format!("unknown region {scope:?}")));
+        };
+        if !self.tree.is_within(target, top) {
+            return Err(AuthError::Forbidden(format!("region {scope} is outside your scope")));
+        }
+        if clearance > by.clearance {
+            return Err(AuthError::Forbidden(format!("clearance {} is above your own", clearance.as_str())));
+        }
+        Ok(())
+    }
+
+    /// Creates an account within the grantor's reach; the grant is recorded in the audit log.
+    pub async fn create_account(&self, by: &Viewer, mut a: Account, password: &str, now: i64) -> Result<(), AuthError> {
+        self.may_grant(by, &a.scope, a.clearance)?;
+        if a.role == Role::WallDevice {
+            return Err(AuthError::Invalid("wall displays get device tokens, not accounts".into()));
+        }
+        if password.chars().count() < 10 {
+            return Err(AuthError::Invalid("the password needs at least 10 characters".into()));
+        }
+        if self.accounts.read().expect("accounts lock").contains_key(&a.username) {
+            return Err(AuthError::Invalid(format!("user name {:?} is taken", a.username)));
+        }
+        a.password_hash = password::hash(password);
+        a.created_at = now;
+        a.created_by = by.principal.clone();
+        let audit = AuditEntry {
+            at: now,
+            actor: by.principal.clone(),
+            action: "grant".into(),
+            region: Some(a.scope.clone()),
+            detail: format!("account {} role {} clearance {}", a.username, a.role.as_str(), a.clearance.as_str()),
+        };
+        self.store.create_account(&a, &audit).await?;
+        self.accounts.write().expect("accounts lock").insert(a.username.clone(), a);
+        Ok(())
+    }
+
+    /// Issues a device token for a wall display bound to `scope`; the token is shown once.
+    pub async fn issue_device(&self, by: &Viewer, name: &str, scope: &str, now: i64) -> Result<(i64, String), AuthError> {
+        self.may_grant(by, scope, Clearance::Internal)?;
+        if name.trim().is_empty() {
+            return Err(AuthError::Invalid("a device needs a name".into()));
+        }
+        let tok = token::new_token();
+        let mut d = Device {
+            id: 0,
+            name: name.trim().to_string(),
+            token_hash: token::digest(&tok),
+            scope: scope.to_string(),
+            issued_by: by.principal.clone(),
+            issued_at: now,
+            revoked_at: None,
+        };
+        d.id = self.store.insert_device(&d).await?;
+        self.audit(&by.principal, "device_issued", Some(scope), &format!("device {} {:?}", d.id, d.name), now).await;
+        self.devices.write().expect("devices lock").insert(d.token_hash.clone(), d.clone());
+        Ok((d.id, tok))
+    }
+
+    pub async fn revoke_device(&self, by: &Viewer, id: i64, now: i64) -> Result<(), AuthError> {
+        let scope = {
+            let devices = self.devices.read().expect("devices lock");
+            devices.values().find(|d| d.id == id).map(|d| d.scope.clone())
+        }
+        .ok_or_else(|| AuthError::Invalid(format!("no live device {id}")))?;
+        self.may_grant(by, &scope, Clearance::Internal)?;
+        self.store.revoke_device(id, &by.principal, now).await?;
+        self.devices.write().expect("devices lock").retain(|_, d| d.id != id);
+        self.audit(&by.principal, "device_revoked", Some(&scope), &format!("device {id}"), now).await;
+        Ok(())
+    }
+
+    /// Appends to the audit log. A failure to record is logged loudly but does not hide the action's
+    /// own result from the user.
+    pub async fn audit(&self, actor: &str, action: &str, region: Option<&str>, detail: &str, now: i64) {
+        let e = AuditEntry { at: now, actor: actor.into(), action: action.into(), region: region.map(Into::into), detail: detail.into() };
+        if let Err(err) = self.store.append_audit(&e).await {
+            tracing::error!(action, "audit entry not stored: {err}");
+        }
+    }
+}
+
+pub fn viewer_of(a: &Account) -> Viewer {
+    Viewer {
+        principal: a.username.clone(),
+        role: a.role,
+        scope: Scope { root: a.scope.clone() },
+        clearance: a.clearance,
+        department: a.department.clone(),
+    }
+}
+
+/// The value of cookie `name` in a Cookie header.
+pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+/// A Set-Cookie value: HttpOnly and SameSite always, Secure when served over TLS.
+pub fn set_cookie(name: &str, value: &str, max_age_s: i64, secure: bool) -> String {
+    format!("{name}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; SameSite=Lax{}", if secure { "; Secure" } else { "" })
+}

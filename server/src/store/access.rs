@@ -1,0 +1,76 @@
+//! Stored rows of the access layer: accounts, sessions, wall-display devices and the audit log.
+use super::StoreError;
+use app::model::{Clearance, Role};
+use futures::future::BoxFuture;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Code of the region at the top of the account's scope.
+    pub scope: String,
+    pub department: Option<String>,
+    pub clearance: Clearance,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub disabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub token_hash: String,
+    pub username: String,
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    pub id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub scope: String,
+    pub issued_by: String,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub region: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub region: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+pub trait AccessStore: Send + Sync + 'static {
+    fn accounts(&self) -> BoxFuture<'_, Result<Vec<Account>, StoreError>>;
+    /// Creates the account and records who did it, in one transaction. Fails if the name is taken.
+    fn create_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Sessions neither revoked nor expired at `now`.
+    fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>>;
+    fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>>;
+    /// Returns the new device's id.
+    fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>>;
+    /// False when there was no such live device.
+    fn revoke_device<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Newest first, at most `limit`.
+    fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>>;
+}

@@ -1,0 +1,194 @@
+//! The access layer's rows in SQLite.
+use super::access::{AccessStore, Account, AuditEntry, AuditFilter, Device, Session};
+use super::{SqliteStore, StoreError};
+use app::model::{Clearance, Role};
+use futures::future::BoxFuture;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+fn account(r: &SqliteRow) -> Result<Account, StoreError> {
+    let role: String = r.try_get("role")?;
+    let clearance: String = r.try_get("clearance")?;
+    Ok(Account {
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        scope: r.try_get("scope")?,
+        department: r.try_get("department")?,
+        clearance: Clearance::parse(&clearance).ok_or_else(|| StoreError::Corrupt(format!("unknown clearance {clearance:?}")))?,
+        password_hash: r.try_get("password_hash")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        disabled: r.try_get("disabled")?,
+    })
+}
+
+async fn insert_audit<'e, E: sqlx::Executor<'e, Database = Sqlite>>(ex: E, e: &AuditEntry) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, region, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.region)
+        .bind(&e.detail)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+impl AccessStore for SqliteStore {
+    fn accounts(&self) -> BoxFuture<'_, Result<Vec<Account>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM accounts ORDER BY username").fetch_all(self.pool()).await?;
+            rows.iter().map(account).collect()
+        })
+    }
+
+    fn create_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(
+                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&a.username)
+            .bind(&a.display_name)
+            .bind(a.role.as_str())
+            .bind(&a.scope)
+            .bind(&a.department)
+            .bind(a.clearance.as_str())
+            .bind(&a.password_hash)
+            .bind(a.created_at)
+            .bind(&a.created_by)
+            .bind(a.disabled)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ?").bind(now).fetch_all(self.pool()).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Session {
+                        token_hash: r.try_get("token_hash")?,
+                        username: r.try_get("username")?,
+                        csrf: r.try_get("csrf")?,
+                        created_at: r.try_get("created_at")?,
+                        expires_at: r.try_get("expires_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&s.token_hash)
+                .bind(&s.username)
+                .bind(&s.csrf)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
+                .bind(at)
+                .bind(token_hash)
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM devices ORDER BY id").fetch_all(self.pool()).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Device {
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
+                        token_hash: r.try_get("token_hash")?,
+                        scope: r.try_get("scope")?,
+                        issued_by: r.try_get("issued_by")?,
+                        issued_at: r.try_get("issued_at")?,
+                        revoked_at: r.try_get("revoked_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO devices (name, token_hash, scope, issued_by, issued_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&d.name)
+            .bind(&d.token_hash)
+            .bind(&d.scope)
+            .bind(&d.issued_by)
+            .bind(d.issued_at)
+            .fetch_one(self.pool())
+            .await?;
+            Ok(id)
+        })
+    }
+
+    fn revoke_device<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let r = sqlx::query("UPDATE devices SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(at)
+                .bind(by)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(insert_audit(self.pool(), e))
+    }
+
+    fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
+        Box::pin(async move {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT at, actor, action, region, detail FROM audit_log WHERE 1 = 1");
+            if let Some(a) = &f.actor {
+                q.push(" AND actor = ").push_bind(a);
+            }
+            if let Some(r) = &f.region {
+                q.push(" AND region LIKE ").push_bind(format!("{r}%"));
+            }
+            if let Some(t) = f.from {
+                q.push(" AND at >= ").push_bind(t);
+            }
+            if let Some(t) = f.to {
+                q.push(" AND at < ").push_bind(t);
+            }
+            q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+            let rows = q.build().fetch_all(self.pool()).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditEntry {
+                        at: r.try_get("at")?,
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        region: r.try_get("region")?,
+                        detail: r.try_get("detail")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! Routes of the access layer: the sign-in page and form, sign-out, wall-display activation, and the
+//! administrators' and auditors' JSON APIs. Each asks the policy; none trusts what the client says it is.
+use super::AppState;
+use crate::auth::{self, token, AuthError, LOGIN_CSRF_COOKIE};
+use crate::policy::Action;
+use crate::store::access::{Account, AuditFilter};
+use app::backend::{AccessError, Viewer};
+use app::i18n::{t, Lang, Msg};
+use app::model::{Clearance, Role};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+fn cookies(h: &HeaderMap) -> Option<&str> {
+    h.get(header::COOKIE).and_then(|v| v.to_str().ok())
+}
+
+/// The signed-in viewer; the gate has already turned away requests without one.
+fn viewer(state: &AppState, h: &HeaderMap) -> Result<Viewer, Response> {
+    state.cockpit.policy.auth().viewer(cookies(h), crate::clock::now_ms()).ok_or_else(|| (StatusCode::UNAUTHORIZED, "sign-in required").into_response())
+}
+
+fn refuse(e: AccessError) -> Response {
+    match e {
+        AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn auth_error(e: AuthError) -> Response {
+    match e {
+        AuthError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+        AuthError::Invalid(m) => (StatusCode::BAD_REQUEST, m).into_response(),
+        AuthError::BadCredentials => (StatusCode::UNAUTHORIZED, "wrong user name or password").into_response(),
+        AuthError::Throttled { retry_after_s } => {
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after_s.to_string())], "too many attempts").into_response()
+        }
+        AuthError::Store(m) => {
+            tracing::error!("access store: {m}");
+            (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginPageQuery {
+    next: Option<String>,
+    error: Option<String>,
+    lang: Option<String>,
+}
+
+/// Only local paths: never send a user on to another site after sign-in.
+fn local(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/wall".to_string(),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+pub async fn login_page(State(state): State<AppState>, Query(q): Query<LoginPageQuery>) -> Response {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let csrf = token::new_token();
+    let message = match q.error.as_deref() {
+        Some("bad") => t(lang, Msg::LoginBad),
+        Some("throttled") => t(lang, Msg::LoginThrottled),
+        Some("expired") => t(lang, Msg::LoginExpired),
+        Some("device") => t(lang, Msg::DeviceBad),
+        _ => "",
+    };
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {product}</title><link rel="stylesheet" href="/pkg/cockpit.css"><link rel="icon" href="/favicon.svg"></head>
+<body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{msg}
+<form method="post" action="/auth/login" class="login-form">
+<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}">
+<label>{user}<input name="username" autocomplete="username" required></label>
+<label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">{submit}</button></form></main></body></html>"#,
+        tag = lang.html_tag(),
+        title = t(lang, Msg::LoginTitle),
+        product = t(lang, Msg::Product),
+        msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{message}</p>"#) },
+        next = esc(&local(q.next.as_deref())),
+        user = t(lang, Msg::LoginUser),
+        pass = t(lang, Msg::LoginPassword),
+        submit = t(lang, Msg::LoginSubmit),
+    );
+    let cookie = auth::set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.cockpit.policy.auth().config.secure_cookies);
+    ([(header::SET_COOKIE, cookie)], Html(html)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let next = local(f.next.as_deref());
+    let back = |e: &str| Redirect::to(&format!("/login?error={e}&next={}", super::gate::encode(&next))).into_response();
+    // Double-submit: the form's token must equal the cookie set with the form, which another site cannot read.
+    let cookie = cookies(&headers).and_then(|c| auth::cookie(c, LOGIN_CSRF_COOKIE));
+    if !cookie.is_some_and(|c| token::same(c, &f.csrf)) {
+        return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+    }
+    match auth.login(f.username.trim(), &f.password, &addr.ip().to_string(), crate::clock::now_ms()).await {
+        Ok(s) => {
+            let secure = auth.config.secure_cookies;
+            let mut r = Redirect::to(&next).into_response();
+            let h = r.headers_mut();
+            h.append(header::SET_COOKIE, auth::set_cookie(auth::SESSION_COOKIE, &s.token, s.max_age_s, secure).parse().expect("cookie header"));
+            h.append(header::SET_COOKIE, auth::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure).parse().expect("cookie header"));
+            r
+        }
+        Err(AuthError::Throttled { .. }) => back("throttled"),
+        Err(AuthError::BadCredentials) => back("bad"),
+        Err(e) => auth_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LogoutForm>) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let now = crate::clock::now_ms();
+    if !auth.csrf_of(cookies(&headers), now).is_some_and(|e| token::same(&e, &f.csrf)) {
+        return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+    }
+    if let Err(e) = auth.logout(cookies(&headers), now).await {
+        return auth_error(e);
+    }
+    let clear = auth::set_cookie(auth::SESSION_COOKIE, "", 0, auth.config.secure_cookies);
+    ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct DeviceQuery {
+    token: String,
+}
+
+/// A wall display opens `/device?token=…` once; the token moves into a long-lived HttpOnly cookie.
+pub async fn activate_device(State(state): State<AppState>, Query(q): Query<DeviceQuery>) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let probe = format!("{}={}", auth::DEVICE_COOKIE, q.token);
+    if auth.viewer(Some(&probe), crate::clock::now_ms()).is_none() {
+        return Redirect::to("/login?error=device").into_response();
+    }
+    // Ten years: the wall must survive restarts of the screen and the server; revocation ends it.
+    let c = auth::set_cookie(auth::DEVICE_COOKIE, &q.token, 10 * 365 * 86_400, auth.config.secure_cookies);
+    ([(header::SET_COOKIE, c)], Redirect::to("/wall")).into_response()
+}
+
+#[derive(serde::Serialize)]
+pub struct Me {
+    principal: String,
+    role: Role,
+    scope: String,
+    clearance: Clearance,
+    csrf: Option<String>,
+}
+
+/// Who the caller is, and the CSRF token their scripts send back.
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let v = match viewer(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let csrf = state.cockpit.policy.auth().csrf_of(cookies(&headers), crate::clock::now_ms());
+    Json(Me { principal: v.principal, role: v.role, scope: v.scope.root, clearance: v.clearance, csrf }).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    username: String,
+    display_name: String,
+    role: Role,
+    scope: String,
+    department: Option<String>,
+    clearance: Clearance,
+    password: String,
+}
+
+pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, Json(n): Json<NewAccount>) -> Response {
+    let v = match viewer(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
+        return refuse(e);
+    }
+    let a = Account {
+        username: n.username.trim().to_string(),
+        display_name: n.display_name,
+        role: n.role,
+        scope: n.scope,
+        department: n.department,
+        clearance: n.clearance,
+        password_hash: String::new(),
+        created_at: 0,
+        created_by: String::new(),
+        disabled: false,
+    };
+    if a.username.is_empty() {
+        return (StatusCode::BAD_REQUEST, "a user name is required").into_response();
+    }
+    match state.cockpit.policy.auth().create_account(&v, a, &n.password, crate::clock::now_ms()).await {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevice {
+    name: String,
+    scope: String,
+}
+
+pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Json(n): Json<NewDevice>) -> Response {
+    let v = match viewer(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
+        return refuse(e);
+    }
+    match state.cockpit.policy.auth().issue_device(&v, &n.name, &n.scope, crate::clock::now_ms()).await {
+        Ok((id, tok)) => {
+            (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "activate": format!("/device?token={tok}") }))).into_response()
+        }
+        Err(e) => auth_error(e),
+    }
+}
+
+pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let v = match viewer(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
+        return refuse(e);
+    }
+    match state.cockpit.policy.auth().revoke_device(&v, id, crate::clock::now_ms()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
+/// The audit log for auditors, filtered by person, region (subtree by code prefix) and time.
+pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>) -> Response {
+    let v = match viewer(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = state.cockpit.policy.allow(&v, Action::ViewAudit) {
+        return refuse(e);
+    }
+    let Ok(Query(f)) = q else {
+        return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to (Unix ms)").into_response();
+    };
+    match state.cockpit.policy.auth().store().audit(&f, 1000).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => auth_error(e.into()),
+    }
+}

@@ -1,0 +1,60 @@
+//! The gate in front of every route: a request that is not on the public list needs a valid session or
+//! device (pages redirect to sign-in, everything else gets 401), and every state-changing request needs
+//! the session's CSRF token. Routes not declared anywhere fall under the same rule: new routes are
+//! closed until someone declares them public. What a signed-in viewer may see is the policy's call,
+//! made where the data is read.
+use super::AppState;
+use crate::auth::token;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// Exact paths anyone may request.
+pub const PUBLIC_PATHS: &[&str] = &["/public", "/login", "/auth/login", "/device", "/healthz", "/favicon.svg", "/api/public"];
+/// Static files of the built site: code, styles, the charting library. No data.
+pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/"];
+/// State-changing routes that check their CSRF token themselves (from a form field).
+pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout"];
+
+pub fn is_public(path: &str) -> bool {
+    PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if is_public(&path) && (!changes_state || OWN_CSRF.contains(&path.as_str())) {
+        return next.run(req).await;
+    }
+    let policy = &state.cockpit.policy;
+    let cookies = req.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let now = crate::clock::now_ms();
+    if policy.auth().viewer(cookies.as_deref(), now).is_none() {
+        let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
+        if wants_page {
+            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            return Redirect::to(&format!("/login?next={}", encode(next_url))).into_response();
+        }
+        return (StatusCode::UNAUTHORIZED, "sign-in required").into_response();
+    }
+    if changes_state && !OWN_CSRF.contains(&path.as_str()) {
+        let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let expected = policy.auth().csrf_of(cookies.as_deref(), now);
+        if !expected.is_some_and(|e| token::same(&e, sent)) {
+            return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Percent-encodes a local path for a query parameter.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,257 @@
+//! Permission layers on the real server over real HTTP: every route × every role × a region inside and
+//! outside the role's scope, and the security properties of sign-in, sessions, CSRF and device tokens.
+mod common;
+
+use app::model::WallSnapshot;
+use common::{csrf, login, login_resp, request, start, Resp};
+use leptos_axum::generate_route_list;
+
+/// A path to request for a route pattern: parameters get a harmless value.
+fn concrete(pattern: &str) -> String {
+    pattern.replace("{id}", "1").replace("{*fn_name}", "x")
+}
+
+/// Every route the server has: its own table, the Leptos pages, and the server functions.
+fn all_routes() -> Vec<(String, String)> {
+    let mut routes: Vec<(String, String)> = server::web::ROUTES.iter().map(|(m, p)| (m.to_string(), concrete(p))).collect();
+    for r in generate_route_list(app::App) {
+        routes.push(("GET".into(), r.path().to_string()));
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        routes.push((method.to_string(), path.to_string()));
+    }
+    routes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_is_closed_without_a_session_unless_declared_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let routes = all_routes();
+    assert!(routes.len() >= 16, "{routes:?}");
+    for (method, path) in &routes {
+        let r = request(&srv.addr, method, path, &[], "").await;
+        let public = server::web::gate::is_public(path.split('?').next().unwrap());
+        if public {
+            assert!(![401, 303].contains(&r.status) || path == "/device", "{method} {path} is public: {}", r.status);
+        } else {
+            assert!([401, 303].contains(&r.status), "{method} {path} without a session gave {}", r.status);
+            assert!(!r.body.contains("WallSnapshot") && !r.body.contains(r#""areas""#), "{method} {path} leaked data");
+        }
+    }
+    srv.stop().await;
+}
+
+/// (account, region inside its scope, region outside, may it see dashboards)
+const MATRIX: &[(&str, &str, &str, bool)] = &[
+    ("leader", "330681109", "999999", true),
+    ("zhuji", "330681109", "330602", true),
+    ("fengqiao", "330681109002", "330602001", true),
+    ("tashan", "330602001004", "330681109", true),
+    ("huayuan", "330602001004", "330602001008", true),
+    ("chengguan", "330681", "330602", false),
+    ("auditor", "330681", "330602", false),
+    ("admin", "330681", "999999", true),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_its_subtree_and_nothing_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    for &(user, inside, outside, dashboards) in MATRIX {
+        let cookie = login(&srv.addr, user).await;
+        let h = [("Cookie", cookie.as_str())];
+        for (path, region) in [("/api/live", inside), ("/api/wall", inside), ("/api/map", inside)] {
+            let r = request(&srv.addr, "GET", &format!("{path}?region={region}"), &h, "").await;
+            if dashboards {
+                assert_eq!(r.status, 200, "{user} {path} {region}: {}", r.body);
+            } else {
+                assert_ne!(r.status, 200, "{user} may not see dashboards ({path})");
+                assert!(!r.body.contains("kpis"), "{user} {path} leaked data");
+            }
+        }
+        for path in ["/api/live", "/api/wall", "/api/map"] {
+            let r = request(&srv.addr, "GET", &format!("{path}?region={outside}"), &h, "").await;
+            assert_ne!(r.status, 200, "{user} reached {outside} through {path}");
+            assert!(!r.body.contains("kpis") && !r.body.contains("geojson"), "{user} {path} leaked data");
+        }
+        // With no region, each gets its own scope's root: never anything above it.
+        let r = request(&srv.addr, "GET", "/api/live", &h, "").await;
+        if dashboards {
+            let data = r.body.lines().find_map(|l| l.strip_prefix("data: ")).expect("snapshot");
+            let s: WallSnapshot = serde_json::from_str(data).unwrap();
+            assert!(s.ticker.iter().all(|t| !t.case_id.is_empty()));
+            let me: serde_json::Value = serde_json::from_str(&request(&srv.addr, "GET", "/api/me", &h, "").await.body).unwrap();
+            assert_eq!(me["scope"], s.region.code, "{user}'s stream is rooted at their scope");
+        }
+    }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_street_officials_stream_never_carries_another_streets_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let cookie = login(&srv.addr, "fengqiao").await;
+    for _ in 0..3 {
+        let r = request(&srv.addr, "GET", "/api/live", &[("Cookie", &cookie)], "").await;
+        let data = r.body.lines().find_map(|l| l.strip_prefix("data: ")).expect("snapshot");
+        let s: WallSnapshot = serde_json::from_str(data).unwrap();
+        assert_eq!(s.region.name, "枫桥镇");
+        assert!(s.ticker.iter().all(|t| t.place.starts_with("枫桥镇")), "{:?}", s.ticker);
+        assert!(s.areas.iter().all(|a| a.code.starts_with("330681109")));
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    srv.stop().await;
+}
+
+fn assert_session_cookie_flags(r: &Resp, secure: bool) {
+    let c = r.headers("set-cookie").into_iter().find(|c| c.starts_with("cockpit_session=")).expect("session cookie");
+    assert!(c.contains("HttpOnly"), "{c}");
+    assert!(c.contains("SameSite=Lax"), "{c}");
+    assert!(c.contains("Path=/"), "{c}");
+    assert_eq!(c.contains("Secure"), secure, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sessions_csrf_and_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = &srv.addr;
+
+    let ok = login_resp(a, "leader", common::DEMO_PASSWORD).await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location").as_deref(), Some("/wall"));
+    assert_session_cookie_flags(&ok, false);
+    let cookie = ok.cookie("cockpit_session").unwrap();
+
+    // A form without the CSRF cookie/field pair is refused, whatever the password.
+    let body = common::form(&[("username", "leader"), ("password", common::DEMO_PASSWORD), ("csrf", "x")]);
+    let r = request(a, "POST", "/auth/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body).await;
+    assert_eq!(r.status, 403);
+    assert!(r.cookie("cockpit_session").is_none());
+
+    // State-changing APIs need the session's CSRF token in a header.
+    let h = [("Cookie", cookie.as_str()), ("Content-Type", "application/json")];
+    let r = request(a, "POST", "/api/admin/devices", &h, r#"{"name":"x","scope":"330600"}"#).await;
+    assert_eq!(r.status, 403, "no CSRF token");
+    let token = csrf(a, &cookie).await;
+    let h = [("Cookie", cookie.as_str()), ("Content-Type", "application/json"), ("X-CSRF-Token", token.as_str())];
+    let r = request(a, "POST", "/api/admin/devices", &h, r#"{"name":"x","scope":"330600"}"#).await;
+    assert_eq!(r.status, 404, "a city leader is no administrator: {}", r.body);
+
+    // Sign-out needs the token too, and ends the session.
+    let lh = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    assert_eq!(request(a, "POST", "/auth/logout", &lh, "csrf=wrong").await.status, 403);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &cookie)], "").await.status, 200);
+    assert_eq!(request(a, "POST", "/auth/logout", &lh, &format!("csrf={token}")).await.status, 303);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &cookie)], "").await.status, 401, "revoked");
+
+    // Redirects after sign-in stay on this site.
+    let page = request(a, "GET", "/login?next=//evil.example/x", &[], "").await;
+    assert!(page.body.contains(r#"name="next" value="/wall""#));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_are_throttled_per_account_and_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    for _ in 0..5 {
+        let r = login_resp(&srv.addr, "zhuji", "wrong password").await;
+        assert_eq!(r.header("location").as_deref(), Some("/login?error=bad&next=/wall"));
+    }
+    let r = login_resp(&srv.addr, "zhuji", common::DEMO_PASSWORD).await;
+    assert_eq!(r.header("location").as_deref(), Some("/login?error=throttled&next=/wall"), "even the right password waits");
+    assert!(r.cookie("cockpit_session").is_none());
+    let r = login_resp(&srv.addr, "leader", common::DEMO_PASSWORD).await;
+    assert!(r.cookie("cockpit_session").is_none(), "the address is throttled too");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_and_cookies_are_secure_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.access.session_hours = 0;
+    cfg.access.secure_cookies = true;
+    let srv = start(cfg).await;
+    let r = login_resp(&srv.addr, "leader", common::DEMO_PASSWORD).await;
+    assert_session_cookie_flags(&r, true);
+    let cookie = r.cookie("cockpit_session").unwrap();
+    assert_eq!(request(&srv.addr, "GET", "/api/me", &[("Cookie", &cookie)], "").await.status, 401, "expired at once");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let t = csrf(&a, &admin).await;
+    let post = |cookie: String, token: String, path: &'static str, body: String| {
+        let a = a.clone();
+        async move {
+            let h = [("Cookie", cookie.as_str()), ("Content-Type", "application/json"), ("X-CSRF-Token", token.as_str())];
+            request(&a, "POST", path, &h, &body).await
+        }
+    };
+    let account = |user: &str, role: &str, scope: &str, clearance: &str| {
+        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"{scope}","clearance":"{clearance}","password":"long enough pw"}}"#)
+    };
+    // The city admin makes a district admin for 诸暨市 with sensitive clearance.
+    let r = post(admin.clone(), t.clone(), "/api/admin/accounts", account("zj-admin", "Admin", "330681", "Sensitive")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let zj = login_resp(&a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zt = csrf(&a, &zj).await;
+    let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x1", "StreetOfficial", "330602001", "Internal")).await;
+    assert_eq!(r.status, 403, "outside the grantor's scope: {}", r.body);
+    let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x2", "StreetOfficial", "330681109", "Restricted")).await;
+    assert_eq!(r.status, 403, "above the grantor's clearance: {}", r.body);
+    let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x3", "StreetOfficial", "330681109", "Sensitive")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // A wall display for 诸暨市.
+    let r = post(zj.clone(), zt.clone(), "/api/admin/devices", r#"{"name":"指挥中心大屏","scope":"330681"}"#.into()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let activate = v["activate"].as_str().unwrap().to_string();
+    let id = v["id"].as_i64().unwrap();
+    let r = request(&a, "GET", &activate, &[], "").await;
+    assert_eq!(r.header("location").as_deref(), Some("/wall"));
+    let device = r.cookie("cockpit_device").unwrap();
+    assert!(r.headers("set-cookie").iter().any(|c| c.contains("HttpOnly")));
+    assert_eq!(request(&a, "GET", "/api/live?region=330681109", &[("Cookie", &device)], "").await.status, 200);
+    assert_eq!(request(&a, "GET", "/api/live?region=330602", &[("Cookie", &device)], "").await.status, 404);
+    assert_eq!(request(&a, "GET", "/api/audit", &[("Cookie", &device)], "").await.status, 404, "a screen reads no audit log");
+
+    // The auditor sees every grant; nobody else sees the log.
+    let auditor = login(&a, "auditor").await;
+    let r = request(&a, "GET", "/api/audit?actor=admin", &[("Cookie", &auditor)], "").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("account zj-admin role admin clearance sensitive"), "{}", r.body);
+    let r = request(&a, "GET", "/api/audit?region=330681", &[("Cookie", &auditor)], "").await;
+    assert!(r.body.contains("device_issued") && r.body.contains("account x3"), "{}", r.body);
+    assert!(!r.body.contains("account x1"), "refused grants are not grants");
+    assert_eq!(request(&a, "GET", "/api/audit", &[("Cookie", &admin)], "").await.status, 404);
+    assert_eq!(request(&a, "GET", "/api/audit?bogus=1", &[("Cookie", &auditor)], "").await.status, 400);
+    srv.stop().await;
+
+    // The device token survives a server restart; revoking it ends it.
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    assert_eq!(request(&a, "GET", "/api/live?region=330681", &[("Cookie", &device)], "").await.status, 200, "survives a restart");
+    let zj = login_resp(&a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zt = csrf(&a, &zj).await;
+    let h = [("Cookie", zj.as_str()), ("X-CSRF-Token", zt.as_str())];
+    assert_eq!(request(&a, "POST", &format!("/api/admin/devices/{id}/revoke"), &h, "").await.status, 204);
+    assert_eq!(request(&a, "GET", "/api/live?region=330681", &[("Cookie", &device)], "").await.status, 401, "revoked");
+    srv.stop().await;
+
+    // The audit log cannot be rewritten, even with direct database access.
+    let store = server::store::SqliteStore::open(dir.path()).await.unwrap();
+    let e = sqlx::query("UPDATE audit_log SET actor = 'nobody'").execute(store.pool()).await.unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    assert!(sqlx::query("DELETE FROM audit_log").execute(store.pool()).await.is_err());
+}

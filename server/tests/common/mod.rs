@@ -1,0 +1,129 @@
+//! Real servers on free ports and a plain HTTP/1.1 client, shared by the integration tests.
+#![allow(dead_code)]
+use server::config::{Config, DemoConfig};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+pub const DEMO_PASSWORD: &str = server::auth::DEMO_PASSWORD;
+
+pub struct Server {
+    pub addr: String,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), server::StartError>>,
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        site_root: dir.join("site"),
+        demo: DemoConfig { enabled: true, rate_per_minute: 600.0, backfill_days: 1, backfill_rate_per_minute: 5.0, seed: 1 },
+        ..Config::default()
+    }
+}
+
+pub async fn start(cfg: Config) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (stop, mut rx) = watch::channel(false);
+    let task = tokio::spawn(server::run(listener, cfg, async move {
+        let _ = rx.changed().await;
+    }));
+    // The port is bound before the city loads; wait until the server answers.
+    for _ in 0..600 {
+        if TcpStream::connect(&addr).await.is_ok() && request(&addr, "GET", "/healthz", &[], "").await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Server { addr, stop, task }
+}
+
+impl Server {
+    pub async fn stop(self) {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(15), self.task).await.expect("stops in time").unwrap().unwrap();
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers(name).into_iter().next()
+    }
+
+    pub fn headers(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    /// `name=value` of a Set-Cookie header for `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers("set-cookie").into_iter().find(|c| c.starts_with(&format!("{name}="))).map(|c| c.split(';').next().unwrap().to_string())
+    }
+}
+
+/// One request on a fresh connection. Reads to the end, or to the first complete SSE event.
+pub async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk)).await.expect("read in time").unwrap();
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if text.contains("text/event-stream") && text.contains("event: snapshot") && text.contains("\n\n") && text.rsplit("event: snapshot").next().is_some_and(|t| t.contains("\n\n")) {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Resp { status, head: head.to_string(), body: body.to_string() }
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", server::web::gate::encode(v).replace('/', "%2F"))).collect::<Vec<_>>().join("&")
+}
+
+/// Signs in through the real form (with its CSRF cookie); returns the login response.
+pub async fn login_resp(addr: &str, user: &str, password: &str) -> Resp {
+    let page = request(addr, "GET", "/login", &[], "").await;
+    let csrf_cookie = page.cookie("cockpit_login_csrf").expect("login page sets its CSRF cookie");
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let body = form(&[("username", user), ("password", password), ("csrf", &csrf), ("next", "/wall")]);
+    request(addr, "POST", "/auth/login", &[("Cookie", &csrf_cookie), ("Content-Type", "application/x-www-form-urlencoded")], &body).await
+}
+
+/// Signs in and returns the session cookie (`cockpit_session=…`).
+pub async fn login(addr: &str, user: &str) -> String {
+    let r = login_resp(addr, user, DEMO_PASSWORD).await;
+    r.cookie("cockpit_session").unwrap_or_else(|| panic!("{user} signs in: {} {}", r.status, r.head))
+}
+
+/// The session's CSRF token, as a page script would fetch it.
+pub async fn csrf(addr: &str, cookie: &str) -> String {
+    let r = request(addr, "GET", "/api/me", &[("Cookie", cookie)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    v["csrf"].as_str().unwrap().to_string()
+}

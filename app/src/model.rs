@@ -281,20 +281,66 @@ pub struct MapLayer {
     pub grid: Option<GridInfo>,
 }
 
-/// One district's row on the public page: aggregates only.
+/// A published count: exact, or withheld because it is small enough to point at a person ("<5").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Count(u32),
+    Suppressed,
+}
+
+impl Cell {
+    pub const SUPPRESSED_TEXT: &'static str = "<5";
+
+    pub fn text(self) -> String {
+        match self {
+            Cell::Count(n) => n.to_string(),
+            Cell::Suppressed => Cell::SUPPRESSED_TEXT.to_string(),
+        }
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Count(n) => s.serialize_u32(*n),
+            Cell::Suppressed => s.serialize_str(Cell::SUPPRESSED_TEXT),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cell {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Cell, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u32),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(Cell::Count(n)),
+            Raw::S(s) if s == Cell::SUPPRESSED_TEXT => Ok(Cell::Suppressed),
+            Raw::S(s) => Err(serde::de::Error::custom(format!("unexpected cell {s:?}"))),
+        }
+    }
+}
+
+/// One row of the public statistics (city, district or town): counts only, small ones withheld.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicRow {
     pub code: String,
     pub name: String,
-    pub reported_30d: u32,
-    pub closed_30d: u32,
-    pub open: u32,
+    pub level: Level,
+    pub parent: Option<String>,
+    pub reported_30d: Cell,
+    pub closed_30d: Cell,
+    pub open: Cell,
     pub grids: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicReport {
     pub city: String,
+    /// The city first, then each district followed by its towns.
     pub rows: Vec<PublicRow>,
     pub as_of: i64,
 }

@@ -6,6 +6,7 @@
 //! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
 //! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
+//! - `disclosure`: small-cell suppression for every public output
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
@@ -18,6 +19,7 @@ pub mod case;
 pub mod city;
 pub mod clock;
 pub mod config;
+pub mod disclosure;
 pub mod feeds;
 pub mod ingest;
 pub mod policy;

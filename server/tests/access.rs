@@ -255,3 +255,71 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert!(e.to_string().contains("append-only"), "{e}");
     assert!(sqlx::query("DELETE FROM audit_log").execute(store.pool()).await.is_err());
 }
+
+/// Every public output: no grid worker's name, no phone or ID number, no count from 1 to 4, and no
+/// withheld cell that a published total and its visible siblings would give away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
+    use app::model::{Cell, PublicReport};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    // A thin history, so that many towns have small counts.
+    cfg.demo.backfill_rate_per_minute = 0.5;
+    cfg.demo.rate_per_minute = 0.1;
+    let srv = start(cfg).await;
+    let store = server::store::SqliteStore::open(dir.path()).await.unwrap();
+    let workers: Vec<String> = sqlx::query_scalar("SELECT worker FROM regions WHERE worker IS NOT NULL AND length(worker) = 3")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let places: Vec<String> = sqlx::query_scalar("SELECT name FROM regions").fetch_all(store.pool()).await.unwrap();
+    let workers: Vec<String> = workers.into_iter().filter(|w| !places.iter().any(|p| p.contains(w.as_str()))).collect();
+    assert!(workers.len() > 100);
+
+    let outputs = ["/public", "/api/public", "/public/stats.json", "/public/stats.csv", "/public/stats.geojson"];
+    let phone = |s: &str| s.as_bytes().windows(11).any(|w| w[0] == b'1' && w.iter().all(u8::is_ascii_digit) && (b'3'..=b'9').contains(&w[1]));
+    for path in outputs {
+        let r = request(&srv.addr, "GET", path, &[], "").await;
+        assert_eq!(r.status, 200, "{path}");
+        for w in &workers {
+            assert!(!r.body.contains(w.as_str()), "{path} shows grid worker {w}");
+        }
+        // Region codes are 6 to 15 digits; a phone number would be 11 digits starting 13-19 outside a code.
+        let stripped: String = r.body.split(|c: char| !c.is_ascii_digit()).filter(|d| d.len() != 6 && d.len() != 9 && d.len() != 12 && d.len() != 13).collect::<Vec<_>>().join(" ");
+        assert!(!phone(&stripped), "{path} holds something like a phone number");
+    }
+
+    let report: PublicReport = serde_json::from_str(&request(&srv.addr, "GET", "/public/stats.json", &[], "").await.body).unwrap();
+    assert_eq!(report.rows.len(), 1 + 6 + 103);
+    let mut withheld = 0;
+    for col in [|r: &app::model::PublicRow| r.reported_30d, |r: &app::model::PublicRow| r.closed_30d, |r: &app::model::PublicRow| r.open] {
+        for row in &report.rows {
+            match col(row) {
+                Cell::Count(n) => assert!(n == 0 || n >= 5, "{} shows {n}", row.code),
+                Cell::Suppressed => withheld += 1,
+            }
+            let kids: Vec<Cell> = report.rows.iter().filter(|k| k.parent.as_deref() == Some(row.code.as_str())).map(col).collect();
+            let hidden_kids = kids.iter().filter(|c| **c == Cell::Suppressed).count();
+            if col(row) != Cell::Suppressed {
+                assert_ne!(hidden_kids, 1, "{}: one withheld part under a published total", row.code);
+            }
+        }
+    }
+    assert!(withheld > 0, "the thin history produced small cells to withhold");
+
+    // The CSV, GeoJSON and page say the same.
+    let csv = request(&srv.addr, "GET", "/public/stats.csv", &[], "").await.body;
+    for row in &report.rows {
+        let line = format!("{},{},", row.level.as_str(), row.code);
+        let l = csv.lines().find(|l| l.starts_with(&line)).unwrap_or_else(|| panic!("CSV has {}", row.code));
+        assert!(l.contains(&format!(",{},{},{},", row.reported_30d.text(), row.closed_30d.text(), row.open.text())), "{l}");
+    }
+    let geo: serde_json::Value = serde_json::from_str(&request(&srv.addr, "GET", "/public/stats.geojson", &[], "").await.body).unwrap();
+    assert_eq!(geo["features"].as_array().unwrap().len(), 6 + 103);
+    for f in geo["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let row = report.rows.iter().find(|r| p["code"] == r.code.as_str()).unwrap();
+        assert_eq!(serde_json::to_value(row.open).unwrap(), p["open"]);
+    }
+    srv.stop().await;
+}

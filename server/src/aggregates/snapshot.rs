@@ -1,6 +1,6 @@
 //! Reading the aggregates: what one region's wall shows, and the public district table.
 use super::{Aggregates, Day};
-use app::model::{local_day, AreaValue, Category, FlowLink, Kpi, KpiKey, Level, PublicRow, WallSnapshot};
+use app::model::{local_day, AreaValue, Category, FlowLink, Kpi, KpiKey, PublicRow, WallSnapshot};
 
 /// Days in each KPI sparkline.
 const SERIES_DAYS: i64 = 14;
@@ -102,21 +102,42 @@ impl Aggregates {
         }
     }
 
-    /// One row per district: counts only, never a case or a person.
+    /// The public table: the city, then each district followed by its towns. Counts only, never a case
+    /// or a person; small counts and their complements withheld (see `disclosure`).
     pub fn public_rows(&self, now: i64) -> Vec<PublicRow> {
         let today = local_day(now);
         let tree = &*self.tree;
-        tree.get(tree.root())
-            .children
+        let root = tree.root();
+        let mut order = vec![root];
+        for &d in &tree.get(root).children {
+            order.push(d);
+            order.extend(tree.get(d).children.iter().copied());
+        }
+        let pos = |idx: usize| order.iter().position(|&o| o == idx);
+        let parent: Vec<Option<usize>> = order.iter().map(|&i| tree.get(i).parent.and_then(pos)).collect();
+        let column = |f: &dyn Fn(usize) -> u32| {
+            let values: Vec<u32> = order.iter().map(|&i| f(i)).collect();
+            let hidden = crate::disclosure::suppress(&parent, &values);
+            crate::disclosure::cells(&values, &hidden)
+        };
+        let reported = column(&|i| self.sum(i, today - 29..=today, |x| x.reported));
+        let closed = column(&|i| self.sum(i, today - 29..=today, |x| x.closed));
+        let open = column(&|i| self.nodes[i].open);
+        order
             .iter()
-            .filter(|&&d| tree.get(d).row.level == Level::District)
-            .map(|&d| PublicRow {
-                code: tree.get(d).row.code.clone(),
-                name: tree.get(d).row.name.clone(),
-                reported_30d: self.sum(d, today - 29..=today, |x| x.reported),
-                closed_30d: self.sum(d, today - 29..=today, |x| x.closed),
-                open: self.nodes[d].open,
-                grids: tree.get(d).grids,
+            .enumerate()
+            .map(|(k, &i)| {
+                let r = tree.get(i);
+                PublicRow {
+                    code: r.row.code.clone(),
+                    name: r.row.name.clone(),
+                    level: r.row.level,
+                    parent: r.parent.map(|p| tree.get(p).row.code.clone()),
+                    reported_30d: reported[k],
+                    closed_30d: closed[k],
+                    open: open[k],
+                    grids: r.grids,
+                }
             })
             .collect()
     }

@@ -150,6 +150,13 @@ fn snapshot_figures_by_hand() {
     let d11 = a.tree().find("11").unwrap();
     let ids: Vec<String> = a.snapshot(d11, T0 + 3 * H).ticker.into_iter().map(|t| t.case_id).collect();
     assert_eq!(ids, ["a"], "a district's ticker holds only its own cases");
+    // City, district 11, town 111, district 12, town 121: every count here is small, so all are withheld
+    // but the zeros.
+    use app::model::Cell::{Count, Suppressed};
     let rows = a.public_rows(T0 + 3 * H);
-    assert_eq!(rows.iter().map(|r| (r.reported_30d, r.closed_30d, r.open)).collect::<Vec<_>>(), [(1, 1, 0), (3, 0, 3)]);
+    let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["1", "11", "111", "12", "121"]);
+    assert_eq!(rows[1].closed_30d, Suppressed);
+    assert_eq!(rows[1].open, Count(0));
+    assert!(rows.iter().all(|r| r.reported_30d == Suppressed));
 }

@@ -12,7 +12,18 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Exact paths anyone may request.
-pub const PUBLIC_PATHS: &[&str] = &["/public", "/login", "/auth/login", "/device", "/healthz", "/favicon.svg", "/api/public"];
+pub const PUBLIC_PATHS: &[&str] = &[
+    "/public",
+    "/public/stats.json",
+    "/public/stats.csv",
+    "/public/stats.geojson",
+    "/login",
+    "/auth/login",
+    "/device",
+    "/healthz",
+    "/favicon.svg",
+    "/api/public",
+];
 /// Static files of the built site: code, styles, the charting library. No data.
 pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/"];
 /// State-changing routes that check their CSRF token themselves (from a form field).

@@ -4,6 +4,7 @@ mod access;
 mod backend;
 pub mod gate;
 mod live;
+mod public_stats;
 
 pub use backend::Cockpit;
 
@@ -38,6 +39,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
     ("GET", "/device"),
+    ("GET", "/public/stats.json"),
+    ("GET", "/public/stats.csv"),
+    ("GET", "/public/stats.geojson"),
     ("GET", "/api/me"),
     ("GET", "/api/live"),
     ("GET", "/api/audit"),
@@ -56,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(access::login))
         .route("/auth/logout", post(access::logout))
         .route("/device", get(access::activate_device))
+        .route("/public/stats.json", get(public_stats::json))
+        .route("/public/stats.csv", get(public_stats::csv))
+        .route("/public/stats.geojson", get(public_stats::geojson))
         .route("/api/me", get(access::me))
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(access::audit))

@@ -465,3 +465,38 @@ impl Clearance {
         Clearance::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
+
+/// A person involved in a case (reporter, petitioner). Sensitive: masked below that clearance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub phone: String,
+    /// Resident ID number, when the source system records one (petitions do).
+    pub id_number: Option<String>,
+}
+
+/// One case as an official sees it: facts, current holder, timeline; personal fields masked unless the
+/// viewer's clearance allows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub feed: String,
+    pub case_id: String,
+    pub category: Category,
+    pub source: Source,
+    pub status: Status,
+    pub grid: String,
+    /// Town and village names.
+    pub place: String,
+    pub reported_at: i64,
+    pub deadline: i64,
+    pub overdue: bool,
+    /// The department it is dispatched to (responsible unit).
+    pub department: Option<String>,
+    pub summary: String,
+    pub person: Option<Person>,
+    pub address: Option<String>,
+    /// True when personal fields were masked for this viewer.
+    pub masked: bool,
+    /// (status, at), oldest first.
+    pub timeline: Vec<(Status, i64)>,
+}

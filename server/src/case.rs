@@ -1,5 +1,5 @@
 //! What feeds deliver: case events (事件流转) in one canonical form.
-use app::model::{Category, Source, Status};
+use app::model::{Category, Person, Source, Status};
 
 /// The facts of a case, fixed when it is reported.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,6 +11,18 @@ pub struct CaseFacts {
     pub reported_at: i64,
     /// When it must be closed by (Unix ms).
     pub deadline: i64,
+    pub details: CaseDetails,
+}
+
+/// What the case is about and who is involved; stored with the case, never counted, never public.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseDetails {
+    pub summary: String,
+    /// The responsible department once dispatched.
+    pub department: Option<String>,
+    pub person: Option<Person>,
+    /// Exact address: sensitive.
+    pub address: Option<String>,
 }
 
 /// One state change of one case, from one feed. `(feed, case_id, seq)` identifies it: delivering it

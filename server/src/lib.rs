@@ -7,6 +7,7 @@
 //! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `disclosure`: small-cell suppression for every public output
+//! - `masking`: personal fields hidden below the viewer's clearance
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
@@ -22,6 +23,7 @@ pub mod config;
 pub mod disclosure;
 pub mod feeds;
 pub mod ingest;
+pub mod masking;
 pub mod policy;
 pub mod store;
 pub mod web;

@@ -5,7 +5,8 @@
 use crate::auth::Auth;
 use crate::city::RegionTree;
 use app::backend::{AccessError, Viewer};
-use app::model::Role;
+use crate::store::{CaseQuery, StoredCase};
+use app::model::{Level, Role, Status};
 use std::sync::Arc;
 
 /// What a viewer may do besides being shown their scope.
@@ -13,6 +14,8 @@ use std::sync::Arc;
 pub enum Action {
     /// The wall display, its map and live stream: aggregates of all cases in scope.
     ViewDashboards,
+    /// Case lists, case details and their export.
+    ViewCases,
     ViewAudit,
     Grant,
 }
@@ -22,6 +25,7 @@ pub fn may(role: Role, action: Action) -> bool {
     match action {
         // Department staff see only cases dispatched to their department: city-wide aggregates are not theirs.
         Action::ViewDashboards => matches!(role, CityLeader | DistrictOfficial | StreetOfficial | CommunityStaff | Admin | WallDevice),
+        Action::ViewCases => matches!(role, CityLeader | DistrictOfficial | StreetOfficial | CommunityStaff | DepartmentStaff),
         Action::ViewAudit => role == Auditor,
         Action::Grant => role == Admin,
     }
@@ -61,6 +65,34 @@ impl Policy {
     /// The region `code` (or the scope's root when None) if it lies in `viewer`'s scope.
     pub fn region(&self, viewer: &Viewer, code: Option<&str>) -> Result<usize, AccessError> {
         resolve(&self.tree, viewer, code)
+    }
+
+    /// The cases a viewer may list under `region`: their subtree, or for department staff the cases
+    /// dispatched to their department (anywhere in their scope) and nothing else.
+    pub fn case_query(&self, viewer: &Viewer, region: Option<&str>, open_only: bool, limit: u32) -> Result<CaseQuery, AccessError> {
+        self.allow(viewer, Action::ViewCases)?;
+        let r = self.tree.get(self.region(viewer, region)?);
+        // Codes below the city extend their parent's; a city code (GB/T 2260, "xxxx00") shares its first four.
+        let prefix = if r.row.level == Level::City { r.row.code.chars().take(4).collect() } else { r.row.code.clone() };
+        let mut q = CaseQuery { grid_prefix: Some(prefix), open_only, limit, ..CaseQuery::default() };
+        if viewer.role == Role::DepartmentStaff {
+            q.department = Some(viewer.department.clone().ok_or(AccessError::NotFound)?);
+            q.dispatched_only = true;
+        }
+        Ok(q)
+    }
+
+    /// Whether one case is the viewer's to see.
+    pub fn case_visible(&self, viewer: &Viewer, c: &StoredCase) -> Result<(), AccessError> {
+        self.allow(viewer, Action::ViewCases)?;
+        self.region(viewer, Some(&c.facts.grid))?;
+        if viewer.role == Role::DepartmentStaff {
+            let mine = viewer.department.is_some() && viewer.department == c.facts.details.department && c.status >= Status::Dispatched;
+            if !mine {
+                return Err(AccessError::NotFound);
+            }
+        }
+        Ok(())
     }
 
     pub fn tree(&self) -> &Arc<RegionTree> {
@@ -149,6 +181,9 @@ mod tests {
         assert!(!may(Role::DepartmentStaff, Action::ViewDashboards));
         assert!(!may(Role::Auditor, Action::ViewDashboards));
         assert!(may(Role::Auditor, Action::ViewAudit));
+        assert!(may(Role::DepartmentStaff, Action::ViewCases));
+        assert!(!may(Role::Admin, Action::ViewCases), "administrators grant access; they do not read cases");
+        assert!(!may(Role::WallDevice, Action::ViewCases), "a wall shows aggregates only");
         assert!(!may(Role::Admin, Action::ViewAudit));
         for r in Role::ALL {
             assert_eq!(may(r, Action::Grant), r == Role::Admin);

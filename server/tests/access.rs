@@ -8,7 +8,7 @@ use leptos_axum::generate_route_list;
 
 /// A path to request for a route pattern: parameters get a harmless value.
 fn concrete(pattern: &str) -> String {
-    pattern.replace("{id}", "1").replace("{*fn_name}", "x")
+    pattern.replace("{feed}", "demo").replace("{id}", "1").replace("{*fn_name}", "x")
 }
 
 /// Every route the server has: its own table, the Leptos pages, and the server functions.
@@ -321,5 +321,72 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         let row = report.rows.iter().find(|r| p["code"] == r.code.as_str()).unwrap();
         assert_eq!(serde_json::to_value(row.open).unwrap(), p["open"]);
     }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_are_scoped_masked_below_clearance_and_audited() {
+    use app::model::{CaseView, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    let get = |cookie: String, path: String| {
+        let a = a.clone();
+        async move { request(&a, "GET", &path, &[("Cookie", cookie.as_str())], "").await }
+    };
+    let list = |r: Resp| -> Vec<CaseView> { serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body)) };
+
+    // A street official lists their town's cases only, always masked in lists.
+    let tashan = login(&a, "tashan").await;
+    let cases = list(get(tashan.clone(), "/api/cases".into()).await);
+    assert!(!cases.is_empty());
+    assert!(cases.iter().all(|c| c.grid.starts_with("330602001")), "only 塔山街道");
+    assert!(cases.iter().filter_map(|c| c.person.as_ref()).all(|p| p.name.contains('*') && p.phone.contains("****")));
+    assert_eq!(get(tashan.clone(), "/api/cases?region=330681".into()).await.status, 404);
+    assert_eq!(get(tashan.clone(), "/api/export/cases.csv?region=330681".into()).await.status, 404);
+
+    // In full, at sensitive clearance: unmasked, and the view is audited.
+    let with_person = cases.iter().find(|c| c.person.is_some()).expect("some case has a reporter");
+    let r = get(tashan.clone(), format!("/api/cases/{}/{}", with_person.feed, with_person.case_id)).await;
+    assert_eq!(r.status, 200);
+    let full: CaseView = serde_json::from_str(&r.body).unwrap();
+    assert!(!full.masked && !full.person.as_ref().unwrap().name.contains('*'));
+    assert!(!full.timeline.is_empty() && full.timeline[0].0 == Status::Reported);
+
+    // Community staff (internal clearance) see the same kind of case masked, not dropped.
+    let huayuan = login(&a, "huayuan").await;
+    let theirs = list(get(huayuan.clone(), "/api/cases".into()).await);
+    assert!(theirs.iter().all(|c| c.grid.starts_with("330602001004")));
+    if let Some(c) = theirs.iter().find(|c| c.person.is_some()) {
+        let v: CaseView = serde_json::from_str(&get(huayuan.clone(), format!("/api/cases/{}/{}", c.feed, c.case_id)).await.body).unwrap();
+        assert!(v.masked, "internal clearance sees masks");
+        assert!(v.person.unwrap().name.contains('*'));
+        assert!(v.address.unwrap().ends_with("****"));
+    }
+    // Another street's case is not found, whatever its id.
+    let fengqiao = login(&a, "fengqiao").await;
+    let r = get(fengqiao.clone(), format!("/api/cases/{}/{}", with_person.feed, with_person.case_id)).await;
+    assert_eq!(r.status, 404);
+
+    // Department staff: only cases dispatched to their department, across regions.
+    let cg = login(&a, "chengguan").await;
+    let dept = list(get(cg.clone(), "/api/cases".into()).await);
+    assert!(!dept.is_empty());
+    assert!(dept.iter().all(|c| c.department.as_deref() == Some("城管局") && c.status >= Status::Dispatched));
+    assert!(dept.iter().any(|c| c.grid.starts_with("330681")) && dept.iter().any(|c| !c.grid.starts_with("330681")), "across districts");
+    assert_eq!(get(cg.clone(), "/api/live".into()).await.status, 404, "no city-wide aggregates for a department");
+    if let Some(other) = cases.iter().find(|c| c.department.as_deref() != Some("城管局")) {
+        assert_eq!(get(cg.clone(), format!("/api/cases/{}/{}", other.feed, other.case_id)).await.status, 404);
+    }
+
+    // An export, audited with its size; a wall display and an auditor read no cases.
+    let r = get(tashan.clone(), "/api/export/cases.csv".into()).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.lines().count() > 1);
+    let auditor = login(&a, "auditor").await;
+    assert_eq!(get(auditor.clone(), "/api/cases".into()).await.status, 404);
+    let log = get(auditor.clone(), "/api/audit?actor=tashan".into()).await.body;
+    assert!(log.contains("view_sensitive") && log.contains(&with_person.case_id), "{log}");
+    assert!(log.contains(r#""action":"export""#) && log.contains("unmasked"), "{log}");
     srv.stop().await;
 }

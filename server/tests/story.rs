@@ -151,6 +151,7 @@ async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
         grid: grid.into(),
         reported_at: t,
         deadline: t + 3_600_000,
+        details: Default::default(),
     };
     let ev = |id: &str, seq, status, f: Option<CaseFacts>| CaseEvent { feed: "t".into(), case_id: id.into(), seq, status, at: t, facts: f };
     let out = ingest

@@ -50,7 +50,7 @@ fn report(id: &str, grid: &str, at: i64, deadline: i64, category: Category) -> C
         seq: 0,
         status: Status::Reported,
         at,
-        facts: Some(CaseFacts { category, source: Source::Hotline12345, grid: grid.into(), reported_at: at, deadline }),
+        facts: Some(CaseFacts { category, source: Source::Hotline12345, grid: grid.into(), reported_at: at, deadline, details: Default::default() }),
     }
 }
 

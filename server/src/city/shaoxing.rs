@@ -128,7 +128,8 @@ fn unique(seen: &mut Vec<String>, name: String, code: &str) -> String {
     name
 }
 
-fn person_name(h: u64) -> String {
+/// A plausible Chinese name from a hash (generated people only).
+pub fn person_name(h: u64) -> String {
     const SURNAMES: [&str; 30] = [
         "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
         "高", "金", "钱", "沈", "俞", "傅", "蒋", "宣", "楼", "斯", "屠",

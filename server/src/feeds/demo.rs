@@ -3,12 +3,12 @@
 //! the lifecycle with realistic durations; some miss their deadline. Every duration comes from a hash of
 //! the case id, so after a restart the feed re-plans open cases exactly as before: nothing lost, nothing doubled.
 use super::Feed;
-use crate::case::{CaseEvent, CaseFacts};
-use crate::city::shaoxing::{hash, mix};
+use crate::case::{CaseDetails, CaseEvent, CaseFacts};
+use crate::city::shaoxing::{hash, mix, person_name};
 use crate::city::RegionTree;
 use crate::config::DemoConfig;
 use crate::ingest::Ingest;
-use app::model::{Category, Level, Source, Status, CST_OFFSET_MS, DAY_MS};
+use app::model::{Category, Level, Person, Source, Status, CST_OFFSET_MS, DAY_MS};
 use futures::future::BoxFuture;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -100,8 +100,47 @@ impl DemoFeed {
             seq: 0,
             status: Status::Reported,
             at,
-            facts: Some(CaseFacts { category, source, grid, reported_at: at, deadline: at + deadline_hours(category) * HOUR }),
+            facts: Some(CaseFacts {
+                category,
+                source,
+                deadline: at + deadline_hours(category) * HOUR,
+                details: details(h, category, source, &self.tree, self.grids[slot].0),
+                grid,
+                reported_at: at,
+            }),
         }
+    }
+}
+
+/// What the case is about, who reported it, and which department answers for it; generated, not real.
+fn details(h: u64, category: Category, source: Source, tree: &RegionTree, grid: usize) -> CaseDetails {
+    let village = tree.get(grid).parent.map(|v| tree.get(v).row.name.clone()).unwrap_or_default();
+    let h2 = mix(h ^ 0x5eed);
+    let (summary, department) = match category {
+        Category::Dispute => (["邻里纠纷", "婚姻家庭纠纷", "劳资纠纷", "土地承包纠纷"][(h2 % 4) as usize], "司法局"),
+        Category::Hazard => (["消防通道堵塞", "燃气泄漏隐患", "危房隐患", "电动车违规充电"][(h2 % 4) as usize], "应急管理局"),
+        Category::PublicOrder => (["噪音扰民", "可疑人员", "聚众滋事", "违规停车"][(h2 % 4) as usize], "公安局"),
+        Category::Environment => (["垃圾乱堆", "污水直排", "油烟扰民", "河道漂浮物"][(h2 % 4) as usize], "城管局"),
+        Category::Livelihood => (["路灯损坏", "供水中断", "困难群众求助", "道路破损"][(h2 % 4) as usize], "城管局"),
+    };
+    // Patrol and video reports come from staff and cameras: no citizen's data. Others have a reporter.
+    let person = match source {
+        Source::GridPatrol | Source::VideoAlert => None,
+        _ => Some(Person {
+            name: person_name(h2 >> 8),
+            phone: format!("1{}{:09}", [3, 5, 7, 8, 9][((h2 >> 20) % 5) as usize], (h2 >> 24) % 1_000_000_000),
+            // Petitions (信访) record the petitioner's resident ID.
+            id_number: (source == Source::Petition).then(|| {
+                let code = &tree.get(grid).row.code[..6];
+                format!("{code}19{:02}{:02}{:02}{:04}", 50 + (h2 >> 30) % 50, 1 + (h2 >> 36) % 12, 1 + (h2 >> 40) % 28, (h2 >> 44) % 10_000)
+            }),
+        }),
+    };
+    CaseDetails {
+        summary: summary.to_string(),
+        department: Some(department.to_string()),
+        address: Some(format!("{village}{}组{}号", 1 + (h2 >> 48) % 12, 1 + (h2 >> 52) % 80)),
+        person,
     }
 }
 

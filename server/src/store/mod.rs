@@ -29,6 +29,28 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// A stored case with its details; `timeline` only when read one at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredCase {
+    pub feed: String,
+    pub case_id: String,
+    pub status: Status,
+    pub facts: crate::case::CaseFacts,
+    pub timeline: Vec<(Status, i64)>,
+}
+
+/// Which cases to list. Region codes below the city extend their parent's, so a prefix of the grid
+/// code selects a subtree.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseQuery {
+    pub grid_prefix: Option<String>,
+    pub department: Option<String>,
+    /// Only cases dispatched or later (what a department has been given).
+    pub dispatched_only: bool,
+    pub open_only: bool,
+    pub limit: u32,
+}
+
 /// A case that is not closed yet, as a feed needs it to carry on after a restart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpenCase {
@@ -49,6 +71,9 @@ pub trait Store: AccessStore + Send + Sync + 'static {
     /// Every stored event with its case's facts, in time order: the input of a recount.
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>>;
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>>;
+    fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<StoredCase>, StoreError>>;
+    /// Newest first.
+    fn cases<'a>(&'a self, q: &'a CaseQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Time of the feed's newest stored event.
     fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_access.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_case_details.sql")),
 ];
 
 pub struct SqliteStore {
@@ -86,9 +87,10 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await?;
 
         let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
-        for chunk in reports.chunks(300) {
+        for chunk in reports.chunks(200) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at) ",
+                "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
+                 summary, department, person_name, person_phone, person_id_number, address) ",
             );
             q.push_values(chunk, |mut b, (e, f)| {
                 b.push_bind(&e.feed)
@@ -101,6 +103,14 @@ impl SqliteStore {
                     .push_bind(Status::Reported.as_str())
                     .push_bind(0i64)
                     .push_bind(f.reported_at);
+                let d = &f.details;
+                let p = d.person.as_ref();
+                b.push_bind(&d.summary)
+                    .push_bind(&d.department)
+                    .push_bind(p.map(|p| p.name.clone()))
+                    .push_bind(p.map(|p| p.phone.clone()))
+                    .push_bind(p.and_then(|p| p.id_number.clone()))
+                    .push_bind(&d.address);
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -171,7 +181,81 @@ impl SqliteStore {
     }
 }
 
+fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreError> {
+    let status: String = r.try_get("status")?;
+    let category: String = r.try_get("category")?;
+    let source: String = r.try_get("source")?;
+    let name: Option<String> = r.try_get("person_name")?;
+    Ok(super::StoredCase {
+        feed: r.try_get("feed")?,
+        case_id: r.try_get("case_id")?,
+        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        facts: CaseFacts {
+            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
+            source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
+            grid: r.try_get("grid")?,
+            reported_at: r.try_get("reported_at")?,
+            deadline: r.try_get("deadline")?,
+            details: crate::case::CaseDetails {
+                summary: r.try_get("summary")?,
+                department: r.try_get("department")?,
+                person: match name {
+                    Some(name) => Some(app::model::Person {
+                        name,
+                        phone: r.try_get::<Option<String>, _>("person_phone")?.unwrap_or_default(),
+                        id_number: r.try_get("person_id_number")?,
+                    }),
+                    None => None,
+                },
+                address: r.try_get("address")?,
+            },
+        },
+        timeline: Vec::new(),
+    })
+}
+
 impl Store for SqliteStore {
+    fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<super::StoredCase>, StoreError>> {
+        Box::pin(async move {
+            let Some(row) = sqlx::query("SELECT * FROM cases WHERE feed = ? AND case_id = ?").bind(feed).bind(case_id).fetch_optional(&self.pool).await?
+            else {
+                return Ok(None);
+            };
+            let mut c = stored_case(&row)?;
+            let events = sqlx::query("SELECT status, at FROM case_events WHERE feed = ? AND case_id = ? ORDER BY seq")
+                .bind(feed)
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+            for e in events {
+                let s: String = e.try_get("status")?;
+                c.timeline.push((Status::parse(&s).ok_or_else(|| corrupt("status", &s))?, e.try_get("at")?));
+            }
+            Ok(Some(c))
+        })
+    }
+
+    fn cases<'a>(&'a self, q: &'a super::CaseQuery) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
+        Box::pin(async move {
+            let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases WHERE 1 = 1");
+            if let Some(p) = &q.grid_prefix {
+                b.push(" AND grid LIKE ").push_bind(format!("{p}%"));
+            }
+            if let Some(d) = &q.department {
+                b.push(" AND department = ").push_bind(d);
+            }
+            if q.dispatched_only {
+                b.push(" AND status NOT IN ('reported', 'accepted')");
+            }
+            if q.open_only {
+                b.push(" AND status <> 'closed'");
+            }
+            b.push(" ORDER BY reported_at DESC LIMIT ").push_bind(i64::from(q.limit));
+            let rows = b.build().fetch_all(&self.pool).await?;
+            rows.iter().map(stored_case).collect()
+        })
+    }
+
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM regions").fetch_one(&self.pool).await?;
@@ -266,6 +350,8 @@ impl Store for SqliteStore {
                         grid: r.try_get("grid")?,
                         reported_at: r.try_get("reported_at")?,
                         deadline: r.try_get("deadline")?,
+                        // Counting needs no personal data: a replay does not read it.
+                        details: Default::default(),
                     }),
                 });
             }

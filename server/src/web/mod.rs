@@ -2,6 +2,7 @@
 //! (wasm bundle, vendored ECharts, CSS), compressed.
 mod access;
 mod backend;
+mod cases;
 pub mod gate;
 mod live;
 mod public_stats;
@@ -44,6 +45,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public/stats.geojson"),
     ("GET", "/api/me"),
     ("GET", "/api/live"),
+    ("GET", "/api/cases"),
+    ("GET", "/api/cases/{feed}/{id}"),
+    ("GET", "/api/export/cases.csv"),
     ("GET", "/api/audit"),
     ("POST", "/api/admin/accounts"),
     ("POST", "/api/admin/devices"),
@@ -65,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/public/stats.geojson", get(public_stats::geojson))
         .route("/api/me", get(access::me))
         .route("/api/live", get(live::stream))
+        .route("/api/cases", get(cases::list))
+        .route("/api/cases/{feed}/{id}", get(cases::detail))
+        .route("/api/export/cases.csv", get(cases::export))
         .route("/api/audit", get(access::audit))
         .route("/api/admin/accounts", post(access::create_account))
         .route("/api/admin/devices", post(access::issue_device))

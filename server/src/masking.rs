@@ -1,0 +1,61 @@
+//! Masking of personal fields below the viewer's clearance: the field stays in the layout, its content
+//! is hidden (张*, 138****1234), so a screen never silently drops what it would have shown.
+use app::model::{Clearance, Person};
+
+pub fn name(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => std::iter::once(first).chain(c.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+pub fn phone(s: &str) -> String {
+    let d: Vec<char> = s.chars().collect();
+    if d.len() >= 7 {
+        format!("{}****{}", d[..3].iter().collect::<String>(), d[d.len() - 4..].iter().collect::<String>())
+    } else {
+        "****".into()
+    }
+}
+
+pub fn id_number(s: &str) -> String {
+    let d: Vec<char> = s.chars().collect();
+    if d.len() > 10 {
+        format!("{}{}{}", d[..6].iter().collect::<String>(), "*".repeat(d.len() - 10), d[d.len() - 4..].iter().collect::<String>())
+    } else {
+        "*".repeat(d.len())
+    }
+}
+
+/// Keeps the village or community, hides the house: "天竺社区3组12号" → "天竺社区****".
+pub fn address(s: &str) -> String {
+    let cut = ["社区", "村"].iter().filter_map(|m| s.rfind(m).map(|i| i + m.len())).max().unwrap_or(0);
+    format!("{}****", &s[..cut])
+}
+
+/// The person as this clearance may see them.
+pub fn person(p: &Person, clearance: Clearance) -> Person {
+    if clearance >= Clearance::Sensitive {
+        return p.clone();
+    }
+    Person { name: name(&p.name), phone: phone(&p.phone), id_number: p.id_number.as_deref().map(id_number) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_shape_and_hide_content() {
+        assert_eq!(name("张三"), "张*");
+        assert_eq!(name("欧阳娜娜"), "欧***");
+        assert_eq!(phone("13812341234"), "138****1234");
+        assert_eq!(id_number("33068119800101123X"), "330681********123X");
+        assert_eq!(address("天竺社区3组12号"), "天竺社区****");
+        assert_eq!(address("枫源村5组2号"), "枫源村****");
+        let p = Person { name: "王建国".into(), phone: "13912345678".into(), id_number: None };
+        assert_eq!(person(&p, Clearance::Internal).name, "王**");
+        assert_eq!(person(&p, Clearance::Sensitive), p);
+    }
+}

@@ -1,0 +1,131 @@
+//! Cases for officials: a list (personal fields always masked: it is for triage), one case in full
+//! (unmasked only at sensitive clearance, and then the view is audited), and a CSV export (audited).
+use super::AppState;
+use crate::masking;
+use crate::store::StoredCase;
+use app::backend::{AccessError, Viewer};
+use app::model::{CaseView, Clearance};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+fn viewer(state: &AppState, h: &HeaderMap) -> Option<Viewer> {
+    let cookies = h.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    state.cockpit.policy.auth().viewer(cookies, crate::clock::now_ms())
+}
+
+fn refused(e: AccessError) -> Response {
+    match e {
+        AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!("case store: {e}");
+    (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
+}
+
+/// The case as `clearance` may see it.
+fn view(state: &AppState, c: StoredCase, clearance: Clearance, now: i64) -> CaseView {
+    let tree = state.cockpit.policy.tree();
+    let d = c.facts.details;
+    let full = clearance >= Clearance::Sensitive;
+    CaseView {
+        place: tree.find(&c.facts.grid).map(|g| tree.place(g)).unwrap_or_default(),
+        overdue: c.status.is_open() && c.facts.deadline < now,
+        masked: !full && (d.person.is_some() || d.address.is_some()),
+        person: d.person.map(|p| masking::person(&p, clearance)),
+        address: d.address.map(|a| if full { a } else { masking::address(&a) }),
+        feed: c.feed,
+        case_id: c.case_id,
+        category: c.facts.category,
+        source: c.facts.source,
+        status: c.status,
+        grid: c.facts.grid,
+        reported_at: c.facts.reported_at,
+        deadline: c.facts.deadline,
+        department: d.department,
+        summary: d.summary,
+        timeline: c.timeline,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    region: Option<String>,
+    #[serde(default)]
+    open: bool,
+}
+
+pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
+    let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "parameters: region, open").into_response() };
+    let query = match state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, 200) {
+        Ok(query) => query,
+        Err(e) => return refused(e),
+    };
+    let now = crate::clock::now_ms();
+    match state.cockpit.policy.auth().store().cases(&query).await {
+        Ok(cases) => {
+            let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, v.clearance.min(Clearance::Internal), now)).collect();
+            axum::Json(shown).into_response()
+        }
+        Err(e) => unavailable(e),
+    }
+}
+
+pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((feed, id)): Path<(String, String)>) -> Response {
+    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
+    let c = match state.cockpit.policy.auth().store().case(&feed, &id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return refused(AccessError::NotFound),
+        Err(e) => return unavailable(e),
+    };
+    if let Err(e) = state.cockpit.policy.case_visible(&v, &c) {
+        return refused(e);
+    }
+    let now = crate::clock::now_ms();
+    let region = c.facts.grid.clone();
+    let shown = view(&state, c, v.clearance, now);
+    if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
+        state.cockpit.policy.auth().audit(&v.principal, "view_sensitive", Some(&region), &format!("case {feed}/{id}"), now).await;
+    }
+    axum::Json(shown).into_response()
+}
+
+/// CSV of the cases the viewer may list, masked to their clearance; every export is audited.
+pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
+    let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "parameters: region, open").into_response() };
+    let query = match state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, 10_000) {
+        Ok(query) => query,
+        Err(e) => return refused(e),
+    };
+    let now = crate::clock::now_ms();
+    let cases = match state.cockpit.policy.auth().store().cases(&query).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
+    let mut out = String::from("feed,case_id,category,source,status,grid,place,reported_at,deadline,department,summary,name,phone,id_number,address\n");
+    let n = cases.len();
+    let mut masked = false;
+    for c in cases {
+        let s = view(&state, c, v.clearance, now);
+        masked |= s.masked;
+        let p = s.person.clone().unwrap_or_default();
+        let fields = [
+            s.feed, s.case_id, s.category.as_str().into(), s.source.as_str().into(), s.status.as_str().into(), s.grid, s.place,
+            s.reported_at.to_string(), s.deadline.to_string(), s.department.unwrap_or_default(), s.summary, p.name, p.phone,
+            p.id_number.unwrap_or_default(), s.address.unwrap_or_default(),
+        ];
+        out.push_str(&fields.iter().map(|f| f.replace([',', '\n'], " ")).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    let scope = q.region.unwrap_or_else(|| v.scope.root.clone());
+    let detail = format!("{n} cases{}", if masked { ", masked" } else { ", unmasked" });
+    state.cockpit.policy.auth().audit(&v.principal, "export", Some(&scope), &detail, now).await;
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"cases.csv\"")], out).into_response()
+}

@@ -54,14 +54,23 @@ fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
         .ok_or_else(|| ServerFnError::new(AccessError::Unavailable.to_string()))
 }
 
-/// Runs `f` for the viewer of the current request, mapping access errors to plain messages.
+/// Runs `f` for the viewer of the current request, mapping access errors to plain messages and the
+/// matching HTTP status (401, 404, 503) rather than a bare 500.
 pub fn with_viewer<T>(
     f: impl FnOnce(&dyn Backend, &Viewer) -> Result<T, AccessError>,
 ) -> Result<T, ServerFnError> {
     let backend = backend()?;
     let parts = use_context::<http::request::Parts>();
-    let viewer = backend.viewer(parts.as_ref()).map_err(|e| ServerFnError::new(e.to_string()))?;
-    f(backend.as_ref(), &viewer).map_err(|e| ServerFnError::new(e.to_string()))
+    backend.viewer(parts.as_ref()).and_then(|viewer| f(backend.as_ref(), &viewer)).map_err(|e| {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(match e {
+                AccessError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+                AccessError::NotFound => http::StatusCode::NOT_FOUND,
+                AccessError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+            });
+        }
+        ServerFnError::new(e.to_string())
+    })
 }
 
 pub fn public_report() -> Result<PublicReport, ServerFnError> {

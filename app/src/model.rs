@@ -367,6 +367,25 @@ pub fn date_time(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60)
 }
 
+/// Unix ms of midnight in Asia/Shanghai at the start of "YYYY-MM-DD", if it is a valid date.
+pub fn parse_day(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let ms = days * DAY_MS - CST_OFFSET_MS;
+    (civil_from_days(local_day(ms)) == (y, m as u32, d as u32)).then_some(ms)
+}
+
 /// Proleptic Gregorian date of a day number (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -391,6 +410,9 @@ mod tests {
         assert_eq!(date_time(t), "2026-11-21 00:00");
         assert_eq!(local_day(t) - local_day(t - 1), 1);
         assert_eq!(clock(t + 3_723_000), "01:02:03");
+        assert_eq!(parse_day("2026-11-21"), Some(t));
+        assert_eq!(parse_day("2026-02-30"), None);
+        assert_eq!(parse_day("nonsense"), None);
     }
 }
 

@@ -170,6 +170,24 @@ impl Auth {
         Ok(())
     }
 
+    /// Ends every session of `username` (an administrator whose scope covers the account's).
+    pub async fn revoke_sessions(&self, by: &Viewer, username: &str, now: i64) -> Result<usize, AuthError> {
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
+        self.may_grant(by, &account.scope, account.clearance)?;
+        let ended: Vec<String> = {
+            let mut sessions = self.sessions.write().expect("sessions lock");
+            let ended: Vec<String> = sessions.values().filter(|s| s.username == username).map(|s| s.token_hash.clone()).collect();
+            sessions.retain(|_, s| s.username != username);
+            ended
+        };
+        for h in &ended {
+            self.store.revoke_session(h, now).await?;
+        }
+        self.audit(&by.principal, "sessions_revoked", Some(&account.scope), &format!("account {username}: {} sessions", ended.len()), now).await;
+        Ok(ended.len())
+    }
+
     /// Checks that `by` may hand out `scope` and `clearance`: never more than they have themselves.
     pub fn may_grant(&self, by: &Viewer, scope: &str, clearance: Clearance) -> Result<(), AuthError> {
         if by.role != Role::Admin {

@@ -23,6 +23,13 @@ fn viewer(state: &AppState, h: &HeaderMap) -> Result<Viewer, Response> {
     state.cockpit.policy.auth().viewer(cookies(h), crate::clock::now_ms()).ok_or_else(|| (StatusCode::UNAUTHORIZED, "sign-in required").into_response())
 }
 
+/// The signed-in viewer, if the policy lets their role do `action`.
+fn permitted(state: &AppState, h: &HeaderMap, action: Action) -> Result<Viewer, Response> {
+    let v = viewer(state, h)?;
+    state.cockpit.policy.allow(&v, action).map_err(refuse)?;
+    Ok(v)
+}
+
 fn refuse(e: AccessError) -> Response {
     match e {
         AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
@@ -195,13 +202,10 @@ pub struct NewAccount {
 }
 
 pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, Json(n): Json<NewAccount>) -> Response {
-    let v = match viewer(&state, &headers) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
-        return refuse(e);
-    }
     let a = Account {
         username: n.username.trim().to_string(),
         display_name: n.display_name,
@@ -231,13 +235,10 @@ pub struct NewDevice {
 }
 
 pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Json(n): Json<NewDevice>) -> Response {
-    let v = match viewer(&state, &headers) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
-        return refuse(e);
-    }
     match state.cockpit.policy.auth().issue_device(&v, &n.name, &n.scope, crate::clock::now_ms()).await {
         Ok((id, tok)) => {
             (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "activate": format!("/device?token={tok}") }))).into_response()
@@ -247,13 +248,10 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Jso
 }
 
 pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let v = match viewer(&state, &headers) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(e) = state.cockpit.policy.allow(&v, Action::Grant) {
-        return refuse(e);
-    }
     match state.cockpit.policy.auth().revoke_device(&v, id, crate::clock::now_ms()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => auth_error(e),
@@ -262,12 +260,8 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
 
 /// The audit log for auditors, filtered by person, region (subtree by code prefix) and time.
 pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>) -> Response {
-    let v = match viewer(&state, &headers) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if let Err(e) = state.cockpit.policy.allow(&v, Action::ViewAudit) {
-        return refuse(e);
+    if let Err(r) = permitted(&state, &headers, Action::ViewAudit) {
+        return r;
     }
     let Ok(Query(f)) = q else {
         return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to (Unix ms)").into_response();
@@ -275,5 +269,89 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<
     match state.cockpit.policy.auth().store().audit(&f, 1000).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => auth_error(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPageQuery {
+    actor: Option<String>,
+    region: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    lang: Option<String>,
+}
+
+/// The audit log as a page for auditors: a filter form (person, region, dates) and the newest entries.
+pub async fn audit_page(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditPageQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    if let Err(r) = permitted(&state, &headers, Action::ViewAudit) {
+        return r;
+    }
+    let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to").into_response() };
+    let lang = Lang::from_query(q.lang.as_deref());
+    let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let day = |s: &Option<String>| nonempty(s).map(|d| app::model::parse_day(&d).ok_or(()));
+    let (from, to) = match (day(&q.from).transpose(), day(&q.to).transpose()) {
+        (Ok(f), Ok(t)) => (f, t.map(|t| t + app::model::DAY_MS)),
+        _ => return (StatusCode::BAD_REQUEST, t(lang, Msg::AuditBadDate)).into_response(),
+    };
+    let filter = AuditFilter { actor: nonempty(&q.actor), region: nonempty(&q.region), from, to };
+    let rows = match state.cockpit.policy.auth().store().audit(&filter, 500).await {
+        Ok(r) => r,
+        Err(e) => return auth_error(e.into()),
+    };
+    let field = |name: &str, label: Msg, value: &Option<String>, kind: &str| {
+        format!(r#"<label>{}<input name="{name}" type="{kind}" value="{}"></label>"#, t(lang, label), esc(value.as_deref().unwrap_or("")))
+    };
+    let body: String = rows
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                app::model::date_time(e.at),
+                esc(&e.actor),
+                esc(&e.action),
+                esc(e.region.as_deref().unwrap_or("")),
+                esc(&e.detail)
+            )
+        })
+        .collect();
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="stylesheet" href="/pkg/cockpit.css"></head><body><main class="page audit"><h1>{title}</h1>
+<form method="get" class="audit-filter">{a}{r}{f}{to}<button type="submit">{filter}</button></form>
+<table id="audit" class="table"><thead><tr><th>{at}</th><th>{actor}</th><th>{action}</th><th>{region}</th><th>{detail}</th></tr></thead>
+<tbody>{body}</tbody></table></main></body></html>"#,
+        tag = lang.html_tag(),
+        title = t(lang, Msg::AuditTitle),
+        a = field("actor", Msg::AuditActor, &q.actor, "text"),
+        r = field("region", Msg::AuditRegion, &q.region, "text"),
+        f = field("from", Msg::AuditFrom, &q.from, "date"),
+        to = field("to", Msg::AuditTo, &q.to, "date"),
+        filter = t(lang, Msg::AuditFilter),
+        at = t(lang, Msg::AuditAt),
+        actor = t(lang, Msg::AuditActor),
+        action = t(lang, Msg::AuditAction),
+        region = t(lang, Msg::AuditRegion),
+        detail = t(lang, Msg::AuditDetail),
+    );
+    Html(html).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeSessions {
+    username: String,
+}
+
+/// Signs a person out everywhere, e.g. when a device is lost or a post changes hands.
+pub async fn revoke_sessions(State(state): State<AppState>, headers: HeaderMap, Json(r): Json<RevokeSessions>) -> Response {
+    let v = match permitted(&state, &headers, Action::Grant) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.cockpit.policy.auth().revoke_sessions(&v, &r.username, crate::clock::now_ms()).await {
+        Ok(n) => Json(serde_json::json!({ "revoked": n })).into_response(),
+        Err(e) => auth_error(e),
     }
 }

@@ -22,7 +22,7 @@ fn refused(e: AccessError) -> Response {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+fn unavailable<E: std::fmt::Display>(e: E) -> Response {
     tracing::error!("case store: {e}");
     (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
 }
@@ -60,21 +60,25 @@ pub struct ListQuery {
     open: bool,
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Response {
-    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
-    let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "parameters: region, open").into_response() };
-    let query = match state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, 200) {
-        Ok(query) => query,
-        Err(e) => return refused(e),
+type ListParams = Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>;
+
+/// The viewer and the cases the policy lets them list for these parameters.
+async fn listed(state: &AppState, headers: &HeaderMap, q: ListParams, limit: u32) -> Result<(Viewer, ListQuery, Vec<StoredCase>), Response> {
+    let v = viewer(state, headers).ok_or_else(|| refused(AccessError::Unauthenticated))?;
+    let Ok(Query(q)) = q else { return Err((StatusCode::BAD_REQUEST, "parameters: region, open").into_response()) };
+    let query = state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, limit).map_err(refused)?;
+    let cases = state.cockpit.policy.auth().store().cases(&query).await.map_err(unavailable)?;
+    Ok((v, q, cases))
+}
+
+pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListParams) -> Response {
+    let (v, _, cases) = match listed(&state, &headers, q, 200).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let now = crate::clock::now_ms();
-    match state.cockpit.policy.auth().store().cases(&query).await {
-        Ok(cases) => {
-            let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, v.clearance.min(Clearance::Internal), now)).collect();
-            axum::Json(shown).into_response()
-        }
-        Err(e) => unavailable(e),
-    }
+    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, v.clearance.min(Clearance::Internal), now)).collect();
+    axum::Json(shown).into_response()
 }
 
 pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((feed, id)): Path<(String, String)>) -> Response {
@@ -97,18 +101,12 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
 }
 
 /// CSV of the cases the viewer may list, masked to their clearance; every export is audited.
-pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Response {
-    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
-    let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "parameters: region, open").into_response() };
-    let query = match state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, 10_000) {
-        Ok(query) => query,
-        Err(e) => return refused(e),
+pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListParams) -> Response {
+    let (v, q, cases) = match listed(&state, &headers, q, 10_000).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let now = crate::clock::now_ms();
-    let cases = match state.cockpit.policy.auth().store().cases(&query).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
     let mut out = String::from("feed,case_id,category,source,status,grid,place,reported_at,deadline,department,summary,name,phone,id_number,address\n");
     let n = cases.len();
     let mut masked = false;

@@ -49,9 +49,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases/{feed}/{id}"),
     ("GET", "/api/export/cases.csv"),
     ("GET", "/api/audit"),
+    ("GET", "/audit"),
     ("POST", "/api/admin/accounts"),
     ("POST", "/api/admin/devices"),
     ("POST", "/api/admin/devices/{id}/revoke"),
+    ("POST", "/api/admin/sessions/revoke"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -73,9 +75,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases/{feed}/{id}", get(cases::detail))
         .route("/api/export/cases.csv", get(cases::export))
         .route("/api/audit", get(access::audit))
+        .route("/audit", get(access::audit_page))
         .route("/api/admin/accounts", post(access::create_account))
         .route("/api/admin/devices", post(access::issue_device))
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
+        .route("/api/admin/sessions/revoke", post(access::revoke_sessions))
         .leptos_routes_with_context(
             &state,
             routes,

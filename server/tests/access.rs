@@ -254,6 +254,8 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     let r = request(&a, "GET", "/api/audit?region=330681", &[("Cookie", &auditor)], "").await;
     assert!(r.body.contains("device_issued") && r.body.contains("account x3"), "{}", r.body);
     assert!(!r.body.contains("account x1"), "refused grants are not grants");
+    let r = request(&a, "GET", "/api/audit?region=330600", &[("Cookie", &auditor)], "").await;
+    assert!(r.body.contains("account x3"), "the city's subtree includes 诸暨市's grants");
     assert_eq!(request(&a, "GET", "/api/audit", &[("Cookie", &admin)], "").await.status, 404);
     // The same log as a page, filtered by person and date.
     let today = app::model::date_time(server::clock::now_ms())[..10].to_string();

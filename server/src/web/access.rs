@@ -258,6 +258,16 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
     }
 }
 
+/// Entries are matched by region-code prefix, which selects a subtree everywhere below the city; the
+/// city's own code prefixes nothing below it, so asking for the city means no region filter at all.
+fn whole_subtree(state: &AppState, mut f: AuditFilter) -> AuditFilter {
+    let tree = state.cockpit.policy.tree();
+    if f.region.as_deref().and_then(|r| tree.find(r)) == Some(tree.root()) {
+        f.region = None;
+    }
+    f
+}
+
 /// The audit log for auditors, filtered by person, region (subtree by code prefix) and time.
 pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>) -> Response {
     if let Err(r) = permitted(&state, &headers, Action::ViewAudit) {
@@ -266,6 +276,7 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<
     let Ok(Query(f)) = q else {
         return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to (Unix ms)").into_response();
     };
+    let f = whole_subtree(&state, f);
     match state.cockpit.policy.auth().store().audit(&f, 1000).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => auth_error(e.into()),
@@ -295,7 +306,7 @@ pub async fn audit_page(State(state): State<AppState>, headers: HeaderMap, q: Re
         (Ok(f), Ok(t)) => (f, t.map(|t| t + app::model::DAY_MS)),
         _ => return (StatusCode::BAD_REQUEST, t(lang, Msg::AuditBadDate)).into_response(),
     };
-    let filter = AuditFilter { actor: nonempty(&q.actor), region: nonempty(&q.region), from, to };
+    let filter = whole_subtree(&state, AuditFilter { actor: nonempty(&q.actor), region: nonempty(&q.region), from, to });
     let rows = match state.cockpit.policy.auth().store().audit(&filter, 500).await {
         Ok(r) => r,
         Err(e) => return auth_error(e.into()),

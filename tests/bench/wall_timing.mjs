@@ -1,7 +1,7 @@
 // Bench: time from navigation to the map drawn on /wall in headless Chromium, against a baseline
 // measured in the same run (the server-rendered /public page, no wasm, no charts).
 // Prints figures and the ratio. Usage: node tests/bench/wall_timing.mjs URL [runs]
-import { launchBrowser } from '../e2e/harness.mjs';
+import { launchBrowser, signIn } from '../e2e/harness.mjs';
 
 const [url, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 5);
@@ -11,6 +11,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function timeOnce(path, ready) {
   const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } }); // cold cache every run
   const page = await ctx.newPage();
+  // Signed in first (the sign-in page loads no wasm and no charts), then timed.
+  await signIn(page, url, 'leader', '/public');
   const t0 = Date.now();
   await page.goto(url + path);
   await page.waitForFunction(ready, null, { timeout: 60_000 });

@@ -84,6 +84,17 @@ test('a click drills into a district, then a town, and the way back up works', a
   await page.waitForSelector('#crumbs .crumb:has-text("枫桥镇")');
   const villages = await mapNames(page, 31);
   assert.equal(villages.length, 31, '枫桥镇 has 31 villages and communities');
+  // Down to the grids of one community, and to one grid with its worker (or vacancy).
+  await clickArea(page, '天竺社区');
+  await page.waitForSelector('#crumbs .crumb:has-text("天竺社区")');
+  const grids = await mapNames(page, 1);
+  assert.ok(grids.length >= 3 && grids.every((g) => g.includes('网格')), `grids of 天竺社区: ${grids}`);
+  await clickArea(page, grids[0]);
+  await page.waitForSelector('#grid-card');
+  assert.match(await page.textContent('#grid-card'), /网格员/);
+  assert.match(await page.textContent('#grid-card'), /户数/);
+  await page.click('#crumbs .crumb:has-text("枫桥镇")');
+  await page.waitForFunction(() => document.querySelectorAll('#crumbs .crumb').length === 3);
   await page.click('#map-up');
   await page.waitForSelector('#crumbs .crumb:last-child:has-text("诸暨市")');
   await page.click('#crumbs .crumb:first-child');
@@ -106,6 +117,17 @@ test('a new simulated case changes the screen without a reload', async () => {
   );
   assert.equal(await page.evaluate(() => window.__samePage), 'yes', 'no reload happened');
   assert.ok(await page.isVisible('.live.on'), 'the live indicator is on');
+  await page.close();
+});
+
+test('at 7680x2160 (32:9) the wall widens its panels without scrollbars', async () => {
+  const { page } = await openWall(7680, 2160);
+  await mapNames(page, 6);
+  await noScrollbars(page);
+  const mapWidth = await page.evaluate(() => document.querySelector('#map').getBoundingClientRect().width);
+  assert.ok(mapWidth > 3000, `the map panel takes the extra width: ${mapWidth}px`);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: join(artifacts, 'wall-7680x2160.png') });
   await page.close();
 });
 

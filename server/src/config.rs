@@ -17,6 +17,8 @@ pub struct Config {
     pub city: String,
     pub demo: DemoConfig,
     pub access: AccessConfig,
+    /// The working calendar case deadlines are counted on.
+    pub calendar: crate::calendar::CalendarConfig,
 }
 
 /// Sessions and cookies.
@@ -59,6 +61,7 @@ impl Default for Config {
             city: "330600".into(),
             demo: DemoConfig::default(),
             access: AccessConfig::default(),
+            calendar: crate::calendar::CalendarConfig::default(),
         }
     }
 }

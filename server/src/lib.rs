@@ -11,11 +11,13 @@
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
+//! - `calendar`: working hours, weekends, holidays and make-up days that deadlines count on
 //! - `config`: defaults → TOML → environment → flags
 //!
 //! `run(listener, config, shutdown)` starts everything on a bound listener, so tests run real servers on port 0.
 pub mod aggregates;
 pub mod auth;
+pub mod calendar;
 pub mod case;
 pub mod city;
 pub mod clock;
@@ -64,7 +66,8 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
         return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));
     }
 
-    let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone()));
+    let calendar = calendar::Calendar::new(&cfg.calendar).map_err(StartError)?;
+    let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone(), calendar.clone()));
     if let Some(d) = &demo {
         if store.last_event_at(feeds::demo::FEED).await?.is_none() && cfg.demo.backfill_days > 0 {
             let t = std::time::Instant::now();

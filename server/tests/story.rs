@@ -70,7 +70,8 @@ async fn count(store: &SqliteStore, sql: &str) -> i64 {
 async fn run_feed(ingest: &Ingest, tree: &Arc<RegionTree>, secs: u64) {
     let cfg = DemoConfig { enabled: true, rate_per_minute: 1200.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: 3 };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(Box::new(DemoFeed::new(cfg, tree.clone())).run(ingest.clone(), stop_rx));
+    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
+    let task = tokio::spawn(Box::new(DemoFeed::new(cfg, tree.clone(), calendar)).run(ingest.clone(), stop_rx));
     tokio::time::sleep(Duration::from_secs(secs)).await;
     stop_tx.send(true).unwrap();
     task.await.unwrap();
@@ -86,7 +87,8 @@ async fn live_aggregates_equal_a_recount_from_stored_events_across_a_restart() {
     assert_eq!(tree.len(), rows.len(), "regions survive the round trip");
 
     // History first, as at a first start.
-    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 20.0, backfill_days: 2, backfill_rate_per_minute: 20.0, seed: 9 }, tree.clone());
+    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 20.0, backfill_days: 2, backfill_rate_per_minute: 20.0, seed: 9 }, tree.clone(), calendar);
     let history = demo.backfill(server::clock::now_ms());
     store.append(&history).await.unwrap();
 

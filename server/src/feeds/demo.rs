@@ -5,6 +5,7 @@
 use super::Feed;
 use crate::case::{CaseDetails, CaseEvent, CaseFacts};
 use crate::city::shaoxing::{hash, mix, person_name};
+use crate::calendar::Calendar;
 use crate::city::RegionTree;
 use crate::config::DemoConfig;
 use crate::ingest::Ingest;
@@ -22,6 +23,7 @@ const HOUR: i64 = 60 * MIN;
 pub struct DemoFeed {
     cfg: DemoConfig,
     tree: Arc<RegionTree>,
+    calendar: Calendar,
     /// Grid index and cumulative population, for picking a grid in proportion to its people.
     grids: Vec<(usize, u64)>,
 }
@@ -30,7 +32,7 @@ pub struct DemoFeed {
 type Planned = Reverse<(i64, String, Status, u32)>;
 
 impl DemoFeed {
-    pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>) -> DemoFeed {
+    pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>, calendar: Calendar) -> DemoFeed {
         let mut total = 0u64;
         let grids = tree
             .iter()
@@ -40,7 +42,7 @@ impl DemoFeed {
                 (i, total)
             })
             .collect();
-        DemoFeed { cfg, tree, grids }
+        DemoFeed { cfg, tree, calendar, grids }
     }
 
     /// History for an empty database: cases reported over the last `backfill_days` up to `now`, with
@@ -103,7 +105,7 @@ impl DemoFeed {
             facts: Some(CaseFacts {
                 category,
                 source,
-                deadline: at + deadline_hours(category) * HOUR,
+                deadline: self.calendar.add_working(at, deadline_working_days(category) * self.calendar.day_length()),
                 details: details(h, category, source, &self.tree, self.grids[slot].0),
                 grid,
                 reported_at: at,
@@ -144,13 +146,13 @@ fn details(h: u64, category: Category, source: Source, tree: &RegionTree, grid: 
     }
 }
 
-/// Time limits per category, in hours (calendar time until the working-hours calendar arrives).
-pub fn deadline_hours(c: Category) -> i64 {
+/// Time limits per category, in working days on the calendar.
+pub fn deadline_working_days(c: Category) -> i64 {
     match c {
-        Category::PublicOrder => 24,
-        Category::Hazard => 48,
-        Category::Environment => 72,
-        Category::Dispute | Category::Livelihood => 120,
+        Category::PublicOrder => 1,
+        Category::Hazard => 2,
+        Category::Environment => 3,
+        Category::Dispute | Category::Livelihood => 5,
     }
 }
 
@@ -267,7 +269,8 @@ mod tests {
 
     fn feed(rate: f64, days: u32) -> DemoFeed {
         let tree = Arc::new(RegionTree::new(shaoxing::build()).unwrap());
-        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7 }, tree)
+        let calendar = Calendar::new(&Default::default()).unwrap();
+        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7 }, tree, calendar)
     }
 
     #[test]
@@ -310,6 +313,17 @@ mod tests {
         }
         let share = late as f64 / done as f64;
         assert!((0.03..0.4).contains(&share), "overdue share {share}");
+    }
+
+    #[test]
+    fn deadlines_fall_in_working_hours() {
+        let f = feed(2.0, 3);
+        let cal = Calendar::new(&Default::default()).unwrap();
+        for e in f.backfill(1_795_190_400_000).iter().filter_map(|e| e.facts.as_ref()) {
+            let want = deadline_working_days(e.category) * cal.day_length();
+            assert_eq!(cal.working_between(e.reported_at, e.deadline), want);
+            assert!(cal.is_workday(app::model::local_day(e.deadline)), "a deadline never falls on a day off");
+        }
     }
 
     #[test]

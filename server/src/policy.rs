@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::city::RegionTree;
 use app::backend::{AccessError, Viewer};
 use crate::store::{CaseQuery, StoredCase};
-use app::model::{Level, Role, Status};
+use app::model::{Clearance, Level, Role, Status};
 use std::sync::Arc;
 
 /// What a viewer may do besides being shown their scope.
@@ -102,6 +102,34 @@ impl Policy {
     pub fn auth(&self) -> &Arc<Auth> {
         &self.auth
     }
+}
+
+/// Whether `by` may hand out `scope` and `clearance`: only administrators, and never more than they have.
+pub fn may_grant(tree: &RegionTree, by: &Viewer, scope: &str, clearance: Clearance) -> Result<(), GrantRefusal> {
+    if by.role != Role::Admin {
+        return Err(GrantRefusal::Forbidden("only administrators grant access".into()));
+    }
+    let (Some(top), Some(target)) = (tree.find(&by.scope.root), tree.find(scope)) else {
+        return Err(GrantRefusal::Invalid(format!("unknown region {scope:?}")));
+    };
+    if !tree.is_within(target, top) {
+        return Err(GrantRefusal::Forbidden(format!("region {scope} is outside your scope")));
+    }
+    if clearance > by.clearance {
+        return Err(GrantRefusal::Forbidden(format!("clearance {} is above your own", clearance.as_str())));
+    }
+    Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+pub enum GrantRefusal {
+    Forbidden(String),
+    Invalid(String),
+}
+
+/// Whether personal fields (names, phones, ID numbers, exact addresses) reach this viewer unmasked.
+pub fn sees_personal_data(viewer: &Viewer) -> bool {
+    viewer.clearance >= Clearance::Sensitive
 }
 
 /// The scope check itself: `code` (or the scope's root) if it lies in the viewer's subtree.

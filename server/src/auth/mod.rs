@@ -188,21 +188,12 @@ impl Auth {
         Ok(ended.len())
     }
 
-    /// Checks that `by` may hand out `scope` and `clearance`: never more than they have themselves.
+    /// The policy's grant rule, as this module's error.
     pub fn may_grant(&self, by: &Viewer, scope: &str, clearance: Clearance) -> Result<(), AuthError> {
-        if by.role != Role::Admin {
-            return Err(AuthError::Forbidden("only administrators grant access".into()));
-        }
-        let (Some(top), Some(target)) = (self.tree.find(&by.scope.root), self.tree.find(scope)) else {
-            return Err(AuthError::Invalid(format!("unknown region {scope:?}")));
-        };
-        if !self.tree.is_within(target, top) {
-            return Err(AuthError::Forbidden(format!("region {scope} is outside your scope")));
-        }
-        if clearance > by.clearance {
-            return Err(AuthError::Forbidden(format!("clearance {} is above your own", clearance.as_str())));
-        }
-        Ok(())
+        crate::policy::may_grant(&self.tree, by, scope, clearance).map_err(|r| match r {
+            crate::policy::GrantRefusal::Forbidden(m) => AuthError::Forbidden(m),
+            crate::policy::GrantRefusal::Invalid(m) => AuthError::Invalid(m),
+        })
     }
 
     /// Creates an account within the grantor's reach; the grant is recorded in the audit log.

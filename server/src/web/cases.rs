@@ -4,7 +4,8 @@ use super::AppState;
 use crate::masking;
 use crate::store::StoredCase;
 use app::backend::{AccessError, Viewer};
-use app::model::{CaseView, Clearance};
+use crate::policy::sees_personal_data;
+use app::model::CaseView;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,16 +28,15 @@ fn unavailable<E: std::fmt::Display>(e: E) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
 }
 
-/// The case as `clearance` may see it.
-fn view(state: &AppState, c: StoredCase, clearance: Clearance, now: i64) -> CaseView {
+/// The case as shown: personal fields unmasked only when `full` (the policy's call).
+fn view(state: &AppState, c: StoredCase, full: bool, now: i64) -> CaseView {
     let tree = state.cockpit.policy.tree();
     let d = c.facts.details;
-    let full = clearance >= Clearance::Sensitive;
     CaseView {
         place: tree.find(&c.facts.grid).map(|g| tree.place(g)).unwrap_or_default(),
         overdue: c.status.is_open() && c.facts.deadline < now,
         masked: !full && (d.person.is_some() || d.address.is_some()),
-        person: d.person.map(|p| masking::person(&p, clearance)),
+        person: d.person.map(|p| if full { p } else { masking::person(&p) }),
         address: d.address.map(|a| if full { a } else { masking::address(&a) }),
         feed: c.feed,
         case_id: c.case_id,
@@ -72,12 +72,13 @@ async fn listed(state: &AppState, headers: &HeaderMap, q: ListParams, limit: u32
 }
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListParams) -> Response {
-    let (v, _, cases) = match listed(&state, &headers, q, 200).await {
+    let (_, _, cases) = match listed(&state, &headers, q, 200).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let now = crate::clock::now_ms();
-    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, v.clearance.min(Clearance::Internal), now)).collect();
+    // Lists are for triage: masked for everyone; the full record is one audited view away.
+    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, false, now)).collect();
     axum::Json(shown).into_response()
 }
 
@@ -93,7 +94,7 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
     }
     let now = crate::clock::now_ms();
     let region = c.facts.grid.clone();
-    let shown = view(&state, c, v.clearance, now);
+    let shown = view(&state, c, sees_personal_data(&v), now);
     if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
         state.cockpit.policy.auth().audit(&v.principal, "view_sensitive", Some(&region), &format!("case {feed}/{id}"), now).await;
     }
@@ -111,7 +112,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListPa
     let n = cases.len();
     let mut masked = false;
     for c in cases {
-        let s = view(&state, c, v.clearance, now);
+        let s = view(&state, c, sees_personal_data(&v), now);
         masked |= s.masked;
         let p = s.person.clone().unwrap_or_default();
         let fields = [

@@ -43,7 +43,15 @@ impl Policy {
 
     /// Who is asking, from the request's cookies only.
     pub fn viewer(&self, request: Option<&http::request::Parts>) -> Result<Viewer, AccessError> {
-        let cookies = request.and_then(|p| p.headers.get(http::header::COOKIE)).and_then(|v| v.to_str().ok());
+        match request {
+            Some(p) => self.viewer_of(&p.headers),
+            None => Err(AccessError::Unauthenticated),
+        }
+    }
+
+    /// Who is asking, from these request headers' cookies only.
+    pub fn viewer_of(&self, headers: &http::HeaderMap) -> Result<Viewer, AccessError> {
+        let cookies = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
         self.auth.viewer(cookies, crate::clock::now_ms()).ok_or(AccessError::Unauthenticated)
     }
 

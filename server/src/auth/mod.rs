@@ -90,8 +90,7 @@ impl Auth {
     pub fn viewer(&self, cookie_header: Option<&str>, now: i64) -> Option<Viewer> {
         let cookies = cookie_header.unwrap_or("");
         if let Some(t) = cookie(cookies, SESSION_COOKIE) {
-            if let Some((s, a)) = self.session(&token::digest(t), now) {
-                let _ = s;
+            if let Some((_, a)) = self.session(&token::digest(t), now) {
                 return Some(viewer_of(&a));
             }
         }

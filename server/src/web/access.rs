@@ -1,10 +1,10 @@
 //! Routes of the access layer: the sign-in page and form, sign-out, wall-display activation, and the
 //! administrators' and auditors' JSON APIs. Each asks the policy; none trusts what the client says it is.
-use super::AppState;
+use super::{refusal, signed_in, AppState};
 use crate::auth::{self, token, AuthError, LOGIN_CSRF_COOKIE};
 use crate::policy::Action;
 use crate::store::access::{Account, AuditFilter};
-use app::backend::{AccessError, Viewer};
+use app::backend::Viewer;
 use app::i18n::{t, Lang, Msg};
 use app::model::{Clearance, Role};
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -18,23 +18,11 @@ fn cookies(h: &HeaderMap) -> Option<&str> {
     h.get(header::COOKIE).and_then(|v| v.to_str().ok())
 }
 
-/// The signed-in viewer; the gate has already turned away requests without one.
-fn viewer(state: &AppState, h: &HeaderMap) -> Result<Viewer, Response> {
-    state.cockpit.policy.auth().viewer(cookies(h), crate::clock::now_ms()).ok_or_else(|| (StatusCode::UNAUTHORIZED, "sign-in required").into_response())
-}
-
 /// The signed-in viewer, if the policy lets their role do `action`.
 fn permitted(state: &AppState, h: &HeaderMap, action: Action) -> Result<Viewer, Response> {
-    let v = viewer(state, h)?;
-    state.cockpit.policy.allow(&v, action).map_err(refuse)?;
+    let v = signed_in(state, h)?;
+    state.cockpit.policy.allow(&v, action).map_err(refusal)?;
     Ok(v)
-}
-
-fn refuse(e: AccessError) -> Response {
-    match e {
-        AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
-        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
-    }
 }
 
 fn auth_error(e: AuthError) -> Response {
@@ -181,7 +169,7 @@ pub struct Me {
 
 /// Who the caller is, and the CSRF token their scripts send back.
 pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let v = match viewer(&state, &headers) {
+    let v = match signed_in(&state, &headers) {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -1,6 +1,6 @@
 //! Cases for officials: a list (personal fields always masked: it is for triage), one case in full
 //! (unmasked only at sensitive clearance, and then the view is audited), and a CSV export (audited).
-use super::AppState;
+use super::{refusal, signed_in, AppState};
 use crate::masking;
 use crate::store::StoredCase;
 use app::backend::{AccessError, Viewer};
@@ -10,18 +10,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-
-fn viewer(state: &AppState, h: &HeaderMap) -> Option<Viewer> {
-    let cookies = h.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    state.cockpit.policy.auth().viewer(cookies, crate::clock::now_ms())
-}
-
-fn refused(e: AccessError) -> Response {
-    match e {
-        AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
-        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
-    }
-}
 
 fn unavailable<E: std::fmt::Display>(e: E) -> Response {
     tracing::error!("case store: {e}");
@@ -64,9 +52,9 @@ type ListParams = Result<Query<ListQuery>, axum::extract::rejection::QueryReject
 
 /// The viewer and the cases the policy lets them list for these parameters.
 async fn listed(state: &AppState, headers: &HeaderMap, q: ListParams, limit: u32) -> Result<(Viewer, ListQuery, Vec<StoredCase>), Response> {
-    let v = viewer(state, headers).ok_or_else(|| refused(AccessError::Unauthenticated))?;
+    let v = signed_in(state, headers)?;
     let Ok(Query(q)) = q else { return Err((StatusCode::BAD_REQUEST, "parameters: region, open").into_response()) };
-    let query = state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, limit).map_err(refused)?;
+    let query = state.cockpit.policy.case_query(&v, q.region.as_deref(), q.open, limit).map_err(refusal)?;
     let cases = state.cockpit.policy.auth().store().cases(&query).await.map_err(unavailable)?;
     Ok((v, q, cases))
 }
@@ -83,14 +71,17 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListPara
 }
 
 pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((feed, id)): Path<(String, String)>) -> Response {
-    let Some(v) = viewer(&state, &headers) else { return refused(AccessError::Unauthenticated) };
+    let v = match signed_in(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let c = match state.cockpit.policy.auth().store().case(&feed, &id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return refused(AccessError::NotFound),
+        Ok(None) => return refusal(AccessError::NotFound),
         Err(e) => return unavailable(e),
     };
     if let Err(e) = state.cockpit.policy.case_visible(&v, &c) {
-        return refused(e);
+        return refusal(e);
     }
     let now = crate::clock::now_ms();
     let region = c.facts.grid.clone();

@@ -42,7 +42,7 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     let policy = &state.cockpit.policy;
     let cookies = req.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = crate::clock::now_ms();
-    if policy.auth().viewer(cookies.as_deref(), now).is_none() {
+    if policy.viewer_of(req.headers()).is_err() {
         let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
         if wants_page {
             let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");

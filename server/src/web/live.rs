@@ -2,7 +2,7 @@
 //! (at most about three a second) and at least every 15 s. Each subscriber is resolved by the access
 //! policy once, and only ever receives its own region's snapshot.
 use super::AppState;
-use app::backend::{AccessError, Backend};
+use app::backend::Backend;
 use axum::extract::{Query, State};
 use axum::http::{request::Parts, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -25,8 +25,7 @@ pub async fn stream(State(state): State<AppState>, query: Result<Query<LiveQuery
     let cockpit = state.cockpit.clone();
     let region = match cockpit.viewer(Some(&parts)).and_then(|v| cockpit.policy.dashboard_region(&v, q.region.as_deref())) {
         Ok(r) => r,
-        Err(AccessError::Unauthenticated) => return (StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
-        Err(_) => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => return super::refusal(e),
     };
     Sse::new(events(state, region)).keep_alive(KeepAlive::default()).into_response()
 }

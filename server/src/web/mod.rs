@@ -56,6 +56,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/sessions/revoke"),
 ];
 
+/// The viewer behind a request, as the policy sees it, or the response that refuses it.
+pub(crate) fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Result<app::backend::Viewer, axum::response::Response> {
+    state.cockpit.policy.viewer_of(headers).map_err(refusal)
+}
+
+/// How an access refusal reads over HTTP: 401 without a viewer; otherwise "not found", so that probing
+/// cannot tell a forbidden thing from a missing one.
+pub(crate) fn refusal(e: app::backend::AccessError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match e {
+        app::backend::AccessError::Unauthenticated => (axum::http::StatusCode::UNAUTHORIZED, "sign-in required").into_response(),
+        app::backend::AccessError::Unavailable => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response(),
+        app::backend::AccessError::NotFound => (axum::http::StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let handle = app::backend::BackendHandle(state.cockpit.clone());

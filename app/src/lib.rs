@@ -1,6 +1,7 @@
 //! # Layout
 //! The cockpit's user interface, rendered on the server (feature `ssr`) and hydrated in the browser
 //! (feature `hydrate`), plus the types both sides share.
+//! - `flow`: the case state machine, priorities, holders and timeliness
 //! - `model`: regions, scope, cases and the snapshots dashboards read (JSON on the wire)
 //! - `i18n`: the one catalogue of user-facing strings (zh-CN default, `?lang=en`)
 //! - `wall/`: the wall display `/wall` (map with drill-down, KPI tiles, case flow, live ticker)
@@ -8,6 +9,7 @@
 //! - `home`: the landing page `/`
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
 //! - `backend` (server only): what the server must provide to the server functions
+pub mod flow;
 pub mod i18n;
 pub mod model;
 

@@ -55,7 +55,7 @@ pub struct Scope {
     pub root: String,
 }
 
-/// Case lifecycle (事件流转). Returns, escalation and supervision arrive with the case-flow issue.
+/// Case lifecycle (事件流转); the transitions between statuses are in `flow`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Status {
     Reported,
@@ -196,6 +196,8 @@ pub struct FlowLink {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TickerItem {
+    /// A new report, or what an official or a rule did to a case (supervised, escalated, returned).
+    pub action: crate::flow::Action,
     pub case_id: String,
     pub category: Category,
     pub source: Source,
@@ -519,6 +521,29 @@ pub struct CaseView {
     pub address: Option<String>,
     /// True when personal fields were masked for this viewer.
     pub masked: bool,
-    /// (status, at), oldest first.
-    pub timeline: Vec<(Status, i64)>,
+    pub priority: crate::flow::Priority,
+    /// From here the case is due soon.
+    pub warn_at: i64,
+    pub timeliness: Option<crate::flow::Timeliness>,
+    /// Who holds it now; None once closed.
+    pub holder: Option<crate::flow::Holder>,
+    /// How many times it was supervised (督办) and escalated (升级).
+    pub supervised: u32,
+    pub escalations: u32,
+    /// What this viewer may do to it now.
+    pub actions: Vec<crate::flow::Action>,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One event in a case's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub action: crate::flow::Action,
+    /// The status after the event.
+    pub status: Status,
+    pub at: i64,
+    /// The account (or rule) that took an oversight action; None for the source system's own events.
+    pub actor: Option<String>,
+    pub note: Option<String>,
 }

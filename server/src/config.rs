@@ -19,6 +19,8 @@ pub struct Config {
     pub access: AccessConfig,
     /// The working calendar case deadlines are counted on.
     pub calendar: crate::calendar::CalendarConfig,
+    /// Due-soon and escalation of late cases.
+    pub flow: crate::rules::FlowConfig,
 }
 
 /// Sessions and cookies.
@@ -62,6 +64,7 @@ impl Default for Config {
             demo: DemoConfig::default(),
             access: AccessConfig::default(),
             calendar: crate::calendar::CalendarConfig::default(),
+            flow: crate::rules::FlowConfig::default(),
         }
     }
 }

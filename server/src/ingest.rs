@@ -1,7 +1,8 @@
 //! The one way events enter the cockpit: checked, stored durably, then counted in the live aggregates,
 //! then announced to live streams. The demo feed and (later) every real feed write through here.
 use crate::aggregates::Aggregates;
-use crate::case::{CaseEvent, Outcome};
+use crate::case::{CaseEvent, Origin, Outcome};
+use app::flow::Action;
 use crate::city::RegionTree;
 use crate::store::{Store, StoreError};
 use app::model::{Level, Status};
@@ -52,24 +53,31 @@ impl Ingest {
         Ok(outcomes)
     }
 
-    /// Why an event cannot be taken, in words an operator can act on.
+    /// Why an event cannot be taken, in words an operator can act on. Whether the transition is allowed
+    /// from the case's current status is the store's call: it holds that status, under the same lock.
     fn check(&self, e: &CaseEvent) -> Result<(), String> {
         if e.feed.is_empty() || e.case_id.is_empty() {
             return Err("feed and case id are required".into());
         }
-        match (&e.facts, e.status, e.seq) {
-            (Some(f), Status::Reported, 0) => match self.tree.find(&f.grid) {
+        let id = &e.case_id;
+        match (&e.facts, e.action, e.origin) {
+            (Some(f), Action::Report, Origin::Feed) if e.seq == 0 && e.status == Status::Reported => match self.tree.find(&f.grid) {
                 Some(g) if self.tree.get(g).row.level == Level::Grid => {
                     if f.deadline <= f.reported_at {
-                        Err(format!("deadline of case {} is not after its report", e.case_id))
+                        Err(format!("deadline of case {id} is not after its report"))
+                    } else if !(f.reported_at..=f.deadline).contains(&f.warn_at) {
+                        Err(format!("case {id}: its due-soon time is not between report and deadline"))
                     } else {
                         Ok(())
                     }
                 }
-                _ => Err(format!("case {}: unknown grid {:?}", e.case_id, f.grid)),
+                _ => Err(format!("case {id}: unknown grid {:?}", f.grid)),
             },
-            (None, s, n) if s != Status::Reported && n > 0 => Ok(()),
-            _ => Err(format!("case {}: a report is seq 0 with its facts; a change is seq > 0 without", e.case_id)),
+            (None, a, Origin::Feed) if a != Action::Report && e.seq > 0 => Ok(()),
+            (None, a, Origin::Desk) if a.is_oversight() && e.note.as_ref().is_some_and(|n| !n.actor.is_empty()) => Ok(()),
+            (None, a, Origin::Desk) if a.is_oversight() => Err(format!("case {id}: an oversight action needs who took it")),
+            (None, a, Origin::Desk) => Err(format!("case {id}: {} is not an oversight action", a.as_str())),
+            _ => Err(format!("case {id}: a report is seq 0 with its facts; a change is seq > 0 without")),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
+//! - `rules`: time limits by category and priority, due-soon, and the escalation rule
 //! - `calendar`: working hours, weekends, holidays and make-up days that deadlines count on
 //! - `config`: defaults → TOML → environment → flags
 //!
@@ -27,6 +28,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod masking;
 pub mod policy;
+pub mod rules;
 pub mod store;
 pub mod web;
 
@@ -100,6 +102,9 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
                 }
             }
         });
+    }
+    if cfg.flow.auto_escalate {
+        tokio::spawn(rules::run_escalation(ingest.clone(), aggregates.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
     }
     let mut feed_tasks = Vec::new();
     if let Some(d) = demo {

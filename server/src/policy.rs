@@ -18,6 +18,8 @@ pub enum Action {
     ViewCases,
     ViewAudit,
     Grant,
+    /// Supervise (督办), escalate and acknowledge cases: officials of a level, over their own subtree.
+    Oversee,
 }
 
 pub fn may(role: Role, action: Action) -> bool {
@@ -28,6 +30,7 @@ pub fn may(role: Role, action: Action) -> bool {
         Action::ViewCases => matches!(role, CityLeader | DistrictOfficial | StreetOfficial | CommunityStaff | DepartmentStaff),
         Action::ViewAudit => role == Auditor,
         Action::Grant => role == Admin,
+        Action::Oversee => matches!(role, CityLeader | DistrictOfficial | StreetOfficial),
     }
 }
 
@@ -103,6 +106,40 @@ impl Policy {
         Ok(())
     }
 
+    /// The oversight actions `viewer` may take on `c` now: what the state machine allows, if they may
+    /// oversee and the case is theirs to see. Escalating is for the holder's own level or above: a street
+    /// cannot push further a case the district already holds.
+    pub fn oversight(&self, viewer: &Viewer, c: &StoredCase) -> Vec<app::flow::Action> {
+        if !may(viewer.role, Action::Oversee) || self.case_visible(viewer, c).is_err() {
+            return Vec::new();
+        }
+        let Some(holder) = crate::case::holder(&self.tree, &c.facts, c.status, c.escalations) else { return Vec::new() };
+        let holder_in_scope = self.region(viewer, Some(&holder.region)).is_ok();
+        app::flow::allowed(c.status, holder.level)
+            .into_iter()
+            .filter(|a| a.is_oversight() && (*a != app::flow::Action::Escalate || holder_in_scope))
+            .collect()
+    }
+
+    /// `action` on `c` by `viewer`, or why not: NotFound when the case is not theirs to see or they may not
+    /// oversee at all; the state machine's refusal otherwise.
+    pub fn may_act(&self, viewer: &Viewer, c: &StoredCase, action: app::flow::Action) -> Result<(), ActRefusal> {
+        self.case_visible(viewer, c).map_err(ActRefusal::Access)?;
+        self.allow(viewer, Action::Oversee).map_err(ActRefusal::Access)?;
+        if self.oversight(viewer, c).contains(&action) {
+            return Ok(());
+        }
+        let level = crate::case::holder(&self.tree, &c.facts, c.status, c.escalations).map(|h| h.level).unwrap_or(Level::City);
+        Err(ActRefusal::Flow(match app::flow::step(c.status, action) {
+            Err(e) => e.to_string(),
+            Ok(_) if !action.is_oversight() => format!("{} is the source system's to record, not the cockpit's", action.as_str()),
+            Ok(_) => match app::flow::escalated(level) {
+                Err(e) => e.to_string(),
+                Ok(_) => "the case is held above your level".to_string(),
+            },
+        }))
+    }
+
     pub fn tree(&self) -> &Arc<RegionTree> {
         &self.tree
     }
@@ -110,6 +147,14 @@ impl Policy {
     pub fn auth(&self) -> &Arc<Auth> {
         &self.auth
     }
+}
+
+/// Why an action on a case is refused.
+#[derive(Debug, PartialEq)]
+pub enum ActRefusal {
+    Access(AccessError),
+    /// The state machine's (or the holder rule's) reason, for the official to read.
+    Flow(String),
 }
 
 /// Whether `by` may hand out `scope` and `clearance`: only administrators, and never more than they have.
@@ -223,6 +268,7 @@ mod tests {
         assert!(!may(Role::Admin, Action::ViewAudit));
         for r in Role::ALL {
             assert_eq!(may(r, Action::Grant), r == Role::Admin);
+            assert_eq!(may(r, Action::Oversee), matches!(r, Role::CityLeader | Role::DistrictOfficial | Role::StreetOfficial));
         }
     }
 }

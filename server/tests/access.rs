@@ -380,7 +380,7 @@ async fn cases_are_scoped_masked_below_clearance_and_audited() {
     assert_eq!(r.status, 200);
     let full: CaseView = serde_json::from_str(&r.body).unwrap();
     assert!(!full.masked && !full.person.as_ref().unwrap().name.contains('*'));
-    assert!(!full.timeline.is_empty() && full.timeline[0].0 == Status::Reported);
+    assert!(!full.timeline.is_empty() && full.timeline[0].status == Status::Reported);
 
     // Community staff (internal clearance) see the same kind of case masked, not dropped.
     let huayuan = login(&a, "huayuan").await;

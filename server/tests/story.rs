@@ -152,10 +152,15 @@ async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
         source: app::model::Source::Police,
         grid: grid.into(),
         reported_at: t,
+        priority: app::flow::Priority::Normal,
+        warn_at: t + 3_000_000,
         deadline: t + 3_600_000,
         details: Default::default(),
     };
-    let ev = |id: &str, seq, status, f: Option<CaseFacts>| CaseEvent { feed: "t".into(), case_id: id.into(), seq, status, at: t, facts: f };
+    let ev = |id: &str, seq, status, f: Option<CaseFacts>| CaseEvent {
+        facts: f,
+        ..CaseEvent::change("t", id, seq, app::flow::Action::into_status(status), status, t)
+    };
     let out = ingest
         .submit(vec![
             ev("a", 0, Status::Reported, Some(facts(&grid))),
@@ -173,4 +178,85 @@ async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
     assert_eq!(again, [Outcome::Duplicate]);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM case_events").await, 2);
     assert_eq!(live.read().unwrap().node(tree.root()).open, 1);
+}
+
+/// The state machine, enforced where the status is kept: refused transitions say why, late events are
+/// history that moves nothing, oversight actions have their own numbering, and a restart counts the same.
+#[tokio::test]
+async fn case_flow_through_the_store() {
+    use app::flow::{Action, Priority};
+    use server::case::{CaseEvent, CaseFacts, Note, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let live = Arc::new(RwLock::new(Aggregates::new(tree.clone())));
+    let (changed, _) = watch::channel(0);
+    let ingest = Ingest::new(store.clone(), tree.clone(), live.clone(), changed);
+    let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
+    let t = server::clock::now_ms();
+    let facts = CaseFacts {
+        category: app::model::Category::Hazard,
+        source: app::model::Source::Hotline12345,
+        grid: grid.clone(),
+        reported_at: t,
+        priority: Priority::High,
+        warn_at: t + 3_000_000,
+        deadline: t + 3_600_000,
+        details: Default::default(),
+    };
+    let ev = |seq, action, status| CaseEvent::change("t", "s", seq, action, status, t + i64::from(seq) * 1000);
+    let desk = |action, actor: &str| CaseEvent::oversight("t", "s", action, Status::Handling, t + 60_000, Note { actor: actor.into(), text: "请今日办结".into() });
+    let one = |e: CaseEvent| {
+        let ingest = ingest.clone();
+        async move { ingest.submit(vec![e]).await.unwrap().remove(0) }
+    };
+    let report = CaseEvent { facts: Some(facts), ..ev(0, Action::Report, Status::Reported) };
+    assert_eq!(one(report).await, Outcome::Stored);
+    assert_eq!(one(ev(1, Action::Accept, Status::Accepted)).await, Outcome::Stored);
+    let refused = one(ev(2, Action::Close, Status::Closed)).await;
+    assert_eq!(refused, Outcome::Rejected("case s: cannot close a case that is accepted".into()));
+    let mismatched = one(ev(2, Action::Return, Status::Closed)).await;
+    assert!(matches!(&mismatched, Outcome::Rejected(r) if r.contains("return cannot lead to closed")), "{mismatched:?}");
+    assert_eq!(one(ev(2, Action::Dispatch, Status::Dispatched)).await, Outcome::Stored);
+    assert_eq!(one(ev(3, Action::Return, Status::Accepted)).await, Outcome::Stored, "the department sends it back");
+    assert_eq!(one(ev(4, Action::Dispatch, Status::Dispatched)).await, Outcome::Stored);
+    // Out of order: 6 arrives before 5. 6 moves the case; 5 is kept as history and moves nothing.
+    assert_eq!(one(ev(6, Action::Resolve, Status::Resolved)).await, Outcome::Stored);
+    assert_eq!(one(ev(5, Action::Start, Status::Handling)).await, Outcome::Stored);
+    assert_eq!(one(ev(5, Action::Start, Status::Handling)).await, Outcome::Duplicate);
+    assert_eq!(one(ev(7, Action::Return, Status::Handling)).await, Outcome::Stored, "the check fails");
+
+    // Oversight from the desk: numbered apart from the feed, so the feed's next event still fits.
+    assert_eq!(one(desk(Action::Supervise, "tashan")).await, Outcome::Stored);
+    assert_eq!(one(desk(Action::Supervise, "yuecheng")).await, Outcome::Stored);
+    assert_eq!(one(desk(Action::Escalate, "tashan")).await, Outcome::Stored);
+    assert_eq!(one(desk(Action::Escalate, "yuecheng")).await, Outcome::Stored);
+    assert_eq!(one(desk(Action::Escalate, "leader")).await, Outcome::Rejected("case s: the case is already held at city level".into()));
+    assert!(matches!(one(desk(Action::Supervise, "")).await, Outcome::Rejected(r) if r.contains("who took it")));
+    assert!(matches!(one(CaseEvent { origin: server::case::Origin::Desk, ..ev(1, Action::Close, Status::Closed) }).await, Outcome::Rejected(r) if r.contains("not an oversight")));
+    assert_eq!(one(ev(8, Action::Resolve, Status::Resolved)).await, Outcome::Stored);
+
+    let c = store.case("t", "s").await.unwrap().unwrap();
+    assert_eq!((c.status, c.escalations, c.supervised), (Status::Resolved, 2, 2));
+    let actions: Vec<Action> = c.timeline.iter().map(|e| e.action).collect();
+    use Action::*;
+    // In time order (the late seq 5 sits where its time puts it), oversight a minute later.
+    assert_eq!(actions, [Report, Accept, Dispatch, Return, Dispatch, Start, Resolve, Return, Resolve, Supervise, Supervise, Escalate, Escalate]);
+    assert_eq!(c.timeline[9].actor.as_deref(), Some("tashan"));
+    assert_eq!(c.timeline[9].note.as_deref(), Some("请今日办结"));
+    assert_eq!(c.timeline[0].actor, None, "the source system's events have no actor");
+    let holder = server::case::holder(&tree, &c.facts, c.status, c.escalations).unwrap();
+    assert_eq!((holder.level, holder.region.as_str()), (app::model::Level::City, "330600"));
+
+    let root = tree.root();
+    {
+        let a = live.read().unwrap();
+        assert_eq!((a.node(root).open, a.node(root).supervised, a.node(root).escalated), (1, 1, 1));
+        let today = app::model::local_day(t + 3000);
+        assert_eq!(a.node(root).flow.get(&(today, Status::Dispatched, Status::Accepted)), Some(&1));
+    }
+    let recount = Aggregates::rebuild(tree.clone(), store.replay().await.unwrap(), server::clock::now_ms());
+    live.write().unwrap().sweep(server::clock::now_ms());
+    assert_eq!(*live.read().unwrap(), recount, "a restart counts the same");
 }

@@ -4,8 +4,9 @@
 //! events through the same code, which is also how a recount proves the live figures right.
 mod snapshot;
 
-use crate::case::CaseEvent;
+use crate::case::{CaseEvent, Origin};
 use crate::city::RegionTree;
+use app::flow::Action;
 use app::model::{local_day, Category, Status, TickerItem};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -20,12 +21,21 @@ pub struct Day {
     pub closed: u32,
     /// Cases whose deadline passed on this day while still open.
     pub overdue: u32,
+    /// Oversight on this day: 督办, 升级, and cases returned (退回).
+    pub supervised: u32,
+    pub escalated: u32,
+    pub returned: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Node {
     pub open: u32,
     pub overdue: u32,
+    /// Open, not overdue, with less than a fifth of their time left.
+    pub due_soon: u32,
+    /// Open cases supervised at least once, and escalated at least once.
+    pub supervised: u32,
+    pub escalated: u32,
     pub open_by_category: [u32; 5],
     pub days: BTreeMap<i64, Day>,
     /// (day, from, to) → transitions.
@@ -36,9 +46,17 @@ pub struct Node {
 struct OpenCase {
     grid: usize,
     status: Status,
+    /// The newest source-system event counted: an older one arriving late moves nothing.
+    seq: u32,
     category: Category,
+    source: app::model::Source,
     deadline: i64,
+    warn_at: i64,
+    due_soon: bool,
     overdue: bool,
+    /// Times escalated (升级) and supervised (督办).
+    escalations: u32,
+    supervised: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +72,7 @@ pub struct Aggregates {
     nodes: Vec<Node>,
     open: HashMap<CaseKey, OpenCase>,
     deadlines: BTreeSet<(i64, CaseKey)>,
+    warnings: BTreeSet<(i64, CaseKey)>,
     ticker: VecDeque<Tick>,
     /// Everything due up to here has been swept.
     swept_to: i64,
@@ -64,7 +83,7 @@ pub struct Aggregates {
 impl PartialEq for Aggregates {
     /// Same figures, whatever the order events were counted in.
     fn eq(&self, o: &Self) -> bool {
-        self.nodes == o.nodes && self.open == o.open && self.deadlines == o.deadlines && self.ticker == o.ticker
+        self.nodes == o.nodes && self.open == o.open && self.deadlines == o.deadlines && self.warnings == o.warnings && self.ticker == o.ticker
     }
 }
 
@@ -82,6 +101,7 @@ impl Aggregates {
             nodes,
             open: HashMap::new(),
             deadlines: BTreeSet::new(),
+            warnings: BTreeSet::new(),
             ticker: VecDeque::new(),
             swept_to: i64::MIN,
             version: 0,
@@ -114,13 +134,13 @@ impl Aggregates {
         self.open.len()
     }
 
-    /// Counts one stored event. Returns whether anything changed; events for unknown grids, unknown
-    /// cases or that would move a case backwards change nothing.
+    /// Counts one stored event. Returns whether anything changed; events for unknown grids, unknown or
+    /// closed cases, or older than what was counted (a late delivery) change nothing.
     pub fn apply(&mut self, e: &CaseEvent) -> bool {
         self.sweep(e.at);
         let key = (e.feed.clone(), e.case_id.clone());
         let day = local_day(e.at);
-        let changed = if e.status == Status::Reported {
+        let changed = if e.action == Action::Report {
             let Some(f) = &e.facts else { return false };
             let Some(grid) = self.tree.find(&f.grid) else { return false };
             if self.open.contains_key(&key) {
@@ -132,35 +152,64 @@ impl Aggregates {
                 n.days.entry(day).or_default().reported += 1;
             });
             self.deadlines.insert((f.deadline, key.clone()));
-            self.open.insert(key, OpenCase { grid, status: Status::Reported, category: f.category, deadline: f.deadline, overdue: false });
-            self.ticker.push_front(Tick {
+            self.warnings.insert((f.warn_at, key.clone()));
+            let c = OpenCase {
                 grid,
-                item: TickerItem {
-                    case_id: e.case_id.clone(),
-                    category: f.category,
-                    source: f.source,
-                    place: self.tree.place(grid),
-                    at: e.at,
-                },
-            });
-            self.ticker.truncate(TICKER_LEN);
+                status: Status::Reported,
+                seq: 0,
+                category: f.category,
+                source: f.source,
+                deadline: f.deadline,
+                warn_at: f.warn_at,
+                due_soon: false,
+                overdue: false,
+                escalations: 0,
+                supervised: 0,
+            };
+            self.open.insert(key, c);
+            self.tick(e, grid, f.category, f.source);
             true
         } else {
             let Some(c) = self.open.get_mut(&key) else { return false };
-            if e.status <= c.status {
-                return false;
+            if e.origin == Origin::Feed {
+                if e.seq <= c.seq {
+                    return false;
+                }
+                c.seq = e.seq;
             }
-            let (from, to) = (c.status, e.status);
+            // Oversight never moves the status, whatever the event says.
+            let (from, to) = (c.status, if e.action.is_oversight() { c.status } else { e.status });
             c.status = to;
+            let first_supervision = e.action == Action::Supervise && c.supervised == 0;
+            let first_escalation = e.action == Action::Escalate && c.escalations == 0;
+            c.supervised += u32::from(e.action == Action::Supervise);
+            c.escalations += u32::from(e.action == Action::Escalate);
             let c = c.clone();
-            self.for_path(c.grid, |n| *n.flow.entry((day, from, to)).or_default() += 1);
+            self.for_path(c.grid, |n| {
+                if from != to {
+                    *n.flow.entry((day, from, to)).or_default() += 1;
+                }
+                n.supervised += u32::from(first_supervision);
+                n.escalated += u32::from(first_escalation);
+                let d = n.days.entry(day).or_default();
+                d.supervised += u32::from(e.action == Action::Supervise);
+                d.escalated += u32::from(e.action == Action::Escalate);
+                d.returned += u32::from(e.action == Action::Return);
+            });
+            if matches!(e.action, Action::Return | Action::Supervise | Action::Escalate | Action::Acknowledge) {
+                self.tick(e, c.grid, c.category, c.source);
+            }
             if to == Status::Closed {
                 self.open.remove(&key);
-                self.deadlines.remove(&(c.deadline, key));
+                self.deadlines.remove(&(c.deadline, key.clone()));
+                self.warnings.remove(&(c.warn_at, key));
                 self.for_path(c.grid, |n| {
                     n.open -= 1;
                     n.open_by_category[c.category.index()] -= 1;
                     n.overdue -= u32::from(c.overdue);
+                    n.due_soon -= u32::from(c.due_soon);
+                    n.supervised -= u32::from(c.supervised > 0);
+                    n.escalated -= u32::from(c.escalations > 0);
                     n.days.entry(day).or_default().closed += 1;
                 });
             }
@@ -172,9 +221,44 @@ impl Aggregates {
         changed
     }
 
+    fn tick(&mut self, e: &CaseEvent, grid: usize, category: Category, source: app::model::Source) {
+        self.ticker.push_front(Tick {
+            grid,
+            item: TickerItem { action: e.action, case_id: e.case_id.clone(), category, source, place: self.tree.place(grid), at: e.at },
+        });
+        self.ticker.truncate(TICKER_LEN);
+    }
+
+    /// Overdue open cases never escalated whose deadline `late_enough`: what the escalation rule raises
+    /// one level. (feed, case id, status), in key order.
+    pub fn due_for_escalation(&self, late_enough: impl Fn(i64) -> bool) -> Vec<(String, String, Status)> {
+        let mut out: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, c)| c.overdue && c.escalations == 0 && late_enough(c.deadline))
+            .map(|((feed, id), c)| (feed.clone(), id.clone(), c.status))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Marks open cases whose deadline has passed by `now` as overdue. Returns whether any did.
     pub fn sweep(&mut self, now: i64) -> bool {
         let mut any = false;
+        while let Some((warn_at, _)) = self.warnings.first() {
+            if *warn_at > now {
+                break;
+            }
+            let (_, key) = self.warnings.pop_first().expect("checked non-empty");
+            let Some(c) = self.open.get_mut(&key) else { continue };
+            if c.overdue {
+                continue;
+            }
+            c.due_soon = true;
+            let grid = c.grid;
+            self.for_path(grid, |n| n.due_soon += 1);
+            any = true;
+        }
         while let Some((deadline, _)) = self.deadlines.first() {
             if *deadline > now {
                 break;
@@ -182,10 +266,12 @@ impl Aggregates {
             let (deadline, key) = self.deadlines.pop_first().expect("checked non-empty");
             let Some(c) = self.open.get_mut(&key) else { continue };
             c.overdue = true;
+            let was_due_soon = std::mem::replace(&mut c.due_soon, false);
             let grid = c.grid;
             let day = local_day(deadline);
             self.for_path(grid, |n| {
                 n.overdue += 1;
+                n.due_soon -= u32::from(was_due_soon);
                 n.days.entry(day).or_default().overdue += 1;
             });
             any = true;

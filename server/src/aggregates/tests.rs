@@ -1,6 +1,8 @@
 use super::*;
 use crate::case::CaseFacts;
 use crate::city::{GridAttrs, RegionRow};
+use crate::case::Note;
+use app::flow::{Action, Priority};
 use app::model::{GridKind, KpiKey, Level, Source};
 
 const H: i64 = 3_600_000;
@@ -44,18 +46,21 @@ fn tree() -> Arc<RegionTree> {
 }
 
 fn report(id: &str, grid: &str, at: i64, deadline: i64, category: Category) -> CaseEvent {
-    CaseEvent {
-        feed: "t".into(),
-        case_id: id.into(),
-        seq: 0,
-        status: Status::Reported,
-        at,
-        facts: Some(CaseFacts { category, source: Source::Hotline12345, grid: grid.into(), reported_at: at, deadline, details: Default::default() }),
-    }
+    let facts = CaseFacts {
+        category,
+        source: Source::Hotline12345,
+        grid: grid.into(),
+        reported_at: at,
+        priority: Priority::Normal,
+        warn_at: at + (deadline - at) * 4 / 5,
+        deadline,
+        details: Default::default(),
+    };
+    CaseEvent { facts: Some(facts), ..CaseEvent::change("t", id, 0, Action::Report, Status::Reported, at) }
 }
 
 fn step(id: &str, seq: u32, status: Status, at: i64) -> CaseEvent {
-    CaseEvent { feed: "t".into(), case_id: id.into(), seq, status, at, facts: None }
+    CaseEvent::change("t", id, seq, Action::into_status(status), status, at)
 }
 
 fn story() -> Vec<CaseEvent> {
@@ -93,8 +98,8 @@ fn counts_roll_up_the_tree() {
     assert_eq!(a.node(d12).open, 3);
     // y overdue yesterday, b at T0+1h; c is due at T0+5h.
     assert_eq!(a.node(root).overdue, 2);
-    assert_eq!(a.node(root).days[&today], Day { reported: 3, closed: 1, overdue: 1 });
-    assert_eq!(a.node(root).days[&(today - 1)], Day { reported: 1, closed: 0, overdue: 1 });
+    assert_eq!(a.node(root).days[&today], Day { reported: 3, closed: 1, overdue: 1, ..Day::default() });
+    assert_eq!(a.node(root).days[&(today - 1)], Day { reported: 1, closed: 0, overdue: 1, ..Day::default() });
     assert_eq!(a.node(root).open_by_category[Category::Hazard.index()], 3);
     assert_eq!(a.node(root).open_by_category[Category::Dispute.index()], 0);
     assert_eq!(a.node(d11).flow[&(today, Status::Dispatched, Status::Closed)], 1);
@@ -159,4 +164,51 @@ fn snapshot_figures_by_hand() {
     assert_eq!(rows[1].closed_30d, Suppressed);
     assert_eq!(rows[1].open, Count(0));
     assert!(rows.iter().all(|r| r.reported_30d == Suppressed));
+}
+
+fn oversight(id: &str, action: Action, status: Status, at: i64) -> CaseEvent {
+    CaseEvent::oversight("t", id, action, status, at, Note { actor: "tashan".into(), text: "请加快".into() })
+}
+
+#[test]
+fn returns_oversight_due_soon_and_late_events() {
+    let (mut a, root) = live();
+    let today = local_day(T0);
+    let m = H / 60;
+    // c was reported at T0 + 30 min, due at T0 + 5 h: due soon from T0 + 4 h 6 min (four fifths of its time).
+    a.sweep(T0 + 4 * H);
+    assert_eq!(a.node(root).due_soon, 0);
+    a.sweep(T0 + 4 * H + 6 * m);
+    assert_eq!((a.node(root).due_soon, a.node(root).overdue), (1, 2));
+
+    // The department returns c to the centre that dispatched it.
+    assert!(a.apply(&step("c", 1, Status::Accepted, T0 + 4 * H + 10 * m)));
+    assert!(a.apply(&step("c", 2, Status::Dispatched, T0 + 4 * H + 11 * m)));
+    assert!(a.apply(&CaseEvent::change("t", "c", 3, Action::Return, Status::Accepted, T0 + 4 * H + 12 * m)));
+    assert!(!a.apply(&step("c", 2, Status::Dispatched, T0 + 4 * H + 13 * m)), "a late re-delivery moves nothing");
+    assert_eq!(a.node(root).flow[&(today, Status::Dispatched, Status::Accepted)], 1);
+    assert_eq!(a.node(root).days[&today].returned, 1);
+
+    // Supervised twice (one case, two actions), y escalated once.
+    assert!(a.apply(&oversight("c", Action::Supervise, Status::Accepted, T0 + 4 * H + 20 * m)));
+    assert!(a.apply(&oversight("c", Action::Supervise, Status::Accepted, T0 + 4 * H + 21 * m)));
+    assert!(a.apply(&oversight("y", Action::Escalate, Status::Accepted, T0 + 4 * H + 22 * m)));
+    assert_eq!((a.node(root).supervised, a.node(root).escalated), (1, 1));
+    assert_eq!((a.node(root).days[&today].supervised, a.node(root).days[&today].escalated), (2, 1));
+    let front: Vec<(Action, &str)> = a.ticker.iter().take(3).map(|t| (t.item.action, t.item.case_id.as_str())).collect();
+    assert_eq!(front, [(Action::Escalate, "y"), (Action::Supervise, "c"), (Action::Supervise, "c")]);
+
+    // c's deadline passes: no longer due soon but overdue. Overdue for 0 ms: b and c wait for escalation
+    // (y already went up).
+    a.sweep(T0 + 5 * H);
+    assert_eq!((a.node(root).due_soon, a.node(root).overdue), (0, 3));
+    let due: Vec<String> = a.due_for_escalation(|_| true).into_iter().map(|c| c.1).collect();
+    assert_eq!(due, ["b", "c"]);
+    let hour_late = |deadline| deadline + H <= T0 + 5 * H;
+    assert_eq!(a.due_for_escalation(hour_late), vec![("t".to_string(), "b".to_string(), Status::Reported)], "c is not an hour late yet");
+
+    // Closing c takes it out of every count.
+    assert!(a.apply(&step("c", 4, Status::Closed, T0 + 5 * H + m)));
+    assert_eq!((a.node(root).open, a.node(root).overdue, a.node(root).supervised, a.node(root).escalated), (2, 2, 0, 1));
+    assert!(!a.apply(&oversight("c", Action::Supervise, Status::Closed, T0 + 5 * H + 2 * m)), "closed cases take no action");
 }

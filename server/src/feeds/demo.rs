@@ -4,6 +4,7 @@
 //! the case id, so after a restart the feed re-plans open cases exactly as before: nothing lost, nothing doubled.
 use super::Feed;
 use crate::case::{CaseDetails, CaseEvent, CaseFacts};
+use app::flow::{Action, Priority};
 use crate::city::shaoxing::{hash, mix, person_name};
 use crate::calendar::Calendar;
 use crate::city::RegionTree;
@@ -28,8 +29,8 @@ pub struct DemoFeed {
     grids: Vec<(usize, u64)>,
 }
 
-/// A change that will happen: (at, case id, status, seq).
-type Planned = Reverse<(i64, String, Status, u32)>;
+/// A change that will happen: (at, case id, seq, action, status).
+type Planned = Reverse<(i64, String, u32, Action, Status)>;
 
 impl DemoFeed {
     pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>, calendar: Calendar) -> DemoFeed {
@@ -60,12 +61,12 @@ impl DemoFeed {
             let mut last = (report.status, report.seq, report.at);
             let id = report.case_id.clone();
             out.push(report);
-            while let Some((status, at)) = next_step(&id, last.0, last.2) {
+            while let Some((action, status, at)) = next_step(&id, last.1, last.0, last.2) {
                 if at > now {
                     break;
                 }
                 last = (status, last.1 + 1, at);
-                out.push(CaseEvent { feed: FEED.into(), case_id: id.clone(), seq: last.1, status, at, facts: None });
+                out.push(CaseEvent::change(FEED, &id, last.1, action, status, at));
             }
             k += 1;
         }
@@ -96,21 +97,19 @@ impl DemoFeed {
         let target = (h >> 24) % self.grids.last().map(|g| g.1).unwrap_or(1);
         let slot = self.grids.partition_point(|g| g.1 <= target).min(self.grids.len().saturating_sub(1));
         let grid = self.tree.get(self.grids[slot].0).row.code.clone();
-        CaseEvent {
-            feed: FEED.into(),
-            case_id,
-            seq: 0,
-            status: Status::Reported,
-            at,
-            facts: Some(CaseFacts {
-                category,
-                source,
-                deadline: self.calendar.add_working(at, deadline_working_days(category) * self.calendar.day_length()),
-                details: details(h, category, source, &self.tree, self.grids[slot].0),
-                grid,
-                reported_at: at,
-            }),
-        }
+        let priority = pick(h >> 40, &[(Priority::Urgent, 10), (Priority::High, 25), (Priority::Normal, 65)]);
+        let (warn_at, deadline) = crate::rules::due(&self.calendar, category, priority, at);
+        let facts = CaseFacts {
+            category,
+            source,
+            priority,
+            warn_at,
+            deadline,
+            details: details(h, category, source, &self.tree, self.grids[slot].0),
+            grid,
+            reported_at: at,
+        };
+        CaseEvent { facts: Some(facts), ..CaseEvent::change(FEED, &case_id, 0, Action::Report, Status::Reported, at) }
     }
 }
 
@@ -146,21 +145,23 @@ fn details(h: u64, category: Category, source: Source, tree: &RegionTree, grid: 
     }
 }
 
-/// Time limits per category, in working days on the calendar.
-pub fn deadline_working_days(c: Category) -> i64 {
-    match c {
-        Category::PublicOrder => 1,
-        Category::Hazard => 2,
-        Category::Environment => 3,
-        Category::Dispute | Category::Livelihood => 5,
-    }
-}
-
-/// The next change of a case in `status` since `since`, or None once closed.
-pub fn next_step(case_id: &str, status: Status, since: i64) -> Option<(Status, i64)> {
-    let next = status.next()?;
-    let u = unit(hash(case_id, status as u64 + 100));
+/// The next change of a case whose event `seq` left it in `status` at `since`, or None once closed. On
+/// its first pass one case in twelve is returned by the department it was dispatched to, and one in
+/// twenty fails its check (核查) and is handled again.
+pub fn next_step(case_id: &str, seq: u32, status: Status, since: i64) -> Option<(Action, Status, i64)> {
+    let u = unit(hash(case_id, u64::from(seq) * 16 + status as u64 + 100));
     let span = |lo: i64, hi: i64| lo + ((hi - lo) as f64 * u) as i64;
+    let first_pass = seq as usize == status.index();
+    let returned = first_pass && match status {
+        Status::Dispatched => hash(case_id, 11) % 12 == 0,
+        Status::Resolved => hash(case_id, 13) % 20 == 0,
+        _ => false,
+    };
+    if returned {
+        let to = app::flow::step(status, Action::Return).ok()?;
+        return Some((Action::Return, to, since + span(20 * MIN, 4 * HOUR)));
+    }
+    let next = status.next()?;
     let wait = match next {
         Status::Accepted => span(5 * MIN, 60 * MIN),
         Status::Dispatched => span(10 * MIN, 3 * HOUR),
@@ -172,7 +173,7 @@ pub fn next_step(case_id: &str, status: Status, since: i64) -> Option<(Status, i
         Status::Closed => span(10 * MIN, 12 * HOUR),
         Status::Reported => return None,
     };
-    Some((next, since + wait))
+    Some((Action::into_status(next), next, since + wait))
 }
 
 fn unit(h: u64) -> f64 {
@@ -212,8 +213,8 @@ impl Feed for DemoFeed {
             match ingest.store().open_cases(FEED).await {
                 Ok(open) => {
                     for c in open {
-                        if let Some((s, at)) = next_step(&c.case_id, c.status, c.updated_at) {
-                            plan.push(Reverse((at, c.case_id, s, c.seq + 1)));
+                        if let Some((a, s, at)) = next_step(&c.case_id, c.seq, c.status, c.updated_at) {
+                            plan.push(Reverse((at, c.case_id, c.seq + 1, a, s)));
                         }
                     }
                 }
@@ -235,19 +236,19 @@ impl Feed for DemoFeed {
                 let mut batch = Vec::new();
                 while arrival <= now {
                     let r = self.report(arrival, k);
-                    if let Some((s, at)) = next_step(&r.case_id, Status::Reported, r.at) {
-                        plan.push(Reverse((at, r.case_id.clone(), s, 1)));
+                    if let Some((a, s, at)) = next_step(&r.case_id, 0, Status::Reported, r.at) {
+                        plan.push(Reverse((at, r.case_id.clone(), 1, a, s)));
                     }
                     batch.push(r);
                     k += 1;
                     arrival = self.next_arrival(arrival, k, self.cfg.rate_per_minute);
                 }
                 while plan.peek().is_some_and(|Reverse(p)| p.0 <= now) {
-                    let Reverse((at, id, status, seq)) = plan.pop().expect("peeked");
-                    if let Some((s, next_at)) = next_step(&id, status, at) {
-                        plan.push(Reverse((next_at, id.clone(), s, seq + 1)));
+                    let Reverse((at, id, seq, action, status)) = plan.pop().expect("peeked");
+                    if let Some((a, s, next_at)) = next_step(&id, seq, status, at) {
+                        plan.push(Reverse((next_at, id.clone(), seq + 1, a, s)));
                     }
-                    batch.push(CaseEvent { feed: FEED.into(), case_id: id, seq, status, at, facts: None });
+                    batch.push(CaseEvent::change(FEED, &id, seq, action, status, at));
                 }
                 if batch.is_empty() {
                     continue;
@@ -319,23 +320,34 @@ mod tests {
     fn deadlines_fall_in_working_hours() {
         let f = feed(2.0, 3);
         let cal = Calendar::new(&Default::default()).unwrap();
+        let mut priorities = std::collections::HashSet::new();
         for e in f.backfill(1_795_190_400_000).iter().filter_map(|e| e.facts.as_ref()) {
-            let want = deadline_working_days(e.category) * cal.day_length();
+            let want = crate::rules::limit_hours(e.category, e.priority) * HOUR;
             assert_eq!(cal.working_between(e.reported_at, e.deadline), want);
+            assert_eq!(cal.working_between(e.reported_at, e.warn_at), want * 4 / 5);
             assert!(cal.is_workday(app::model::local_day(e.deadline)), "a deadline never falls on a day off");
+            priorities.insert(e.priority);
         }
+        assert_eq!(priorities.len(), 3, "every priority occurs");
     }
 
+    /// Every generated path is a walk the state machine allows, ends closed, and returns at most twice.
     #[test]
-    fn lifecycle_only_moves_forward() {
-        let mut s = Status::Reported;
-        let mut t = 0;
-        let mut steps = 0;
-        while let Some((n, at)) = next_step("X1", s, t) {
-            assert!(n > s && at > t);
-            (s, t) = (n, at);
-            steps += 1;
+    fn lifecycles_follow_the_state_machine() {
+        let mut returns = 0;
+        for n in 0..2_000 {
+            let id = format!("X{n}");
+            let (mut s, mut t, mut seq) = (Status::Reported, 0, 0);
+            while let Some((a, next, at)) = next_step(&id, seq, s, t) {
+                assert_eq!(app::flow::step(s, a), Ok(next), "{id}: {a:?} from {s:?}");
+                assert!(at > t);
+                returns += usize::from(a == Action::Return);
+                (s, t, seq) = (next, at, seq + 1);
+            }
+            assert_eq!(s, Status::Closed);
+            assert!((6..=10).contains(&seq), "{id}: {seq} steps");
         }
-        assert_eq!((s, steps), (Status::Closed, 6));
+        // 1/12 + 1/20 of cases: about 267 of 2,000.
+        assert!((180..360).contains(&returns), "{returns} returns");
     }
 }

@@ -9,7 +9,7 @@ pub use sqlite::SqliteStore;
 
 use crate::case::{CaseEvent, Outcome};
 use crate::city::RegionRow;
-use app::model::Status;
+use app::model::{Status, TimelineEntry};
 use futures::future::BoxFuture;
 
 #[derive(Debug)]
@@ -29,14 +29,18 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// A stored case with its details; `timeline` only when read one at a time.
+/// A stored case with its details; `timeline` only when read one at a time or for analytics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredCase {
     pub feed: String,
     pub case_id: String,
     pub status: Status,
     pub facts: crate::case::CaseFacts,
-    pub timeline: Vec<(Status, i64)>,
+    pub escalations: u32,
+    pub supervised: u32,
+    pub closed_at: Option<i64>,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// Which cases to list. Region codes below the city extend their parent's, so a prefix of the grid
@@ -68,12 +72,16 @@ pub trait Store: AccessStore + Send + Sync + 'static {
     fn load_regions(&self) -> BoxFuture<'_, Result<Vec<RegionRow>, StoreError>>;
     /// Stores a batch atomically; one outcome per event, in order.
     fn append<'a>(&'a self, events: &'a [CaseEvent]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
-    /// Every stored event with its case's facts, in time order: the input of a recount.
+    /// Every stored event with its case's facts, in the order the store took them (a late event counts
+    /// as it did live): the input of a recount.
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>>;
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>>;
     fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<StoredCase>, StoreError>>;
     /// Newest first.
     fn cases<'a>(&'a self, q: &'a CaseQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
+    /// Cases of the query alive in `[from, to)` (reported before `to`, and open, closed or due from `from`
+    /// on), with their timelines and no personal data: the input of flow analytics.
+    fn histories<'a>(&'a self, q: &'a CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Time of the feed's newest stored event.
     fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
 }

@@ -1,19 +1,21 @@
 //! The embedded store: one SQLite file, WAL mode, full sync (a batch acknowledged is a batch on disk).
 use super::{OpenCase, Store, StoreError};
-use crate::case::{CaseEvent, CaseFacts, Outcome};
+use crate::case::{CaseEvent, CaseFacts, Note, Origin, Outcome};
+use app::flow::{self, Action, Priority};
 use crate::city::{GridAttrs, RegionRow};
-use app::model::{Category, GridKind, Level, Source, Status};
+use app::model::{Category, GridKind, Level, Source, Status, TimelineEntry};
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_access.sql")),
     (3, include_str!("../../migrations/sqlite/0003_case_details.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_case_flow.sql")),
 ];
 
 pub struct SqliteStore {
@@ -90,7 +92,7 @@ impl SqliteStore {
         for chunk in reports.chunks(200) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
-                 summary, department, person_name, person_phone, person_id_number, address) ",
+                 summary, department, person_name, person_phone, person_id_number, address, priority, warn_at) ",
             );
             q.push_values(chunk, |mut b, (e, f)| {
                 b.push_bind(&e.feed)
@@ -110,74 +112,156 @@ impl SqliteStore {
                     .push_bind(p.map(|p| p.name.clone()))
                     .push_bind(p.map(|p| p.phone.clone()))
                     .push_bind(p.and_then(|p| p.id_number.clone()))
-                    .push_bind(&d.address);
+                    .push_bind(&d.address)
+                    .push_bind(f.priority.as_str())
+                    .push_bind(f.warn_at);
             });
             q.build().execute(&mut *tx).await?;
         }
 
-        // A change to a case nobody reported cannot be stored: say so instead of losing it silently.
-        let reported: HashSet<(&str, &str)> = reports.iter().map(|(e, _)| (e.feed.as_str(), e.case_id.as_str())).collect();
-        let mut known: HashMap<(&str, &str), bool> = HashMap::new();
-        for e in events.iter().filter(|e| e.facts.is_none()) {
+        // The current state of every case the batch touches, as the state machine needs it.
+        let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
+        for e in events {
             let key = (e.feed.as_str(), e.case_id.as_str());
-            if reported.contains(&key) || known.contains_key(&key) {
+            if state.contains_key(&key) {
                 continue;
             }
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM cases WHERE feed = ? AND case_id = ?")
+            let row = sqlx::query("SELECT status, seq, escalations, supervised FROM cases WHERE feed = ? AND case_id = ?")
                 .bind(key.0)
                 .bind(key.1)
                 .fetch_optional(&mut *tx)
                 .await?;
-            known.insert(key, exists.is_some());
+            let cur = match row {
+                None => None,
+                Some(r) => {
+                    let status: String = r.try_get("status")?;
+                    let desk_seq: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE feed = ? AND case_id = ? AND origin = 'desk'")
+                            .bind(key.0)
+                            .bind(key.1)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    Some(CaseState {
+                        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                        seq: r.try_get::<i64, _>("seq")? as u32,
+                        desk_seq: desk_seq.unwrap_or(0) as u32,
+                        escalations: r.try_get::<i64, _>("escalations")? as u32,
+                        supervised: r.try_get::<i64, _>("supervised")? as u32,
+                        at: None,
+                    })
+                }
+            };
+            state.insert(key, cur);
         }
-        let mut storable: Vec<usize> = Vec::with_capacity(events.len());
+
         for (i, e) in events.iter().enumerate() {
             let key = (e.feed.as_str(), e.case_id.as_str());
-            if e.facts.is_none() && !reported.contains(&key) && known.get(&key) == Some(&false) {
+            let Some(Some(cur)) = state.get_mut(&key) else {
                 out[i] = Outcome::Rejected(format!("no case {} reported by feed {}", e.case_id, e.feed));
-            } else {
-                storable.push(i);
-            }
-        }
-
-        let mut inserted: HashSet<(String, String, i64)> = HashSet::new();
-        for chunk in storable.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO case_events (feed, case_id, seq, status, at) ");
-            q.push_values(chunk, |mut b, &i| {
-                let e = &events[i];
-                b.push_bind(&e.feed).push_bind(&e.case_id).push_bind(i64::from(e.seq)).push_bind(e.status.as_str()).push_bind(e.at);
-            });
-            q.push(" RETURNING feed, case_id, seq");
-            for row in q.build().fetch_all(&mut *tx).await? {
-                inserted.insert((row.try_get("feed")?, row.try_get("case_id")?, row.try_get("seq")?));
-            }
-        }
-
-        // Latest state per case: an older event arriving late never moves a case backwards.
-        let mut latest: HashMap<(&str, &str), &CaseEvent> = HashMap::new();
-        for &i in &storable {
-            let e = &events[i];
-            if inserted.contains(&(e.feed.clone(), e.case_id.clone(), i64::from(e.seq))) {
-                out[i] = Outcome::Stored;
-                let slot = latest.entry((e.feed.as_str(), e.case_id.as_str())).or_insert(e);
-                if e.seq > slot.seq {
-                    *slot = e;
+                continue;
+            };
+            let (seq, status, moves) = match admit(cur, e) {
+                Ok(x) => x,
+                Err(why) => {
+                    out[i] = Outcome::Rejected(format!("case {}: {why}", e.case_id));
+                    continue;
                 }
+            };
+            let note = e.note.as_ref();
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&e.feed)
+            .bind(&e.case_id)
+            .bind(e.origin.as_str())
+            .bind(i64::from(seq))
+            .bind(e.action.as_str())
+            .bind(status.as_str())
+            .bind(e.at)
+            .bind(note.map(|n| n.actor.as_str()))
+            .bind(note.map(|n| n.text.as_str()))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                continue;
+            }
+            out[i] = Outcome::Stored;
+            if moves {
+                match e.origin {
+                    Origin::Feed => (cur.status, cur.seq, cur.at) = (status, seq, Some(e.at)),
+                    Origin::Desk => cur.desk_seq = seq,
+                }
+                cur.escalations += u32::from(e.action == Action::Escalate);
+                cur.supervised += u32::from(e.action == Action::Supervise);
             }
         }
-        for e in latest.values().filter(|e| e.seq > 0) {
-            sqlx::query("UPDATE cases SET status = ?, seq = ?, updated_at = ? WHERE feed = ? AND case_id = ? AND seq < ?")
-                .bind(e.status.as_str())
-                .bind(i64::from(e.seq))
-                .bind(e.at)
-                .bind(&e.feed)
-                .bind(&e.case_id)
-                .bind(i64::from(e.seq))
-                .execute(&mut *tx)
-                .await?;
+
+        for ((feed, case_id), cur) in &state {
+            let Some(cur) = cur else { continue };
+            sqlx::query(
+                "UPDATE cases SET status = ?, seq = ?, updated_at = COALESCE(?, updated_at), escalations = ?, supervised = ?, \
+                 closed_at = CASE WHEN ? = 'closed' THEN COALESCE(?, closed_at) ELSE NULL END WHERE feed = ? AND case_id = ?",
+            )
+            .bind(cur.status.as_str())
+            .bind(i64::from(cur.seq))
+            .bind(cur.at)
+            .bind(i64::from(cur.escalations))
+            .bind(i64::from(cur.supervised))
+            .bind(cur.status.as_str())
+            .bind(cur.at)
+            .bind(feed)
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(out)
+    }
+}
+
+/// What the store knows of a case while it takes a batch.
+struct CaseState {
+    status: Status,
+    seq: u32,
+    desk_seq: u32,
+    escalations: u32,
+    supervised: u32,
+    /// Time of the newest status change taken in this batch.
+    at: Option<i64>,
+}
+
+/// Whether an event may be stored, with the sequence number and status to store it under and whether it
+/// moves the case. A source system's late event (an older sequence number) is kept as history but moves
+/// nothing; a next event must be a transition the state machine allows.
+fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> {
+    match (e.origin, e.facts.is_some()) {
+        (Origin::Feed, true) => Ok((0, Status::Reported, false)),
+        (Origin::Feed, false) if e.seq <= cur.seq => Ok((e.seq, e.status, false)),
+        (Origin::Feed, false) => {
+            if !flow::consistent(e.action, e.status) {
+                return Err(format!("{} cannot lead to {}", e.action.as_str(), e.status.as_str()));
+            }
+            // A gap (events missing in between) cannot be checked against the status before it.
+            if e.seq == cur.seq + 1 {
+                let to = flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
+                if to != e.status {
+                    return Err(format!("{} from {} leads to {}, not {}", e.action.as_str(), cur.status.as_str(), to.as_str(), e.status.as_str()));
+                }
+            }
+            Ok((e.seq, e.status, true))
+        }
+        (Origin::Desk, _) => {
+            if !e.action.is_oversight() {
+                return Err(format!("{} is not an oversight action", e.action.as_str()));
+            }
+            flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
+            if e.action == Action::Escalate {
+                flow::escalated(flow::holder_level(cur.escalations)).map_err(|f| f.to_string())?;
+            }
+            Ok((cur.desk_seq + 1, cur.status, true))
+        }
     }
 }
 
@@ -186,7 +270,11 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
     let category: String = r.try_get("category")?;
     let source: String = r.try_get("source")?;
     let name: Option<String> = r.try_get("person_name")?;
+    let priority: String = r.try_get("priority")?;
     Ok(super::StoredCase {
+        escalations: r.try_get::<i64, _>("escalations")? as u32,
+        supervised: r.try_get::<i64, _>("supervised")? as u32,
+        closed_at: r.try_get("closed_at")?,
         feed: r.try_get("feed")?,
         case_id: r.try_get("case_id")?,
         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
@@ -195,6 +283,8 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
             source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
             grid: r.try_get("grid")?,
             reported_at: r.try_get("reported_at")?,
+            priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
+            warn_at: r.try_get("warn_at")?,
             deadline: r.try_get("deadline")?,
             details: crate::case::CaseDetails {
                 summary: r.try_get("summary")?,
@@ -214,6 +304,35 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
     })
 }
 
+fn timeline_entry(e: &sqlx::sqlite::SqliteRow) -> Result<TimelineEntry, StoreError> {
+    let s: String = e.try_get("status")?;
+    let a: String = e.try_get("action")?;
+    Ok(TimelineEntry {
+        action: Action::parse(&a).ok_or_else(|| corrupt("action", &a))?,
+        status: Status::parse(&s).ok_or_else(|| corrupt("status", &s))?,
+        at: e.try_get("at")?,
+        actor: e.try_get("actor")?,
+        note: e.try_get("note")?,
+    })
+}
+
+/// `WHERE` conditions of a case query (without the keyword).
+fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &super::CaseQuery) {
+    b.push(" 1 = 1");
+    if let Some(p) = &q.grid_prefix {
+        b.push(" AND c.grid LIKE ").push_bind(format!("{p}%"));
+    }
+    if let Some(d) = &q.department {
+        b.push(" AND c.department = ").push_bind(d.clone());
+    }
+    if q.dispatched_only {
+        b.push(" AND c.status NOT IN ('reported', 'accepted')");
+    }
+    if q.open_only {
+        b.push(" AND c.status <> 'closed'");
+    }
+}
+
 impl Store for SqliteStore {
     fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<super::StoredCase>, StoreError>> {
         Box::pin(async move {
@@ -222,37 +341,57 @@ impl Store for SqliteStore {
                 return Ok(None);
             };
             let mut c = stored_case(&row)?;
-            let events = sqlx::query("SELECT status, at FROM case_events WHERE feed = ? AND case_id = ? ORDER BY seq")
+            let events = sqlx::query("SELECT action, status, at, actor, note FROM case_events WHERE feed = ? AND case_id = ? ORDER BY at, id")
                 .bind(feed)
                 .bind(case_id)
                 .fetch_all(&self.pool)
                 .await?;
-            for e in events {
-                let s: String = e.try_get("status")?;
-                c.timeline.push((Status::parse(&s).ok_or_else(|| corrupt("status", &s))?, e.try_get("at")?));
-            }
+            c.timeline = events.iter().map(timeline_entry).collect::<Result<_, _>>()?;
             Ok(Some(c))
         })
     }
 
     fn cases<'a>(&'a self, q: &'a super::CaseQuery) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
         Box::pin(async move {
-            let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases WHERE 1 = 1");
-            if let Some(p) = &q.grid_prefix {
-                b.push(" AND grid LIKE ").push_bind(format!("{p}%"));
-            }
-            if let Some(d) = &q.department {
-                b.push(" AND department = ").push_bind(d);
-            }
-            if q.dispatched_only {
-                b.push(" AND status NOT IN ('reported', 'accepted')");
-            }
-            if q.open_only {
-                b.push(" AND status <> 'closed'");
-            }
+            let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases c WHERE");
+            push_filters(&mut b, q);
             b.push(" ORDER BY reported_at DESC LIMIT ").push_bind(i64::from(q.limit));
             let rows = b.build().fetch_all(&self.pool).await?;
             rows.iter().map(stored_case).collect()
+        })
+    }
+
+    fn histories<'a>(&'a self, q: &'a super::CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
+        Box::pin(async move {
+            let alive = |b: &mut QueryBuilder<'_, Sqlite>| {
+                b.push(" AND c.reported_at < ").push_bind(to);
+                b.push(" AND (c.closed_at IS NULL OR c.closed_at >= ").push_bind(from).push(" OR c.deadline >= ").push_bind(from).push(")");
+            };
+            let mut b = QueryBuilder::<Sqlite>::new(
+                "SELECT c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, c.priority, c.warn_at, \
+                 c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL AS person_name, NULL AS person_phone, \
+                 NULL AS person_id_number, NULL AS address FROM cases c WHERE",
+            );
+            push_filters(&mut b, q);
+            alive(&mut b);
+            let mut cases: Vec<super::StoredCase> = b.build().fetch_all(&self.pool).await?.iter().map(stored_case).collect::<Result<_, _>>()?;
+            let index: HashMap<(String, String), usize> =
+                cases.iter().enumerate().map(|(i, c)| ((c.feed.clone(), c.case_id.clone()), i)).collect();
+            let mut b = QueryBuilder::<Sqlite>::new(
+                "SELECT e.feed, e.case_id, e.action, e.status, e.at, NULL AS actor, NULL AS note FROM case_events e \
+                 JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id WHERE",
+            );
+            push_filters(&mut b, q);
+            alive(&mut b);
+            b.push(" ORDER BY e.at, e.id");
+            let mut rows = b.build().fetch(&self.pool);
+            while let Some(r) = rows.try_next().await? {
+                let key: (String, String) = (r.try_get("feed")?, r.try_get("case_id")?);
+                if let Some(&i) = index.get(&key) {
+                    cases[i].timeline.push(timeline_entry(&r)?);
+                }
+            }
+            Ok(cases)
         })
     }
 
@@ -329,30 +468,38 @@ impl Store for SqliteStore {
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>> {
         Box::pin(async move {
             let mut rows = sqlx::query(
-                "SELECT e.feed, e.case_id, e.seq, e.status, e.at, c.category, c.source, c.grid, c.reported_at, c.deadline \
-                 FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id ORDER BY e.at, e.seq, e.id",
+                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.actor, e.note, c.category, c.source, c.grid, \
+                 c.reported_at, c.deadline, c.priority, c.warn_at \
+                 FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id ORDER BY e.id",
             )
             .fetch(&self.pool);
             let mut out = Vec::new();
             while let Some(r) = rows.try_next().await? {
-                let status: String = r.try_get("status")?;
+                let entry = timeline_entry(&r)?;
                 let category: String = r.try_get("category")?;
                 let source: String = r.try_get("source")?;
+                let origin: String = r.try_get("origin")?;
+                let priority: String = r.try_get("priority")?;
                 out.push(CaseEvent {
                     feed: r.try_get("feed")?,
                     case_id: r.try_get("case_id")?,
+                    origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
                     seq: r.try_get::<i64, _>("seq")? as u32,
-                    status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                    at: r.try_get("at")?,
+                    action: entry.action,
+                    status: entry.status,
+                    at: entry.at,
                     facts: Some(CaseFacts {
                         category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
                         source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
                         grid: r.try_get("grid")?,
                         reported_at: r.try_get("reported_at")?,
+                        priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
+                        warn_at: r.try_get("warn_at")?,
                         deadline: r.try_get("deadline")?,
                         // Counting needs no personal data: a replay does not read it.
                         details: Default::default(),
                     }),
+                    note: entry.actor.map(|actor| Note { actor, text: entry.note.unwrap_or_default() }),
                 });
             }
             Ok(out)

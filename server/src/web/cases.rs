@@ -5,6 +5,7 @@ use crate::masking;
 use crate::store::StoredCase;
 use app::backend::{AccessError, Viewer};
 use crate::policy::sees_personal_data;
+use app::flow::Timeliness;
 use app::model::CaseView;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,11 +17,21 @@ fn unavailable<E: std::fmt::Display>(e: E) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
 }
 
-/// The case as shown: personal fields unmasked only when `full` (the policy's call).
-fn view(state: &AppState, c: StoredCase, full: bool, now: i64) -> CaseView {
-    let tree = state.cockpit.policy.tree();
+/// The case as shown to `v`: personal fields unmasked only when `full` (the policy's call).
+pub(crate) fn view(state: &AppState, v: &Viewer, c: StoredCase, full: bool, now: i64) -> CaseView {
+    let policy = &state.cockpit.policy;
+    let tree = policy.tree();
+    let actions = policy.oversight(v, &c);
+    let holder = crate::case::holder(tree, &c.facts, c.status, c.escalations);
     let d = c.facts.details;
     CaseView {
+        priority: c.facts.priority,
+        warn_at: c.facts.warn_at,
+        timeliness: c.status.is_open().then(|| Timeliness::at(now, c.facts.warn_at, c.facts.deadline)),
+        holder,
+        supervised: c.supervised,
+        escalations: c.escalations,
+        actions,
         place: tree.find(&c.facts.grid).map(|g| tree.place(g)).unwrap_or_default(),
         overdue: c.status.is_open() && c.facts.deadline < now,
         masked: !full && (d.person.is_some() || d.address.is_some()),
@@ -60,13 +71,13 @@ async fn listed(state: &AppState, headers: &HeaderMap, q: ListParams, limit: u32
 }
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListParams) -> Response {
-    let (_, _, cases) = match listed(&state, &headers, q, 200).await {
+    let (v, _, cases) = match listed(&state, &headers, q, 200).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let now = crate::clock::now_ms();
     // Lists are for triage: masked for everyone; the full record is one audited view away.
-    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, c, false, now)).collect();
+    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, &v, c, false, now)).collect();
     axum::Json(shown).into_response()
 }
 
@@ -85,7 +96,7 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
     }
     let now = crate::clock::now_ms();
     let region = c.facts.grid.clone();
-    let shown = view(&state, c, sees_personal_data(&v), now);
+    let shown = view(&state, &v, c, sees_personal_data(&v), now);
     if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
         state.cockpit.policy.auth().audit(&v.principal, "view_sensitive", Some(&region), &format!("case {feed}/{id}"), now).await;
     }
@@ -103,7 +114,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListPa
     let n = cases.len();
     let mut masked = false;
     for c in cases {
-        let s = view(&state, c, sees_personal_data(&v), now);
+        let s = view(&state, &v, c, sees_personal_data(&v), now);
         masked |= s.masked;
         let p = s.person.clone().unwrap_or_default();
         let fields = [

@@ -1,0 +1,310 @@
+//! The case lifecycle as a state machine (事件流转), shared by the server (which enforces it) and the
+//! tablet (which offers only the actions it allows).
+//!
+//! Statuses move forward one step at a time: 上报 → 受理 → 分拨 → 处置 → 办结 → 核查 → 结案. Besides the
+//! forward steps a case can be returned (退回: a department sends it back to the dispatching centre, or a
+//! failed check sends it back to handling), escalated (升级: its holder moves one administrative level
+//! up) and supervised (督办: a superior presses for it, with a note). An official can also acknowledge the
+//! alert of a case that is due soon or overdue. Those three leave the status as it is.
+use crate::model::{Level, Status};
+use serde::{Deserialize, Serialize};
+
+/// What an event does to a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Action {
+    Report,
+    Accept,
+    Dispatch,
+    Start,
+    Resolve,
+    Verify,
+    Close,
+    Return,
+    Escalate,
+    Supervise,
+    Acknowledge,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::Report,
+        Action::Accept,
+        Action::Dispatch,
+        Action::Start,
+        Action::Resolve,
+        Action::Verify,
+        Action::Close,
+        Action::Return,
+        Action::Escalate,
+        Action::Supervise,
+        Action::Acknowledge,
+    ];
+
+    /// The oversight actions an official takes from the cockpit; they never change the status.
+    pub const OVERSIGHT: [Action; 3] = [Action::Supervise, Action::Escalate, Action::Acknowledge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Report => "report",
+            Action::Accept => "accept",
+            Action::Dispatch => "dispatch",
+            Action::Start => "start",
+            Action::Resolve => "resolve",
+            Action::Verify => "verify",
+            Action::Close => "close",
+            Action::Return => "return",
+            Action::Escalate => "escalate",
+            Action::Supervise => "supervise",
+            Action::Acknowledge => "acknowledge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn is_oversight(self) -> bool {
+        Action::OVERSIGHT.contains(&self)
+    }
+
+    /// The forward step that leads into `to`.
+    pub fn into_status(to: Status) -> Action {
+        match to {
+            Status::Reported => Action::Report,
+            Status::Accepted => Action::Accept,
+            Status::Dispatched => Action::Dispatch,
+            Status::Handling => Action::Start,
+            Status::Resolved => Action::Resolve,
+            Status::Verified => Action::Verify,
+            Status::Closed => Action::Close,
+        }
+    }
+}
+
+/// Why a transition is refused, in words an operator can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlowError {
+    /// The case is closed: nothing more can happen to it.
+    Closed,
+    /// A report can only open a case.
+    AlreadyReported,
+    /// This action is not allowed from this status.
+    NotFrom(Status, Action),
+    /// The holder is already the city: there is no level above.
+    AtTop,
+}
+
+impl std::fmt::Display for FlowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlowError::Closed => f.write_str("the case is closed"),
+            FlowError::AlreadyReported => f.write_str("the case is already reported"),
+            FlowError::NotFrom(s, a) => write!(f, "cannot {} a case that is {}", a.as_str(), s.as_str()),
+            FlowError::AtTop => f.write_str("the case is already held at city level"),
+        }
+    }
+}
+
+impl std::error::Error for FlowError {}
+
+/// The status after `action` on a case in `from`, or why it is refused. Escalation also needs the holder
+/// level (see [`escalated`]).
+pub fn step(from: Status, action: Action) -> Result<Status, FlowError> {
+    use Status::*;
+    if from == Closed {
+        return Err(FlowError::Closed);
+    }
+    let to = match (from, action) {
+        (_, Action::Report) => return Err(FlowError::AlreadyReported),
+        (_, Action::Supervise | Action::Escalate | Action::Acknowledge) => from,
+        // A department refuses what is not its business: back to the centre that dispatched it.
+        (Dispatched | Handling, Action::Return) => Accepted,
+        // A failed check (核查不通过) sends the case back to be handled again.
+        (Resolved | Verified, Action::Return) => Handling,
+        (f, a) if f.next().is_some_and(|n| Action::into_status(n) == a) => f.next().expect("checked"),
+        (f, a) => return Err(FlowError::NotFrom(f, a)),
+    };
+    Ok(to)
+}
+
+/// Whether an event's action can lead to its status at all (checked even when the status before it is
+/// unknown, e.g. after a gap in a feed's sequence).
+pub fn consistent(action: Action, to: Status) -> bool {
+    match action {
+        Action::Return => matches!(to, Status::Accepted | Status::Handling),
+        a if a.is_oversight() => to.is_open(),
+        a => Action::into_status(to) == a,
+    }
+}
+
+/// The level holding a case after `escalations` escalations: the town (street) centre first.
+pub fn holder_level(escalations: u32) -> Level {
+    match escalations {
+        0 => Level::Town,
+        1 => Level::District,
+        _ => Level::City,
+    }
+}
+
+/// The actions allowed on a case in `status` held at `level`.
+pub fn allowed(status: Status, level: Level) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|&a| step(status, a).is_ok() && (a != Action::Escalate || escalated(level).is_ok()))
+        .collect()
+}
+
+/// The level a case goes to when escalated from `level`: one up, never above the city.
+pub fn escalated(level: Level) -> Result<Level, FlowError> {
+    match level {
+        Level::City => Err(FlowError::AtTop),
+        Level::District => Ok(Level::City),
+        // Cases are held by the town's (street's) centre at the lowest; villages and grids report to it.
+        Level::Town | Level::Village | Level::Grid => Ok(Level::District),
+    }
+}
+
+/// Who holds a case: the governance centre (综治中心) of a level, or a department at that level once
+/// dispatched to it. The level starts at the town (street) and rises with each escalation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub level: Level,
+    /// The region at that level the case lies in.
+    pub region: String,
+    pub department: Option<String>,
+}
+
+/// Whether the department (rather than the centre) holds a case in this status.
+pub fn department_holds(status: Status) -> bool {
+    matches!(status, Status::Dispatched | Status::Handling | Status::Resolved)
+}
+
+/// How urgent a case is; with the category it sets the time limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::Urgent, Priority::High, Priority::Normal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Where an open case stands against its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Timeliness {
+    OnTime,
+    /// Less than a fifth of its working time is left.
+    DueSoon,
+    Overdue,
+}
+
+impl Timeliness {
+    pub fn at(now: i64, warn_at: i64, deadline: i64) -> Timeliness {
+        if now >= deadline {
+            Timeliness::Overdue
+        } else if now >= warn_at {
+            Timeliness::DueSoon
+        } else {
+            Timeliness::OnTime
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    /// Every (status, action) pair: exactly these are allowed, to exactly these statuses.
+    #[test]
+    fn every_transition_allowed_or_refused() {
+        let allowed: &[(Status, Action, Status)] = &[
+            (Reported, Action::Accept, Accepted),
+            (Accepted, Action::Dispatch, Dispatched),
+            (Dispatched, Action::Start, Handling),
+            (Handling, Action::Resolve, Resolved),
+            (Resolved, Action::Verify, Verified),
+            (Verified, Action::Close, Closed),
+            (Dispatched, Action::Return, Accepted),
+            (Handling, Action::Return, Accepted),
+            (Resolved, Action::Return, Handling),
+            (Verified, Action::Return, Handling),
+        ];
+        let mut checked = 0;
+        for from in Status::ALL {
+            for a in Action::ALL {
+                let got = step(from, a);
+                let want = allowed.iter().find(|(f, x, _)| *f == from && *x == a).map(|t| t.2);
+                match (from, a, want) {
+                    (Closed, _, _) => assert_eq!(got, Err(FlowError::Closed), "{from:?} {a:?}"),
+                    (_, Action::Report, _) => assert_eq!(got, Err(FlowError::AlreadyReported)),
+                    (_, a, _) if a.is_oversight() => assert_eq!(got, Ok(from), "oversight keeps the status"),
+                    (_, _, Some(to)) => assert_eq!(got, Ok(to), "{from:?} {a:?}"),
+                    (_, _, None) => assert_eq!(got, Err(FlowError::NotFrom(from, a)), "{from:?} {a:?}"),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 7 * 11);
+        assert_eq!(step(Reported, Action::Return).unwrap_err().to_string(), "cannot return a case that is reported");
+        assert_eq!(step(Accepted, Action::Close).unwrap_err().to_string(), "cannot close a case that is accepted");
+    }
+
+    #[test]
+    fn escalation_climbs_to_the_city_and_stops() {
+        assert_eq!(escalated(Level::Town), Ok(Level::District));
+        assert_eq!(escalated(Level::District), Ok(Level::City));
+        assert_eq!(escalated(Level::City), Err(FlowError::AtTop));
+        assert!(allowed(Handling, Level::Town).contains(&Action::Escalate));
+        assert!(!allowed(Handling, Level::City).contains(&Action::Escalate));
+        assert_eq!(allowed(Closed, Level::Town), Vec::<Action>::new());
+        assert_eq!(
+            allowed(Dispatched, Level::District),
+            vec![Action::Start, Action::Return, Action::Escalate, Action::Supervise, Action::Acknowledge]
+        );
+    }
+
+    #[test]
+    fn consistency_without_history() {
+        for to in Status::ALL {
+            assert!(consistent(Action::into_status(to), to));
+            assert_eq!(consistent(Action::Supervise, to), to != Closed);
+        }
+        assert!(consistent(Action::Return, Accepted) && consistent(Action::Return, Handling));
+        assert!(!consistent(Action::Return, Closed) && !consistent(Action::Close, Handling));
+        assert_eq!((holder_level(0), holder_level(1), holder_level(2), holder_level(7)), (Level::Town, Level::District, Level::City, Level::City));
+    }
+
+    #[test]
+    fn timeliness_boundaries() {
+        assert_eq!(Timeliness::at(9, 10, 20), Timeliness::OnTime);
+        assert_eq!(Timeliness::at(10, 10, 20), Timeliness::DueSoon);
+        assert_eq!(Timeliness::at(19, 10, 20), Timeliness::DueSoon);
+        assert_eq!(Timeliness::at(20, 10, 20), Timeliness::Overdue);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Action::parse("shout"), None);
+    }
+}

@@ -1,8 +1,13 @@
 //! The server's side of the server functions. The app defines what it needs; the `server` crate
 //! implements it and provides it as context, so components stay free of storage and policy code.
-use crate::model::{Clearance, MapLayer, PublicReport, Role, Scope, WallSnapshot};
+use crate::model::{Clearance, DeskView, FlowReport, MapLayer, PublicReport, Role, Scope, WallSnapshot};
 use leptos::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+
+/// What the backend's reads of storage return.
+pub type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T, AccessError>> + Send + 'a>>;
 
 /// Who is asking. Built by the server's one access policy from the request; never from client input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +48,10 @@ pub trait Backend: Send + Sync + 'static {
     fn map_layer(&self, viewer: &Viewer, region: Option<&str>) -> Result<MapLayer, AccessError>;
     /// District-level aggregates only: safe for anyone.
     fn public_report(&self) -> PublicReport;
+    /// Case-flow analytics of the region over the last `days` days.
+    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, days: u32) -> Reply<'a, FlowReport>;
+    /// The tablet's list: the region's cases due soon or overdue, soonest deadline first.
+    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView>;
 }
 
 #[derive(Clone)]
@@ -61,16 +70,30 @@ pub fn with_viewer<T>(
 ) -> Result<T, ServerFnError> {
     let backend = backend()?;
     let parts = use_context::<http::request::Parts>();
-    backend.viewer(parts.as_ref()).and_then(|viewer| f(backend.as_ref(), &viewer)).map_err(|e| {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(match e {
-                AccessError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-                AccessError::NotFound => http::StatusCode::NOT_FOUND,
-                AccessError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
-            });
-        }
-        ServerFnError::new(e.to_string())
-    })
+    backend.viewer(parts.as_ref()).and_then(|viewer| f(backend.as_ref(), &viewer)).map_err(refuse)
+}
+
+/// `with_viewer` for reads that wait on storage.
+pub async fn with_viewer_async<T, F, Fut>(f: F) -> Result<T, ServerFnError>
+where
+    F: FnOnce(Arc<dyn Backend>, Viewer) -> Fut,
+    Fut: Future<Output = Result<T, AccessError>>,
+{
+    let backend = backend()?;
+    let parts = use_context::<http::request::Parts>();
+    let viewer = backend.viewer(parts.as_ref()).map_err(refuse)?;
+    f(backend, viewer).await.map_err(refuse)
+}
+
+fn refuse(e: AccessError) -> ServerFnError {
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(match e {
+            AccessError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+            AccessError::NotFound => http::StatusCode::NOT_FOUND,
+            AccessError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+        });
+    }
+    ServerFnError::new(e.to_string())
 }
 
 pub fn public_report() -> Result<PublicReport, ServerFnError> {

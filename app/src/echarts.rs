@@ -21,6 +21,9 @@ extern "C" {
     pub fn resize(this: &Chart);
 
     #[wasm_bindgen(method)]
+    pub fn dispose(this: &Chart);
+
+    #[wasm_bindgen(method)]
     pub fn on(this: &Chart, event: &str, handler: &js_sys::Function);
 }
 

@@ -169,8 +169,9 @@ pub fn escalated(level: Level) -> Result<Level, FlowError> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
     pub level: Level,
-    /// The region at that level the case lies in.
+    /// The region at that level the case lies in: code and name.
     pub region: String,
+    pub name: String,
     pub department: Option<String>,
 }
 

@@ -14,6 +14,8 @@ pub fn Home() -> impl IntoView {
             <p>{t(lang, Msg::HomeIntro)}</p>
             <ul class="views">
                 <li><a href="/wall">{t(lang, Msg::OpenWall)}</a></li>
+                <li><a href="/wall?scene=flow">{t(lang, Msg::OpenWall)} " · " {t(lang, Msg::SceneFlow)}</a></li>
+                <li><a href="/desk">{t(lang, Msg::OpenDesk)}</a></li>
                 <li><a href="/public">{t(lang, Msg::OpenPublic)}</a></li>
             </ul>
         </main>

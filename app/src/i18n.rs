@@ -1,5 +1,6 @@
 //! The one catalogue of user-facing strings. zh-CN is the default; English follows `?lang=en`.
 //! Every label the UI shows comes from here, so a new language is one more column.
+use crate::flow::{Action, Priority, Timeliness};
 use crate::model::{Category, GridKind, KpiKey, Level, Source, Status};
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +88,47 @@ pub enum Msg {
     LoginThrottled,
     LoginExpired,
     DeviceBad,
+    SceneOverview,
+    SceneFlow,
+    FlowSankeyTitle,
+    StageTitle,
+    StageMedian,
+    StageP90,
+    BacklogTitle,
+    OnTimeTitle,
+    OnTimeRate,
+    Reported,
+    Closed,
+    DueInPeriod,
+    LateOpen,
+    Supervised,
+    Escalated,
+    Returned,
+    PeriodPrev,
+    PeriodYear,
+    NoData,
+    ByDistrict,
+    ByDepartment,
+    ByCategory,
+    BySource,
+    NoDepartment,
+    Last7Days,
+    DeskTitle,
+    DeskAlerts,
+    DeskEmpty,
+    Holder,
+    CentreOf,
+    Deadline,
+    Timeline,
+    NoteLabel,
+    NoteRequired,
+    ActionDone,
+    ActionFailed,
+    CloseDetail,
+    RuleActor,
+    Priority,
+    Masked,
+    OpenDesk,
 }
 
 pub fn t(lang: Lang, m: Msg) -> &'static str {
@@ -154,6 +196,47 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         LoginThrottled => ("尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
         LoginExpired => ("页面已过期，请重新登录。", "The form expired; please sign in again."),
         DeviceBad => ("设备令牌无效或已吊销。", "The device token is invalid or revoked."),
+        SceneOverview => ("综合态势", "Overview"),
+        SceneFlow => ("事件流转", "Case flow"),
+        FlowSankeyTitle => ("近7日流转（含退回）", "Transitions, last 7 days (with returns)"),
+        StageTitle => ("各环节用时（小时）", "Time in each stage (hours)"),
+        StageMedian => ("中位数", "Median"),
+        StageP90 => ("90分位", "90th percentile"),
+        BacklogTitle => ("在办积压（按已办时长）", "Open backlog by age"),
+        OnTimeTitle => ("按期办结率（超期未结计为超期）", "On-time rate (open overdue counts as late)"),
+        OnTimeRate => ("按期率", "On time"),
+        Reported => ("新增", "Reported"),
+        Closed => ("结案", "Closed"),
+        DueInPeriod => ("到期", "Due"),
+        LateOpen => ("超期未结", "Open overdue"),
+        Supervised => ("督办", "Supervised"),
+        Escalated => ("升级", "Escalated"),
+        Returned => ("退回", "Returned"),
+        PeriodPrev => ("环比", "vs previous period"),
+        PeriodYear => ("同比", "vs a year before"),
+        NoData => ("无数据", "no data"),
+        ByDistrict => ("分区域", "By area"),
+        ByDepartment => ("分部门", "By department"),
+        ByCategory => ("分类别", "By category"),
+        BySource => ("分来源", "By source"),
+        NoDepartment => ("未分拨", "Not dispatched"),
+        Last7Days => ("近7日", "Last 7 days"),
+        DeskTitle => ("基层治理工作台", "Street officer's desk"),
+        DeskAlerts => ("超期与即将到期事件", "Overdue and due soon"),
+        DeskEmpty => ("暂无超期或即将到期的事件", "Nothing overdue or due soon"),
+        Holder => ("当前承办", "Held by"),
+        CentreOf => ("综治中心", "governance centre"),
+        Deadline => ("办理时限", "Deadline"),
+        Timeline => ("办理经过", "Timeline"),
+        NoteLabel => ("督办意见", "Supervision note"),
+        NoteRequired => ("请填写督办意见", "Write what is expected"),
+        ActionDone => ("已记录", "Recorded"),
+        ActionFailed => ("操作未完成：", "Not done: "),
+        CloseDetail => ("关闭", "Close"),
+        RuleActor => ("逾期自动升级", "escalation rule"),
+        Priority => ("紧急程度", "Priority"),
+        Masked => ("个人信息已脱敏", "Personal data masked"),
+        OpenDesk => ("基层工作台", "Officer's desk"),
     };
     pick(lang, zh, en)
 }
@@ -230,4 +313,57 @@ pub fn grid_kind(lang: Lang, k: GridKind) -> &'static str {
         GridKind::Hospital => ("专属网格·医院", "Dedicated: hospital"),
     };
     pick(lang, zh, en)
+}
+
+pub fn action(lang: Lang, a: Action) -> &'static str {
+    let (zh, en) = match a {
+        Action::Report => ("上报", "Reported"),
+        Action::Accept => ("受理", "Accepted"),
+        Action::Dispatch => ("分拨", "Dispatched"),
+        Action::Start => ("开始处置", "Handling started"),
+        Action::Resolve => ("办结", "Resolved"),
+        Action::Verify => ("核查通过", "Verified"),
+        Action::Close => ("结案", "Closed"),
+        Action::Return => ("退回", "Returned"),
+        Action::Escalate => ("升级", "Escalated"),
+        Action::Supervise => ("督办", "Supervised"),
+        Action::Acknowledge => ("确认告警", "Alert acknowledged"),
+    };
+    pick(lang, zh, en)
+}
+
+/// The button that takes an oversight action.
+pub fn action_button(lang: Lang, a: Action) -> &'static str {
+    let (zh, en) = match a {
+        Action::Escalate => ("升级上报", "Escalate"),
+        Action::Supervise => ("督办", "Supervise"),
+        Action::Acknowledge => ("确认告警", "Acknowledge"),
+        other => return action(lang, other),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn priority(lang: Lang, p: Priority) -> &'static str {
+    let (zh, en) = match p {
+        Priority::Urgent => ("特急", "Urgent"),
+        Priority::High => ("紧急", "High"),
+        Priority::Normal => ("一般", "Normal"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn timeliness(lang: Lang, t: Timeliness) -> &'static str {
+    let (zh, en) = match t {
+        Timeliness::OnTime => ("正常", "On time"),
+        Timeliness::DueSoon => ("即将到期", "Due soon"),
+        Timeliness::Overdue => ("已超期", "Overdue"),
+    };
+    pick(lang, zh, en)
+}
+
+/// Labels of the backlog's age buckets (`model::BACKLOG_AGE_DAYS`).
+pub fn backlog_bucket(lang: Lang, i: usize) -> &'static str {
+    const ZH: [&str; 5] = ["<1天", "1–3天", "3–7天", "7–14天", "≥14天"];
+    const EN: [&str; 5] = ["<1 d", "1–3 d", "3–7 d", "7–14 d", "≥14 d"];
+    pick(lang, ZH[i.min(4)], EN[i.min(4)])
 }

@@ -5,6 +5,7 @@
 //! - `model`: regions, scope, cases and the snapshots dashboards read (JSON on the wire)
 //! - `i18n`: the one catalogue of user-facing strings (zh-CN default, `?lang=en`)
 //! - `wall/`: the wall display `/wall` (map with drill-down, KPI tiles, case flow, live ticker)
+//! - `desk`: the street official's tablet `/desk` (overdue and due-soon cases, timeline, oversight actions)
 //! - `public`: the public page `/public`, readable without JavaScript
 //! - `home`: the landing page `/`
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
@@ -15,6 +16,7 @@ pub mod model;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod desk;
 #[cfg(feature = "hydrate")]
 mod echarts;
 mod home;
@@ -29,8 +31,9 @@ use leptos_router::{
     path, SsrMode,
 };
 
+pub use desk::load_desk;
 pub use public::load_public;
-pub use wall::{load_map, load_wall};
+pub use wall::{load_flow, load_map, load_wall};
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,6 +64,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=home::Home />
                 <Route path=path!("/wall") view=wall::Wall />
+                <Route path=path!("/desk") view=desk::Desk />
                 // Async: the whole page arrives as plain HTML, so it reads the same without JavaScript.
                 <Route path=path!("/public") view=public::PublicPage ssr=SsrMode::Async />
             </Routes>

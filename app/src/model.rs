@@ -206,6 +206,80 @@ pub struct TickerItem {
     pub at: i64,
 }
 
+/// Figures of case flow over a period `[from, to)`, evaluated at `to`.
+///
+/// - `reported`, `closed`: cases reported, closed in the period.
+/// - `due`: cases whose deadline fell in the period; each is `on_time` (closed by its deadline),
+///   `late_closed` (closed after it, before `to`) or `late_open` (still open at `to`: counted late too).
+/// - `open_end`, `overdue_end`: open at `to`, and of those past their deadline.
+/// - `supervised`, `escalated`, `returned`: oversight and return events in the period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowFigures {
+    pub reported: u32,
+    pub closed: u32,
+    pub due: u32,
+    pub on_time: u32,
+    pub late_closed: u32,
+    pub late_open: u32,
+    pub open_end: u32,
+    pub overdue_end: u32,
+    pub supervised: u32,
+    pub escalated: u32,
+    pub returned: u32,
+}
+
+impl FlowFigures {
+    /// Share of the cases due in the period that were closed on time; None when none were due.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.due > 0).then(|| f64::from(self.on_time) / f64::from(self.due))
+    }
+}
+
+/// One row of a breakdown: a child region, department, category or source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowRow {
+    /// Region code, department name (empty: not dispatched yet), or the category/source key.
+    pub key: String,
+    /// The region's name; the key otherwise.
+    pub name: String,
+    pub figures: FlowFigures,
+}
+
+/// How long cases stay in one status (leaving it within the period), in ms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub status: Status,
+    pub count: u32,
+    pub median_ms: i64,
+    pub p90_ms: i64,
+}
+
+/// Open cases at the end of a period by age since report: under 1 day, 1–3, 3–7, 7–14, 14 and more.
+pub const BACKLOG_AGE_DAYS: [i64; 4] = [1, 3, 7, 14];
+
+/// Case-flow analytics of one scope and period (see `FlowFigures` for the definitions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowReport {
+    pub region: RegionRef,
+    pub from: i64,
+    pub to: i64,
+    pub figures: FlowFigures,
+    /// The period before (环比) and the same period a year earlier (同比); None when nothing is stored
+    /// that far back.
+    pub previous: FlowFigures,
+    pub year_ago: Option<FlowFigures>,
+    /// Transitions in the period, returns included (to < from).
+    pub links: Vec<FlowLink>,
+    pub stages: Vec<StageTime>,
+    /// Counts per age bucket (`BACKLOG_AGE_DAYS`), five buckets.
+    pub backlog: Vec<u32>,
+    pub by_region: Vec<FlowRow>,
+    pub by_department: Vec<FlowRow>,
+    pub by_category: Vec<FlowRow>,
+    pub by_source: Vec<FlowRow>,
+    pub as_of: i64,
+}
+
 /// The value of the map indicator for one child region of the region on screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AreaValue {
@@ -534,6 +608,14 @@ pub struct CaseView {
     pub actions: Vec<crate::flow::Action>,
     /// Oldest first.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// The tablet's view of a region: cases due soon or overdue (personal fields masked: a list is for triage).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeskView {
+    pub region: RegionRef,
+    pub cases: Vec<CaseView>,
+    pub as_of: i64,
 }
 
 /// One event in a case's history.

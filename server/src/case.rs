@@ -99,7 +99,8 @@ pub fn holder(tree: &crate::city::RegionTree, facts: &CaseFacts, status: Status,
     let grid = tree.find(&facts.grid)?;
     let at = tree.ancestors(grid).find(|&a| tree.get(a).row.level <= level)?;
     let department = if app::flow::department_holds(status) { facts.details.department.clone() } else { None };
-    Some(app::flow::Holder { level: tree.get(at).row.level, region: tree.get(at).row.code.clone(), department })
+    let row = &tree.get(at).row;
+    Some(app::flow::Holder { level: row.level, region: row.code.clone(), name: row.name.clone(), department })
 }
 
 /// What became of an event offered to the store.

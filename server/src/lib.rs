@@ -4,6 +4,7 @@
 //! - `feeds/`: the city's systems, one module per kind behind the `Feed` trait (now: `demo`)
 //! - `ingest`: the one path in: check → store durably → count in the aggregates → wake live streams
 //! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
+//! - `analytics/`: case-flow figures for any scope and period, from stored timelines
 //! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `disclosure`: small-cell suppression for every public output
@@ -17,6 +18,7 @@
 //!
 //! `run(listener, config, shutdown)` starts everything on a bound listener, so tests run real servers on port 0.
 pub mod aggregates;
+pub mod analytics;
 pub mod auth;
 pub mod calendar;
 pub mod case;
@@ -126,7 +128,12 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     }
     let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access).await?);
-    let cockpit = Arc::new(web::Cockpit { policy: policy::Policy::new(tree.clone(), auth), aggregates });
+    let cockpit = Arc::new(web::Cockpit {
+        policy: policy::Policy::new(tree.clone(), auth),
+        aggregates,
+        ingest: ingest.clone(),
+        flow_cache: Default::default(),
+    });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
     let app = web::router(state);
     let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(async move {

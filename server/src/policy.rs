@@ -82,15 +82,20 @@ impl Policy {
     /// dispatched to their department (anywhere in their scope) and nothing else.
     pub fn case_query(&self, viewer: &Viewer, region: Option<&str>, open_only: bool, limit: u32) -> Result<CaseQuery, AccessError> {
         self.allow(viewer, Action::ViewCases)?;
-        let r = self.tree.get(self.region(viewer, region)?);
-        // Codes below the city extend their parent's; a city code (GB/T 2260, "xxxx00") shares its first four.
-        let prefix = if r.row.level == Level::City { r.row.code.chars().take(4).collect() } else { r.row.code.clone() };
-        let mut q = CaseQuery { grid_prefix: Some(prefix), open_only, limit, ..CaseQuery::default() };
+        let mut q = CaseQuery { open_only, limit, ..self.subtree(self.region(viewer, region)?) };
         if viewer.role == Role::DepartmentStaff {
             q.department = Some(viewer.department.clone().ok_or(AccessError::NotFound)?);
             q.dispatched_only = true;
         }
         Ok(q)
+    }
+
+    /// Every case in the subtree of region `idx`; only for a region the policy has already resolved.
+    pub fn subtree(&self, idx: usize) -> CaseQuery {
+        let r = self.tree.get(idx);
+        // Codes below the city extend their parent's; a city code (GB/T 2260, "xxxx00") shares its first four.
+        let prefix = if r.row.level == Level::City { r.row.code.chars().take(4).collect() } else { r.row.code.clone() };
+        CaseQuery { grid_prefix: Some(prefix), limit: u32::MAX, ..CaseQuery::default() }
     }
 
     /// Whether one case is the viewer's to see.

@@ -260,3 +260,56 @@ async fn case_flow_through_the_store() {
     live.write().unwrap().sweep(server::clock::now_ms());
     assert_eq!(*live.read().unwrap(), recount, "a restart counts the same");
 }
+
+/// The flow analytics recounted on the demo data: every period figure equals a plain SQL count over the
+/// same window, and the breakdowns add up to the totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_analytics_equal_sql_recounts_on_demo_data() {
+    use server::analytics::{report, Windows};
+    use server::store::CaseQuery;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 12, backfill_rate_per_minute: 2.0, seed: 5 }, tree.clone(), calendar);
+    let now = server::clock::now_ms();
+    for chunk in demo.backfill(now).chunks(20_000) {
+        store.append(chunk).await.unwrap();
+    }
+    let w = Windows { from: now - 5 * app::model::DAY_MS, to: now };
+    let q = CaseQuery { grid_prefix: Some("3306".into()), ..CaseQuery::default() };
+    let cases = store.histories(&q, w.from, w.to).await.unwrap();
+    let r = report(&tree, tree.root(), &w, &cases, &[], None, now);
+    let sql = |cond: &str| format!("SELECT COUNT(*) FROM cases WHERE {}", cond.replace("FROM", &w.from.to_string()).replace("TO", &w.to.to_string()));
+    let f = &r.figures;
+    assert!(f.reported > 10_000, "{f:?}");
+    assert_eq!(i64::from(f.reported), count(&store, &sql("reported_at >= FROM AND reported_at < TO")).await);
+    assert_eq!(i64::from(f.closed), count(&store, &sql("closed_at >= FROM AND closed_at < TO")).await);
+    assert_eq!(i64::from(f.due), count(&store, &sql("deadline >= FROM AND deadline < TO")).await);
+    assert_eq!(i64::from(f.on_time), count(&store, &sql("deadline >= FROM AND deadline < TO AND closed_at <= deadline")).await);
+    assert_eq!(i64::from(f.late_open), count(&store, &sql("deadline >= FROM AND deadline < TO AND closed_at IS NULL")).await);
+    assert_eq!(i64::from(f.open_end), count(&store, &sql("reported_at < TO AND closed_at IS NULL")).await);
+    let returns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_events WHERE action = 'return' AND at >= ? AND at < ?")
+        .bind(w.from)
+        .bind(w.to)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(returns > 0);
+    assert_eq!(i64::from(f.returned), returns);
+    assert!(f.late_open > 0 && f.late_closed > 0 && f.on_time > 0, "the demo has all three: {f:?}");
+    for rows in [&r.by_region, &r.by_department, &r.by_category, &r.by_source] {
+        let sum = rows.iter().fold(0, |n, x| n + x.figures.due);
+        assert_eq!(sum, f.due, "breakdowns add up");
+    }
+    let transitions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM case_events WHERE origin = 'feed' AND action <> 'report' AND at >= ? AND at < ?",
+    )
+    .bind(w.from)
+    .bind(w.to)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(r.links.iter().map(|l| i64::from(l.count)).sum::<i64>(), transitions, "the Sankey holds every transition");
+}

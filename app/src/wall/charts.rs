@@ -59,6 +59,12 @@ pub(crate) fn chart_effect(
             draw(&c);
         }
     });
+    // A scene switch removes the element: free the chart with it (a wall runs for weeks).
+    on_cleanup(move || {
+        if let Some(Some(c)) = chart.try_get_value() {
+            c.dispose();
+        }
+    });
     chart
 }
 
@@ -103,15 +109,23 @@ pub fn category_option(lang: Lang, cats: &[(Category, u32)], scale: f64) -> Stri
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
-    let mut used: Vec<Status> = flow.iter().flat_map(|l| [l.from, l.to]).collect();
-    used.sort();
-    used.dedup();
-    let nodes: Vec<String> = used.iter().map(|s| i18n::status(lang, *s).to_string()).collect();
-    let links: Vec<(String, String, f64)> = flow
+    // A Sankey cannot draw cycles: a return (to an earlier status) ends in a node of its own, "退回·受理".
+    let node = |l: &FlowLink, end: Status| {
+        if end == l.to && l.to < l.from {
+            format!("{}·{}", t(lang, Msg::Returned), i18n::status(lang, end))
+        } else {
+            i18n::status(lang, end).to_string()
+        }
+    };
+    let flow: Vec<&FlowLink> = flow.iter().filter(|l| l.count > 0).collect();
+    let mut ends: Vec<(bool, Status)> = flow.iter().flat_map(|l| [(false, l.from), (l.to < l.from, l.to)]).collect();
+    ends.sort();
+    ends.dedup();
+    let nodes: Vec<String> = ends
         .iter()
-        .filter(|l| l.count > 0)
-        .map(|l| (i18n::status(lang, l.from).to_string(), i18n::status(lang, l.to).to_string(), f64::from(l.count)))
+        .map(|&(ret, s)| if ret { format!("{}·{}", t(lang, Msg::Returned), i18n::status(lang, s)) } else { i18n::status(lang, s).to_string() })
         .collect();
+    let links: Vec<(String, String, f64)> = flow.iter().map(|l| (node(l, l.from), node(l, l.to), f64::from(l.count))).collect();
     let chart = Chart::new().background_color("transparent").series(
         Sankey::new()
             .left("2%")
@@ -143,6 +157,21 @@ mod tests {
         assert_eq!(names, ["上报", "受理", "分拨"]);
         assert_eq!(s["links"][0]["value"], 7.0);
         assert_eq!(s["links"][1]["target"], "分拨");
+    }
+
+    #[test]
+    fn returns_end_in_their_own_node_so_the_sankey_has_no_cycle() {
+        let flow = vec![
+            FlowLink { from: Status::Accepted, to: Status::Dispatched, count: 5 },
+            FlowLink { from: Status::Dispatched, to: Status::Accepted, count: 2 },
+            FlowLink { from: Status::Resolved, to: Status::Handling, count: 0 },
+        ];
+        let v: serde_json::Value = serde_json::from_str(&flow_option(Lang::Zh, &flow, 1.0)).unwrap();
+        let s = &v["series"][0];
+        let names: Vec<&str> = s["data"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["受理", "分拨", "退回·受理"]);
+        assert_eq!((s["links"][1]["source"].as_str(), s["links"][1]["target"].as_str()), (Some("分拨"), Some("退回·受理")));
+        assert_eq!(s["links"].as_array().unwrap().len(), 2, "empty links are left out");
     }
 
     #[test]

@@ -2,15 +2,16 @@
 //! height, see style/), so it fills any 16:9 or wider screen without scrollbars; wider screens get wider
 //! panels. The first render comes from server functions; after hydration a server push stream
 //! (`/api/live`, SSE) replaces the snapshot, so figures move without a reload.
-mod charts;
+pub(crate) mod charts;
+mod flow_scene;
 mod kpi;
 #[cfg(feature = "hydrate")]
-mod live;
-mod map;
+pub(crate) mod live;
+pub(crate) mod map;
 mod ticker;
 
 use crate::i18n::{t, Lang, Msg};
-use crate::model::{MapLayer, WallSnapshot};
+use crate::model::{FlowReport, MapLayer, WallSnapshot};
 use crate::use_lang;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -27,9 +28,22 @@ pub async fn load_map(region: Option<String>) -> Result<MapLayer, ServerFnError>
     crate::backend::with_viewer(|b, v| b.map_layer(v, region.as_deref()))
 }
 
+/// Case-flow analytics of the region (None: the viewer's scope) over the last `days` days (default 7).
+#[server(input = GetUrl, endpoint = "flow")]
+pub async fn load_flow(region: Option<String>, days: Option<u32>) -> Result<FlowReport, ServerFnError> {
+    crate::backend::with_viewer_async(move |b, v| async move { b.flow_report(&v, region.as_deref(), days.unwrap_or(7)).await }).await
+}
+
+/// What the wall shows: the overview, or the case-flow scene (`?scene=flow`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scene {
+    Overview,
+    Flow,
+}
+
 /// State the wall's panels share.
 #[derive(Clone, Copy)]
-pub(crate) struct WallCtx {
+pub struct WallCtx {
     pub lang: Lang,
     /// The region on screen; None is the root of the viewer's scope.
     pub region: RwSignal<Option<String>>,
@@ -43,7 +57,8 @@ pub(crate) struct WallCtx {
 #[component]
 pub fn Wall() -> impl IntoView {
     let lang = use_lang();
-    let start = use_query_map().with_untracked(|q| q.get("region"));
+    let (start, start_scene) = use_query_map().with_untracked(|q| (q.get("region"), q.get("scene")));
+    let scene = RwSignal::new(if start_scene.as_deref() == Some("flow") { Scene::Flow } else { Scene::Overview });
     let region = RwSignal::new(start.clone());
     // The first snapshot comes with the page (server-rendered, then hydrated); after that the live
     // stream brings every update, including those of a region drilled into. Loading it once keeps the
@@ -74,6 +89,14 @@ pub fn Wall() -> impl IntoView {
         <main id="wall" class="wall" data-hydrated=move || hydrated.get().to_string()>
             <header class="wall-head">
                 <h1>{t(lang, Msg::WallTitle)}</h1>
+                <nav class="scenes">
+                    <button id="scene-overview" class:on=move || scene.get() == Scene::Overview on:click=move |_| scene.set(Scene::Overview)>
+                        {t(lang, Msg::SceneOverview)}
+                    </button>
+                    <button id="scene-flow" class:on=move || scene.get() == Scene::Flow on:click=move |_| scene.set(Scene::Flow)>
+                        {t(lang, Msg::SceneFlow)}
+                    </button>
+                </nav>
                 <div class="wall-status">
                     <span class="live" class:on=move || online.get()>
                         {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
@@ -89,7 +112,11 @@ pub fn Wall() -> impl IntoView {
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
                     {move || Suspend::new(async move {
-                        snapshot.await.map(|_| view! { <Panels /> })
+                        snapshot.await.map(|_| view! {
+                            <Show when=move || scene.get() == Scene::Overview fallback=|| view! { <flow_scene::FlowScene /> }>
+                                <Panels />
+                            </Show>
+                        })
                     })}
                 </ErrorBoundary>
             </Transition>

@@ -1,5 +1,6 @@
-//! The live ticker: newest cases first, no person's data (place is town and village only).
+//! The live ticker: newest cases and oversight actions (督办, 升级, 退回) first, no person's data (place is town and village only).
 use super::WallCtx;
+use crate::flow::Action;
 use crate::i18n;
 use crate::model::clock;
 use leptos::prelude::*;
@@ -16,8 +17,11 @@ pub fn Ticker() -> impl IntoView {
                         .into_iter()
                         .map(|i| {
                             view! {
-                                <li data-case=i.case_id.clone()>
+                                <li data-case=i.case_id.clone() data-action=i.action.as_str()>
                                     <time>{clock(i.at)}</time>
+                                    {(i.action != Action::Report).then(|| view! {
+                                        <span class=format!("act act-{}", i.action.as_str())>{i18n::action(lang, i.action)}</span>
+                                    })}
                                     <span class=format!("cat cat-{}", i.category.as_str())>
                                         {i18n::category(lang, i.category)}
                                     </span>

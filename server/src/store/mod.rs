@@ -52,6 +52,8 @@ pub struct CaseQuery {
     /// Only cases dispatched or later (what a department has been given).
     pub dispatched_only: bool,
     pub open_only: bool,
+    /// Only open cases due soon or overdue by this instant, soonest deadline first.
+    pub alerting_at: Option<i64>,
     pub limit: u32,
 }
 

@@ -328,8 +328,11 @@ fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &super::CaseQuery) {
     if q.dispatched_only {
         b.push(" AND c.status NOT IN ('reported', 'accepted')");
     }
-    if q.open_only {
+    if q.open_only || q.alerting_at.is_some() {
         b.push(" AND c.status <> 'closed'");
+    }
+    if let Some(t) = q.alerting_at {
+        b.push(" AND c.warn_at <= ").push_bind(t);
     }
 }
 
@@ -355,7 +358,7 @@ impl Store for SqliteStore {
         Box::pin(async move {
             let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases c WHERE");
             push_filters(&mut b, q);
-            b.push(" ORDER BY reported_at DESC LIMIT ").push_bind(i64::from(q.limit));
+            b.push(if q.alerting_at.is_some() { " ORDER BY c.deadline LIMIT " } else { " ORDER BY c.reported_at DESC LIMIT " }).push_bind(i64::from(q.limit));
             let rows = b.build().fetch_all(&self.pool).await?;
             rows.iter().map(stored_case).collect()
         })

@@ -1,16 +1,46 @@
 //! What the server functions call: the live aggregates read through the access policy.
 use crate::aggregates::Aggregates;
+use crate::analytics::{self, Windows};
+use crate::ingest::Ingest;
 use crate::policy::Policy;
-use app::backend::{AccessError, Backend, Viewer};
-use app::model::{MapLayer, PublicReport, WallSnapshot};
-use std::sync::{Arc, RwLock};
+use app::backend::{AccessError, Backend, Reply, Viewer};
+use app::model::{DeskView, FlowReport, MapLayer, PublicReport, WallSnapshot, DAY_MS};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Flow reports are recomputed from storage at most this often per region and period.
+const FLOW_FRESH_MS: i64 = 30_000;
+/// Cases on the tablet's list.
+const DESK_LIMIT: u32 = 100;
 
 pub struct Cockpit {
     pub policy: Policy,
     pub aggregates: Arc<RwLock<Aggregates>>,
+    /// Where oversight actions from the tablet enter, like every other event.
+    pub ingest: Ingest,
+    pub flow_cache: Mutex<HashMap<(usize, u32), FlowReport>>,
+}
+
+fn unavailable(e: crate::store::StoreError) -> AccessError {
+    tracing::error!("store: {e}");
+    AccessError::Unavailable
 }
 
 impl Cockpit {
+    async fn compute_flow(&self, idx: usize, days: u32) -> Result<FlowReport, AccessError> {
+        let now = crate::clock::now_ms();
+        let w = Windows { from: now - i64::from(days) * DAY_MS, to: now };
+        let q = self.policy.subtree(idx);
+        let store = self.policy.auth().store();
+        let cases = store.histories(&q, w.from, w.to).await.map_err(unavailable)?;
+        let (pf, pt) = w.previous();
+        let previous = store.histories(&q, pf, pt).await.map_err(unavailable)?;
+        let (yf, yt) = w.year_ago();
+        let year = store.histories(&q, yf, yt).await.map_err(unavailable)?;
+        let year = (!year.is_empty()).then_some(year.as_slice());
+        Ok(analytics::report(self.policy.tree(), idx, &w, &cases, &previous, year, now))
+    }
+
     pub fn snapshot(&self, region: usize) -> WallSnapshot {
         let now = crate::clock::now_ms();
         self.aggregates.read().expect("aggregates lock").snapshot(region, now)
@@ -33,6 +63,38 @@ impl Backend for Cockpit {
         let top = tree.find(&viewer.scope.root).ok_or(AccessError::NotFound)?;
         let (geojson, schematic) = tree.layer_geojson(idx);
         Ok(MapLayer { region: tree.refer(idx), path: tree.path_from(top, idx), geojson, schematic, grid: tree.grid_info(idx) })
+    }
+
+    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, days: u32) -> Reply<'a, FlowReport> {
+        Box::pin(async move {
+            let idx = self.policy.dashboard_region(viewer, region)?;
+            let days = days.clamp(1, 92);
+            let now = crate::clock::now_ms();
+            let cached = self.flow_cache.lock().expect("flow cache").get(&(idx, days)).filter(|r| now - r.as_of < FLOW_FRESH_MS).cloned();
+            if let Some(r) = cached {
+                return Ok(r);
+            }
+            let r = self.compute_flow(idx, days).await?;
+            let mut cache = self.flow_cache.lock().expect("flow cache");
+            if cache.len() >= 64 {
+                cache.clear();
+            }
+            cache.insert((idx, days), r.clone());
+            Ok(r)
+        })
+    }
+
+    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView> {
+        Box::pin(async move {
+            let now = crate::clock::now_ms();
+            let mut q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
+            q.alerting_at = Some(now);
+            let idx = self.policy.region(viewer, region)?;
+            let cases = self.policy.auth().store().cases(&q).await.map_err(unavailable)?;
+            // A list is for triage: masked for everyone; the full record is one audited view away.
+            let cases = cases.into_iter().map(|c| super::cases::view(&self.policy, viewer, c, false, now)).collect();
+            Ok(DeskView { region: self.policy.tree().refer(idx), cases, as_of: now })
+        })
     }
 
     fn public_report(&self) -> PublicReport {

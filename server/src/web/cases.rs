@@ -1,5 +1,6 @@
 //! Cases for officials: a list (personal fields always masked: it is for triage), one case in full
-//! (unmasked only at sensitive clearance, and then the view is audited), and a CSV export (audited).
+//! (unmasked only at sensitive clearance, and then the view is audited), a CSV export (audited), and
+//! oversight actions on one case (督办, 升级, acknowledge), recorded as case events and audited.
 use super::{refusal, signed_in, AppState};
 use crate::masking;
 use crate::store::StoredCase;
@@ -18,8 +19,7 @@ fn unavailable<E: std::fmt::Display>(e: E) -> Response {
 }
 
 /// The case as shown to `v`: personal fields unmasked only when `full` (the policy's call).
-pub(crate) fn view(state: &AppState, v: &Viewer, c: StoredCase, full: bool, now: i64) -> CaseView {
-    let policy = &state.cockpit.policy;
+pub(crate) fn view(policy: &crate::policy::Policy, v: &Viewer, c: StoredCase, full: bool, now: i64) -> CaseView {
     let tree = policy.tree();
     let actions = policy.oversight(v, &c);
     let holder = crate::case::holder(tree, &c.facts, c.status, c.escalations);
@@ -77,7 +77,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListPara
     };
     let now = crate::clock::now_ms();
     // Lists are for triage: masked for everyone; the full record is one audited view away.
-    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state, &v, c, false, now)).collect();
+    let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state.cockpit.policy, &v, c, false, now)).collect();
     axum::Json(shown).into_response()
 }
 
@@ -96,7 +96,7 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
     }
     let now = crate::clock::now_ms();
     let region = c.facts.grid.clone();
-    let shown = view(&state, &v, c, sees_personal_data(&v), now);
+    let shown = view(&state.cockpit.policy, &v, c, sees_personal_data(&v), now);
     if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
         state.cockpit.policy.auth().audit(&v.principal, "view_sensitive", Some(&region), &format!("case {feed}/{id}"), now).await;
     }
@@ -114,7 +114,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListPa
     let n = cases.len();
     let mut masked = false;
     for c in cases {
-        let s = view(&state, &v, c, sees_personal_data(&v), now);
+        let s = view(&state.cockpit.policy, &v, c, sees_personal_data(&v), now);
         masked |= s.masked;
         let p = s.person.clone().unwrap_or_default();
         let fields = [
@@ -129,4 +129,71 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListPa
     let detail = format!("{n} cases{}", if masked { ", masked" } else { ", unmasked" });
     state.cockpit.policy.auth().audit(&v.principal, "export", Some(&scope), &detail, now).await;
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"cases.csv\"")], out).into_response()
+}
+
+/// Longest note an official may attach to an action.
+const NOTE_MAX_CHARS: usize = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn conflict(why: impl Into<String>) -> Response {
+    (StatusCode::CONFLICT, why.into()).into_response()
+}
+
+/// Takes an oversight action on a case: the policy decides whether this viewer may, the state machine
+/// whether the case allows it (checked again by the store as it records the event). Answers the case
+/// as it now stands.
+pub async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((feed, id)): Path<(String, String)>,
+    body: Result<axum::Json<ActionForm>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let v = match signed_in(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(axum::Json(form)) = body else { return (StatusCode::BAD_REQUEST, "body: {\"action\": ..., \"note\": ...}").into_response() };
+    let Some(action) = app::flow::Action::parse(&form.action).filter(|a| a.is_oversight()) else {
+        return (StatusCode::BAD_REQUEST, "action must be supervise, escalate or acknowledge").into_response();
+    };
+    let note = form.note.trim().to_string();
+    if note.chars().count() > NOTE_MAX_CHARS {
+        return (StatusCode::BAD_REQUEST, format!("note longer than {NOTE_MAX_CHARS} characters")).into_response();
+    }
+    if action == app::flow::Action::Supervise && note.is_empty() {
+        return (StatusCode::BAD_REQUEST, "supervision needs a note saying what is expected").into_response();
+    }
+    let policy = &state.cockpit.policy;
+    let store = policy.auth().store();
+    let c = match store.case(&feed, &id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return refusal(AccessError::NotFound),
+        Err(e) => return unavailable(e),
+    };
+    match policy.may_act(&v, &c, action) {
+        Ok(()) => {}
+        Err(crate::policy::ActRefusal::Access(e)) => return refusal(e),
+        Err(crate::policy::ActRefusal::Flow(why)) => return conflict(why),
+    }
+    let now = crate::clock::now_ms();
+    let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, crate::case::Note { actor: v.principal.clone(), text: note });
+    match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
+        Ok(crate::case::Outcome::Stored) => {}
+        Ok(crate::case::Outcome::Rejected(why)) => return conflict(why),
+        Ok(crate::case::Outcome::Duplicate) => return conflict("already recorded"),
+        Err(e) => return unavailable(e),
+    }
+    policy.auth().audit(&v.principal, &format!("case_{}", action.as_str()), Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;
+    match store.case(&feed, &id).await {
+        Ok(Some(c)) => axum::Json(view(policy, &v, c, false, now)).into_response(),
+        Ok(None) => refusal(AccessError::NotFound),
+        Err(e) => unavailable(e),
+    }
 }

@@ -47,6 +47,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/live"),
     ("GET", "/api/cases"),
     ("GET", "/api/cases/{feed}/{id}"),
+    ("POST", "/api/cases/{feed}/{id}/actions"),
     ("GET", "/api/export/cases.csv"),
     ("GET", "/api/audit"),
     ("GET", "/audit"),
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/live", get(live::stream))
         .route("/api/cases", get(cases::list))
         .route("/api/cases/{feed}/{id}", get(cases::detail))
+        .route("/api/cases/{feed}/{id}/actions", post(cases::act))
         .route("/api/export/cases.csv", get(cases::export))
         .route("/api/audit", get(access::audit))
         .route("/audit", get(access::audit_page))

@@ -1,0 +1,307 @@
+//! The street official's tablet `/desk` (基层治理工作台): touch-first, 768–1366 px wide. It opens on the
+//! official's own street: the map of its communities and grids (the wall's map, live), the cases there
+//! that are overdue or due soon, and a case's detail with its timeline and current holder. From the
+//! detail the official supervises (督办, with a note), escalates or acknowledges; each action is a case
+//! event on the server (checked by the policy and the state machine, audited) and reaches every wall live.
+use crate::i18n::{self, t, Lang, Msg};
+use crate::model::{date_time, CaseView, DeskView, WallSnapshot};
+use crate::use_lang;
+use crate::wall::{load_wall, ErrorNote, WallCtx};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_meta::{Html, Title};
+
+#[server(input = GetUrl, endpoint = "desk")]
+pub async fn load_desk(region: Option<String>) -> Result<DeskView, ServerFnError> {
+    crate::backend::with_viewer_async(move |b, v| async move { b.desk(&v, region.as_deref()).await }).await
+}
+
+/// The list is re-read this often, and after every action.
+#[cfg(feature = "hydrate")]
+const REFRESH_SECS: u64 = 30;
+
+/// What the detail sheet shows: the case, and the outcome of the last action taken on it.
+#[derive(Clone, Debug, PartialEq)]
+struct Selected {
+    case: CaseView,
+    message: Option<(bool, String)>,
+}
+
+#[component]
+pub fn Desk() -> impl IntoView {
+    let lang = use_lang();
+    let region = RwSignal::new(None::<String>);
+    let snapshot = Resource::new(|| (), |_| load_wall(None));
+    let live = RwSignal::new(None::<WallSnapshot>);
+    let online = RwSignal::new(false);
+    let hydrated = RwSignal::new(false);
+    let current = Signal::derive(move || live.get().or_else(|| snapshot.get().and_then(Result::ok)));
+    provide_context(WallCtx { lang, region, current, scale: RwSignal::new(1.0) });
+
+    let refresh = RwSignal::new(0u32);
+    let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r));
+    let selected = RwSignal::new(None::<Selected>);
+    let note = RwSignal::new(String::new());
+    let csrf = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    {
+        crate::wall::live::connect(region, live, online);
+        if let Ok(h) = set_interval_with_handle(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
+            on_cleanup(move || h.clear());
+        }
+        leptos::task::spawn_local(async move { csrf.set(client::csrf().await) });
+        Effect::new(move |_| hydrated.set(true));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (online.write_only(), csrf.write_only());
+
+    let open = move |c: CaseView| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            // The full record (unmasked only at sensitive clearance, and then audited) comes from the case API.
+            match client::case(&c.feed, &c.case_id).await {
+                Ok(full) => selected.set(Some(Selected { case: full, message: None })),
+                Err(e) => selected.set(Some(Selected { case: c, message: Some((false, e)) })),
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = c;
+    };
+    let as_of = move || list.get().and_then(Result::ok).map(|d| crate::model::clock(d.as_of)).unwrap_or_default();
+    // Erased into AnyView in parts: the whole page as one type is too deep for the compiler.
+    let head = view! {
+            <header class="desk-head">
+                <h1>{t(lang, Msg::DeskTitle)}</h1>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        list.await.ok().map(|d| view! { <span class="desk-region" id="desk-region">{d.region.name}</span> })
+                    })}
+                </Transition>
+                <span class="live" class:on=move || online.get()>
+                    {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
+                </span>
+                <span class="as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
+            </header>
+    }
+    .into_any();
+    let body = view! {
+            <section class="desk-body">
+                <div class="desk-map">
+                    <crate::wall::map::MapPanel />
+                </div>
+                <div class="desk-list panel">
+                    <div class="panel-head">
+                        <h2>{t(lang, Msg::DeskAlerts)}</h2>
+                    </div>
+                    <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
+                        <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
+                            {move || Suspend::new(async move { list.await.map(|d| case_list(lang, d.cases, open)) })}
+                        </ErrorBoundary>
+                    </Transition>
+                </div>
+            </section>
+    }
+    .into_any();
+    view! {
+        <Html attr:lang=lang.html_tag() attr:class="desk-html" />
+        <Title text=t(lang, Msg::DeskTitle) />
+        <script src="/assets/echarts.min.js"></script>
+        <main id="desk" class="desk" data-hydrated=move || hydrated.get().to_string()>
+            {head}
+            {body}
+            {move || selected.get().map(|s| view! { <Detail lang selected=s sheet=selected csrf refresh note /> })}
+        </main>
+    }
+}
+
+fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + Send + Sync + 'static) -> impl IntoView {
+    if cases.is_empty() {
+        return view! { <p class="empty" id="desk-empty">{t(lang, Msg::DeskEmpty)}</p> }.into_any();
+    }
+    view! {
+        <ul class="case-cards" id="desk-cases">
+            {cases
+                .into_iter()
+                .map(|c| {
+                    let timeliness = c.timeliness.unwrap_or(crate::flow::Timeliness::OnTime);
+                    let class = format!("case-card t-{:?}", timeliness).to_lowercase();
+                    let shown = c.clone();
+                    view! {
+                        <li>
+                            <button class=class data-case=c.case_id.clone() data-timeliness=format!("{timeliness:?}") on:click=move |_| open(shown.clone())>
+                                <span class="badge">{i18n::timeliness(lang, timeliness)}</span>
+                                <span class=format!("cat cat-{}", c.category.as_str())>{i18n::category(lang, c.category)}</span>
+                                <strong>{c.summary.clone()}</strong>
+                                <span class="place">{c.place.clone()}</span>
+                                <span class="deadline">{t(lang, Msg::Deadline)} " " {date_time(c.deadline)}</span>
+                                {(c.supervised > 0).then(|| view! { <span class="flag">{t(lang, Msg::Supervised)} " ×" {c.supervised}</span> })}
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+fn holder_text(lang: Lang, c: &CaseView) -> String {
+    match &c.holder {
+        Some(h) => format!("{} · {}", h.name, h.department.clone().unwrap_or_else(|| t(lang, Msg::CentreOf).to_string())),
+        None => i18n::status(lang, c.status).to_string(),
+    }
+}
+
+fn actor_text(lang: Lang, actor: &str) -> String {
+    if actor.starts_with("rule:") { t(lang, Msg::RuleActor).to_string() } else { actor.to_string() }
+}
+
+#[component]
+fn Detail(
+    lang: Lang,
+    selected: Selected,
+    sheet: RwSignal<Option<Selected>>,
+    csrf: RwSignal<Option<String>>,
+    refresh: RwSignal<u32>,
+    /// Kept by the page, so a note survives a failed attempt.
+    note: RwSignal<String>,
+) -> impl IntoView {
+    let c = selected.case.clone();
+    let busy = RwSignal::new(false);
+    let act = move |action: crate::flow::Action| {
+        #[cfg(feature = "hydrate")]
+        {
+            if action == crate::flow::Action::Supervise && note.get_untracked().trim().is_empty() {
+                sheet.update(|s| if let Some(s) = s { s.message = Some((false, t(lang, Msg::NoteRequired).to_string())) });
+                return;
+            }
+            let Some(token) = csrf.get_untracked() else { return };
+            let Some(case) = sheet.get_untracked().map(|s| s.case) else { return };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let outcome = client::act(&case.feed, &case.case_id, action, &note.get_untracked(), &token).await;
+                busy.set(false);
+                match outcome {
+                    Ok(updated) => {
+                        note.set(String::new());
+                        sheet.set(Some(Selected { case: updated, message: Some((true, t(lang, Msg::ActionDone).to_string())) }));
+                        refresh.update(|n| *n += 1);
+                    }
+                    Err(e) => sheet.update(|s| if let Some(s) = s { s.message = Some((false, format!("{}{e}", t(lang, Msg::ActionFailed)))) }),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (action, csrf, refresh, sheet);
+    };
+    let supervise = c.actions.contains(&crate::flow::Action::Supervise);
+    let actions = view! {
+            <div class="actions">
+                {supervise.then(|| view! {
+                    <label>
+                        {t(lang, Msg::NoteLabel)}
+                        <textarea id="supervise-note" rows="3" maxlength="500"
+                            prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    </label>
+                })}
+                {c.actions
+                    .iter()
+                    .map(|&a| view! {
+                        <button class=format!("act act-{}", a.as_str()) id=format!("act-{}", a.as_str()) disabled=move || busy.get() on:click=move |_| act(a)>
+                            {i18n::action_button(lang, a)}
+                        </button>
+                    })
+                    .collect_view()}
+            </div>
+    }
+    .into_any();
+    let timeline = view! {
+            <h3>{t(lang, Msg::Timeline)}</h3>
+            <ol class="timeline" id="detail-timeline">
+                {c.timeline
+                    .iter()
+                    .map(|e| {
+                        view! {
+                            <li data-action=e.action.as_str()>
+                                <time>{date_time(e.at)}</time>
+                                <span class="what">{i18n::action(lang, e.action)}</span>
+                                {e.actor.as_deref().map(|a| view! { <span class="who">{actor_text(lang, a)}</span> })}
+                                {e.note.clone().filter(|n| !n.is_empty()).map(|n| view! { <q>{n}</q> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+    }
+    .into_any();
+    let person = c.person.clone().map(|p| format!("{} {} {}", p.name, p.phone, p.id_number.unwrap_or_default()));
+    view! {
+        <aside class="detail" id="case-detail" data-case=c.case_id.clone() role="dialog">
+            <header>
+                <h2>{i18n::category(lang, c.category)} " · " {c.summary.clone()}</h2>
+                <button class="close" id="detail-close" on:click=move |_| sheet.set(None)>{t(lang, Msg::CloseDetail)}</button>
+            </header>
+            {selected.message.clone().map(|(ok, m)| view! { <p class=if ok { "msg ok" } else { "msg bad" } id="detail-message" role="status">{m}</p> })}
+            <dl class="facts">
+                <dt>{t(lang, Msg::Holder)}</dt>
+                <dd id="detail-holder">{holder_text(lang, &c)}</dd>
+                <dt>{t(lang, Msg::Deadline)}</dt>
+                <dd>
+                    {date_time(c.deadline)} " "
+                    {c.timeliness.map(|x| view! { <span class="badge" id="detail-timeliness">{i18n::timeliness(lang, x)}</span> })}
+                </dd>
+                <dt>{t(lang, Msg::Priority)}</dt>
+                <dd>{i18n::priority(lang, c.priority)}</dd>
+                <dt>{t(lang, Msg::GridTitle)}</dt>
+                <dd>{c.place.clone()}</dd>
+                {person.map(|p| view! { <dt>{i18n::source(lang, c.source)}</dt><dd>{p}</dd> })}
+                {c.masked.then(|| view! { <dd class="masked">{t(lang, Msg::Masked)}</dd> })}
+            </dl>
+            {timeline}
+            {actions}
+        </aside>
+    }
+    .into_any()
+}
+
+
+/// The tablet's calls to the case API (browser only). Writes carry the session's CSRF token.
+#[cfg(feature = "hydrate")]
+mod client {
+    use crate::flow::Action;
+    use crate::model::CaseView;
+    use gloo_net::http::Request;
+
+    fn path(feed: &str, id: &str) -> String {
+        format!("/api/cases/{}/{}", js_sys::encode_uri_component(feed), js_sys::encode_uri_component(id))
+    }
+
+    async fn read(resp: Result<gloo_net::http::Response, gloo_net::Error>) -> Result<CaseView, String> {
+        let resp = resp.map_err(|e| e.to_string())?;
+        if resp.ok() {
+            resp.json::<CaseView>().await.map_err(|e| e.to_string())
+        } else {
+            Err(resp.text().await.unwrap_or_else(|_| resp.status().to_string()))
+        }
+    }
+
+    pub async fn csrf() -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Me {
+            csrf: Option<String>,
+        }
+        let resp = Request::get("/api/me").send().await.ok()?;
+        resp.json::<Me>().await.ok()?.csrf
+    }
+
+    pub async fn case(feed: &str, id: &str) -> Result<CaseView, String> {
+        read(Request::get(&path(feed, id)).send().await).await
+    }
+
+    pub async fn act(feed: &str, id: &str, action: Action, note: &str, csrf: &str) -> Result<CaseView, String> {
+        let body = serde_json::json!({ "action": action.as_str(), "note": note });
+        let req = Request::post(&format!("{}/actions", path(feed, id))).header("x-csrf-token", csrf).json(&body).map_err(|e| e.to_string())?;
+        read(req.send().await).await
+    }
+}

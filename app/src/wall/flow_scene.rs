@@ -1,0 +1,268 @@
+//! The wall's case-flow scene (事件流转): the same analytics as `/api/flow` for the region on screen
+//! over the last 7 days: figures with 环比 and 同比, a Sankey of transitions with returns, time in each
+//! stage (median, 90th percentile), the open backlog by age, and breakdowns by area and department.
+use super::{load_flow, ErrorNote, WallCtx};
+use crate::i18n::{self, t, Lang, Msg};
+use crate::model::{FlowFigures, FlowReport, FlowRow, StageTime};
+use charming::component::{Axis, Grid, Legend};
+use charming::element::{AxisLabel, AxisType, ItemStyle, SplitLine, TextStyle};
+use charming::series::Bar;
+use charming::Chart;
+use leptos::prelude::*;
+
+/// How often the scene asks for fresh figures (the server recomputes at most every 30 s).
+#[cfg(feature = "hydrate")]
+const REFRESH_SECS: u64 = 60;
+
+#[component]
+pub fn FlowScene() -> impl IntoView {
+    let ctx = expect_context::<WallCtx>();
+    let lang = ctx.lang;
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
+            on_cleanup(move || h.clear());
+        }
+    }
+    let report = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_flow(r, Some(7)));
+    let current = Signal::derive(move || report.get().and_then(Result::ok));
+    let as_of = move || current.get().map(|r| crate::model::clock(r.as_of)).unwrap_or_default();
+
+    let sankey = NodeRef::<leptos::html::Div>::new();
+    let stages = NodeRef::<leptos::html::Div>::new();
+    let backlog = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        super::charts::chart_effect(sankey, move |c| {
+            if let Some(r) = current.get() {
+                c.set_option(&super::charts::flow_option(lang, &r.links, ctx.scale.get()), true);
+            }
+        });
+        super::charts::chart_effect(stages, move |c| {
+            if let Some(r) = current.get() {
+                c.set_option(&stage_option(lang, &r.stages, ctx.scale.get()), true);
+            }
+        });
+        super::charts::chart_effect(backlog, move |c| {
+            if let Some(r) = current.get() {
+                c.set_option(&backlog_option(lang, &r.backlog, ctx.scale.get()), true);
+            }
+        });
+    }
+    let panel = move |title: Msg, id: &'static str, body: AnyView| {
+        view! {
+            <div class="panel" id=id>
+                <div class="panel-head">
+                    <h2>{t(lang, title)}</h2>
+                    <span class="as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
+                </div>
+                <div class="panel-body">{body}</div>
+            </div>
+        }
+    };
+    view! {
+        <section class="flow-scene" id="flow-scene">
+            <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
+                <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
+                    {move || Suspend::new(async move { report.await.map(|r| figures_row(lang, &r)) })}
+                </ErrorBoundary>
+            </Transition>
+            <div class="flow-charts">
+                {panel(Msg::FlowSankeyTitle, "flow-sankey", view! { <div class="chart" node_ref=sankey></div> }.into_any())}
+                {panel(Msg::StageTitle, "flow-stages", view! { <div class="chart" node_ref=stages></div> }.into_any())}
+                {panel(Msg::BacklogTitle, "flow-backlog", view! { <div class="chart" node_ref=backlog></div> }.into_any())}
+            </div>
+            <div class="flow-tables">
+                {panel(Msg::ByDistrict, "flow-by-region", view! {
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move { report.await.ok().map(|r| table(lang, &r.by_region, false)) })}
+                    </Transition>
+                }.into_any())}
+                {panel(Msg::ByDepartment, "flow-by-department", view! {
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move { report.await.ok().map(|r| table(lang, &r.by_department, true)) })}
+                    </Transition>
+                }.into_any())}
+            </div>
+        </section>
+    }
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+/// "+3" / "−2.5 pts" style change from `before` to `now`, or "no data".
+fn change(lang: Lang, now: Option<f64>, before: Option<f64>, rate: bool) -> String {
+    match (now, before) {
+        (Some(n), Some(b)) if rate => format!("{:+.1}pt", (n - b) * 100.0),
+        (Some(n), Some(b)) => format!("{:+}", (n - b) as i64),
+        _ => t(lang, Msg::NoData).to_string(),
+    }
+}
+
+fn figures_row(lang: Lang, r: &FlowReport) -> impl IntoView {
+    type Get = fn(&FlowFigures) -> Option<f64>;
+    let tiles: [(Msg, &str, Get, bool); 7] = [
+        (Msg::Reported, "reported", |f| Some(f64::from(f.reported)), false),
+        (Msg::Closed, "closed", |f| Some(f64::from(f.closed)), false),
+        (Msg::OnTimeRate, "on-time", FlowFigures::on_time_rate, true),
+        (Msg::LateOpen, "late-open", |f| Some(f64::from(f.late_open)), false),
+        (Msg::Supervised, "supervised", |f| Some(f64::from(f.supervised)), false),
+        (Msg::Escalated, "escalated", |f| Some(f64::from(f.escalated)), false),
+        (Msg::Returned, "returned", |f| Some(f64::from(f.returned)), false),
+    ];
+    let year = r.year_ago.clone();
+    view! {
+        <div class="flow-figures">
+            {tiles
+                .into_iter()
+                .map(|(label, id, get, rate)| {
+                    let now = get(&r.figures);
+                    let value = if rate { percent(now) } else { now.map(|v| v.to_string()).unwrap_or_default() };
+                    let prev = change(lang, now, get(&r.previous), rate);
+                    let yoy = change(lang, now, year.as_ref().and_then(get), rate);
+                    view! {
+                        <div class="kpi flow-figure" id=format!("flow-{id}")>
+                            <div class="kpi-label">{t(lang, label)}</div>
+                            <div class="kpi-value">{value}</div>
+                            <div class="kpi-compare">
+                                <span>{t(lang, Msg::PeriodPrev)} " " {prev}</span>
+                                <span>{t(lang, Msg::PeriodYear)} " " {yoy}</span>
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+fn row_name(lang: Lang, r: &FlowRow, departments: bool) -> String {
+    if departments && r.key.is_empty() {
+        t(lang, Msg::NoDepartment).to_string()
+    } else {
+        r.name.clone()
+    }
+}
+
+fn table(lang: Lang, rows: &[FlowRow], departments: bool) -> impl IntoView {
+    let mut rows = rows.to_vec();
+    // The worst first: most open overdue, then most due.
+    rows.sort_by(|a, b| (b.figures.late_open, b.figures.due).cmp(&(a.figures.late_open, a.figures.due)));
+    view! {
+        <table class="flow-table">
+            <thead>
+                <tr>
+                    <th></th>
+                    <th>{t(lang, Msg::Reported)}</th>
+                    <th>{t(lang, Msg::Closed)}</th>
+                    <th>{t(lang, Msg::DueInPeriod)}</th>
+                    <th>{t(lang, Msg::OnTimeRate)}</th>
+                    <th>{t(lang, Msg::LateOpen)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .iter()
+                    .map(|r| {
+                        let f = &r.figures;
+                        let late = f.late_open > 0;
+                        view! {
+                            <tr data-key=r.key.clone()>
+                                <td>{row_name(lang, r, departments)}</td>
+                                <td>{f.reported}</td>
+                                <td>{f.closed}</td>
+                                <td>{f.due}</td>
+                                <td>{percent(f.on_time_rate())}</td>
+                                <td class:late=late>{f.late_open}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const TEXT: &str = "#cfe3ff";
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn px(base: f64, scale: f64) -> f64 {
+    (base * scale).round()
+}
+
+fn hours(ms: i64) -> f64 {
+    (ms as f64 / 360_000.0).round() / 10.0
+}
+
+/// Median and 90th percentile hours per stage, as grouped bars.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn stage_option(lang: Lang, stages: &[StageTime], scale: f64) -> String {
+    let names: Vec<String> = stages.iter().map(|s| i18n::status(lang, s.status).to_string()).collect();
+    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(13.0, scale)).color(TEXT));
+    let chart = Chart::new()
+        .background_color("transparent")
+        .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(13.0, scale))))
+        .grid(Grid::new().left("10%").right("4%").top("14%").bottom("12%"))
+        .x_axis(axis(Axis::new().type_(AxisType::Category).data(names)))
+        .y_axis(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))))
+        .series(
+            Bar::new()
+                .name(t(lang, Msg::StageMedian))
+                .data(stages.iter().map(|s| hours(s.median_ms)).collect::<Vec<f64>>())
+                .item_style(ItemStyle::new().color("#29b6f6")),
+        )
+        .series(
+            Bar::new()
+                .name(t(lang, Msg::StageP90))
+                .data(stages.iter().map(|s| hours(s.p90_ms)).collect::<Vec<f64>>())
+                .item_style(ItemStyle::new().color("#ffb74d")),
+        );
+    serde_json::to_string(&chart).unwrap_or_default()
+}
+
+/// Open cases by age bucket.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn backlog_option(lang: Lang, backlog: &[u32], scale: f64) -> String {
+    let names: Vec<String> = (0..backlog.len()).map(|i| i18n::backlog_bucket(lang, i).to_string()).collect();
+    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(13.0, scale)).color(TEXT));
+    let chart = Chart::new()
+        .background_color("transparent")
+        .grid(Grid::new().left("12%").right("4%").top("8%").bottom("12%"))
+        .x_axis(axis(Axis::new().type_(AxisType::Category).data(names)))
+        .y_axis(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))))
+        .series(Bar::new().data(backlog.iter().map(|&n| i64::from(n)).collect::<Vec<i64>>()).item_style(ItemStyle::new().color("#ef5350")));
+    serde_json::to_string(&chart).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    #[test]
+    fn stage_option_in_hours() {
+        let stages = vec![StageTime { status: Status::Handling, count: 3, median_ms: 5_400_000, p90_ms: 72_000_000 }];
+        let v: serde_json::Value = serde_json::from_str(&stage_option(Lang::Zh, &stages, 1.0)).unwrap();
+        assert_eq!(v["xAxis"]["data"][0], "处置");
+        assert_eq!(v["series"][0]["data"][0], 1.5);
+        assert_eq!(v["series"][1]["data"][0], 20.0);
+    }
+
+    #[test]
+    fn backlog_option_labels_every_bucket() {
+        let v: serde_json::Value = serde_json::from_str(&backlog_option(Lang::En, &[4, 0, 2, 1, 0], 1.0)).unwrap();
+        assert_eq!(v["xAxis"]["data"][4], "≥14 d");
+        assert_eq!(v["series"][0]["data"][2], 2);
+    }
+
+    #[test]
+    fn changes_read_as_signed_differences() {
+        assert_eq!(change(Lang::Zh, Some(12.0), Some(15.0), false), "-3");
+        assert_eq!(change(Lang::Zh, Some(0.8), Some(0.75), true), "+5.0pt");
+        assert_eq!(change(Lang::En, Some(0.8), None, true), "no data");
+    }
+}

@@ -1,0 +1,209 @@
+//! Every figure of a small dataset, worked out by hand (see the comments on each case).
+use super::*;
+use crate::case::{CaseDetails, CaseFacts};
+use crate::city::{GridAttrs, RegionRow};
+use app::flow::Priority;
+use app::model::{Category, GridKind, Level, Source, TimelineEntry};
+use std::sync::Arc;
+use Action::*;
+use Status::*;
+
+const H: i64 = 3_600_000;
+const D: i64 = DAY_MS;
+/// Start of the period: 2026-11-02 00:00 in Shanghai; the period is 7 days.
+const P: i64 = 1_793_548_800_000;
+
+fn tree() -> Arc<RegionTree> {
+    let row = |code: &str, level, parent: Option<&str>| RegionRow {
+        code: code.into(),
+        name: format!("R{code}"),
+        level,
+        parent: parent.map(Into::into),
+        shape: vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]],
+        schematic: false,
+        grid: (level == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: None, households: 1, population: 1 }),
+    };
+    Arc::new(
+        RegionTree::new(vec![
+            row("1", Level::City, None),
+            row("11", Level::District, Some("1")),
+            row("111", Level::Town, Some("11")),
+            row("1111", Level::Village, Some("111")),
+            row("11111", Level::Grid, Some("1111")),
+            row("12", Level::District, Some("1")),
+            row("121", Level::Town, Some("12")),
+            row("1211", Level::Village, Some("121")),
+            row("12111", Level::Grid, Some("1211")),
+        ])
+        .unwrap(),
+    )
+}
+
+fn case(id: &str, grid: &str, dept: Option<&str>, category: Category, source: Source, deadline: i64, events: &[(Action, Status, i64)]) -> StoredCase {
+    StoredCase {
+        feed: "t".into(),
+        case_id: id.into(),
+        status: events.iter().rev().find(|e| !e.0.is_oversight()).unwrap().1,
+        facts: CaseFacts {
+            category,
+            source,
+            grid: grid.into(),
+            reported_at: events[0].2,
+            priority: Priority::Normal,
+            warn_at: deadline,
+            deadline,
+            details: CaseDetails { department: dept.map(Into::into), ..Default::default() },
+        },
+        escalations: 0,
+        supervised: 0,
+        closed_at: None,
+        timeline: events.iter().map(|&(action, status, at)| TimelineEntry { action, status, at, actor: None, note: None }).collect(),
+    }
+}
+
+fn dataset() -> Vec<StoredCase> {
+    vec![
+        // A: reported, handled and closed inside the period, before its deadline.
+        case("A", "11111", Some("城管局"), Category::Environment, Source::GridPatrol, P + 3 * D, &[
+            (Report, Reported, P + D),
+            (Accept, Accepted, P + D + H),
+            (Dispatch, Dispatched, P + D + 2 * H),
+            (Start, Handling, P + D + 4 * H),
+            (Resolve, Resolved, P + 2 * D),
+            (Verify, Verified, P + 2 * D + 2 * H),
+            (Close, Closed, P + 2 * D + 3 * H),
+        ]),
+        // B: reported before the period, due inside it, dispatched and returned; still open: late.
+        case("B", "12111", Some("公安局"), Category::PublicOrder, Source::Police, P + D, &[
+            (Report, Reported, P - 2 * D),
+            (Accept, Accepted, P - 2 * D + H),
+            (Dispatch, Dispatched, P + 2 * D),
+            (Return, Accepted, P + 2 * D + 2 * H),
+        ]),
+        // C: reported inside, supervised and escalated, due after the period.
+        case("C", "12111", Some("司法局"), Category::Dispute, Source::Hotline12345, P + 10 * D, &[
+            (Report, Reported, P + 3 * D),
+            (Accept, Accepted, P + 3 * D + 2 * H),
+            (Supervise, Accepted, P + 4 * D),
+            (Escalate, Accepted, P + 5 * D),
+        ]),
+        // D: all before the period: nothing in it (but due, on time, in the period before).
+        case("D", "11111", Some("城管局"), Category::Livelihood, Source::Hotline12345, P - 5 * D, &[
+            (Report, Reported, P - 10 * D),
+            (Accept, Accepted, P - 10 * D + H),
+            (Dispatch, Dispatched, P - 10 * D + 2 * H),
+            (Start, Handling, P - 10 * D + 3 * H),
+            (Resolve, Resolved, P - 10 * D + 4 * H),
+            (Verify, Verified, P - 10 * D + 5 * H),
+            (Close, Closed, P - 9 * D),
+        ]),
+        // E: reported and closed inside, four hours after its deadline.
+        case("E", "11111", None, Category::Hazard, Source::VideoAlert, P + 6 * D + 4 * H, &[
+            (Report, Reported, P + 6 * D),
+            (Accept, Accepted, P + 6 * D + H),
+            (Dispatch, Dispatched, P + 6 * D + 2 * H),
+            (Start, Handling, P + 6 * D + 3 * H),
+            (Resolve, Resolved, P + 6 * D + 5 * H),
+            (Verify, Verified, P + 6 * D + 6 * H),
+            (Close, Closed, P + 6 * D + 8 * H),
+        ]),
+    ]
+}
+
+fn figures_of(reported: u32, closed: u32, due: u32, on_time: u32, late_closed: u32, late_open: u32, open_end: u32, overdue_end: u32) -> FlowFigures {
+    FlowFigures { reported, closed, due, on_time, late_closed, late_open, open_end, overdue_end, ..FlowFigures::default() }
+}
+
+fn run() -> FlowReport {
+    let t = tree();
+    let all = dataset();
+    report(&t, t.root(), &Windows { from: P, to: P + 7 * D }, &all, &all, None, P + 7 * D)
+}
+
+#[test]
+fn period_figures_count_open_overdue_as_late() {
+    let r = run();
+    // Reported A, C, E; closed A, E; due A (on time), B (open: late), E (closed late); open at the end
+    // B and C, B past its deadline.
+    let want = FlowFigures { supervised: 1, escalated: 1, returned: 1, ..figures_of(3, 2, 3, 1, 1, 1, 2, 1) };
+    assert_eq!(r.figures, want);
+    assert_eq!(r.figures.on_time_rate(), Some(1.0 / 3.0));
+    // Closed cases only would say 1 of 2: the open overdue B must pull it down.
+    assert_ne!(r.figures.on_time_rate(), Some(0.5));
+}
+
+#[test]
+fn comparisons_with_the_period_before_and_a_year_before() {
+    let r = run();
+    // The week before: B reported; D due (on time); B open at its end, not yet overdue.
+    assert_eq!(r.previous, figures_of(1, 0, 1, 1, 0, 0, 1, 0));
+    assert_eq!(r.year_ago, None, "nothing stored a year back");
+    let t = tree();
+    let with_year = report(&t, t.root(), &Windows { from: P, to: P + 7 * D }, &[], &[], Some(&[]), P);
+    assert_eq!(with_year.year_ago, Some(FlowFigures::default()));
+}
+
+#[test]
+fn sankey_links_include_returns() {
+    let r = run();
+    let link = |from, to| r.links.iter().find(|l| l.from == from && l.to == to).map(|l| l.count);
+    assert_eq!(link(Reported, Accepted), Some(3), "A, C, E");
+    assert_eq!(link(Accepted, Dispatched), Some(3), "A, B, E");
+    assert_eq!(link(Dispatched, Handling), Some(2));
+    assert_eq!(link(Handling, Resolved), Some(2));
+    assert_eq!(link(Resolved, Verified), Some(2));
+    assert_eq!(link(Verified, Closed), Some(2));
+    assert_eq!(link(Dispatched, Accepted), Some(1), "B returned");
+    assert_eq!(r.links.len(), 7, "D's transitions were before the period");
+}
+
+#[test]
+fn stage_durations_median_and_p90() {
+    let r = run();
+    let stage = |s| r.stages.iter().find(|x| x.status == s).map(|x| (x.count, x.median_ms, x.p90_ms));
+    // Reported: A 1 h, C 2 h, E 1 h.
+    assert_eq!(stage(Reported), Some((3, H, 2 * H)));
+    // Accepted: A 1 h, E 1 h, B from P-2d+1h to P+2d (95 h). C is still accepted: no exit, not counted.
+    assert_eq!(stage(Accepted), Some((3, H, 95 * H)));
+    // Dispatched: A 2 h, B 2 h, E 1 h.
+    assert_eq!(stage(Dispatched), Some((3, 2 * H, 2 * H)));
+    // Handling: A 20 h, E 2 h.
+    assert_eq!(stage(Handling), Some((2, 2 * H, 20 * H)));
+    assert_eq!(stage(Resolved), Some((2, H, 2 * H)));
+    assert_eq!(stage(Verified), Some((2, H, 2 * H)));
+    assert_eq!(stage(Closed), None);
+}
+
+#[test]
+fn backlog_by_age() {
+    // At the end: B is 9 days old (7–14), C 4 days (3–7).
+    assert_eq!(run().backlog, vec![0, 0, 1, 1, 0]);
+}
+
+#[test]
+fn breakdowns_by_region_department_category_source() {
+    let r = run();
+    let keys: Vec<&str> = r.by_region.iter().map(|x| x.key.as_str()).collect();
+    assert_eq!(keys, ["11", "12"]);
+    assert_eq!(r.by_region[0].figures, figures_of(2, 2, 2, 1, 1, 0, 0, 0));
+    assert_eq!(r.by_region[1].figures, FlowFigures { supervised: 1, escalated: 1, returned: 1, ..figures_of(1, 0, 1, 0, 0, 1, 2, 1) });
+    let dept = |k: &str| r.by_department.iter().find(|x| x.key == k).map(|x| x.figures.clone());
+    assert_eq!(dept("城管局"), Some(figures_of(1, 1, 1, 1, 0, 0, 0, 0)), "A; D counts nothing in this period");
+    assert_eq!(dept("公安局").map(|f| (f.late_open, f.returned)), Some((1, 1)));
+    assert_eq!(dept("司法局").map(|f| (f.reported, f.supervised, f.escalated)), Some((1, 1, 1)));
+    assert_eq!(dept("").map(|f| f.late_closed), Some(1), "E has no department yet");
+    let cat = |k: &str| r.by_category.iter().find(|x| x.key == k).map(|x| x.figures.on_time_rate());
+    assert_eq!(cat("environment"), Some(Some(1.0)));
+    assert_eq!(cat("hazard"), Some(Some(0.0)));
+    assert_eq!(cat("dispute"), Some(None), "nothing due");
+    let src: u32 = r.by_source.iter().map(|x| x.figures.reported).sum();
+    assert_eq!(src, 3, "breakdowns add up to the total");
+}
+
+#[test]
+fn percentiles_by_nearest_rank() {
+    assert_eq!(percentile(&[5], 0.5), 5);
+    assert_eq!(percentile(&[1, 2, 3, 4], 0.5), 2);
+    assert_eq!(percentile(&(1..=10).collect::<Vec<_>>(), 0.9), 9);
+    assert_eq!(percentile(&(1..=11).collect::<Vec<_>>(), 0.9), 10);
+}

@@ -1,0 +1,111 @@
+//! Case flows over HTTP against a real server: the tablet's list, oversight actions (who may take
+//! which, on which case, with which refusal), their audit, and their arrival on the wall.
+mod common;
+
+use app::flow::{Action, Timeliness};
+use app::model::{CaseView, DeskView, FlowReport, Level, WallSnapshot};
+use common::{csrf, login, request, start, Resp};
+
+fn json<T: serde::de::DeserializeOwned>(r: &Resp) -> T {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {} {}", r.status, r.body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four days of history hold at least two working days, whatever today is: enough late cases.
+    let mut cfg = common::config(dir.path());
+    cfg.demo.backfill_days = 4;
+    cfg.demo.backfill_rate_per_minute = 2.0;
+    let srv = start(cfg).await;
+    let a = srv.addr.clone();
+    let get = |cookie: String, path: String| {
+        let a = a.clone();
+        async move { request(&a, "GET", &path, &[("Cookie", cookie.as_str())], "").await }
+    };
+    let act = |cookie: String, token: String, c: CaseView, body: String| {
+        let a = a.clone();
+        async move {
+            let path = format!("/api/cases/{}/{}/actions", c.feed, c.case_id);
+            let headers = [("Cookie", cookie.as_str()), ("x-csrf-token", token.as_str()), ("Content-Type", "application/json")];
+            request(&a, "POST", &path, &headers, &body).await
+        }
+    };
+
+    // The tablet's list: the official's own street, due soon or overdue, soonest deadline first.
+    let tashan = login(&a, "tashan").await;
+    let tashan_token = csrf(&a, &tashan).await;
+    let desk: DeskView = json(&get(tashan.clone(), "/api/desk".into()).await);
+    assert_eq!(desk.region.code, "330602001");
+    assert!(!desk.cases.is_empty(), "the demo has late cases in 塔山街道");
+    assert!(desk.cases.iter().all(|c| c.grid.starts_with("330602001") && c.status.is_open()));
+    assert!(desk.cases.iter().all(|c| matches!(c.timeliness, Some(Timeliness::DueSoon | Timeliness::Overdue))));
+    assert!(desk.cases.windows(2).all(|w| w[0].deadline <= w[1].deadline));
+    assert!(desk.cases.iter().filter_map(|c| c.person.as_ref()).all(|p| p.name.contains('*')), "lists are masked");
+    assert_eq!(get(tashan.clone(), "/api/desk?region=330681".into()).await.status, 404, "another district");
+
+    // The escalation rule may already have raised the most overdue ones: take one still at the street.
+    let target = desk.cases.iter().find(|c| c.escalations == 0).expect("a case still held by the street").clone();
+    assert!(target.actions.contains(&Action::Supervise) && target.actions.contains(&Action::Escalate));
+    let holder = target.holder.clone().unwrap();
+    assert_eq!((holder.level, holder.region.as_str()), (Level::Town, "330602001"));
+
+    // Refusals, each with its own answer.
+    let supervise = r#"{"action":"supervise","note":"请今日内办结并回复"}"#.to_string();
+    let r = request(&a, "POST", &format!("/api/cases/{}/{}/actions", target.feed, target.case_id), &[("Cookie", tashan.as_str())], &supervise).await;
+    assert_eq!(r.status, 403, "no CSRF token");
+    assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"supervise","note":"  "}"#.into()).await.status, 400);
+    assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"close"}"#.into()).await.status, 400);
+    assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"supervise","extra":1}"#.into()).await.status, 400);
+    let huayuan = login(&a, "huayuan").await;
+    let t = csrf(&a, &huayuan).await;
+    assert_eq!(act(huayuan, t, target.clone(), supervise.clone()).await.status, 404, "community staff do not oversee");
+    let fengqiao = login(&a, "fengqiao").await;
+    let t = csrf(&a, &fengqiao).await;
+    assert_eq!(act(fengqiao, t, target.clone(), supervise.clone()).await.status, 404, "another street's case");
+
+    // Supervised: recorded as a case event with who and why.
+    let r = act(tashan.clone(), tashan_token.clone(), target.clone(), supervise.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after: CaseView = json(&r);
+    assert_eq!(after.supervised, 1);
+    let last = after.timeline.iter().rfind(|e| e.action == Action::Supervise).unwrap();
+    assert_eq!((last.actor.as_deref(), last.note.as_deref()), (Some("tashan"), Some("请今日内办结并回复")));
+
+    // Escalated once to the district; the street cannot push it further, the city leader can, once.
+    let escalate = r#"{"action":"escalate"}"#.to_string();
+    let up: CaseView = json(&act(tashan.clone(), tashan_token.clone(), target.clone(), escalate.clone()).await);
+    assert_eq!(up.holder.as_ref().map(|h| (h.level, h.region.as_str())), Some((Level::District, "330602")));
+    assert!(!up.actions.contains(&Action::Escalate), "the street no longer may");
+    let r = act(tashan.clone(), tashan_token.clone(), target.clone(), escalate.clone()).await;
+    assert_eq!((r.status, r.body.as_str()), (409, "the case is held above your level"));
+    let zhuji = login(&a, "zhuji").await;
+    let t = csrf(&a, &zhuji).await;
+    assert_eq!(act(zhuji, t, target.clone(), escalate.clone()).await.status, 404, "诸暨 is another district");
+    let leader = login(&a, "leader").await;
+    let lt = csrf(&a, &leader).await;
+    let top: CaseView = json(&act(leader.clone(), lt.clone(), target.clone(), escalate.clone()).await);
+    assert_eq!(top.holder.map(|h| h.level), Some(Level::City));
+    let r = act(leader.clone(), lt.clone(), target.clone(), escalate.clone()).await;
+    assert_eq!((r.status, r.body.as_str()), (409, "the case is already held at city level"));
+    let ack: CaseView = json(&act(leader.clone(), lt.clone(), target.clone(), r#"{"action":"acknowledge"}"#.into()).await);
+    assert_eq!(ack.timeline.iter().filter(|e| e.action.is_oversight()).count(), 4);
+
+    // On the wall: the street's snapshot ticker carries the actions.
+    let wall: WallSnapshot = json(&get(leader.clone(), "/api/wall?region=330602001".into()).await);
+    let acts: Vec<Action> = wall.ticker.iter().filter(|i| i.case_id == target.case_id).map(|i| i.action).collect();
+    assert!(acts.contains(&Action::Supervise) && acts.contains(&Action::Escalate), "{acts:?}");
+
+    // Audited, with the acting account.
+    let auditor = login(&a, "auditor").await;
+    let log = get(auditor.clone(), "/api/audit?actor=tashan".into()).await.body;
+    assert!(log.contains("case_supervise") && log.contains("case_escalate") && log.contains(&target.case_id), "{log}");
+
+    // The flow report counts what happened, for the street only.
+    let flow: FlowReport = json(&get(tashan.clone(), "/api/flow?days=7".into()).await);
+    assert_eq!(flow.region.code, "330602001");
+    assert!(flow.figures.supervised >= 1 && flow.figures.escalated >= 2, "{:?}", flow.figures);
+    assert!(flow.by_region.iter().all(|r| r.key.starts_with("330602001")));
+    assert_eq!(get(tashan.clone(), "/api/flow?region=330681".into()).await.status, 404);
+    srv.stop().await;
+}

@@ -67,27 +67,33 @@ pub fn Desk() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = c;
     };
-    let as_of = move || list.get().and_then(Result::ok).map(|d| crate::model::clock(d.as_of)).unwrap_or_default();
     // Erased into AnyView in parts: the whole page as one type is too deep for the compiler.
     let head = view! {
             <header class="desk-head">
                 <h1>{t(lang, Msg::DeskTitle)}</h1>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        list.await.ok().map(|d| view! { <span class="desk-region" id="desk-region">{d.region.name}</span> })
-                    })}
-                </Transition>
                 <span class="live" class:on=move || online.get()>
                     {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
                 </span>
-                <span class="as-of">{t(lang, Msg::DataAsOf)} " " {as_of}</span>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        list.await.ok().map(|d| view! {
+                            <span class="desk-region" id="desk-region">{d.region.name}</span>
+                            <span class="as-of">{t(lang, Msg::DataAsOf)} " " {crate::model::clock(d.as_of)}</span>
+                        })
+                    })}
+                </Transition>
             </header>
     }
     .into_any();
     let body = view! {
             <section class="desk-body">
                 <div class="desk-map">
-                    <crate::wall::map::MapPanel />
+                    // The map reads the live snapshot: render it once the first one has arrived, as the wall does.
+                    <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
+                        <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
+                            {move || Suspend::new(async move { snapshot.await.map(|_| view! { <crate::wall::map::MapPanel /> }) })}
+                        </ErrorBoundary>
+                    </Transition>
                 </div>
                 <div class="desk-list panel">
                     <div class="panel-head">

@@ -36,16 +36,20 @@ pub fn FlowScene() -> impl IntoView {
     {
         super::charts::chart_effect(sankey, move |c| {
             if let Some(r) = current.get() {
+                // The scene's layout settles after the first draw (it replaces the overview): size again.
+                c.resize();
                 c.set_option(&super::charts::flow_option(lang, &r.links, ctx.scale.get()), true);
             }
         });
         super::charts::chart_effect(stages, move |c| {
             if let Some(r) = current.get() {
+                c.resize();
                 c.set_option(&stage_option(lang, &r.stages, ctx.scale.get()), true);
             }
         });
         super::charts::chart_effect(backlog, move |c| {
             if let Some(r) = current.get() {
+                c.resize();
                 c.set_option(&backlog_option(lang, &r.backlog, ctx.scale.get()), true);
             }
         });

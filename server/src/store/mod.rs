@@ -64,6 +64,8 @@ pub struct OpenCase {
     pub status: Status,
     pub seq: u32,
     pub updated_at: i64,
+    pub reported_at: i64,
+    pub deadline: i64,
 }
 
 /// Cases and regions; the access layer's rows come with it through `AccessStore`.

@@ -1,4 +1,6 @@
 //! The embedded store: one SQLite file, WAL mode, full sync (a batch acknowledged is a batch on disk).
+//! Write transactions begin IMMEDIATE: a deferred one that reads first cannot become a writer once another
+//! connection has written (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
 use super::{OpenCase, Store, StoreError};
 use crate::case::{CaseEvent, CaseFacts, Note, Origin, Outcome};
 use app::flow::{self, Action, Priority};
@@ -62,7 +64,7 @@ impl SqliteStore {
             .execute(&self.pool)
             .await?;
         for (version, sql) in MIGRATIONS {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
                 .bind(version)
                 .fetch_optional(&mut *tx)
@@ -86,7 +88,7 @@ impl SqliteStore {
 
     async fn append_inner(&self, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
         let mut out = vec![Outcome::Duplicate; events.len()];
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 
         let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
         for chunk in reports.chunks(200) {
@@ -407,7 +409,7 @@ impl Store for SqliteStore {
 
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             for (n, chunk) in rows.chunks(500).enumerate() {
                 let mut q = QueryBuilder::<Sqlite>::new(
                     "INSERT INTO regions (code, parent, level, name, schematic, shape, grid_kind, worker, households, population, ord) ",
@@ -511,7 +513,7 @@ impl Store for SqliteStore {
 
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT case_id, status, seq, updated_at FROM cases WHERE feed = ? AND status <> 'closed'")
+            let rows = sqlx::query("SELECT case_id, status, seq, updated_at, reported_at, deadline FROM cases WHERE feed = ? AND status <> 'closed'")
                 .bind(feed)
                 .fetch_all(&self.pool)
                 .await?;
@@ -523,6 +525,8 @@ impl Store for SqliteStore {
                         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
                         seq: r.try_get::<i64, _>("seq")? as u32,
                         updated_at: r.try_get("updated_at")?,
+                        reported_at: r.try_get("reported_at")?,
+                        deadline: r.try_get("deadline")?,
                     })
                 })
                 .collect()

@@ -45,7 +45,7 @@ impl AccessStore for SqliteStore {
 
     fn create_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

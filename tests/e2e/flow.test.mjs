@@ -1,0 +1,109 @@
+// Case flows in a real headless Chromium against the real server: the street official's tablet with
+// touch at 1024x768 and 1366x1024 (open an overdue case, supervise it, see it on a wall without a
+// reload), and the wall's case-flow scene.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, launchBrowser, artifacts, signIn } from './harness.mjs';
+
+const TASHAN = '330602001';
+let server, browser;
+
+before(async () => {
+  // Six days of history hold at least four working days, whatever today is: late cases exist.
+  server = await startServer({ rate: 120, backfillDays: 6, backfillRate: 4 });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signedIn(user, next, options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signIn(page, server.url, user, next);
+  return { context, page, errors };
+}
+
+for (const [width, height] of [[1024, 768], [1366, 1024]]) {
+  test(`tablet ${width}x${height}: supervise an overdue case by touch; the wall shows it live`, async () => {
+    // A wall on the same street, open before the action and never reloaded.
+    const wall = await signedIn('leader', `/wall?region=${TASHAN}`, { viewport: { width: 1920, height: 1080 } });
+    await wall.page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
+    let navigations = 0;
+    wall.page.on('framenavigated', (f) => { if (f === wall.page.mainFrame()) navigations += 1; });
+
+    const desk = await signedIn('tashan', '/desk', { viewport: { width, height }, hasTouch: true });
+    const page = desk.page;
+    await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
+    assert.match(await page.textContent('#desk-region'), /塔山街道/, 'opens on the official\'s own street');
+    const overdue = page.locator('.case-card[data-timeliness="Overdue"]');
+    assert.ok(await overdue.count() > 0, 'overdue cases are listed');
+    const id = await overdue.first().getAttribute('data-case');
+    await overdue.first().tap();
+    await page.waitForSelector(`#case-detail[data-case="${id}"]`);
+    assert.match(await page.textContent('#detail-timeliness'), /已超期/);
+    assert.ok((await page.textContent('#detail-holder')).trim().length > 0, 'the holder is shown');
+    assert.ok(await page.locator('#detail-timeline li').count() >= 1, 'the timeline is shown');
+
+    // Touch-first: every control at least 44 px high; no sideways scrolling.
+    const small = await page.evaluate(() => [...document.querySelectorAll('#case-detail button, .case-card, .map-up')]
+      .map((b) => b.getBoundingClientRect().height).filter((h) => h > 0 && h < 44));
+    assert.deepEqual(small, [], 'touch targets');
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(fits, 'no horizontal scroll');
+
+    const note = `请今日内办结并回复 ${width}`;
+    await page.locator('#act-supervise').tap();
+    await page.waitForSelector('#detail-message.bad', { timeout: 10_000 });
+    assert.match(await page.textContent('#detail-message'), /请填写督办意见/, 'a note is required');
+    await page.fill('#supervise-note', note);
+    await page.locator('#act-supervise').tap();
+    await page.waitForSelector('#detail-message.ok', { timeout: 15_000 });
+    const last = page.locator('#detail-timeline li[data-action="supervise"]').last();
+    assert.match(await last.textContent(), /tashan/);
+    assert.equal((await last.locator('q').textContent()).trim(), note);
+    await page.screenshot({ path: join(artifacts, `desk-${width}x${height}.png`) });
+
+    await wall.page.waitForSelector(`#ticker li[data-action="supervise"][data-case="${id}"]`, { timeout: 20_000 });
+    assert.match(await wall.page.textContent(`#ticker li[data-action="supervise"][data-case="${id}"]`), /督办/);
+    assert.equal(navigations, 0, 'the wall was not reloaded');
+    assert.deepEqual([...wall.errors, ...desk.errors], []);
+    await wall.context.close();
+    await desk.context.close();
+  });
+}
+
+test('the wall\'s case-flow scene: figures with 环比/同比, Sankey, stages, backlog, breakdowns', async () => {
+  const { context, page, errors } = await signedIn('leader', '/wall', { viewport: { width: 1920, height: 1080 } });
+  await page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
+  await page.click('#scene-flow');
+  await page.waitForSelector('#flow-on-time .kpi-value', { timeout: 30_000 });
+  assert.match(await page.textContent('#flow-on-time .kpi-value'), /^\d+\.\d%$/);
+  assert.match(await page.textContent('#flow-reported .kpi-compare'), /环比 [+-]\d+/);
+  assert.match(await page.textContent('#flow-reported .kpi-compare'), /同比 无数据/, 'no history a year back in the demo');
+  assert.equal(await page.locator('#flow-by-region tbody tr').count(), 6, 'six districts');
+  assert.ok(await page.locator('#flow-by-department tbody tr').count() >= 4);
+  for (const id of ['flow-sankey', 'flow-stages', 'flow-backlog']) {
+    const n = await page.waitForFunction((id) => {
+      const el = document.querySelector(`#${id} .chart`);
+      const c = el && window.echarts && window.echarts.getInstanceByDom(el);
+      const s = c && c.getOption().series?.[0];
+      return s && (s.data?.length || s.links?.length) ? (s.data?.length || s.links.length) : null;
+    }, id, { timeout: 30_000 });
+    assert.ok(await n.jsonValue() > 0, `${id} has data`);
+  }
+  const sankeyNodes = await page.evaluate(() => window.echarts.getInstanceByDom(document.querySelector('#flow-sankey .chart')).getOption().series[0].data.map((d) => d.name));
+  assert.ok(sankeyNodes.some((n) => n.startsWith('退回·')), `returns have their own node: ${sankeyNodes}`);
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth && document.documentElement.scrollHeight <= innerHeight);
+  assert.ok(fits, 'the scene fits the screen');
+  await page.waitForTimeout(1500); // let the charts' entry animation finish
+  await page.screenshot({ path: join(artifacts, 'wall-flow-1920x1080.png') });
+  await page.click('#scene-overview');
+  await page.waitForSelector('.kpi[data-kpi="open"]');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -4,7 +4,7 @@
 //! detail the official supervises (督办, with a note), escalates or acknowledges; each action is a case
 //! event on the server (checked by the policy and the state machine, audited) and reaches every wall live.
 use crate::i18n::{self, t, Lang, Msg};
-use crate::model::{date_time, CaseView, DeskView, WallSnapshot};
+use crate::model::{date_time, CaseView, Coverage, DeskView, GridCount, WallSnapshot};
 use crate::use_lang;
 use crate::wall::{load_wall, ErrorNote, WallCtx};
 use leptos::prelude::*;
@@ -15,6 +15,16 @@ use leptos_meta::{Html, Title};
 pub async fn load_desk(region: Option<String>) -> Result<DeskView, ServerFnError> {
     crate::backend::with_viewer_async(move |b, v| async move { b.desk(&v, region.as_deref()).await }).await
 }
+
+/// Grid coverage of the region (None: the viewer's scope): patrols in the last `days` days (default 3).
+#[server(input = GetUrl, endpoint = "coverage")]
+pub async fn load_coverage(region: Option<String>, days: Option<u32>) -> Result<Coverage, ServerFnError> {
+    crate::backend::with_viewer(|b, v| b.coverage(v, region.as_deref(), days.unwrap_or(PATROL_DAYS)))
+}
+
+/// A grid not walked in this many days is listed as not patrolled.
+#[cfg(feature = "ssr")]
+const PATROL_DAYS: u32 = 3;
 
 /// The list is re-read this often, and after every action.
 #[cfg(feature = "hydrate")]
@@ -40,6 +50,8 @@ pub fn Desk() -> impl IntoView {
 
     let refresh = RwSignal::new(0u32);
     let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r));
+    let coverage = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_coverage(r, None));
+    let tab = RwSignal::new(Tab::Cases);
     let selected = RwSignal::new(None::<Selected>);
     let note = RwSignal::new(String::new());
     let csrf = RwSignal::new(None::<String>);
@@ -96,12 +108,25 @@ pub fn Desk() -> impl IntoView {
                     </Transition>
                 </div>
                 <div class="desk-list panel">
-                    <div class="panel-head">
-                        <h2>{t(lang, Msg::DeskAlerts)}</h2>
+                    <div class="panel-head tabs" role="tablist">
+                        <button role="tab" id="tab-cases" class:on=move || tab.get() == Tab::Cases on:click=move |_| tab.set(Tab::Cases)>
+                            {t(lang, Msg::DeskAlerts)}
+                        </button>
+                        <button role="tab" id="tab-coverage" class:on=move || tab.get() == Tab::Coverage on:click=move |_| tab.set(Tab::Coverage)>
+                            {t(lang, Msg::CoverageTab)}
+                        </button>
                     </div>
                     <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                         <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
-                            {move || Suspend::new(async move { list.await.map(|d| case_list(lang, d.cases, open)) })}
+                            {move || {
+                                let which = tab.get();
+                                Suspend::new(async move {
+                                    match which {
+                                        Tab::Cases => list.await.map(|d| case_list(lang, d.cases, open)),
+                                        Tab::Coverage => coverage.await.map(|c| coverage_view(lang, c)),
+                                    }
+                                })
+                            }}
                         </ErrorBoundary>
                     </Transition>
                 </div>
@@ -120,7 +145,7 @@ pub fn Desk() -> impl IntoView {
     }
 }
 
-fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + Send + Sync + 'static) -> AnyView {
     if cases.is_empty() {
         return view! { <p class="empty" id="desk-empty">{t(lang, Msg::DeskEmpty)}</p> }.into_any();
     }
@@ -147,6 +172,49 @@ fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + 
                 })
                 .collect_view()}
         </ul>
+    }
+    .into_any()
+}
+
+/// Which list the tablet shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Cases,
+    Coverage,
+}
+
+fn coverage_view(lang: Lang, c: Coverage) -> AnyView {
+    let line = |label: Msg, n: GridCount, id: &'static str| {
+        let share = if n.grids > 0 { f64::from(n.patrolled) * 100.0 / f64::from(n.grids) } else { 0.0 };
+        view! {
+            <p class="coverage-line" id=id>
+                <strong>{t(lang, label)} " " {n.grids}</strong>
+                " · " {t(lang, Msg::Staffed)} " " {n.staffed}
+                " · " {t(lang, Msg::GridVacant)} " " {n.grids - n.staffed}
+                " · " {i18n::patrolled_within(lang, c.days)} " " {n.patrolled} {format!(" ({share:.0}%)")}
+            </p>
+        }
+    };
+    view! {
+        <div class="coverage" id="desk-coverage">
+            {line(Msg::GridsComprehensive, c.comprehensive, "coverage-comprehensive")}
+            {line(Msg::GridsDedicated, c.dedicated, "coverage-dedicated")}
+            <h3>{t(lang, Msg::StaleGrids)} " (" {i18n::in_all(lang, c.stale_total)} ")"</h3>
+            <ul class="stale-grids" id="stale-grids">
+                {c.stale
+                    .into_iter()
+                    .map(|g| view! {
+                        <li data-grid=g.code.clone()>
+                            <strong>{g.name}</strong>
+                            <span class="place">{g.place}</span>
+                            <span>{i18n::grid_kind(lang, g.kind)}</span>
+                            <span>{g.worker.unwrap_or_else(|| t(lang, Msg::GridVacant).to_string())}</span>
+                            <span class="when">{g.last_patrol.map(date_time).unwrap_or_else(|| t(lang, Msg::NeverPatrolled).to_string())}</span>
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
     }
     .into_any()
 }

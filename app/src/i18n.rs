@@ -129,6 +129,13 @@ pub enum Msg {
     Priority,
     Masked,
     OpenDesk,
+    GridLastPatrol,
+    NeverPatrolled,
+    CoverageTab,
+    GridsComprehensive,
+    GridsDedicated,
+    Staffed,
+    StaleGrids,
 }
 
 pub fn t(lang: Lang, m: Msg) -> &'static str {
@@ -237,6 +244,13 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         Priority => ("紧急程度", "Priority"),
         Masked => ("个人信息已脱敏", "Personal data masked"),
         OpenDesk => ("基层工作台", "Officer's desk"),
+        GridLastPatrol => ("最近巡查", "Last patrol"),
+        NeverPatrolled => ("从未巡查", "Never patrolled"),
+        CoverageTab => ("网格巡查", "Grid patrols"),
+        GridsComprehensive => ("全科网格", "Comprehensive grids"),
+        GridsDedicated => ("专属网格", "Dedicated grids"),
+        Staffed => ("在岗网格员", "Staffed"),
+        StaleGrids => ("未按期巡查的网格", "Grids not patrolled"),
     };
     pick(lang, zh, en)
 }
@@ -366,4 +380,20 @@ pub fn backlog_bucket(lang: Lang, i: usize) -> &'static str {
     const ZH: [&str; 5] = ["<1天", "1–3天", "3–7天", "7–14天", "≥14天"];
     const EN: [&str; 5] = ["<1 d", "1–3 d", "3–7 d", "7–14 d", "≥14 d"];
     pick(lang, ZH[i.min(4)], EN[i.min(4)])
+}
+
+/// "patrolled in the last N days".
+pub fn patrolled_within(lang: Lang, days: u32) -> String {
+    match lang {
+        Lang::Zh => format!("近{days}日已巡查"),
+        Lang::En => format!("Patrolled in {days} days"),
+    }
+}
+
+/// "N in all".
+pub fn in_all(lang: Lang, n: u32) -> String {
+    match lang {
+        Lang::Zh => format!("共{n}个"),
+        Lang::En => format!("{n} in all"),
+    }
 }

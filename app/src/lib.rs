@@ -31,7 +31,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
-pub use desk::load_desk;
+pub use desk::{load_coverage, load_desk};
 pub use public::load_public;
 pub use wall::{load_flow, load_map, load_wall};
 

@@ -342,7 +342,48 @@ pub struct GridInfo {
     pub worker: Option<String>,
     pub households: u32,
     pub population: u32,
+    /// The last patrol of the grid (Unix ms); None when never patrolled.
+    pub last_patrol: Option<i64>,
 }
+
+/// Grids of one kind (comprehensive or dedicated) under a region: how many, how many have a worker,
+/// how many were patrolled within the period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridCount {
+    pub grids: u32,
+    pub staffed: u32,
+    pub patrolled: u32,
+}
+
+/// A grid not patrolled within the period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleGrid {
+    pub code: String,
+    pub name: String,
+    /// Town and village names.
+    pub place: String,
+    pub kind: GridKind,
+    pub worker: Option<String>,
+    pub last_patrol: Option<i64>,
+}
+
+/// Grid coverage (网格覆盖) of a region: staffed and vacant grids, grids patrolled in the last `days`
+/// days, dedicated grids (专属网格) counted apart, and the grids not patrolled, longest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub region: RegionRef,
+    pub days: u32,
+    pub comprehensive: GridCount,
+    pub dedicated: GridCount,
+    /// At most `STALE_LISTED`, never-patrolled first, then the oldest last patrol.
+    pub stale: Vec<StaleGrid>,
+    /// All grids not patrolled in the period (the list may be cut).
+    pub stale_total: u32,
+    pub as_of: i64,
+}
+
+/// Grids listed as not patrolled, at most.
+pub const STALE_LISTED: usize = 50;
 
 /// The map of one region: its children's shapes, the path from the scope root down to it, and whether the
 /// shapes are real boundaries or generated (示意).

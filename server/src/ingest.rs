@@ -53,6 +53,23 @@ impl Ingest {
         Ok(outcomes)
     }
 
+    /// Stores and counts patrols; one outcome per patrol.
+    pub async fn submit_patrols(&self, patrols: Vec<crate::patrol::Patrol>) -> Result<Vec<Outcome>, StoreError> {
+        let _one_writer = self.writer.lock().await;
+        let outcomes = self.store.append_patrols(&patrols).await?;
+        let version = {
+            let mut agg = self.aggregates.write().expect("aggregates lock");
+            for (p, o) in patrols.iter().zip(&outcomes) {
+                if *o == Outcome::Stored {
+                    agg.patrolled(&p.grid, p.at);
+                }
+            }
+            agg.version()
+        };
+        self.changed.send_replace(version);
+        Ok(outcomes)
+    }
+
     /// Why an event cannot be taken, in words an operator can act on. Whether the transition is allowed
     /// from the case's current status is the store's call: it holds that status, under the same lock.
     fn check(&self, e: &CaseEvent) -> Result<(), String> {

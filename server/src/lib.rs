@@ -9,6 +9,7 @@
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `disclosure`: small-cell suppression for every public output
 //! - `masking`: personal fields hidden below the viewer's clearance
+//! - `patrol`: grid patrols, the last visit per grid
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
@@ -29,6 +30,7 @@ pub mod disclosure;
 pub mod feeds;
 pub mod ingest;
 pub mod masking;
+pub mod patrol;
 pub mod policy;
 pub mod rules;
 pub mod store;
@@ -79,12 +81,16 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
             for chunk in events.chunks(20_000) {
                 store.append(chunk).await?;
             }
+            store.append_patrols(&d.patrol_backfill(clock::now_ms())).await?;
             tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
         }
     }
 
     let t = std::time::Instant::now();
-    let aggregates = Aggregates::rebuild(tree.clone(), store.replay().await?, clock::now_ms());
+    let mut aggregates = Aggregates::rebuild(tree.clone(), store.replay().await?, clock::now_ms());
+    for (grid, at) in store.last_patrols().await? {
+        aggregates.patrolled(&grid, at);
+    }
     tracing::info!(open = aggregates.open_cases(), ms = t.elapsed().as_millis() as u64, "aggregates rebuilt from stored events");
     let aggregates = Arc::new(RwLock::new(aggregates));
     let (changed_tx, changed_rx) = watch::channel(0u64);

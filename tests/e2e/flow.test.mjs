@@ -68,6 +68,17 @@ for (const [width, height] of [[1024, 768], [1366, 1024]]) {
     assert.equal((await last.locator('q').textContent()).trim(), note);
     await page.screenshot({ path: join(artifacts, `desk-${width}x${height}.png`) });
 
+    // Grid coverage of the street: staffed, vacant and patrolled counts, dedicated grids apart, the
+    // grids not walked in three days listed.
+    await page.locator('#detail-close').tap();
+    await page.locator('#tab-coverage').tap();
+    await page.waitForSelector('#desk-coverage');
+    const line = await page.textContent('#coverage-comprehensive');
+    const [grids, staffed, vacant, walked] = line.match(/全科网格 (\d+).*在岗网格员 (\d+).*空缺 (\d+).*已巡查 (\d+)/).slice(1).map(Number);
+    assert.ok(grids > 10 && staffed + vacant === grids && walked > 0 && walked <= grids, line);
+    assert.match(await page.textContent('#coverage-dedicated'), /专属网格/);
+    assert.ok(await page.locator('#stale-grids li').count() >= 1, 'some grids went unpatrolled');
+
     await wall.page.waitForSelector(`#ticker li[data-action="supervise"][data-case="${id}"]`, { timeout: 20_000 });
     assert.match(await wall.page.textContent(`#ticker li[data-action="supervise"][data-case="${id}"]`), /督办/);
     assert.equal(navigations, 0, 'the wall was not reloaded');

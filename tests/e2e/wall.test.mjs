@@ -93,6 +93,7 @@ test('a click drills into a district, then a town, and the way back up works', a
   await page.waitForSelector('#grid-card');
   assert.match(await page.textContent('#grid-card'), /网格员/);
   assert.match(await page.textContent('#grid-card'), /户数/);
+  assert.match(await page.textContent('#grid-last-patrol'), /^(\d{4}-\d\d-\d\d \d\d:\d\d|从未巡查)$/, 'last patrol shown');
   await page.click('#crumbs .crumb:has-text("枫桥镇")');
   await page.waitForFunction(() => document.querySelectorAll('#crumbs .crumb').length === 3);
   await page.click('#map-up');

@@ -123,6 +123,8 @@ fn grid_card(lang: Lang, g: GridInfo) -> impl IntoView {
             <dd>{g.households}</dd>
             <dt>{t(lang, Msg::GridPopulation)}</dt>
             <dd>{g.population}</dd>
+            <dt>{t(lang, Msg::GridLastPatrol)}</dt>
+            <dd id="grid-last-patrol">{g.last_patrol.map(crate::model::date_time).unwrap_or_else(|| t(lang, Msg::NeverPatrolled).to_string())}</dd>
         </dl>
     }
 }

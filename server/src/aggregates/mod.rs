@@ -2,6 +2,7 @@
 //! cases, today's transitions. Kept incrementally as events arrive and rolled up the region tree (an
 //! event touches its grid and each ancestor), so pages never recount with SQL. `rebuild` replays stored
 //! events through the same code, which is also how a recount proves the live figures right.
+mod coverage;
 mod snapshot;
 
 use crate::case::{CaseEvent, Origin};
@@ -74,6 +75,8 @@ pub struct Aggregates {
     deadlines: BTreeSet<(i64, CaseKey)>,
     warnings: BTreeSet<(i64, CaseKey)>,
     ticker: VecDeque<Tick>,
+    /// The last patrol of each grid, by region index (None: never, or not a grid).
+    last_patrol: Vec<Option<i64>>,
     /// Everything due up to here has been swept.
     swept_to: i64,
     /// Bumped on every change, so live streams know when to send.
@@ -83,7 +86,7 @@ pub struct Aggregates {
 impl PartialEq for Aggregates {
     /// Same figures, whatever the order events were counted in.
     fn eq(&self, o: &Self) -> bool {
-        self.nodes == o.nodes && self.open == o.open && self.deadlines == o.deadlines && self.warnings == o.warnings && self.ticker == o.ticker
+        self.nodes == o.nodes && self.open == o.open && self.deadlines == o.deadlines && self.warnings == o.warnings && self.ticker == o.ticker && self.last_patrol == o.last_patrol
     }
 }
 
@@ -95,7 +98,8 @@ impl std::fmt::Debug for Aggregates {
 
 impl Aggregates {
     pub fn new(tree: Arc<RegionTree>) -> Aggregates {
-        let nodes = vec![Node::default(); tree.len()];
+        let n_regions = tree.len();
+        let nodes = vec![Node::default(); n_regions];
         Aggregates {
             tree,
             nodes,
@@ -103,6 +107,7 @@ impl Aggregates {
             deadlines: BTreeSet::new(),
             warnings: BTreeSet::new(),
             ticker: VecDeque::new(),
+            last_patrol: vec![None; n_regions],
             swept_to: i64::MIN,
             version: 0,
         }

@@ -212,3 +212,31 @@ fn returns_oversight_due_soon_and_late_events() {
     assert_eq!((a.node(root).open, a.node(root).overdue, a.node(root).supervised, a.node(root).escalated), (2, 2, 0, 1));
     assert!(!a.apply(&oversight("c", Action::Supervise, Status::Closed, T0 + 5 * H + 2 * m)), "closed cases take no action");
 }
+
+#[test]
+fn coverage_by_hand_with_dedicated_grids_apart() {
+    // As `tree()`, but grid 12112 serves a school (专属网格).
+    let mut rows: Vec<RegionRow> = (0..tree().len()).map(|i| tree().get(i).row.clone()).collect();
+    rows.iter_mut().find(|r| r.code == "12112").unwrap().grid.as_mut().unwrap().kind = GridKind::School;
+    let mut a = Aggregates::new(Arc::new(RegionTree::new(rows).unwrap()));
+    let d = app::model::DAY_MS;
+    assert!(a.patrolled("11111", T0 - d));
+    assert!(!a.patrolled("11111", T0 - 10 * d), "an older patrol changes nothing");
+    assert!(a.patrolled("12112", T0 - 5 * d));
+    assert!(!a.patrolled("1211", T0), "a village is not a grid");
+    assert!(!a.patrolled("99999", T0));
+    let root = a.tree().root();
+    let c = a.coverage(root, T0, 3);
+    use app::model::GridCount;
+    // Comprehensive: 11111 (staffed, walked yesterday) and 12111 (vacant, never walked).
+    assert_eq!(c.comprehensive, GridCount { grids: 2, staffed: 1, patrolled: 1 });
+    assert_eq!(c.dedicated, GridCount { grids: 1, staffed: 1, patrolled: 0 });
+    let stale: Vec<(&str, Option<i64>)> = c.stale.iter().map(|g| (g.code.as_str(), g.last_patrol)).collect();
+    assert_eq!(stale, [("12111", None), ("12112", Some(T0 - 5 * d))], "never first, then the oldest");
+    assert_eq!(c.stale_total, 2);
+    assert_eq!(c.stale[1].place, "R121·R1211");
+    // Six days back, 12112 counts as patrolled; district 11 has only its one fresh grid.
+    assert_eq!(a.coverage(root, T0, 6).dedicated.patrolled, 1);
+    let d11 = a.tree().find("11").unwrap();
+    assert_eq!((a.coverage(d11, T0, 3).comprehensive, a.coverage(d11, T0, 3).stale_total), (GridCount { grids: 1, staffed: 1, patrolled: 1 }, 0));
+}

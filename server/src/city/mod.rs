@@ -154,6 +154,7 @@ impl RegionTree {
             worker: g.worker.clone(),
             households: g.households,
             population: g.population,
+            last_patrol: None,
         })
     }
 

@@ -4,6 +4,7 @@
 //! the case id, so after a restart the feed re-plans open cases exactly as before: nothing lost, nothing doubled.
 use super::Feed;
 use crate::case::{CaseDetails, CaseEvent, CaseFacts};
+use crate::patrol::Patrol;
 use app::flow::{Action, Priority};
 use crate::city::shaoxing::{hash, mix, person_name};
 use crate::calendar::Calendar;
@@ -73,6 +74,42 @@ impl DemoFeed {
         }
         out.sort_by(|a, b| (a.at, a.seq).cmp(&(b.at, b.seq)));
         out
+    }
+
+    /// The patrols of the last `backfill_days` days up to `now`, for an empty database.
+    pub fn patrol_backfill(&self, now: i64) -> Vec<Patrol> {
+        let today = app::model::local_day(now);
+        (today - i64::from(self.cfg.backfill_days)..=today)
+            .flat_map(|day| self.grids.iter().filter_map(move |&(g, _)| self.patrol_on(g, day)))
+            .filter(|p| p.at <= now)
+            .collect()
+    }
+
+    /// The patrol of grid `idx` on local day `day`, if there is one: a staffed grid is walked on most
+    /// working days, a neglected one (one grid in 25) rarely, a vacant one now and then by a neighbour;
+    /// fewer on days off. Between 08:30 and 17:30.
+    fn patrol_on(&self, idx: usize, day: i64) -> Option<Patrol> {
+        let r = self.tree.get(idx);
+        let g = r.row.grid.as_ref()?;
+        let h = hash(&r.row.code, (day as u64).wrapping_mul(0x9e37_79b9) ^ self.cfg.seed);
+        let neglected = hash(&r.row.code, self.cfg.seed ^ 0x5a5a) % 25 == 0;
+        let chance = match (&g.worker, neglected) {
+            (Some(_), false) => 85,
+            (Some(_), true) => 8,
+            (None, _) => 12,
+        };
+        if h % 100 >= chance || (!self.calendar.is_workday(day) && (h >> 7) % 3 != 0) {
+            return None;
+        }
+        let minute = 8 * 60 + 30 + ((h >> 16) % (9 * 60)) as i64;
+        Some(Patrol { grid: r.row.code.clone(), at: day * DAY_MS - CST_OFFSET_MS + minute * MIN, worker: g.worker.clone() })
+    }
+
+    /// Today's patrols from `from` on, soonest last (popped from the end).
+    fn patrols_of_day(&self, day: i64, from: i64) -> Vec<Patrol> {
+        let mut v: Vec<Patrol> = self.grids.iter().filter_map(|&(g, _)| self.patrol_on(g, day)).filter(|p| p.at >= from).collect();
+        v.sort_by(|a, b| b.at.cmp(&a.at));
+        v
     }
 
     /// Arrival after `t`: a Poisson process whose rate follows the day (quiet at night, busy by day).
@@ -232,6 +269,14 @@ impl Feed for DemoFeed {
                 Err(e) => tracing::error!(feed = FEED, "cannot load open cases: {e}"),
             }
             let start = crate::clock::now_ms();
+            // Today's patrols so far (again: the store drops what it already has), then the rest as they fall due.
+            let mut patrol_day = app::model::local_day(start);
+            let mut patrols = self.patrols_of_day(patrol_day, 0);
+            let done: Vec<Patrol> = patrols.iter().filter(|p| p.at <= start).cloned().collect();
+            patrols.retain(|p| p.at > start);
+            if let Err(e) = ingest.submit_patrols(done).await {
+                tracing::error!(feed = FEED, "patrols not stored: {e}");
+            }
             let mut k: u64 = mix(start as u64) % 1_000_000;
             let mut arrival = self.next_arrival(start, k, self.cfg.rate_per_minute);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -244,6 +289,19 @@ impl Feed for DemoFeed {
                     return;
                 }
                 let now = crate::clock::now_ms();
+                if app::model::local_day(now) != patrol_day {
+                    patrol_day = app::model::local_day(now);
+                    patrols = self.patrols_of_day(patrol_day, 0);
+                }
+                let mut walked = Vec::new();
+                while patrols.last().is_some_and(|p| p.at <= now) {
+                    walked.push(patrols.pop().expect("checked"));
+                }
+                if !walked.is_empty() {
+                    if let Err(e) = ingest.submit_patrols(walked).await {
+                        tracing::error!(feed = FEED, "patrols not stored: {e}");
+                    }
+                }
                 let mut batch = Vec::new();
                 while arrival <= now {
                     let r = self.report(arrival, k);
@@ -328,6 +386,35 @@ mod tests {
             let share = late as f64 / done as f64;
             assert!((0.03..0.35).contains(&share), "{p:?}: overdue share {share}");
         }
+    }
+
+    #[test]
+    fn patrols_cover_most_staffed_grids_and_few_vacant_ones() {
+        let f = feed(2.0, 7);
+        let now = 1_795_190_400_000 + 18 * HOUR; // Saturday 2026-11-21 18:00
+        let patrols = f.patrol_backfill(now);
+        assert_eq!(patrols, f.patrol_backfill(now), "reproducible");
+        assert!(patrols.iter().all(|p| p.at <= now));
+        let mut last: std::collections::HashMap<&str, i64> = Default::default();
+        for p in &patrols {
+            let e = last.entry(p.grid.as_str()).or_insert(p.at);
+            *e = (*e).max(p.at);
+            let minute = (p.at + CST_OFFSET_MS).rem_euclid(DAY_MS) / MIN;
+            assert!((8 * 60 + 30..17 * 60 + 30).contains(&minute), "in working hours");
+        }
+        let three_days = now - 3 * DAY_MS;
+        let (mut staffed, mut staffed_fresh, mut vacant, mut vacant_fresh) = (0, 0, 0, 0);
+        for (_, r) in f.tree.iter().filter(|(_, r)| r.row.grid.is_some()) {
+            let fresh = last.get(r.row.code.as_str()).is_some_and(|&t| t >= three_days);
+            if r.row.grid.as_ref().unwrap().worker.is_some() {
+                (staffed, staffed_fresh) = (staffed + 1, staffed_fresh + usize::from(fresh));
+            } else {
+                (vacant, vacant_fresh) = (vacant + 1, vacant_fresh + usize::from(fresh));
+            }
+        }
+        let (s, v) = (staffed_fresh as f64 / staffed as f64, vacant_fresh as f64 / vacant as f64);
+        assert!((0.85..0.99).contains(&s), "staffed grids walked in 3 days: {s}");
+        assert!((0.1..0.6).contains(&v), "vacant grids walked in 3 days: {v}");
     }
 
     #[test]

@@ -86,6 +86,10 @@ pub trait Store: AccessStore + Send + Sync + 'static {
     /// Cases of the query alive in `[from, to)` (reported before `to`, and open, closed or due from `from`
     /// on), with their timelines and no personal data: the input of flow analytics.
     fn histories<'a>(&'a self, q: &'a CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
+    /// Stores patrols; one outcome per patrol (a grid that does not exist is rejected).
+    fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
+    /// The last patrol of every grid ever patrolled: (grid code, at).
+    fn last_patrols(&self) -> BoxFuture<'_, Result<Vec<(String, i64)>, StoreError>>;
     /// Time of the feed's newest stored event.
     fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
 }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/sqlite/0002_access.sql")),
     (3, include_str!("../../migrations/sqlite/0003_case_details.sql")),
     (4, include_str!("../../migrations/sqlite/0004_case_flow.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_patrols.sql")),
 ];
 
 pub struct SqliteStore {
@@ -397,6 +398,40 @@ impl Store for SqliteStore {
                 }
             }
             Ok(cases)
+        })
+    }
+
+    fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut out = Vec::with_capacity(patrols.len());
+            for p in patrols {
+                let grid: Option<i64> = sqlx::query_scalar("SELECT 1 FROM regions WHERE code = ? AND grid_kind IS NOT NULL")
+                    .bind(&p.grid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if grid.is_none() {
+                    out.push(Outcome::Rejected(format!("patrol of unknown grid {:?}", p.grid)));
+                    continue;
+                }
+                let n = sqlx::query("INSERT OR IGNORE INTO patrols (grid, at, worker) VALUES (?, ?, ?)")
+                    .bind(&p.grid)
+                    .bind(p.at)
+                    .bind(&p.worker)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                out.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    fn last_patrols(&self) -> BoxFuture<'_, Result<Vec<(String, i64)>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT grid, MAX(at) AS at FROM patrols GROUP BY grid").fetch_all(&self.pool).await?;
+            rows.iter().map(|r| Ok((r.try_get("grid")?, r.try_get("at")?))).collect()
         })
     }
 

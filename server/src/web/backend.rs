@@ -4,7 +4,7 @@ use crate::analytics::{self, Windows};
 use crate::ingest::Ingest;
 use crate::policy::Policy;
 use app::backend::{AccessError, Backend, Reply, Viewer};
-use app::model::{DeskView, FlowReport, MapLayer, PublicReport, WallSnapshot, DAY_MS};
+use app::model::{Coverage, DeskView, FlowReport, MapLayer, PublicReport, WallSnapshot, DAY_MS};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -62,7 +62,13 @@ impl Backend for Cockpit {
         let tree = self.policy.tree();
         let top = tree.find(&viewer.scope.root).ok_or(AccessError::NotFound)?;
         let (geojson, schematic) = tree.layer_geojson(idx);
-        Ok(MapLayer { region: tree.refer(idx), path: tree.path_from(top, idx), geojson, schematic, grid: tree.grid_info(idx) })
+        let grid = tree.grid_info(idx).map(|g| app::model::GridInfo { last_patrol: self.aggregates.read().expect("aggregates lock").last_patrol(idx), ..g });
+        Ok(MapLayer { region: tree.refer(idx), path: tree.path_from(top, idx), geojson, schematic, grid })
+    }
+
+    fn coverage(&self, viewer: &Viewer, region: Option<&str>, days: u32) -> Result<Coverage, AccessError> {
+        let idx = self.policy.dashboard_region(viewer, region)?;
+        Ok(self.aggregates.read().expect("aggregates lock").coverage(idx, crate::clock::now_ms(), days.clamp(1, 92)))
     }
 
     fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, days: u32) -> Reply<'a, FlowReport> {

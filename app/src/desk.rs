@@ -300,6 +300,7 @@ fn Detail(
                             <li data-action=e.action.as_str()>
                                 <time>{date_time(e.at)}</time>
                                 <span class="what">{i18n::action(lang, e.action)}</span>
+                                {e.mediation.map(|m| view! { <span class="tier">{i18n::tier(lang, m.tier)} " " {i18n::outcome(lang, m.outcome)}</span> })}
                                 {e.actor.as_deref().map(|a| view! { <span class="who">{actor_text(lang, a)}</span> })}
                                 {e.note.clone().filter(|n| !n.is_empty()).map(|n| view! { <q>{n}</q> })}
                             </li>

@@ -23,10 +23,12 @@ pub enum Action {
     Escalate,
     Supervise,
     Acknowledge,
+    /// One attempt of dispute mediation (see `Mediation`); the case stays in handling.
+    Mediate,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Report,
         Action::Accept,
         Action::Dispatch,
@@ -38,6 +40,7 @@ impl Action {
         Action::Escalate,
         Action::Supervise,
         Action::Acknowledge,
+        Action::Mediate,
     ];
 
     /// The oversight actions an official takes from the cockpit; they never change the status.
@@ -56,6 +59,7 @@ impl Action {
             Action::Escalate => "escalate",
             Action::Supervise => "supervise",
             Action::Acknowledge => "acknowledge",
+            Action::Mediate => "mediate",
         }
     }
 
@@ -92,6 +96,10 @@ pub enum FlowError {
     NotFrom(Status, Action),
     /// The holder is already the city: there is no level above.
     AtTop,
+    /// Mediation attempts must climb the tiers (see `mediation_next`).
+    MediationOrder(Option<Mediation>, Tier),
+    /// Only disputes in handling are mediated.
+    NotMediable,
 }
 
 impl std::fmt::Display for FlowError {
@@ -101,6 +109,11 @@ impl std::fmt::Display for FlowError {
             FlowError::AlreadyReported => f.write_str("the case is already reported"),
             FlowError::NotFrom(s, a) => write!(f, "cannot {} a case that is {}", a.as_str(), s.as_str()),
             FlowError::AtTop => f.write_str("the case is already held at city level"),
+            FlowError::MediationOrder(None, t) => write!(f, "mediation cannot start with {}", t.as_str()),
+            FlowError::MediationOrder(Some(m), t) => {
+                write!(f, "{} cannot follow {} {} at {}", t.as_str(), "mediation", m.outcome.as_str(), m.tier.as_str())
+            }
+            FlowError::NotMediable => f.write_str("only a dispute being handled is mediated"),
         }
     }
 }
@@ -117,6 +130,7 @@ pub fn step(from: Status, action: Action) -> Result<Status, FlowError> {
     let to = match (from, action) {
         (_, Action::Report) => return Err(FlowError::AlreadyReported),
         (_, Action::Supervise | Action::Escalate | Action::Acknowledge) => from,
+        (Handling, Action::Mediate) => Handling,
         // A department refuses what is not its business: back to the centre that dispatched it.
         (Dispatched | Handling, Action::Return) => Accepted,
         // A failed check (核查不通过) sends the case back to be handled again.
@@ -132,6 +146,7 @@ pub fn step(from: Status, action: Action) -> Result<Status, FlowError> {
 pub fn consistent(action: Action, to: Status) -> bool {
     match action {
         Action::Return => matches!(to, Status::Accepted | Status::Handling),
+        Action::Mediate => to == Status::Handling,
         a if a.is_oversight() => to.is_open(),
         a => Action::into_status(to) == a,
     }
@@ -178,6 +193,88 @@ pub struct Holder {
 /// Whether the department (rather than the centre) holds a case in this status.
 pub fn department_holds(status: Status) -> bool {
     matches!(status, Status::Dispatched | Status::Handling | Status::Resolved)
+}
+
+/// The tiers of dispute mediation (矛盾纠纷多元化解): the parties' own reconciliation (和解), people's
+/// mediation at village, town and county (三级调解), then judicial confirmation (司法确认) of a mediated
+/// agreement, or litigation (诉讼).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Tier {
+    Reconciliation,
+    Village,
+    Town,
+    County,
+    Judicial,
+    Litigation,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 6] = [Tier::Reconciliation, Tier::Village, Tier::Town, Tier::County, Tier::Judicial, Tier::Litigation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Reconciliation => "reconciliation",
+            Tier::Village => "village",
+            Tier::Town => "town",
+            Tier::County => "county",
+            Tier::Judicial => "judicial",
+            Tier::Litigation => "litigation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// People's mediation (人民调解) at village, town or county: its agreements can be confirmed by a court.
+    pub fn is_peoples(self) -> bool {
+        matches!(self, Tier::Village | Tier::Town | Tier::County)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Outcome {
+    Settled,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Settled => "settled",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Settled, Outcome::Failed].into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One mediation attempt and how it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Mediation {
+    pub tier: Tier,
+    pub outcome: Outcome,
+}
+
+/// Whether an attempt at `tier` may follow the case's previous attempt `last`: a failed attempt goes up
+/// to a higher people's mediation tier or to court; a people's mediation agreement may go to judicial
+/// confirmation; a refused confirmation may go to court; anything else is the end of the road.
+pub fn mediation_next(last: Option<Mediation>, tier: Tier) -> Result<(), FlowError> {
+    use Outcome::*;
+    let ok = match last {
+        None => tier != Tier::Judicial,
+        Some(Mediation { tier: t, outcome: Failed }) if t <= Tier::County => tier == Tier::Litigation || (tier > t && tier.is_peoples()),
+        Some(Mediation { tier: t, outcome: Settled }) if t.is_peoples() => tier == Tier::Judicial,
+        Some(Mediation { tier: Tier::Judicial, outcome: Failed }) => tier == Tier::Litigation,
+        Some(_) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(FlowError::MediationOrder(last, tier))
+    }
 }
 
 /// How urgent a case is; with the category it sets the time limit.
@@ -254,15 +351,50 @@ mod tests {
                     (Closed, _, _) => assert_eq!(got, Err(FlowError::Closed), "{from:?} {a:?}"),
                     (_, Action::Report, _) => assert_eq!(got, Err(FlowError::AlreadyReported)),
                     (_, a, _) if a.is_oversight() => assert_eq!(got, Ok(from), "oversight keeps the status"),
+                    (Handling, Action::Mediate, _) => assert_eq!(got, Ok(Handling)),
                     (_, _, Some(to)) => assert_eq!(got, Ok(to), "{from:?} {a:?}"),
                     (_, _, None) => assert_eq!(got, Err(FlowError::NotFrom(from, a)), "{from:?} {a:?}"),
                 }
                 checked += 1;
             }
         }
-        assert_eq!(checked, 7 * 11);
+        assert_eq!(checked, 7 * 12);
         assert_eq!(step(Reported, Action::Return).unwrap_err().to_string(), "cannot return a case that is reported");
         assert_eq!(step(Accepted, Action::Close).unwrap_err().to_string(), "cannot close a case that is accepted");
+    }
+
+    /// Every (previous attempt, next tier) pair, allowed exactly as the ladder says.
+    #[test]
+    fn mediation_climbs_the_tiers() {
+        use Outcome::*;
+        use Tier::*;
+        let m = |tier, outcome| Some(Mediation { tier, outcome });
+        let allowed: &[(Option<Mediation>, &[Tier])] = &[
+            (None, &[Reconciliation, Village, Town, County, Litigation]),
+            (m(Reconciliation, Failed), &[Village, Town, County, Litigation]),
+            (m(Village, Failed), &[Town, County, Litigation]),
+            (m(Town, Failed), &[County, Litigation]),
+            (m(County, Failed), &[Litigation]),
+            (m(Reconciliation, Settled), &[]),
+            (m(Village, Settled), &[Judicial]),
+            (m(Town, Settled), &[Judicial]),
+            (m(County, Settled), &[Judicial]),
+            (m(Judicial, Settled), &[]),
+            (m(Judicial, Failed), &[Litigation]),
+            (m(Litigation, Settled), &[]),
+            (m(Litigation, Failed), &[]),
+        ];
+        for (last, ok) in allowed {
+            for t in Tier::ALL {
+                assert_eq!(mediation_next(*last, t).is_ok(), ok.contains(&t), "{last:?} then {t:?}");
+            }
+        }
+        assert_eq!(
+            mediation_next(m(Village, Settled), County).unwrap_err().to_string(),
+            "county cannot follow mediation settled at village"
+        );
+        assert_eq!(mediation_next(None, Judicial).unwrap_err().to_string(), "mediation cannot start with judicial");
+        assert_eq!(step(Dispatched, Action::Mediate), Err(FlowError::NotFrom(Dispatched, Action::Mediate)));
     }
 
     #[test]

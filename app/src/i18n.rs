@@ -1,6 +1,6 @@
 //! The one catalogue of user-facing strings. zh-CN is the default; English follows `?lang=en`.
 //! Every label the UI shows comes from here, so a new language is one more column.
-use crate::flow::{Action, Priority, Timeliness};
+use crate::flow::{Action, Outcome, Priority, Tier, Timeliness};
 use crate::model::{Category, GridKind, KpiKey, Level, Source, Status};
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +136,10 @@ pub enum Msg {
     GridsDedicated,
     Staffed,
     StaleGrids,
+    MediationTitle,
+    MediationAttempts,
+    MediationSettled,
+    MediationRate,
 }
 
 pub fn t(lang: Lang, m: Msg) -> &'static str {
@@ -251,6 +255,10 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         GridsDedicated => ("专属网格", "Dedicated grids"),
         Staffed => ("在岗网格员", "Staffed"),
         StaleGrids => ("未按期巡查的网格", "Grids not patrolled"),
+        MediationTitle => ("矛盾纠纷调解（分级成功率）", "Dispute mediation by tier"),
+        MediationAttempts => ("调解", "Attempts"),
+        MediationSettled => ("成功", "Settled"),
+        MediationRate => ("成功率", "Rate"),
     };
     pick(lang, zh, en)
 }
@@ -342,6 +350,7 @@ pub fn action(lang: Lang, a: Action) -> &'static str {
         Action::Escalate => ("升级", "Escalated"),
         Action::Supervise => ("督办", "Supervised"),
         Action::Acknowledge => ("确认告警", "Alert acknowledged"),
+        Action::Mediate => ("调解", "Mediation"),
     };
     pick(lang, zh, en)
 }
@@ -396,4 +405,24 @@ pub fn in_all(lang: Lang, n: u32) -> String {
         Lang::Zh => format!("共{n}个"),
         Lang::En => format!("{n} in all"),
     }
+}
+
+pub fn tier(lang: Lang, t: Tier) -> &'static str {
+    let (zh, en) = match t {
+        Tier::Reconciliation => ("自行和解", "Reconciliation"),
+        Tier::Village => ("村（社区）调解", "Village mediation"),
+        Tier::Town => ("乡镇（街道）调解", "Town mediation"),
+        Tier::County => ("县级调解", "County mediation"),
+        Tier::Judicial => ("司法确认", "Judicial confirmation"),
+        Tier::Litigation => ("诉讼", "Litigation"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn outcome(lang: Lang, o: Outcome) -> &'static str {
+    let (zh, en) = match o {
+        Outcome::Settled => ("成功", "settled"),
+        Outcome::Failed => ("未成功", "failed"),
+    };
+    pick(lang, zh, en)
 }

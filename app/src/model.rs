@@ -277,7 +277,16 @@ pub struct FlowReport {
     pub by_department: Vec<FlowRow>,
     pub by_category: Vec<FlowRow>,
     pub by_source: Vec<FlowRow>,
+    /// Mediation attempts in the period by tier, with how many settled: outcome rates per tier.
+    pub mediation: Vec<TierRow>,
     pub as_of: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierRow {
+    pub tier: crate::flow::Tier,
+    pub attempts: u32,
+    pub settled: u32,
 }
 
 /// The value of the map indicator for one child region of the region on screen.
@@ -669,4 +678,6 @@ pub struct TimelineEntry {
     /// The account (or rule) that took an oversight action; None for the source system's own events.
     pub actor: Option<String>,
     pub note: Option<String>,
+    /// A mediation attempt's tier and outcome.
+    pub mediation: Option<crate::flow::Mediation>,
 }

@@ -76,17 +76,24 @@ pub struct CaseEvent {
     pub facts: Option<CaseFacts>,
     /// Oversight actions carry who took them and their note.
     pub note: Option<Note>,
+    /// A mediation attempt's tier and outcome (action `Mediate`).
+    pub mediation: Option<app::flow::Mediation>,
 }
 
 impl CaseEvent {
     /// A source system's change of a case's status (a forward step, or a return when `action` says so).
     pub fn change(feed: &str, case_id: &str, seq: u32, action: Action, status: Status, at: i64) -> CaseEvent {
-        CaseEvent { feed: feed.into(), case_id: case_id.into(), origin: Origin::Feed, seq, action, status, at, facts: None, note: None }
+        CaseEvent { feed: feed.into(), case_id: case_id.into(), origin: Origin::Feed, seq, action, status, at, facts: None, note: None, mediation: None }
+    }
+
+    /// A source system's record of one mediation attempt of a dispute being handled.
+    pub fn mediation(feed: &str, case_id: &str, seq: u32, m: app::flow::Mediation, at: i64) -> CaseEvent {
+        CaseEvent { mediation: Some(m), ..CaseEvent::change(feed, case_id, seq, Action::Mediate, Status::Handling, at) }
     }
 
     /// An official's (or rule's) oversight action; the store numbers it.
     pub fn oversight(feed: &str, case_id: &str, action: Action, status: Status, at: i64, note: Note) -> CaseEvent {
-        CaseEvent { feed: feed.into(), case_id: case_id.into(), origin: Origin::Desk, seq: 0, action, status, at, facts: None, note: Some(note) }
+        CaseEvent { feed: feed.into(), case_id: case_id.into(), origin: Origin::Desk, seq: 0, action, status, at, facts: None, note: Some(note), mediation: None }
     }
 }
 

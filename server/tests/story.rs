@@ -304,7 +304,7 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
         assert_eq!(sum, f.due, "breakdowns add up");
     }
     let transitions: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM case_events WHERE origin = 'feed' AND action <> 'report' AND at >= ? AND at < ?",
+        "SELECT COUNT(*) FROM case_events WHERE origin = 'feed' AND action NOT IN ('report', 'mediate') AND at >= ? AND at < ?",
     )
     .bind(w.from)
     .bind(w.to)
@@ -312,4 +312,75 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
     .await
     .unwrap();
     assert_eq!(r.links.iter().map(|l| i64::from(l.count)).sum::<i64>(), transitions, "the Sankey holds every transition");
+    let settled: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT tier, COUNT(*), SUM(outcome = 'settled') FROM case_events WHERE action = 'mediate' AND at >= ? AND at < ? GROUP BY tier",
+    )
+    .bind(w.from)
+    .bind(w.to)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(settled.len() >= 4, "mediation reaches several tiers: {settled:?}");
+    for (tier, attempts, ok) in settled {
+        let row = r.mediation.iter().find(|m| m.tier.as_str() == tier).unwrap();
+        assert_eq!((i64::from(row.attempts), i64::from(row.settled)), (attempts, ok), "{tier}");
+    }
+}
+
+/// Mediation attempts are checked where the case is kept: only disputes being handled, tiers climbed in order.
+#[tokio::test]
+async fn mediation_climbs_the_tiers_in_the_store() {
+    use app::flow::{Action, Mediation, Outcome as O, Priority, Tier};
+    use server::case::{CaseEvent, CaseFacts, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
+    let t = server::clock::now_ms();
+    let report = |id: &str, category| CaseEvent {
+        facts: Some(CaseFacts {
+            category,
+            source: app::model::Source::Hotline12345,
+            grid: grid.clone(),
+            reported_at: t,
+            priority: Priority::Normal,
+            warn_at: t + 1000,
+            deadline: t + 2000,
+            details: Default::default(),
+        }),
+        ..CaseEvent::change("t", id, 0, Action::Report, Status::Reported, t)
+    };
+    let to_handling = |id: &str| {
+        [(1, Action::Accept, Status::Accepted), (2, Action::Dispatch, Status::Dispatched), (3, Action::Start, Status::Handling)]
+            .map(|(seq, a, s)| CaseEvent::change("t", id, seq, a, s, t + i64::from(seq)))
+    };
+    let mediate = |id: &str, seq, tier, outcome| CaseEvent::mediation("t", id, seq, Mediation { tier, outcome }, t + 10 + i64::from(seq));
+    let mut batch = vec![report("d", app::model::Category::Dispute), report("h", app::model::Category::Hazard)];
+    batch.extend(to_handling("d"));
+    batch.extend(to_handling("h"));
+    assert!(store.append(&batch).await.unwrap().iter().all(|o| *o == Outcome::Stored));
+    let out = store
+        .append(&[
+            mediate("d", 4, Tier::Village, O::Failed),
+            mediate("d", 5, Tier::Village, O::Settled),
+            mediate("d", 5, Tier::Town, O::Settled),
+            mediate("d", 6, Tier::Judicial, O::Settled),
+            mediate("d", 7, Tier::Litigation, O::Settled),
+            CaseEvent::change("t", "d", 7, Action::Mediate, Status::Handling, t + 20),
+            mediate("h", 4, Tier::Village, O::Settled),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[0], Outcome::Stored);
+    assert_eq!(out[1], Outcome::Rejected("case d: village cannot follow mediation failed at village".into()));
+    assert_eq!(out[2], Outcome::Stored, "up one tier");
+    assert_eq!(out[3], Outcome::Stored, "a people's mediation agreement confirmed by a court");
+    assert_eq!(out[4], Outcome::Rejected("case d: litigation cannot follow mediation settled at judicial".into()));
+    assert!(matches!(&out[5], Outcome::Rejected(r) if r.contains("carries its tier")), "{:?}", out[5]);
+    assert_eq!(out[6], Outcome::Rejected("case h: only a dispute being handled is mediated".into()));
+    let d = store.case("t", "d").await.unwrap().unwrap();
+    let tiers: Vec<Tier> = d.timeline.iter().filter_map(|e| e.mediation.map(|m| m.tier)).collect();
+    assert_eq!(tiers, [Tier::Village, Tier::Town, Tier::Judicial]);
+    assert_eq!(d.status, Status::Handling, "mediation leaves the case in handling");
 }

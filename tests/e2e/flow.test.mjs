@@ -98,6 +98,10 @@ test('the wall\'s case-flow scene: figures with 环比/同比, Sankey, stages, b
   assert.match(await page.textContent('#flow-reported .kpi-compare'), /同比 无数据/, 'no history a year back in the demo');
   assert.equal(await page.locator('#flow-by-region tbody tr').count(), 6, 'six districts');
   assert.ok(await page.locator('#flow-by-department tbody tr').count() >= 4);
+  // Mediation by tier: at least the people's mediation tiers, each with a rate.
+  for (const tier of ['village', 'town']) {
+    assert.match(await page.textContent(`#flow-mediation tr[data-tier="${tier}"]`), /\d+\.\d%/, tier);
+  }
   for (const id of ['flow-sankey', 'flow-stages', 'flow-backlog']) {
     const n = await page.waitForFunction((id) => {
       const el = document.querySelector(`#${id} .chart`);

@@ -88,6 +88,11 @@ pub fn FlowScene() -> impl IntoView {
                         {move || Suspend::new(async move { report.await.ok().map(|r| table(lang, &r.by_department, true)) })}
                     </Transition>
                 }.into_any())}
+                {panel(Msg::MediationTitle, "flow-mediation", view! {
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move { report.await.ok().map(|r| mediation_table(lang, &r.mediation)) })}
+                    </Transition>
+                }.into_any())}
             </div>
         </section>
     }
@@ -181,6 +186,38 @@ fn table(lang: Lang, rows: &[FlowRow], departments: bool) -> impl IntoView {
                                 <td>{f.due}</td>
                                 <td>{percent(f.on_time_rate())}</td>
                                 <td class:late=late>{f.late_open}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Mediation attempts and settlements per tier (三级调解 and after).
+fn mediation_table(lang: Lang, rows: &[crate::model::TierRow]) -> impl IntoView {
+    view! {
+        <table class="flow-table">
+            <thead>
+                <tr>
+                    <th></th>
+                    <th>{t(lang, Msg::MediationAttempts)}</th>
+                    <th>{t(lang, Msg::MediationSettled)}</th>
+                    <th>{t(lang, Msg::MediationRate)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .iter()
+                    .map(|r| {
+                        let rate = (r.attempts > 0).then(|| f64::from(r.settled) / f64::from(r.attempts));
+                        view! {
+                            <tr data-tier=r.tier.as_str()>
+                                <td>{i18n::tier(lang, r.tier)}</td>
+                                <td>{r.attempts}</td>
+                                <td>{r.settled}</td>
+                                <td>{percent(rate)}</td>
                             </tr>
                         }
                     })

@@ -2,11 +2,13 @@
 //! late), a Sankey of transitions with returns, stage durations (median, 90th percentile), backlog by
 //! age, breakdowns by child region, department, category and source, and the comparison with the
 //! period before (环比) and a year before (同比). Pure functions over case timelines, so every figure
-//! can be checked by hand (see tests.rs); the store selects the cases (`Store::histories`).
+//! can be checked by hand (see tests.rs). Dispute mediation is counted per tier with its settlement
+//! rate. Every figure; the store selects the cases (`Store::histories`).
 use crate::city::RegionTree;
 use crate::store::StoredCase;
 use app::flow::Action;
-use app::model::{FlowFigures, FlowLink, FlowReport, FlowRow, StageTime, Status, BACKLOG_AGE_DAYS, DAY_MS};
+use app::flow::{Outcome, Tier};
+use app::model::{FlowFigures, FlowLink, FlowReport, FlowRow, StageTime, Status, TierRow, BACKLOG_AGE_DAYS, DAY_MS};
 use std::collections::BTreeMap;
 
 /// The three windows a report compares, each `[from, to)`.
@@ -109,6 +111,7 @@ pub fn report(
     let mut links: BTreeMap<(Status, Status), u32> = BTreeMap::new();
     let mut stays: BTreeMap<Status, Vec<i64>> = BTreeMap::new();
     let mut backlog = vec![0u32; BACKLOG_AGE_DAYS.len() + 1];
+    let mut tiers: BTreeMap<Tier, (u32, u32)> = BTreeMap::new();
     let (mut by_department, mut by_category, mut by_source) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     // Child regions in the tree's order, so rows come out as the map shows them.
     let children = &tree.get(root).children;
@@ -120,6 +123,11 @@ pub fn report(
                 *links.entry((a, b)).or_default() += 1;
                 stays.entry(a).or_default().push(left - entered);
             }
+        }
+        for m in c.timeline.iter().filter(|e| inside(e.at)).filter_map(|e| e.mediation) {
+            let t = tiers.entry(m.tier).or_default();
+            t.0 += 1;
+            t.1 += u32::from(m.outcome == Outcome::Settled);
         }
         if c.facts.reported_at < to && closed_before(c, to).is_none() {
             let age = to - c.facts.reported_at;
@@ -158,6 +166,7 @@ pub fn report(
         by_department: rows(by_department),
         by_category: rows(by_category),
         by_source: rows(by_source),
+        mediation: tiers.into_iter().map(|(tier, (attempts, settled))| TierRow { tier, attempts, settled }).collect(),
         as_of: now,
     }
 }

@@ -57,7 +57,7 @@ fn case(id: &str, grid: &str, dept: Option<&str>, category: Category, source: So
         escalations: 0,
         supervised: 0,
         closed_at: None,
-        timeline: events.iter().map(|&(action, status, at)| TimelineEntry { action, status, at, actor: None, note: None }).collect(),
+        timeline: events.iter().map(|&(action, status, at)| TimelineEntry { action, status, at, actor: None, note: None, mediation: None }).collect(),
     }
 }
 
@@ -206,4 +206,34 @@ fn percentiles_by_nearest_rank() {
     assert_eq!(percentile(&[1, 2, 3, 4], 0.5), 2);
     assert_eq!(percentile(&(1..=10).collect::<Vec<_>>(), 0.9), 9);
     assert_eq!(percentile(&(1..=11).collect::<Vec<_>>(), 0.9), 10);
+}
+
+#[test]
+fn mediation_outcome_rates_per_tier() {
+    use app::flow::{Mediation, Outcome as O, Tier as T};
+    let t = tree();
+    let with_mediation = |id: &str, attempts: &[(T, O, i64)]| {
+        let mut c = case(id, "11111", Some("司法局"), Category::Dispute, Source::Hotline12345, P + 9 * D, &[
+            (Report, Reported, P - D),
+            (Accept, Accepted, P - D + H),
+            (Dispatch, Dispatched, P - D + 2 * H),
+            (Start, Handling, P - D + 3 * H),
+        ]);
+        for &(tier, outcome, at) in attempts {
+            c.timeline.push(TimelineEntry { action: Mediate, status: Handling, at, actor: None, note: None, mediation: Some(Mediation { tier, outcome }) });
+        }
+        c
+    };
+    let cases = vec![
+        // M: village fails, town settles, the agreement is confirmed by a court.
+        with_mediation("M", &[(T::Village, O::Failed, P + D), (T::Town, O::Settled, P + 2 * D), (T::Judicial, O::Settled, P + 3 * D)]),
+        // N: reconciliation before the period (not counted), village fails, goes to court.
+        with_mediation("N", &[(T::Reconciliation, O::Failed, P - D + 5 * H), (T::Village, O::Failed, P + D), (T::Litigation, O::Settled, P + 8 * D)]),
+    ];
+    let r = report(&t, t.root(), &Windows { from: P, to: P + 7 * D }, &cases, &[], None, P + 7 * D);
+    let rows: Vec<(T, u32, u32)> = r.mediation.iter().map(|m| (m.tier, m.attempts, m.settled)).collect();
+    // Village 2 attempts, none settled; town 1 of 1; judicial 1 of 1. N's reconciliation was before the
+    // period and its litigation after it.
+    assert_eq!(rows, [(T::Village, 2, 0), (T::Town, 1, 1), (T::Judicial, 1, 1)]);
+    assert!(r.links.is_empty(), "mediation does not change the status");
 }

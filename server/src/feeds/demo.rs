@@ -5,7 +5,7 @@
 use super::Feed;
 use crate::case::{CaseDetails, CaseEvent, CaseFacts};
 use crate::patrol::Patrol;
-use app::flow::{Action, Priority};
+use app::flow::{Action, Mediation, Outcome as MediationOutcome, Priority, Tier};
 use crate::city::shaoxing::{hash, mix, person_name};
 use crate::calendar::Calendar;
 use crate::city::RegionTree;
@@ -30,8 +30,31 @@ pub struct DemoFeed {
     grids: Vec<(usize, u64)>,
 }
 
-/// A change that will happen: (at, case id, seq, action, status, the case's allowance in ms).
-type Planned = Reverse<(i64, String, u32, Action, Status, i64)>;
+/// What decides a case's pace and path: wall-clock time from report to deadline, and whether it is a
+/// dispute (disputes go through mediation while handled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Life {
+    pub allowance: i64,
+    pub dispute: bool,
+}
+
+/// One change of a case: what, to which status, when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Step {
+    pub at: i64,
+    pub action: Action,
+    pub status: Status,
+    pub mediation: Option<Mediation>,
+}
+
+impl Step {
+    fn event(&self, case_id: &str, seq: u32) -> CaseEvent {
+        CaseEvent { mediation: self.mediation, ..CaseEvent::change(FEED, case_id, seq, self.action, self.status, self.at) }
+    }
+}
+
+/// A change that will happen: (at, case id, seq, the change, the case's life, mediation attempts before it).
+type Planned = Reverse<(i64, String, u32, Step, Life, u32)>;
 
 impl DemoFeed {
     pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>, calendar: Calendar) -> DemoFeed {
@@ -59,16 +82,17 @@ impl DemoFeed {
                 break;
             }
             let report = self.report(t, k);
-            let mut last = (report.status, report.seq, report.at);
+            let (mut status, mut seq, mut at, mut mediated) = (report.status, report.seq, report.at, 0);
             let id = report.case_id.clone();
-            let allowance = allowance(&report);
+            let life = life(&report);
             out.push(report);
-            while let Some((action, status, at)) = next_step(&id, last.1, last.0, last.2, allowance) {
-                if at > now {
+            while let Some(step) = next_step(&id, seq, status, at, life, mediated) {
+                if step.at > now {
                     break;
                 }
-                last = (status, last.1 + 1, at);
-                out.push(CaseEvent::change(FEED, &id, last.1, action, status, at));
+                (status, seq, at) = (step.status, seq + 1, step.at);
+                mediated += u32::from(step.action == Action::Mediate);
+                out.push(step.event(&id, seq));
             }
             k += 1;
         }
@@ -183,9 +207,42 @@ fn details(h: u64, category: Category, source: Source, tree: &RegionTree, grid: 
     }
 }
 
-/// Wall-clock time from report to deadline.
-fn allowance(report: &CaseEvent) -> i64 {
-    report.facts.as_ref().map(|f| f.deadline - f.reported_at).unwrap_or(5 * DAY_MS)
+fn life(report: &CaseEvent) -> Life {
+    match &report.facts {
+        Some(f) => Life { allowance: f.deadline - f.reported_at, dispute: f.category == Category::Dispute },
+        None => Life { allowance: 5 * DAY_MS, dispute: false },
+    }
+}
+
+/// The mediation a dispute goes through (矛盾纠纷多元化解), the same for the same case: reconciliation
+/// or village mediation first; a failure climbs to the next tier (now and then straight to court); a
+/// people's mediation agreement sometimes goes to judicial confirmation.
+pub fn mediation_path(case_id: &str) -> Vec<Mediation> {
+    use Tier::*;
+    let mut path = Vec::new();
+    let mut tier = if hash(case_id, 21) % 10 < 4 { Reconciliation } else { Village };
+    for i in 0..8u64 {
+        let settles = match tier {
+            Reconciliation => 35,
+            Village => 55,
+            Town => 50,
+            County => 45,
+            Judicial => 95,
+            Litigation => 80,
+        };
+        let outcome = if hash(case_id, 30 + i) % 100 < settles { MediationOutcome::Settled } else { MediationOutcome::Failed };
+        path.push(Mediation { tier, outcome });
+        tier = match (tier, outcome) {
+            (t, MediationOutcome::Settled) if t.is_peoples() && hash(case_id, 50) % 10 < 3 => Judicial,
+            (_, MediationOutcome::Settled) | (Litigation, _) => break,
+            (Reconciliation, _) => Village,
+            (Village, _) if hash(case_id, 60) % 7 == 0 => Litigation,
+            (Village, _) => Town,
+            (Town, _) => County,
+            (County | Judicial, _) => Litigation,
+        };
+    }
+    path
 }
 
 /// The next change of a case whose event `seq` left it in `status` at `since`, or None once closed.
@@ -193,9 +250,9 @@ fn allowance(report: &CaseEvent) -> i64 {
 /// `allowance` (wall-clock time from report to deadline). On its first pass one case in twelve is
 /// returned by the department it was dispatched to, and one in twenty fails its check (核查) and is
 /// handled again.
-pub fn next_step(case_id: &str, seq: u32, status: Status, since: i64, allowance: i64) -> Option<(Action, Status, i64)> {
+pub fn next_step(case_id: &str, seq: u32, status: Status, since: i64, life: Life, mediated: u32) -> Option<Step> {
     let u = unit(hash(case_id, u64::from(seq) * 16 + status as u64 + 100));
-    let pace = (allowance as f64 / (5 * DAY_MS) as f64).clamp(0.08, 1.0);
+    let pace = (life.allowance as f64 / (5 * DAY_MS) as f64).clamp(0.08, 1.0);
     let span = |lo: i64, hi: i64| ((lo + ((hi - lo) as f64 * u) as i64) as f64 * pace) as i64 + MIN;
     let first_pass = seq as usize == status.index();
     let returned = first_pass && match status {
@@ -205,7 +262,12 @@ pub fn next_step(case_id: &str, seq: u32, status: Status, since: i64, allowance:
     };
     if returned {
         let to = app::flow::step(status, Action::Return).ok()?;
-        return Some((Action::Return, to, since + span(20 * MIN, 4 * HOUR)));
+        return Some(Step { at: since + span(20 * MIN, 4 * HOUR), action: Action::Return, status: to, mediation: None });
+    }
+    if status == Status::Handling && life.dispute {
+        if let Some(&m) = mediation_path(case_id).get(mediated as usize) {
+            return Some(Step { at: since + span(4 * HOUR, 3 * DAY_MS), action: Action::Mediate, status, mediation: Some(m) });
+        }
     }
     let next = status.next()?;
     let wait = match next {
@@ -220,7 +282,7 @@ pub fn next_step(case_id: &str, seq: u32, status: Status, since: i64, allowance:
         Status::Closed => span(10 * MIN, 12 * HOUR),
         Status::Reported => return None,
     };
-    Some((Action::into_status(next), next, since + wait))
+    Some(Step { at: since + wait, action: Action::into_status(next), status: next, mediation: None })
 }
 
 fn unit(h: u64) -> f64 {
@@ -260,9 +322,9 @@ impl Feed for DemoFeed {
             match ingest.store().open_cases(FEED).await {
                 Ok(open) => {
                     for c in open {
-                        let allowance = c.deadline - c.reported_at;
-                        if let Some((a, s, at)) = next_step(&c.case_id, c.seq, c.status, c.updated_at, allowance) {
-                            plan.push(Reverse((at, c.case_id, c.seq + 1, a, s, allowance)));
+                        let life = Life { allowance: c.deadline - c.reported_at, dispute: c.category == Category::Dispute };
+                        if let Some(step) = next_step(&c.case_id, c.seq, c.status, c.updated_at, life, c.mediated) {
+                            plan.push(Reverse((step.at, c.case_id, c.seq + 1, step, life, c.mediated)));
                         }
                     }
                 }
@@ -305,20 +367,21 @@ impl Feed for DemoFeed {
                 let mut batch = Vec::new();
                 while arrival <= now {
                     let r = self.report(arrival, k);
-                    let allowance = allowance(&r);
-                    if let Some((a, s, at)) = next_step(&r.case_id, 0, Status::Reported, r.at, allowance) {
-                        plan.push(Reverse((at, r.case_id.clone(), 1, a, s, allowance)));
+                    let life = life(&r);
+                    if let Some(step) = next_step(&r.case_id, 0, Status::Reported, r.at, life, 0) {
+                        plan.push(Reverse((step.at, r.case_id.clone(), 1, step, life, 0)));
                     }
                     batch.push(r);
                     k += 1;
                     arrival = self.next_arrival(arrival, k, self.cfg.rate_per_minute);
                 }
                 while plan.peek().is_some_and(|Reverse(p)| p.0 <= now) {
-                    let Reverse((at, id, seq, action, status, allowance)) = plan.pop().expect("peeked");
-                    if let Some((a, s, next_at)) = next_step(&id, seq, status, at, allowance) {
-                        plan.push(Reverse((next_at, id.clone(), seq + 1, a, s, allowance)));
+                    let Reverse((_, id, seq, step, life, mediated)) = plan.pop().expect("peeked");
+                    let mediated = mediated + u32::from(step.action == Action::Mediate);
+                    if let Some(next) = next_step(&id, seq, step.status, step.at, life, mediated) {
+                        plan.push(Reverse((next.at, id.clone(), seq + 1, next, life, mediated)));
                     }
-                    batch.push(CaseEvent::change(FEED, &id, seq, action, status, at));
+                    batch.push(step.event(&id, seq));
                 }
                 if batch.is_empty() {
                     continue;
@@ -436,17 +499,34 @@ mod tests {
     #[test]
     fn lifecycles_follow_the_state_machine() {
         let mut returns = 0;
+        let mut tiers = std::collections::BTreeMap::new();
         for n in 0..2_000 {
             let id = format!("X{n}");
-            let (mut s, mut t, mut seq) = (Status::Reported, 0, 0);
-            while let Some((a, next, at)) = next_step(&id, seq, s, t, 5 * DAY_MS) {
-                assert_eq!(app::flow::step(s, a), Ok(next), "{id}: {a:?} from {s:?}");
-                assert!(at > t);
-                returns += usize::from(a == Action::Return);
-                (s, t, seq) = (next, at, seq + 1);
+            let life = Life { allowance: 5 * DAY_MS, dispute: n % 2 == 0 };
+            let (mut s, mut t, mut seq, mut mediated, mut last) = (Status::Reported, 0, 0, 0, None);
+            while let Some(step) = next_step(&id, seq, s, t, life, mediated) {
+                assert_eq!(app::flow::step(s, step.action), Ok(step.status), "{id}: {:?} from {s:?}", step.action);
+                assert!(step.at > t);
+                returns += usize::from(step.action == Action::Return);
+                if let Some(m) = step.mediation {
+                    assert!(life.dispute, "only disputes are mediated");
+                    assert_eq!(app::flow::mediation_next(last, m.tier), Ok(()), "{id}: {m:?} after {last:?}");
+                    *tiers.entry((m.tier, m.outcome)).or_insert(0) += 1;
+                    (last, mediated) = (Some(m), mediated + 1);
+                }
+                (s, t, seq) = (step.status, step.at, seq + 1);
             }
             assert_eq!(s, Status::Closed);
-            assert!((6..=10).contains(&seq), "{id}: {seq} steps");
+            assert!((6..=10 + mediated).contains(&seq), "{id}: {seq} steps");
+            assert_eq!(mediated as usize, if life.dispute { mediation_path(&id).len() } else { 0 });
+        }
+        // Every tier is reached, and each both settles and fails sometimes (litigation and judicial
+        // confirmation mostly settle).
+        for t in Tier::ALL {
+            assert!(tiers.get(&(t, MediationOutcome::Settled)).is_some(), "{t:?} settles sometimes: {tiers:?}");
+        }
+        for t in [Tier::Reconciliation, Tier::Village, Tier::Town, Tier::County] {
+            assert!(tiers.get(&(t, MediationOutcome::Failed)).is_some(), "{t:?} fails sometimes");
         }
         // 1/12 + 1/20 of cases: about 267 of 2,000.
         assert!((180..360).contains(&returns), "{returns} returns");

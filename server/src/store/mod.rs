@@ -66,6 +66,9 @@ pub struct OpenCase {
     pub updated_at: i64,
     pub reported_at: i64,
     pub deadline: i64,
+    pub category: app::model::Category,
+    /// Mediation attempts recorded so far.
+    pub mediated: u32,
 }
 
 /// Cases and regions; the access layer's rows come with it through `AccessStore`.

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_case_details.sql")),
     (4, include_str!("../../migrations/sqlite/0004_case_flow.sql")),
     (5, include_str!("../../migrations/sqlite/0005_patrols.sql")),
+    (6, include_str!("../../migrations/sqlite/0006_mediation.sql")),
 ];
 
 pub struct SqliteStore {
@@ -92,6 +93,10 @@ impl SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 
         let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
+        // Cases this batch creates (a report of a known case is a duplicate). Keyed by id within one feed's
+        // batch; a batch mixing feeds with equal ids falls back to asking the store.
+        let mut new_cases: HashSet<String> = HashSet::new();
+        let one_feed = events.windows(2).all(|w| w[0].feed == w[1].feed);
         for chunk in reports.chunks(200) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
@@ -119,17 +124,37 @@ impl SqliteStore {
                     .push_bind(f.priority.as_str())
                     .push_bind(f.warn_at);
             });
-            q.build().execute(&mut *tx).await?;
+            q.push(" RETURNING case_id");
+            for row in q.build().fetch_all(&mut *tx).await? {
+                new_cases.insert(row.try_get::<String, _>("case_id")?);
+            }
         }
 
-        // The current state of every case the batch touches, as the state machine needs it.
+        // The current state of every case the batch touches, as the state machine needs it. A case
+        // reported in this very batch is known without asking.
         let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
+        for (e, f) in &reports {
+            if one_feed && new_cases.contains(&e.case_id) {
+                let fresh = CaseState {
+                    dispute: f.category == Category::Dispute,
+                    mediation: None,
+                    status: Status::Reported,
+                    seq: 0,
+                    desk_seq: 0,
+                    escalations: 0,
+                    supervised: 0,
+                    at: None,
+                    dirty: false,
+                };
+                state.insert((e.feed.as_str(), e.case_id.as_str()), Some(fresh));
+            }
+        }
         for e in events {
             let key = (e.feed.as_str(), e.case_id.as_str());
             if state.contains_key(&key) {
                 continue;
             }
-            let row = sqlx::query("SELECT status, seq, escalations, supervised FROM cases WHERE feed = ? AND case_id = ?")
+            let row = sqlx::query("SELECT status, seq, escalations, supervised, category FROM cases WHERE feed = ? AND case_id = ?")
                 .bind(key.0)
                 .bind(key.1)
                 .fetch_optional(&mut *tx)
@@ -144,19 +169,40 @@ impl SqliteStore {
                             .bind(key.1)
                             .fetch_one(&mut *tx)
                             .await?;
+                    let last: Option<(String, String)> = sqlx::query_as(
+                        "SELECT tier, outcome FROM case_events WHERE feed = ? AND case_id = ? AND action = 'mediate' ORDER BY seq DESC LIMIT 1",
+                    )
+                    .bind(key.0)
+                    .bind(key.1)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let mediation = match last {
+                        Some((t, o)) => Some(flow::Mediation {
+                            tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
+                            outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
+                        }),
+                        None => None,
+                    };
+                    let category: String = r.try_get("category")?;
                     Some(CaseState {
+                        dispute: category == Category::Dispute.as_str(),
+                        mediation,
                         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
                         seq: r.try_get::<i64, _>("seq")? as u32,
                         desk_seq: desk_seq.unwrap_or(0) as u32,
                         escalations: r.try_get::<i64, _>("escalations")? as u32,
                         supervised: r.try_get::<i64, _>("supervised")? as u32,
                         at: None,
+                        dirty: false,
                     })
                 }
             };
             state.insert(key, cur);
         }
 
+        // The state machine decides first, in order, as if every admitted event were new: an event that
+        // moves a case has a sequence number above any stored one, so it cannot be a duplicate.
+        let mut rows: Vec<(usize, u32, Status, bool)> = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             let key = (e.feed.as_str(), e.case_id.as_str());
             let Some(Some(cur)) = state.get_mut(&key) else {
@@ -170,39 +216,58 @@ impl SqliteStore {
                     continue;
                 }
             };
-            let note = e.note.as_ref();
-            let inserted = sqlx::query(
-                "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&e.feed)
-            .bind(&e.case_id)
-            .bind(e.origin.as_str())
-            .bind(i64::from(seq))
-            .bind(e.action.as_str())
-            .bind(status.as_str())
-            .bind(e.at)
-            .bind(note.map(|n| n.actor.as_str()))
-            .bind(note.map(|n| n.text.as_str()))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !inserted {
-                continue;
-            }
-            out[i] = Outcome::Stored;
+            rows.push((i, seq, status, moves));
             if moves {
                 match e.origin {
                     Origin::Feed => (cur.status, cur.seq, cur.at) = (status, seq, Some(e.at)),
                     Origin::Desk => cur.desk_seq = seq,
                 }
+                if e.mediation.is_some() {
+                    cur.mediation = e.mediation;
+                }
                 cur.escalations += u32::from(e.action == Action::Escalate);
                 cur.supervised += u32::from(e.action == Action::Supervise);
+                cur.dirty = true;
+            }
+        }
+        let mut inserted: HashSet<(String, String, String, i64)> = HashSet::new();
+        for chunk in rows.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note, tier, outcome) ",
+            );
+            q.push_values(chunk, |mut b, &(i, seq, status, _)| {
+                let e = &events[i];
+                let note = e.note.as_ref();
+                b.push_bind(&e.feed)
+                    .push_bind(&e.case_id)
+                    .push_bind(e.origin.as_str())
+                    .push_bind(i64::from(seq))
+                    .push_bind(e.action.as_str())
+                    .push_bind(status.as_str())
+                    .push_bind(e.at)
+                    .push_bind(note.map(|n| n.actor.clone()))
+                    .push_bind(note.map(|n| n.text.clone()))
+                    .push_bind(e.mediation.map(|m| m.tier.as_str()))
+                    .push_bind(e.mediation.map(|m| m.outcome.as_str()));
+            });
+            q.push(" RETURNING feed, case_id, origin, seq");
+            for r in q.build().fetch_all(&mut *tx).await? {
+                inserted.insert((r.try_get("feed")?, r.try_get("case_id")?, r.try_get("origin")?, r.try_get("seq")?));
+            }
+        }
+        for &(i, seq, _, moves) in &rows {
+            let e = &events[i];
+            let key = (e.feed.clone(), e.case_id.clone(), e.origin.as_str().to_string(), i64::from(seq));
+            if inserted.contains(&key) {
+                out[i] = Outcome::Stored;
+            } else if moves {
+                // Only possible if the store was changed behind our back: refuse rather than miscount.
+                return Err(StoreError::Corrupt(format!("case {}: event {seq} already stored above the case's state", e.case_id)));
             }
         }
 
         for ((feed, case_id), cur) in &state {
-            let Some(cur) = cur else { continue };
+            let Some(cur) = cur.as_ref().filter(|c| c.dirty) else { continue };
             sqlx::query(
                 "UPDATE cases SET status = ?, seq = ?, updated_at = COALESCE(?, updated_at), escalations = ?, supervised = ?, \
                  closed_at = CASE WHEN ? = 'closed' THEN COALESCE(?, closed_at) ELSE NULL END WHERE feed = ? AND case_id = ?",
@@ -226,6 +291,9 @@ impl SqliteStore {
 
 /// What the store knows of a case while it takes a batch.
 struct CaseState {
+    /// Only disputes are mediated; `mediation` is the latest attempt.
+    dispute: bool,
+    mediation: Option<flow::Mediation>,
     status: Status,
     seq: u32,
     desk_seq: u32,
@@ -233,6 +301,8 @@ struct CaseState {
     supervised: u32,
     /// Time of the newest status change taken in this batch.
     at: Option<i64>,
+    /// Changed by this batch: its row needs writing.
+    dirty: bool,
 }
 
 /// Whether an event may be stored, with the sequence number and status to store it under and whether it
@@ -245,6 +315,15 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
         (Origin::Feed, false) => {
             if !flow::consistent(e.action, e.status) {
                 return Err(format!("{} cannot lead to {}", e.action.as_str(), e.status.as_str()));
+            }
+            if (e.action == Action::Mediate) != e.mediation.is_some() {
+                return Err("a mediation attempt, and only one, carries its tier and outcome".into());
+            }
+            if let Some(m) = e.mediation {
+                if !cur.dispute {
+                    return Err(flow::FlowError::NotMediable.to_string());
+                }
+                flow::mediation_next(cur.mediation, m.tier).map_err(|f| f.to_string())?;
             }
             // A gap (events missing in between) cannot be checked against the status before it.
             if e.seq == cur.seq + 1 {
@@ -310,12 +389,22 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
 fn timeline_entry(e: &sqlx::sqlite::SqliteRow) -> Result<TimelineEntry, StoreError> {
     let s: String = e.try_get("status")?;
     let a: String = e.try_get("action")?;
+    let tier: Option<String> = e.try_get("tier")?;
+    let outcome: Option<String> = e.try_get("outcome")?;
+    let mediation = match (tier, outcome) {
+        (Some(t), Some(o)) => Some(flow::Mediation {
+            tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
+            outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
+        }),
+        _ => None,
+    };
     Ok(TimelineEntry {
         action: Action::parse(&a).ok_or_else(|| corrupt("action", &a))?,
         status: Status::parse(&s).ok_or_else(|| corrupt("status", &s))?,
         at: e.try_get("at")?,
         actor: e.try_get("actor")?,
         note: e.try_get("note")?,
+        mediation,
     })
 }
 
@@ -347,7 +436,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             };
             let mut c = stored_case(&row)?;
-            let events = sqlx::query("SELECT action, status, at, actor, note FROM case_events WHERE feed = ? AND case_id = ? ORDER BY at, id")
+            let events = sqlx::query("SELECT action, status, at, actor, note, tier, outcome FROM case_events WHERE feed = ? AND case_id = ? ORDER BY at, id")
                 .bind(feed)
                 .bind(case_id)
                 .fetch_all(&self.pool)
@@ -384,7 +473,7 @@ impl Store for SqliteStore {
             let index: HashMap<(String, String), usize> =
                 cases.iter().enumerate().map(|(i, c)| ((c.feed.clone(), c.case_id.clone()), i)).collect();
             let mut b = QueryBuilder::<Sqlite>::new(
-                "SELECT e.feed, e.case_id, e.action, e.status, e.at, NULL AS actor, NULL AS note FROM case_events e \
+                "SELECT e.feed, e.case_id, e.action, e.status, e.at, NULL AS actor, NULL AS note, e.tier, e.outcome FROM case_events e \
                  JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id WHERE",
             );
             push_filters(&mut b, q);
@@ -508,7 +597,7 @@ impl Store for SqliteStore {
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>> {
         Box::pin(async move {
             let mut rows = sqlx::query(
-                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.actor, e.note, c.category, c.source, c.grid, \
+                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.actor, e.note, e.tier, e.outcome, c.category, c.source, c.grid, \
                  c.reported_at, c.deadline, c.priority, c.warn_at \
                  FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id ORDER BY e.id",
             )
@@ -540,6 +629,7 @@ impl Store for SqliteStore {
                         details: Default::default(),
                     }),
                     note: entry.actor.map(|actor| Note { actor, text: entry.note.unwrap_or_default() }),
+                    mediation: entry.mediation,
                 });
             }
             Ok(out)
@@ -548,7 +638,9 @@ impl Store for SqliteStore {
 
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT case_id, status, seq, updated_at, reported_at, deadline FROM cases WHERE feed = ? AND status <> 'closed'")
+            let rows = sqlx::query("SELECT case_id, status, seq, updated_at, reported_at, deadline, category, \
+                 (SELECT COUNT(*) FROM case_events e WHERE e.feed = c.feed AND e.case_id = c.case_id AND e.action = 'mediate') AS mediated \
+                 FROM cases c WHERE feed = ? AND status <> 'closed'")
                 .bind(feed)
                 .fetch_all(&self.pool)
                 .await?;
@@ -562,6 +654,11 @@ impl Store for SqliteStore {
                         updated_at: r.try_get("updated_at")?,
                         reported_at: r.try_get("reported_at")?,
                         deadline: r.try_get("deadline")?,
+                        category: {
+                            let c: String = r.try_get("category")?;
+                            Category::parse(&c).ok_or_else(|| corrupt("category", &c))?
+                        },
+                        mediated: r.try_get::<i64, _>("mediated")? as u32,
                     })
                 })
                 .collect()

@@ -1,6 +1,6 @@
 //! The server's side of the server functions. The app defines what it needs; the `server` crate
 //! implements it and provides it as context, so components stay free of storage and policy code.
-use crate::model::{Clearance, Coverage, DeskView, FlowReport, MapLayer, PublicReport, Role, Scope, WallSnapshot};
+use crate::model::{Clearance, Coverage, DeskView, Period, FlowReport, MapLayer, PublicReport, Role, Scope, WallSnapshot};
 use leptos::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,8 +50,8 @@ pub trait Backend: Send + Sync + 'static {
     fn public_report(&self) -> PublicReport;
     /// Grid coverage of the region, patrols counted over the last `days` days.
     fn coverage(&self, viewer: &Viewer, region: Option<&str>, days: u32) -> Result<Coverage, AccessError>;
-    /// Case-flow analytics of the region over the last `days` days.
-    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, days: u32) -> Reply<'a, FlowReport>;
+    /// Case-flow analytics of the region over the period.
+    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, period: Period) -> Reply<'a, FlowReport>;
     /// The tablet's list: the region's cases due soon or overdue, soonest deadline first.
     fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView>;
 }

@@ -257,6 +257,48 @@ pub struct StageTime {
 /// Open cases at the end of a period by age since report: under 1 day, 1–3, 3–7, 7–14, 14 and more.
 pub const BACKLOG_AGE_DAYS: [i64; 4] = [1, 3, 7, 14];
 
+/// The period a flow report covers: the last N days up to now, or whole local days from..=to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Period {
+    LastDays(u32),
+    /// Local midnight of the first day, and of the day after the last (Unix ms).
+    Dates { from: i64, to: i64 },
+}
+
+/// Longest period a report may cover.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
+impl Period {
+    /// From the `days`, `from` and `to` parameters (dates YYYY-MM-DD), or a message saying what is wrong.
+    pub fn parse(days: Option<u32>, from: Option<&str>, to: Option<&str>) -> Result<Period, String> {
+        match (days, from, to) {
+            (None, Some(f), Some(t)) => {
+                let (Some(f), Some(t)) = (parse_day(f), parse_day(t)) else {
+                    return Err("from and to are dates, YYYY-MM-DD".into());
+                };
+                let to = t + DAY_MS;
+                if to <= f || (to - f) / DAY_MS > MAX_PERIOD_DAYS {
+                    return Err(format!("from must not be after to, and the period at most {MAX_PERIOD_DAYS} days"));
+                }
+                Ok(Period::Dates { from: f, to })
+            }
+            (days, None, None) => match days.unwrap_or(7) {
+                d @ 1..=366 => Ok(Period::LastDays(d)),
+                _ => Err(format!("days is 1 to {MAX_PERIOD_DAYS}")),
+            },
+            _ => Err("give either days, or both from and to".into()),
+        }
+    }
+
+    /// `[from, to)` in Unix ms, the last days ending at `now`.
+    pub fn window(self, now: i64) -> (i64, i64) {
+        match self {
+            Period::LastDays(d) => (now - i64::from(d) * DAY_MS, now),
+            Period::Dates { from, to } => (from, to),
+        }
+    }
+}
+
 /// Case-flow analytics of one scope and period (see `FlowFigures` for the definitions).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowReport {
@@ -528,6 +570,22 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_from_parameters() {
+        let d = parse_day("2026-11-01").unwrap();
+        assert_eq!(Period::parse(None, None, None), Ok(Period::LastDays(7)));
+        assert_eq!(Period::parse(Some(30), None, None), Ok(Period::LastDays(30)));
+        assert_eq!(Period::parse(None, Some("2026-11-01"), Some("2026-11-30")), Ok(Period::Dates { from: d, to: d + 30 * DAY_MS }));
+        assert_eq!(Period::parse(None, Some("2026-11-01"), Some("2026-11-01")).unwrap().window(0), (d, d + DAY_MS), "one whole day");
+        assert!(Period::parse(Some(0), None, None).is_err());
+        assert!(Period::parse(None, Some("2026-11-30"), Some("2026-11-01")).is_err(), "backwards");
+        assert!(Period::parse(None, Some("2024-01-01"), Some("2026-01-01")).is_err(), "too long");
+        assert!(Period::parse(None, Some("2026-13-01"), Some("2026-12-01")).is_err());
+        assert!(Period::parse(Some(7), Some("2026-11-01"), Some("2026-11-02")).is_err(), "one or the other");
+        assert!(Period::parse(None, Some("2026-11-01"), None).is_err());
+        assert_eq!(Period::LastDays(2).window(5 * DAY_MS), (3 * DAY_MS, 5 * DAY_MS));
+    }
 
     #[test]
     fn shanghai_day_boundary() {

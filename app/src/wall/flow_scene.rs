@@ -25,7 +25,7 @@ pub fn FlowScene() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     }
-    let report = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_flow(r, Some(7)));
+    let report = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_flow(r, Some(7), None, None));
     let current = Signal::derive(move || report.get().and_then(Result::ok));
     let as_of = move || current.get().map(|r| crate::model::clock(r.as_of)).unwrap_or_default();
 

@@ -28,10 +28,20 @@ pub async fn load_map(region: Option<String>) -> Result<MapLayer, ServerFnError>
     crate::backend::with_viewer(|b, v| b.map_layer(v, region.as_deref()))
 }
 
-/// Case-flow analytics of the region (None: the viewer's scope) over the last `days` days (default 7).
+/// Case-flow analytics of the region (None: the viewer's scope) over the last `days` days (default 7), or
+/// over the whole days `from` to `to` (YYYY-MM-DD, both included).
 #[server(input = GetUrl, endpoint = "flow")]
-pub async fn load_flow(region: Option<String>, days: Option<u32>) -> Result<FlowReport, ServerFnError> {
-    crate::backend::with_viewer_async(move |b, v| async move { b.flow_report(&v, region.as_deref(), days.unwrap_or(7)).await }).await
+pub async fn load_flow(region: Option<String>, days: Option<u32>, from: Option<String>, to: Option<String>) -> Result<FlowReport, ServerFnError> {
+    let period = match crate::model::Period::parse(days, from.as_deref(), to.as_deref()) {
+        Ok(p) => p,
+        Err(why) => {
+            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                resp.set_status(http::StatusCode::BAD_REQUEST);
+            }
+            return Err(ServerFnError::new(why));
+        }
+    };
+    crate::backend::with_viewer_async(move |b, v| async move { b.flow_report(&v, region.as_deref(), period).await }).await
 }
 
 /// What the wall shows: the overview, or the case-flow scene (`?scene=flow`).

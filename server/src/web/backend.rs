@@ -4,7 +4,7 @@ use crate::analytics::{self, Windows};
 use crate::ingest::Ingest;
 use crate::policy::Policy;
 use app::backend::{AccessError, Backend, Reply, Viewer};
-use app::model::{Coverage, DeskView, FlowReport, MapLayer, PublicReport, WallSnapshot, DAY_MS};
+use app::model::{Coverage, DeskView, FlowReport, MapLayer, Period, PublicReport, WallSnapshot};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -18,7 +18,7 @@ pub struct Cockpit {
     pub aggregates: Arc<RwLock<Aggregates>>,
     /// Where oversight actions from the tablet enter, like every other event.
     pub ingest: Ingest,
-    pub flow_cache: Mutex<HashMap<(usize, u32), FlowReport>>,
+    pub flow_cache: Mutex<HashMap<(usize, Period), FlowReport>>,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {
@@ -27,9 +27,10 @@ fn unavailable(e: crate::store::StoreError) -> AccessError {
 }
 
 impl Cockpit {
-    async fn compute_flow(&self, idx: usize, days: u32) -> Result<FlowReport, AccessError> {
+    async fn compute_flow(&self, idx: usize, period: Period) -> Result<FlowReport, AccessError> {
         let now = crate::clock::now_ms();
-        let w = Windows { from: now - i64::from(days) * DAY_MS, to: now };
+        let (from, to) = period.window(now);
+        let w = Windows { from, to };
         let q = self.policy.subtree(idx);
         let store = self.policy.auth().store();
         let cases = store.histories(&q, w.from, w.to).await.map_err(unavailable)?;
@@ -71,21 +72,20 @@ impl Backend for Cockpit {
         Ok(self.aggregates.read().expect("aggregates lock").coverage(idx, crate::clock::now_ms(), days.clamp(1, 92)))
     }
 
-    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, days: u32) -> Reply<'a, FlowReport> {
+    fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, period: Period) -> Reply<'a, FlowReport> {
         Box::pin(async move {
             let idx = self.policy.dashboard_region(viewer, region)?;
-            let days = days.clamp(1, 92);
             let now = crate::clock::now_ms();
-            let cached = self.flow_cache.lock().expect("flow cache").get(&(idx, days)).filter(|r| now - r.as_of < FLOW_FRESH_MS).cloned();
+            let cached = self.flow_cache.lock().expect("flow cache").get(&(idx, period)).filter(|r| now - r.as_of < FLOW_FRESH_MS).cloned();
             if let Some(r) = cached {
                 return Ok(r);
             }
-            let r = self.compute_flow(idx, days).await?;
+            let r = self.compute_flow(idx, period).await?;
             let mut cache = self.flow_cache.lock().expect("flow cache");
             if cache.len() >= 64 {
                 cache.clear();
             }
-            cache.insert((idx, days), r.clone());
+            cache.insert((idx, period), r.clone());
             Ok(r)
         })
     }

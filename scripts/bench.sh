@@ -42,5 +42,8 @@ echo "database size: $(du -sh "$DATA" | cut -f1)"
 kill $PID; wait $PID 2>/dev/null || true
 start_server "restart (replay of stored events)"
 
+log "case-flow reports against the in-memory wall snapshot"
+node tests/bench/flow_timing.mjs "$URL"
+
 log "navigation → map drawn (headless Chromium)"
 node tests/bench/wall_timing.mjs "$URL" 5

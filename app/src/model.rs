@@ -695,7 +695,6 @@ pub struct CaseView {
     pub place: String,
     pub reported_at: i64,
     pub deadline: i64,
-    pub overdue: bool,
     /// The department it is dispatched to (responsible unit).
     pub department: Option<String>,
     pub summary: String,

@@ -384,3 +384,26 @@ async fn mediation_climbs_the_tiers_in_the_store() {
     assert_eq!(tiers, [Tier::Village, Tier::Town, Tier::Judicial]);
     assert_eq!(d.status, Status::Handling, "mediation leaves the case in handling");
 }
+
+/// Patrols: stored once, duplicates and unknown grids told apart, the last one per grid kept.
+#[tokio::test]
+async fn patrols_are_idempotent_and_checked() {
+    use server::case::Outcome;
+    use server::patrol::Patrol;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = RegionTree::new(store.load_regions().await.unwrap()).unwrap();
+    let grids: Vec<String> = tree.iter().filter(|(_, r)| r.row.grid.is_some()).take(2).map(|(_, r)| r.row.code.clone()).collect();
+    let p = |grid: &str, at| Patrol { grid: grid.into(), at, worker: Some("王伟".into()) };
+    let out = store.append_patrols(&[p(&grids[0], 10), p(&grids[0], 20), p(&grids[1], 5), p(&grids[0], 10), p("330602", 7), p("nowhere", 7)]).await.unwrap();
+    assert_eq!(out[..4], [Outcome::Stored, Outcome::Stored, Outcome::Stored, Outcome::Duplicate]);
+    assert!(matches!(&out[4], Outcome::Rejected(r) if r.contains("330602")), "a district is not a grid");
+    assert!(matches!(&out[5], Outcome::Rejected(r) if r.contains("nowhere")));
+    assert_eq!(store.append_patrols(&[p(&grids[1], 5)]).await.unwrap(), [Outcome::Duplicate]);
+    let mut last = store.last_patrols().await.unwrap();
+    last.sort();
+    let mut want = vec![(grids[0].clone(), 20), (grids[1].clone(), 5)];
+    want.sort();
+    assert_eq!(last, want);
+}

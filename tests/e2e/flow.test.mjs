@@ -28,7 +28,7 @@ async function signedIn(user, next, options) {
   return { context, page, errors };
 }
 
-for (const [width, height] of [[1024, 768], [1366, 1024]]) {
+for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
   test(`tablet ${width}x${height}: supervise an overdue case by touch; the wall shows it live`, async () => {
     // A wall on the same street, open before the action and never reloaded.
     const wall = await signedIn('leader', `/wall?region=${TASHAN}`, { viewport: { width: 1920, height: 1080 } });

@@ -90,12 +90,14 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     sorted[rank - 1]
 }
 
+/// Rows with something to show (a case outside the window leaves its group's figures empty).
 fn rows(groups: BTreeMap<String, FlowFigures>) -> Vec<FlowRow> {
-    groups.into_iter().map(|(key, figures)| FlowRow { name: key.clone(), key, figures }).collect()
+    groups.into_iter().filter(|(_, f)| *f != FlowFigures::default()).map(|(key, figures)| FlowRow { name: key.clone(), key, figures }).collect()
 }
 
-/// The report for the region `root` over `w`. `cases` are those alive in `w`, `previous` and
-/// `year_ago` those alive in the comparison windows (None: nothing stored that far back).
+/// The report for the region `root` over `w`. `cases` must hold every case alive in `w`, `previous` and
+/// `year_ago` those alive in the comparison windows (None: nothing stored that far back); one slice may
+/// serve several windows, since a case counts only what falls inside each.
 pub fn report(
     tree: &RegionTree,
     root: usize,

@@ -230,7 +230,12 @@ impl SqliteStore {
                 cur.dirty = true;
             }
         }
-        let mut inserted: HashSet<(String, String, String, i64)> = HashSet::new();
+        // A repeat inside the batch is a duplicate without asking. Then each chunk is inserted; when every
+        // row went in (the usual case) all are stored, otherwise each row is looked up: stored by this
+        // batch if its id is above the largest id before it began (reading back every row is far slower).
+        let mut seen: HashSet<(&str, &str, Origin, u32)> = HashSet::with_capacity(rows.len());
+        rows.retain(|&(i, seq, _, _)| seen.insert((events[i].feed.as_str(), events[i].case_id.as_str(), events[i].origin, seq)));
+        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM case_events").fetch_one(&mut *tx).await?;
         for chunk in rows.chunks(500) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note, tier, outcome) ",
@@ -250,19 +255,25 @@ impl SqliteStore {
                     .push_bind(e.mediation.map(|m| m.tier.as_str()))
                     .push_bind(e.mediation.map(|m| m.outcome.as_str()));
             });
-            q.push(" RETURNING feed, case_id, origin, seq");
-            for r in q.build().fetch_all(&mut *tx).await? {
-                inserted.insert((r.try_get("feed")?, r.try_get("case_id")?, r.try_get("origin")?, r.try_get("seq")?));
-            }
-        }
-        for &(i, seq, _, moves) in &rows {
-            let e = &events[i];
-            let key = (e.feed.clone(), e.case_id.clone(), e.origin.as_str().to_string(), i64::from(seq));
-            if inserted.contains(&key) {
-                out[i] = Outcome::Stored;
-            } else if moves {
-                // Only possible if the store was changed behind our back: refuse rather than miscount.
-                return Err(StoreError::Corrupt(format!("case {}: event {seq} already stored above the case's state", e.case_id)));
+            let all_new = q.build().execute(&mut *tx).await?.rows_affected() as usize == chunk.len();
+            for &(i, seq, _, moves) in chunk {
+                let e = &events[i];
+                let stored = all_new || {
+                    let id: i64 = sqlx::query_scalar("SELECT id FROM case_events WHERE feed = ? AND case_id = ? AND origin = ? AND seq = ?")
+                        .bind(&e.feed)
+                        .bind(&e.case_id)
+                        .bind(e.origin.as_str())
+                        .bind(i64::from(seq))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    id > before
+                };
+                if stored {
+                    out[i] = Outcome::Stored;
+                } else if moves {
+                    // Only possible if the store was changed behind our back: refuse rather than miscount.
+                    return Err(StoreError::Corrupt(format!("case {}: event {seq} already stored above the case's state", e.case_id)));
+                }
             }
         }
 
@@ -463,28 +474,35 @@ impl Store for SqliteStore {
                 b.push(" AND (c.closed_at IS NULL OR c.closed_at >= ").push_bind(from).push(" OR c.deadline >= ").push_bind(from).push(")");
             };
             let mut b = QueryBuilder::<Sqlite>::new(
-                "SELECT c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, c.priority, c.warn_at, \
-                 c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL AS person_name, NULL AS person_phone, \
-                 NULL AS person_id_number, NULL AS address FROM cases c WHERE",
+                "SELECT c.rowid AS rid, c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, \
+                 c.priority, c.warn_at, c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL AS person_name, \
+                 NULL AS person_phone, NULL AS person_id_number, NULL AS address FROM cases c WHERE",
             );
             push_filters(&mut b, q);
             alive(&mut b);
-            let mut cases: Vec<super::StoredCase> = b.build().fetch_all(&self.pool).await?.iter().map(stored_case).collect::<Result<_, _>>()?;
-            let index: HashMap<(String, String), usize> =
-                cases.iter().enumerate().map(|(i, c)| ((c.feed.clone(), c.case_id.clone()), i)).collect();
+            let rows = b.build().fetch_all(&self.pool).await?;
+            let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+            let mut cases = Vec::with_capacity(rows.len());
+            for (i, r) in rows.iter().enumerate() {
+                index.insert(r.try_get("rid")?, i);
+                cases.push(stored_case(r)?);
+            }
+            // Events come grouped by case (the join walks each case's events by its key), not sorted:
+            // each timeline is put in time order on its own, far cheaper than sorting them all.
             let mut b = QueryBuilder::<Sqlite>::new(
-                "SELECT e.feed, e.case_id, e.action, e.status, e.at, NULL AS actor, NULL AS note, e.tier, e.outcome FROM case_events e \
-                 JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id WHERE",
+                "SELECT c.rowid AS rid, e.action, e.status, e.at, NULL AS actor, NULL AS note, e.tier, e.outcome FROM cases c \
+                 JOIN case_events e ON e.feed = c.feed AND e.case_id = c.case_id WHERE",
             );
             push_filters(&mut b, q);
             alive(&mut b);
-            b.push(" ORDER BY e.at, e.id");
             let mut rows = b.build().fetch(&self.pool);
             while let Some(r) = rows.try_next().await? {
-                let key: (String, String) = (r.try_get("feed")?, r.try_get("case_id")?);
-                if let Some(&i) = index.get(&key) {
+                if let Some(&i) = index.get(&r.try_get::<i64, _>("rid")?) {
                     cases[i].timeline.push(timeline_entry(&r)?);
                 }
+            }
+            for c in &mut cases {
+                c.timeline.sort_by_key(|e| e.at);
             }
             Ok(cases)
         })
@@ -493,24 +511,33 @@ impl Store for SqliteStore {
     fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>> {
         Box::pin(async move {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            // In batches: rows of known grids are inserted, new ones come back; the rest are duplicates or
+            // of a grid that does not exist, which only those few rows are asked about.
+            let mut stored: HashSet<(String, i64)> = HashSet::new();
+            for chunk in patrols.chunks(300) {
+                let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO patrols (grid, at, worker) SELECT v.column1, v.column2, v.column3 FROM (");
+                q.push_values(chunk, |mut b, p| {
+                    b.push_bind(&p.grid).push_bind(p.at).push_bind(&p.worker);
+                });
+                q.push(") AS v JOIN regions r ON r.code = v.column1 AND r.grid_kind IS NOT NULL WHERE true RETURNING grid, at");
+                for r in q.build().fetch_all(&mut *tx).await? {
+                    stored.insert((r.try_get("grid")?, r.try_get("at")?));
+                }
+            }
             let mut out = Vec::with_capacity(patrols.len());
             for p in patrols {
+                if stored.remove(&(p.grid.clone(), p.at)) {
+                    out.push(Outcome::Stored);
+                    continue;
+                }
                 let grid: Option<i64> = sqlx::query_scalar("SELECT 1 FROM regions WHERE code = ? AND grid_kind IS NOT NULL")
                     .bind(&p.grid)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if grid.is_none() {
-                    out.push(Outcome::Rejected(format!("patrol of unknown grid {:?}", p.grid)));
-                    continue;
-                }
-                let n = sqlx::query("INSERT OR IGNORE INTO patrols (grid, at, worker) VALUES (?, ?, ?)")
-                    .bind(&p.grid)
-                    .bind(p.at)
-                    .bind(&p.worker)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                out.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
+                out.push(match grid {
+                    Some(_) => Outcome::Duplicate,
+                    None => Outcome::Rejected(format!("patrol of unknown grid {:?}", p.grid)),
+                });
             }
             tx.commit().await?;
             Ok(out)

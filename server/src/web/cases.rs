@@ -33,7 +33,6 @@ pub(crate) fn view(policy: &crate::policy::Policy, v: &Viewer, c: StoredCase, fu
         escalations: c.escalations,
         actions,
         place: tree.find(&c.facts.grid).map(|g| tree.place(g)).unwrap_or_default(),
-        overdue: c.status.is_open() && c.facts.deadline < now,
         masked: !full && (d.person.is_some() || d.address.is_some()),
         person: d.person.map(|p| if full { p } else { masking::person(&p) }),
         address: d.address.map(|a| if full { a } else { masking::address(&a) }),

@@ -80,7 +80,8 @@ pub trait Store: AccessStore + Send + Sync + 'static {
     /// Stores a batch atomically; one outcome per event, in order.
     fn append<'a>(&'a self, events: &'a [CaseEvent]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
     /// Every stored event with its case's facts, in the order the store took them (a late event counts
-    /// as it did live): the input of a recount.
+    /// as it did live): the input of a recount. Without what counting does not need (personal data,
+    /// notes, mediation details).
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>>;
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>>;
     fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<StoredCase>, StoreError>>;

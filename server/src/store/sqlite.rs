@@ -635,7 +635,7 @@ impl Store for SqliteStore {
     fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>> {
         Box::pin(async move {
             let mut rows = sqlx::query(
-                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.actor, e.note, e.tier, e.outcome, c.category, c.source, c.grid, \
+                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, NULL AS actor, NULL AS note, NULL AS tier, NULL AS outcome, c.category, c.source, c.grid, \
                  c.reported_at, c.deadline, c.priority, c.warn_at \
                  FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id ORDER BY e.id",
             )
@@ -663,7 +663,7 @@ impl Store for SqliteStore {
                         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
                         warn_at: r.try_get("warn_at")?,
                         deadline: r.try_get("deadline")?,
-                        // Counting needs no personal data: a replay does not read it.
+                        // Counting needs no personal data, notes or mediation details: a replay does not read them.
                         details: Default::default(),
                     }),
                     note: entry.actor.map(|actor| Note { actor, text: entry.note.unwrap_or_default() }),

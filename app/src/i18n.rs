@@ -140,6 +140,7 @@ pub enum Msg {
     MediationAttempts,
     MediationSettled,
     MediationRate,
+    DueSoon,
 }
 
 pub fn t(lang: Lang, m: Msg) -> &'static str {
@@ -259,6 +260,7 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         MediationAttempts => ("调解", "Attempts"),
         MediationSettled => ("成功", "Settled"),
         MediationRate => ("成功率", "Rate"),
+        DueSoon => ("即将到期", "Due soon"),
     };
     pick(lang, zh, en)
 }

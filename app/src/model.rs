@@ -341,6 +341,14 @@ pub struct AreaValue {
     pub new_today: u32,
 }
 
+/// Open cases that need attention besides the overdue: due soon, supervised (督办), escalated (升级).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alerts {
+    pub due_soon: u32,
+    pub supervised: u32,
+    pub escalated: u32,
+}
+
 /// Everything the wall display shows for one region, as of one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WallSnapshot {
@@ -353,6 +361,7 @@ pub struct WallSnapshot {
     pub areas: Vec<AreaValue>,
     /// Open cases by category.
     pub categories: Vec<(Category, u32)>,
+    pub alerts: Alerts,
     /// Unix milliseconds.
     pub as_of: i64,
 }

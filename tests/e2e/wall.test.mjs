@@ -53,6 +53,7 @@ test('the wall hydrates, maps all six districts by name and fills its KPI tiles'
     const text = await page.textContent(`.kpi[data-kpi="${key}"] .kpi-value`);
     assert.match(text.trim(), /^\d+(\.\d)?%?$/, `${key} shows a number, got ${text}`);
   }
+  assert.match(await page.textContent('#kpi-alerts'), /即将到期 \d+ · 督办 \d+ · 升级 \d+/);
   const open = Number(await page.getAttribute('.kpi[data-kpi="open"] .kpi-value', 'data-value'));
   assert.ok(open > 0, 'the demo city has open cases');
   assert.ok((await page.locator('#ticker li').count()) > 0, 'the ticker lists cases');

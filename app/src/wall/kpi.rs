@@ -1,7 +1,7 @@
 //! KPI tiles: the figure, its comparison and a 14-day sparkline (inline SVG, so it renders on the server).
 use super::WallCtx;
 use crate::i18n::{self, t, Lang, Msg};
-use crate::model::{Kpi, KpiKey};
+use crate::model::{Alerts, Kpi, KpiKey};
 use leptos::prelude::*;
 
 #[component]
@@ -11,13 +11,16 @@ pub fn KpiRow() -> impl IntoView {
     view! {
         <section class="kpis">
             {move || {
-                ctx.current.get().map(|s| s.kpis.into_iter().map(|k| tile(lang, k)).collect_view())
+                ctx.current.get().map(|s| {
+                let alerts = s.alerts;
+                s.kpis.into_iter().map(|k| tile(lang, k, alerts)).collect_view()
+            })
             }}
         </section>
     }
 }
 
-fn tile(lang: Lang, k: Kpi) -> impl IntoView {
+fn tile(lang: Lang, k: Kpi, alerts: Alerts) -> impl IntoView {
     let key = match k.key {
         KpiKey::NewToday => "new_today",
         KpiKey::Open => "open",
@@ -31,6 +34,12 @@ fn tile(lang: Lang, k: Kpi) -> impl IntoView {
             <div class="kpi-label">{i18n::kpi(lang, k.key)}</div>
             <div class="kpi-value" data-value=k.value.to_string()>{format_value(&k)}</div>
             <div class=format!("kpi-trend {class}")>{trend}</div>
+            {(k.key == KpiKey::Overdue).then(|| view! {
+                <div class="kpi-alerts" id="kpi-alerts">
+                    {t(lang, Msg::DueSoon)} " " {alerts.due_soon} " · " {t(lang, Msg::Supervised)} " " {alerts.supervised}
+                    " · " {t(lang, Msg::Escalated)} " " {alerts.escalated}
+                </div>
+            })}
             {sparkline(&k.series)}
         </div>
     }

@@ -22,10 +22,6 @@ pub struct Day {
     pub closed: u32,
     /// Cases whose deadline passed on this day while still open.
     pub overdue: u32,
-    /// Oversight on this day: 督办, 升级, and cases returned (退回).
-    pub supervised: u32,
-    pub escalated: u32,
-    pub returned: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,10 +192,6 @@ impl Aggregates {
                 }
                 n.supervised += u32::from(first_supervision);
                 n.escalated += u32::from(first_escalation);
-                let d = n.days.entry(day).or_default();
-                d.supervised += u32::from(e.action == Action::Supervise);
-                d.escalated += u32::from(e.action == Action::Escalate);
-                d.returned += u32::from(e.action == Action::Return);
             });
             if matches!(e.action, Action::Return | Action::Supervise | Action::Escalate | Action::Acknowledge) {
                 self.tick(e, c.grid, c.category, c.source);

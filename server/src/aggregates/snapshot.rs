@@ -98,6 +98,7 @@ impl Aggregates {
             ticker: self.ticker(idx, TICKER_ITEMS),
             areas,
             categories: Category::ALL.iter().map(|&c| (c, n.open_by_category[c.index()])).collect(),
+            alerts: app::model::Alerts { due_soon: n.due_soon, supervised: n.supervised, escalated: n.escalated },
             as_of: now,
         }
     }

@@ -129,9 +129,9 @@ impl DemoFeed {
         Some(Patrol { grid: r.row.code.clone(), at: day * DAY_MS - CST_OFFSET_MS + minute * MIN, worker: g.worker.clone() })
     }
 
-    /// Today's patrols from `from` on, soonest last (popped from the end).
-    fn patrols_of_day(&self, day: i64, from: i64) -> Vec<Patrol> {
-        let mut v: Vec<Patrol> = self.grids.iter().filter_map(|&(g, _)| self.patrol_on(g, day)).filter(|p| p.at >= from).collect();
+    /// The day's patrols, soonest last (popped from the end).
+    fn patrols_of_day(&self, day: i64) -> Vec<Patrol> {
+        let mut v: Vec<Patrol> = self.grids.iter().filter_map(|&(g, _)| self.patrol_on(g, day)).collect();
         v.sort_by(|a, b| b.at.cmp(&a.at));
         v
     }
@@ -333,7 +333,7 @@ impl Feed for DemoFeed {
             let start = crate::clock::now_ms();
             // Today's patrols so far (again: the store drops what it already has), then the rest as they fall due.
             let mut patrol_day = app::model::local_day(start);
-            let mut patrols = self.patrols_of_day(patrol_day, 0);
+            let mut patrols = self.patrols_of_day(patrol_day);
             let done: Vec<Patrol> = patrols.iter().filter(|p| p.at <= start).cloned().collect();
             patrols.retain(|p| p.at > start);
             if let Err(e) = ingest.submit_patrols(done).await {
@@ -353,7 +353,7 @@ impl Feed for DemoFeed {
                 let now = crate::clock::now_ms();
                 if app::model::local_day(now) != patrol_day {
                     patrol_day = app::model::local_day(now);
-                    patrols = self.patrols_of_day(patrol_day, 0);
+                    patrols = self.patrols_of_day(patrol_day);
                 }
                 let mut walked = Vec::new();
                 while patrols.last().is_some_and(|p| p.at <= now) {

@@ -69,10 +69,10 @@ pub(crate) fn chart_effect(
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-const TEXT: &str = "#cfe3ff";
+pub(crate) const TEXT: &str = "#cfe3ff";
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn px(base: f64, scale: f64) -> f64 {
+pub(crate) fn px(base: f64, scale: f64) -> f64 {
     (base * scale).round()
 }
 

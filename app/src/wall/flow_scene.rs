@@ -1,6 +1,7 @@
 //! The wall's case-flow scene (事件流转): the same analytics as `/api/flow` for the region on screen
 //! over the last 7 days: figures with 环比 and 同比, a Sankey of transitions with returns, time in each
 //! stage (median, 90th percentile), the open backlog by age, and breakdowns by area and department.
+use super::charts::{px, TEXT};
 use super::{load_flow, ErrorNote, WallCtx};
 use crate::i18n::{self, t, Lang, Msg};
 use crate::model::{FlowFigures, FlowReport, FlowRow, StageTime};
@@ -225,14 +226,6 @@ fn mediation_table(lang: Lang, rows: &[crate::model::TierRow]) -> impl IntoView 
             </tbody>
         </table>
     }
-}
-
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-const TEXT: &str = "#cfe3ff";
-
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn px(base: f64, scale: f64) -> f64 {
-    (base * scale).round()
 }
 
 fn hours(ms: i64) -> f64 {

@@ -1,7 +1,7 @@
 //! The one catalogue of user-facing strings. zh-CN is the default; English follows `?lang=en`.
 //! Every label the UI shows comes from here, so a new language is one more column.
 use crate::flow::{Action, Outcome, Priority, Tier, Timeliness};
-use crate::model::{Category, GridKind, KpiKey, Level, Source, Status};
+use crate::model::{Category, GridKind, Indicator, KpiKey, Level, Source, Status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +303,17 @@ pub fn source(lang: Lang, s: Source) -> &'static str {
         Source::Petition => ("信访", "Petition"),
         Source::Police => ("警情", "Police"),
         Source::VideoAlert => ("视频预警", "Video alert"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn indicator(lang: Lang, i: Indicator) -> &'static str {
+    let (zh, en) = match i {
+        Indicator::VideoOnline => ("视频在线率", "Video channels online"),
+        Indicator::Alarm => ("感知与视频告警", "Sensor and video alarms"),
+        Indicator::CriminalFiled => ("刑事立案", "Criminal cases filed"),
+        Indicator::CriminalSolved => ("刑事破案", "Criminal cases solved"),
+        Indicator::SafetySurvey => ("群众安全感", "Sense of safety (survey)"),
     };
     pick(lang, zh, en)
 }

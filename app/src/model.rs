@@ -169,6 +169,40 @@ impl Source {
     }
 }
 
+/// What an observation measures: the safety indicators that feeds other than case systems deliver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Indicator {
+    /// A video channel's state: value 1 online, 0 offline; the channel is the record's id.
+    VideoOnline,
+    /// One sensor or video alarm (value 1).
+    Alarm,
+    /// Criminal cases filed (立案), a count.
+    CriminalFiled,
+    /// Criminal cases solved (破案), a count.
+    CriminalSolved,
+    /// Survey sense of safety (群众安全感), percent.
+    SafetySurvey,
+}
+
+impl Indicator {
+    pub const ALL: [Indicator; 5] =
+        [Indicator::VideoOnline, Indicator::Alarm, Indicator::CriminalFiled, Indicator::CriminalSolved, Indicator::SafetySurvey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indicator::VideoOnline => "video_online",
+            Indicator::Alarm => "alarm",
+            Indicator::CriminalFiled => "criminal_filed",
+            Indicator::CriminalSolved => "criminal_solved",
+            Indicator::SafetySurvey => "safety_survey",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Indicator> {
+        Indicator::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KpiKey {
     NewToday,

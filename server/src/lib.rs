@@ -33,6 +33,7 @@ pub mod masking;
 pub mod patrol;
 pub mod policy;
 pub mod rules;
+pub mod sim;
 pub mod store;
 pub mod web;
 
@@ -95,7 +96,7 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     let aggregates = Arc::new(RwLock::new(aggregates));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone());
+    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone()).with_calendar(calendar.clone());
 
     // Deadlines pass without any event arriving: sweep once a second.
     {

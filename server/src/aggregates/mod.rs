@@ -3,6 +3,7 @@
 //! event touches its grid and each ancestor), so pages never recount with SQL. `rebuild` replays stored
 //! events through the same code, which is also how a recount proves the live figures right.
 mod coverage;
+pub mod safety;
 mod snapshot;
 
 use crate::case::{CaseEvent, Origin};
@@ -77,6 +78,7 @@ pub struct Aggregates {
     swept_to: i64,
     /// Bumped on every change, so live streams know when to send.
     version: u64,
+    pub safety: safety::Safety,
 }
 
 impl PartialEq for Aggregates {
@@ -106,6 +108,7 @@ impl Aggregates {
             last_patrol: vec![None; n_regions],
             swept_to: i64::MIN,
             version: 0,
+            safety: Default::default(),
         }
     }
 
@@ -135,6 +138,12 @@ impl Aggregates {
         self.open.len()
     }
 
+    /// Counts one stored observation of an indicator.
+    pub fn observe(&mut self, feed: &str, id: &str, version: i64, o: &crate::feeds::record::Observation) {
+        self.safety.observe(&self.tree, feed, id, version, o);
+        self.version += 1;
+    }
+
     /// Counts one stored event. Returns whether anything changed; events for unknown grids, unknown or
     /// closed cases, or older than what was counted (a late delivery) change nothing.
     pub fn apply(&mut self, e: &CaseEvent) -> bool {
@@ -154,6 +163,9 @@ impl Aggregates {
             });
             self.deadlines.insert((f.deadline, key.clone()));
             self.warnings.insert((f.warn_at, key.clone()));
+            if f.source == app::model::Source::Petition {
+                self.safety.petition(&self.tree, &e.feed, grid, f.reported_at);
+            }
             let c = OpenCase {
                 grid,
                 status: Status::Reported,
@@ -279,6 +291,7 @@ impl Aggregates {
                 n.days = n.days.split_off(&oldest);
                 n.flow = n.flow.split_off(&(oldest, Status::Reported, Status::Reported));
             }
+            self.safety.trim(local_day(now));
             any = true;
         }
         self.swept_to = self.swept_to.max(now);

@@ -1,7 +1,19 @@
-//! Feeds: the city's systems, each a component behind one trait that emits events into the ingest path.
-//! One file per kind. The foundation has the built-in demo feed; real kinds (Open311, webhooks, MQTT,
-//! NATS, file drops, SQL pull) join here.
+//! Feeds: the city's systems, each a component behind one trait that emits into the ingest path.
+//! The folder is the pipeline: a kind (one file each) receives inputs, `mapping` turns them into the
+//! canonical `record`s (placed by `locate`, times read by `time`), `Ingest::take` stores them, and
+//! `registry` runs, pauses and watches the configured feeds.
+pub mod backoff;
 pub mod demo;
+pub mod health;
+pub mod http_pull;
+pub mod kinds;
+pub mod locate;
+pub mod mapping;
+pub mod open311;
+pub mod record;
+pub mod registry;
+pub mod time;
+pub mod webhook;
 
 use crate::ingest::Ingest;
 use futures::future::BoxFuture;

@@ -1,10 +1,13 @@
 //! Durable storage behind one trait. SQLite is the embedded default (one file in the data directory);
 //! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
 pub mod access;
+pub mod feeds;
 mod sqlite;
 mod sqlite_access;
+mod sqlite_feeds;
 
 pub use access::AccessStore;
+pub use feeds::FeedStore;
 pub use sqlite::SqliteStore;
 
 use crate::case::{CaseEvent, Outcome};
@@ -71,8 +74,8 @@ pub struct OpenCase {
     pub mediated: u32,
 }
 
-/// Cases and regions; the access layer's rows come with it through `AccessStore`.
-pub trait Store: AccessStore + Send + Sync + 'static {
+/// Cases and regions; the access and feed layers' rows come with it through `AccessStore` and `FeedStore`.
+pub trait Store: AccessStore + FeedStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

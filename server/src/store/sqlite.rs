@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/sqlite/0004_case_flow.sql")),
     (5, include_str!("../../migrations/sqlite/0005_patrols.sql")),
     (6, include_str!("../../migrations/sqlite/0006_mediation.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_feeds.sql")),
 ];
 
 pub struct SqliteStore {
@@ -89,215 +90,221 @@ impl SqliteStore {
     }
 
     async fn append_inner(&self, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
-        let mut out = vec![Outcome::Duplicate; events.len()];
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-
-        let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
-        // Cases this batch creates (a report of a known case is a duplicate). Keyed by id within one feed's
-        // batch; a batch mixing feeds with equal ids falls back to asking the store.
-        let mut new_cases: HashSet<String> = HashSet::new();
-        let one_feed = events.windows(2).all(|w| w[0].feed == w[1].feed);
-        for chunk in reports.chunks(200) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
-                 summary, department, person_name, person_phone, person_id_number, address, priority, warn_at) ",
-            );
-            q.push_values(chunk, |mut b, (e, f)| {
-                b.push_bind(&e.feed)
-                    .push_bind(&e.case_id)
-                    .push_bind(f.category.as_str())
-                    .push_bind(f.source.as_str())
-                    .push_bind(&f.grid)
-                    .push_bind(f.reported_at)
-                    .push_bind(f.deadline)
-                    .push_bind(Status::Reported.as_str())
-                    .push_bind(0i64)
-                    .push_bind(f.reported_at);
-                let d = &f.details;
-                let p = d.person.as_ref();
-                b.push_bind(&d.summary)
-                    .push_bind(&d.department)
-                    .push_bind(p.map(|p| p.name.clone()))
-                    .push_bind(p.map(|p| p.phone.clone()))
-                    .push_bind(p.and_then(|p| p.id_number.clone()))
-                    .push_bind(&d.address)
-                    .push_bind(f.priority.as_str())
-                    .push_bind(f.warn_at);
-            });
-            q.push(" RETURNING case_id");
-            for row in q.build().fetch_all(&mut *tx).await? {
-                new_cases.insert(row.try_get::<String, _>("case_id")?);
-            }
-        }
-
-        // The current state of every case the batch touches, as the state machine needs it. A case
-        // reported in this very batch is known without asking.
-        let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
-        for (e, f) in &reports {
-            if one_feed && new_cases.contains(&e.case_id) {
-                let fresh = CaseState {
-                    dispute: f.category == Category::Dispute,
-                    mediation: None,
-                    status: Status::Reported,
-                    seq: 0,
-                    desk_seq: 0,
-                    escalations: 0,
-                    supervised: 0,
-                    at: None,
-                    dirty: false,
-                };
-                state.insert((e.feed.as_str(), e.case_id.as_str()), Some(fresh));
-            }
-        }
-        for e in events {
-            let key = (e.feed.as_str(), e.case_id.as_str());
-            if state.contains_key(&key) {
-                continue;
-            }
-            let row = sqlx::query("SELECT status, seq, escalations, supervised, category FROM cases WHERE feed = ? AND case_id = ?")
-                .bind(key.0)
-                .bind(key.1)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let cur = match row {
-                None => None,
-                Some(r) => {
-                    let status: String = r.try_get("status")?;
-                    let desk_seq: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE feed = ? AND case_id = ? AND origin = 'desk'")
-                            .bind(key.0)
-                            .bind(key.1)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    let last: Option<(String, String)> = sqlx::query_as(
-                        "SELECT tier, outcome FROM case_events WHERE feed = ? AND case_id = ? AND action = 'mediate' ORDER BY seq DESC LIMIT 1",
-                    )
-                    .bind(key.0)
-                    .bind(key.1)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let mediation = match last {
-                        Some((t, o)) => Some(flow::Mediation {
-                            tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
-                            outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
-                        }),
-                        None => None,
-                    };
-                    let category: String = r.try_get("category")?;
-                    Some(CaseState {
-                        dispute: category == Category::Dispute.as_str(),
-                        mediation,
-                        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                        seq: r.try_get::<i64, _>("seq")? as u32,
-                        desk_seq: desk_seq.unwrap_or(0) as u32,
-                        escalations: r.try_get::<i64, _>("escalations")? as u32,
-                        supervised: r.try_get::<i64, _>("supervised")? as u32,
-                        at: None,
-                        dirty: false,
-                    })
-                }
-            };
-            state.insert(key, cur);
-        }
-
-        // The state machine decides first, in order, as if every admitted event were new: an event that
-        // moves a case has a sequence number above any stored one, so it cannot be a duplicate.
-        let mut rows: Vec<(usize, u32, Status, bool)> = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let key = (e.feed.as_str(), e.case_id.as_str());
-            let Some(Some(cur)) = state.get_mut(&key) else {
-                out[i] = Outcome::Rejected(format!("no case {} reported by feed {}", e.case_id, e.feed));
-                continue;
-            };
-            let (seq, status, moves) = match admit(cur, e) {
-                Ok(x) => x,
-                Err(why) => {
-                    out[i] = Outcome::Rejected(format!("case {}: {why}", e.case_id));
-                    continue;
-                }
-            };
-            rows.push((i, seq, status, moves));
-            if moves {
-                match e.origin {
-                    Origin::Feed => (cur.status, cur.seq, cur.at) = (status, seq, Some(e.at)),
-                    Origin::Desk => cur.desk_seq = seq,
-                }
-                if e.mediation.is_some() {
-                    cur.mediation = e.mediation;
-                }
-                cur.escalations += u32::from(e.action == Action::Escalate);
-                cur.supervised += u32::from(e.action == Action::Supervise);
-                cur.dirty = true;
-            }
-        }
-        // A repeat inside the batch is a duplicate without asking. Then each chunk is inserted; when every
-        // row went in (the usual case) all are stored, otherwise each row is looked up: stored by this
-        // batch if its id is above the largest id before it began (reading back every row is far slower).
-        let mut seen: HashSet<(&str, &str, Origin, u32)> = HashSet::with_capacity(rows.len());
-        rows.retain(|&(i, seq, _, _)| seen.insert((events[i].feed.as_str(), events[i].case_id.as_str(), events[i].origin, seq)));
-        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM case_events").fetch_one(&mut *tx).await?;
-        for chunk in rows.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note, tier, outcome) ",
-            );
-            q.push_values(chunk, |mut b, &(i, seq, status, _)| {
-                let e = &events[i];
-                let note = e.note.as_ref();
-                b.push_bind(&e.feed)
-                    .push_bind(&e.case_id)
-                    .push_bind(e.origin.as_str())
-                    .push_bind(i64::from(seq))
-                    .push_bind(e.action.as_str())
-                    .push_bind(status.as_str())
-                    .push_bind(e.at)
-                    .push_bind(note.map(|n| n.actor.clone()))
-                    .push_bind(note.map(|n| n.text.clone()))
-                    .push_bind(e.mediation.map(|m| m.tier.as_str()))
-                    .push_bind(e.mediation.map(|m| m.outcome.as_str()));
-            });
-            let all_new = q.build().execute(&mut *tx).await?.rows_affected() as usize == chunk.len();
-            for &(i, seq, _, moves) in chunk {
-                let e = &events[i];
-                let stored = all_new || {
-                    let id: i64 = sqlx::query_scalar("SELECT id FROM case_events WHERE feed = ? AND case_id = ? AND origin = ? AND seq = ?")
-                        .bind(&e.feed)
-                        .bind(&e.case_id)
-                        .bind(e.origin.as_str())
-                        .bind(i64::from(seq))
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    id > before
-                };
-                if stored {
-                    out[i] = Outcome::Stored;
-                } else if moves {
-                    // Only possible if the store was changed behind our back: refuse rather than miscount.
-                    return Err(StoreError::Corrupt(format!("case {}: event {seq} already stored above the case's state", e.case_id)));
-                }
-            }
-        }
-
-        for ((feed, case_id), cur) in &state {
-            let Some(cur) = cur.as_ref().filter(|c| c.dirty) else { continue };
-            sqlx::query(
-                "UPDATE cases SET status = ?, seq = ?, updated_at = COALESCE(?, updated_at), escalations = ?, supervised = ?, \
-                 closed_at = CASE WHEN ? = 'closed' THEN COALESCE(?, closed_at) ELSE NULL END WHERE feed = ? AND case_id = ?",
-            )
-            .bind(cur.status.as_str())
-            .bind(i64::from(cur.seq))
-            .bind(cur.at)
-            .bind(i64::from(cur.escalations))
-            .bind(i64::from(cur.supervised))
-            .bind(cur.status.as_str())
-            .bind(cur.at)
-            .bind(feed)
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let out = append_in(&mut tx, events).await?;
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// Stores case events inside the caller's write transaction; one outcome per event.
+pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
+    let mut out = vec![Outcome::Duplicate; events.len()];
+
+    let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
+    // Cases this batch creates (a report of a known case is a duplicate). Keyed by id within one feed's
+    // batch; a batch mixing feeds with equal ids falls back to asking the store.
+    let mut new_cases: HashSet<String> = HashSet::new();
+    let one_feed = events.windows(2).all(|w| w[0].feed == w[1].feed);
+    for chunk in reports.chunks(200) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
+             summary, department, person_name, person_phone, person_id_number, address, priority, warn_at) ",
+        );
+        q.push_values(chunk, |mut b, (e, f)| {
+            b.push_bind(&e.feed)
+                .push_bind(&e.case_id)
+                .push_bind(f.category.as_str())
+                .push_bind(f.source.as_str())
+                .push_bind(&f.grid)
+                .push_bind(f.reported_at)
+                .push_bind(f.deadline)
+                .push_bind(Status::Reported.as_str())
+                .push_bind(0i64)
+                .push_bind(f.reported_at);
+            let d = &f.details;
+            let p = d.person.as_ref();
+            b.push_bind(&d.summary)
+                .push_bind(&d.department)
+                .push_bind(p.map(|p| p.name.clone()))
+                .push_bind(p.map(|p| p.phone.clone()))
+                .push_bind(p.and_then(|p| p.id_number.clone()))
+                .push_bind(&d.address)
+                .push_bind(f.priority.as_str())
+                .push_bind(f.warn_at);
+        });
+        q.push(" RETURNING case_id");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            new_cases.insert(row.try_get::<String, _>("case_id")?);
+        }
+    }
+
+    // The current state of every case the batch touches, as the state machine needs it. A case
+    // reported in this very batch is known without asking.
+    let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
+    for (e, f) in &reports {
+        if one_feed && new_cases.contains(&e.case_id) {
+            let fresh = CaseState {
+                dispute: f.category == Category::Dispute,
+                mediation: None,
+                status: Status::Reported,
+                seq: 0,
+                desk_seq: 0,
+                escalations: 0,
+                supervised: 0,
+                at: None,
+                dirty: false,
+            };
+            state.insert((e.feed.as_str(), e.case_id.as_str()), Some(fresh));
+        }
+    }
+    for e in events {
+        let key = (e.feed.as_str(), e.case_id.as_str());
+        if state.contains_key(&key) {
+            continue;
+        }
+        let row = sqlx::query("SELECT status, seq, escalations, supervised, category FROM cases WHERE feed = ? AND case_id = ?")
+            .bind(key.0)
+            .bind(key.1)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let cur = match row {
+            None => None,
+            Some(r) => {
+                let status: String = r.try_get("status")?;
+                let desk_seq: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE feed = ? AND case_id = ? AND origin = 'desk'")
+                        .bind(key.0)
+                        .bind(key.1)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                let last: Option<(String, String)> = sqlx::query_as(
+                    "SELECT tier, outcome FROM case_events WHERE feed = ? AND case_id = ? AND action = 'mediate' ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(key.0)
+                .bind(key.1)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let mediation = match last {
+                    Some((t, o)) => Some(flow::Mediation {
+                        tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
+                        outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
+                    }),
+                    None => None,
+                };
+                let category: String = r.try_get("category")?;
+                Some(CaseState {
+                    dispute: category == Category::Dispute.as_str(),
+                    mediation,
+                    status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                    seq: r.try_get::<i64, _>("seq")? as u32,
+                    desk_seq: desk_seq.unwrap_or(0) as u32,
+                    escalations: r.try_get::<i64, _>("escalations")? as u32,
+                    supervised: r.try_get::<i64, _>("supervised")? as u32,
+                    at: None,
+                    dirty: false,
+                })
+            }
+        };
+        state.insert(key, cur);
+    }
+
+    // The state machine decides first, in order, as if every admitted event were new: an event that
+    // moves a case has a sequence number above any stored one, so it cannot be a duplicate.
+    let mut rows: Vec<(usize, u32, Status, bool)> = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        let key = (e.feed.as_str(), e.case_id.as_str());
+        let Some(Some(cur)) = state.get_mut(&key) else {
+            out[i] = Outcome::Rejected(format!("no case {} reported by feed {}", e.case_id, e.feed));
+            continue;
+        };
+        let (seq, status, moves) = match admit(cur, e) {
+            Ok(x) => x,
+            Err(why) => {
+                out[i] = Outcome::Rejected(format!("case {}: {why}", e.case_id));
+                continue;
+            }
+        };
+        rows.push((i, seq, status, moves));
+        if moves {
+            match e.origin {
+                Origin::Feed => (cur.status, cur.seq, cur.at) = (status, seq, Some(e.at)),
+                Origin::Desk => cur.desk_seq = seq,
+            }
+            if e.mediation.is_some() {
+                cur.mediation = e.mediation;
+            }
+            cur.escalations += u32::from(e.action == Action::Escalate);
+            cur.supervised += u32::from(e.action == Action::Supervise);
+            cur.dirty = true;
+        }
+    }
+    // A repeat inside the batch is a duplicate without asking. Then each chunk is inserted; when every
+    // row went in (the usual case) all are stored, otherwise each row is looked up: stored by this
+    // batch if its id is above the largest id before it began (reading back every row is far slower).
+    let mut seen: HashSet<(&str, &str, Origin, u32)> = HashSet::with_capacity(rows.len());
+    rows.retain(|&(i, seq, _, _)| seen.insert((events[i].feed.as_str(), events[i].case_id.as_str(), events[i].origin, seq)));
+    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM case_events").fetch_one(&mut *conn).await?;
+    for chunk in rows.chunks(500) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO case_events (feed, case_id, origin, seq, action, status, at, actor, note, tier, outcome) ",
+        );
+        q.push_values(chunk, |mut b, &(i, seq, status, _)| {
+            let e = &events[i];
+            let note = e.note.as_ref();
+            b.push_bind(&e.feed)
+                .push_bind(&e.case_id)
+                .push_bind(e.origin.as_str())
+                .push_bind(i64::from(seq))
+                .push_bind(e.action.as_str())
+                .push_bind(status.as_str())
+                .push_bind(e.at)
+                .push_bind(note.map(|n| n.actor.clone()))
+                .push_bind(note.map(|n| n.text.clone()))
+                .push_bind(e.mediation.map(|m| m.tier.as_str()))
+                .push_bind(e.mediation.map(|m| m.outcome.as_str()));
+        });
+        let all_new = q.build().execute(&mut *conn).await?.rows_affected() as usize == chunk.len();
+        for &(i, seq, _, moves) in chunk {
+            let e = &events[i];
+            let stored = all_new || {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM case_events WHERE feed = ? AND case_id = ? AND origin = ? AND seq = ?")
+                    .bind(&e.feed)
+                    .bind(&e.case_id)
+                    .bind(e.origin.as_str())
+                    .bind(i64::from(seq))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                id > before
+            };
+            if stored {
+                out[i] = Outcome::Stored;
+            } else if moves {
+                // Only possible if the store was changed behind our back: refuse rather than miscount.
+                return Err(StoreError::Corrupt(format!("case {}: event {seq} already stored above the case's state", e.case_id)));
+            }
+        }
+    }
+
+    for ((feed, case_id), cur) in &state {
+        let Some(cur) = cur.as_ref().filter(|c| c.dirty) else { continue };
+        sqlx::query(
+            "UPDATE cases SET status = ?, seq = ?, updated_at = COALESCE(?, updated_at), escalations = ?, supervised = ?, \
+             closed_at = CASE WHEN ? = 'closed' THEN COALESCE(?, closed_at) ELSE NULL END WHERE feed = ? AND case_id = ?",
+        )
+        .bind(cur.status.as_str())
+        .bind(i64::from(cur.seq))
+        .bind(cur.at)
+        .bind(i64::from(cur.escalations))
+        .bind(i64::from(cur.supervised))
+        .bind(cur.status.as_str())
+        .bind(cur.at)
+        .bind(feed)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(out)
 }
 
 /// What the store knows of a case while it takes a batch.

@@ -1,5 +1,8 @@
 //! The one way events enter the cockpit: checked, stored durably, then counted in the live aggregates,
-//! then announced to live streams. The demo feed and (later) every real feed write through here.
+//! then announced to live streams. The demo feed writes case events; real feeds write records (`records`).
+mod records;
+
+pub use records::Tally;
 use crate::aggregates::Aggregates;
 use crate::case::{CaseEvent, Origin, Outcome};
 use app::flow::Action;
@@ -17,11 +20,24 @@ pub struct Ingest {
     changed: watch::Sender<u64>,
     /// One writer at a time, so the aggregates count events in the order the store took them.
     writer: Arc<Mutex<()>>,
+    /// Deadlines of cases that real feeds report are counted on it.
+    calendar: crate::calendar::Calendar,
 }
 
 impl Ingest {
     pub fn new(store: Arc<dyn Store>, tree: Arc<RegionTree>, aggregates: Arc<RwLock<Aggregates>>, changed: watch::Sender<u64>) -> Ingest {
-        Ingest { store, tree, aggregates, changed, writer: Arc::new(Mutex::new(())) }
+        let calendar = crate::calendar::Calendar::new(&Default::default()).expect("the default calendar is valid");
+        Ingest { store, tree, aggregates, changed, writer: Arc::new(Mutex::new(())), calendar }
+    }
+
+    /// Counts deadlines of feed-reported cases on `calendar` instead of the default one.
+    pub fn with_calendar(mut self, calendar: crate::calendar::Calendar) -> Ingest {
+        self.calendar = calendar;
+        self
+    }
+
+    pub fn tree(&self) -> &Arc<RegionTree> {
+        &self.tree
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

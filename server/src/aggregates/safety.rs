@@ -1,0 +1,153 @@
+//! Safety indicators from observation feeds (video channels, alarms, criminal cases, surveys) and from
+//! petitions, per region and day, kept for a year and a month so a figure can be set against the period
+//! before it (环比) and the same period a year earlier (同比).
+use crate::city::RegionTree;
+use crate::feeds::record::Observation;
+use app::model::{local_day, Indicator, Level};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+const KEEP_DAYS: i64 = 400;
+
+/// What a daily figure measures: an indicator, or petitions received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    Observed(Indicator),
+    Petitions,
+}
+
+impl Measure {
+    /// Rates are averaged over a period; counts are summed.
+    fn is_rate(self) -> bool {
+        matches!(self, Measure::Observed(Indicator::VideoOnline | Indicator::SafetySurvey))
+    }
+}
+
+/// A figure over a window of days, with the same window before it and a year earlier.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trend {
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    pub year_ago: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct Safety {
+    /// (region, measure, day) → (sum, count), for regions at town level and above.
+    days: HashMap<(usize, Measure, i64), (f64, u32)>,
+    /// Each video channel's newest state: (feed, channel) → (version, region, online).
+    channels: HashMap<(String, String), (i64, usize, bool)>,
+    /// Which feeds deliver each measure, and the newest observation time from them.
+    sources: BTreeMap<Measure, (BTreeSet<String>, i64)>,
+}
+
+impl Safety {
+    fn add(&mut self, tree: &RegionTree, region: usize, m: Measure, day: i64, value: f64) {
+        for r in tree.ancestors(region) {
+            if tree.get(r).row.level <= Level::Town {
+                let e = self.days.entry((r, m, day)).or_default();
+                e.0 += value;
+                e.1 += 1;
+            }
+        }
+    }
+
+    pub fn observe(&mut self, tree: &RegionTree, feed: &str, id: &str, version: i64, o: &Observation) {
+        let Some(region) = tree.find(&o.region) else { return };
+        let m = Measure::Observed(o.indicator);
+        self.add(tree, region, m, local_day(o.at), o.value);
+        let s = self.sources.entry(m).or_default();
+        s.0.insert(feed.to_string());
+        s.1 = s.1.max(o.at);
+        if o.indicator == Indicator::VideoOnline {
+            let slot = self.channels.entry((feed.to_string(), id.to_string())).or_insert((i64::MIN, region, false));
+            if version > slot.0 {
+                *slot = (version, region, o.value >= 0.5);
+            }
+        }
+    }
+
+    pub fn petition(&mut self, tree: &RegionTree, feed: &str, grid: usize, at: i64) {
+        self.add(tree, grid, Measure::Petitions, local_day(at), 1.0);
+        let s = self.sources.entry(Measure::Petitions).or_default();
+        s.0.insert(feed.to_string());
+        s.1 = s.1.max(at);
+    }
+
+    /// Drops days older than the year-ago window needs.
+    pub fn trim(&mut self, today: i64) {
+        self.days.retain(|&(_, _, d), _| d > today - KEEP_DAYS);
+    }
+
+    fn window(&self, region: usize, m: Measure, last_day: i64, days: i64) -> Option<f64> {
+        let (mut sum, mut n) = (0.0, 0u32);
+        for d in last_day - days + 1..=last_day {
+            if let Some(&(s, c)) = self.days.get(&(region, m, d)) {
+                sum += s;
+                n += c;
+            }
+        }
+        match (n, m.is_rate()) {
+            (0, true) => None,
+            (_, true) => Some(sum / f64::from(n)),
+            (_, false) => Some(sum),
+        }
+    }
+
+    /// The last `days` days up to `today`, the `days` before them, and the same days a year earlier.
+    /// A count with nothing observed in a window reads 0 only if the measure has a source at all.
+    pub fn trend(&self, region: usize, m: Measure, today: i64, days: i64) -> Trend {
+        if !self.sources.contains_key(&m) {
+            return Trend::default();
+        }
+        Trend {
+            value: self.window(region, m, today, days),
+            previous: self.window(region, m, today - days, days),
+            year_ago: self.window(region, m, today - 365, days),
+        }
+    }
+
+    /// Feeds that deliver a measure, and the newest observation time from them.
+    pub fn sources(&self, m: Measure) -> Option<&(BTreeSet<String>, i64)> {
+        self.sources.get(&m)
+    }
+
+    /// Video channels (online, total) in a region now.
+    pub fn channels(&self, tree: &RegionTree, region: usize) -> (u32, u32) {
+        self.channels.values().filter(|(_, r, _)| tree.is_within(*r, region)).fold((0, 0), |(on, all), (_, _, online)| (on + u32::from(*online), all + 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::DAY_MS;
+    use std::sync::Arc;
+
+    #[test]
+    fn trends_sum_counts_average_rates_and_follow_the_newest_channel_state() {
+        let tree = Arc::new(RegionTree::new(crate::city::shaoxing::build()).unwrap());
+        let district = tree.find("330602").unwrap();
+        let town = tree.iter().find(|(i, r)| r.row.level == Level::Town && tree.is_within(*i, district)).unwrap().1.row.code.clone();
+        let mut s = Safety::default();
+        let now = 1_763_688_600_000i64;
+        let today = local_day(now);
+        let obs = |i, v: f64, at| Observation { indicator: i, region: town.clone(), at, value: v };
+        // Criminal cases: 3 + 2 in the last 7 days, 4 in the 7 before, 1 a year ago.
+        for (days_ago, n) in [(0, 3.0), (6, 2.0), (7, 4.0), (365, 1.0)] {
+            s.observe(&tree, "police", &format!("d{days_ago}"), 1, &obs(Indicator::CriminalFiled, n, now - days_ago * DAY_MS));
+        }
+        let t = s.trend(district, Measure::Observed(Indicator::CriminalFiled), today, 7);
+        assert_eq!(t, Trend { value: Some(5.0), previous: Some(4.0), year_ago: Some(1.0) });
+        assert_eq!(s.trend(tree.root(), Measure::Observed(Indicator::CriminalFiled), today, 7).value, Some(5.0), "rolled up to the city");
+        // A rate is an average; without observations it is unknown, not zero.
+        s.observe(&tree, "video", "c1", 1, &obs(Indicator::VideoOnline, 1.0, now));
+        s.observe(&tree, "video", "c2", 1, &obs(Indicator::VideoOnline, 0.0, now));
+        s.observe(&tree, "video", "c2", 3, &obs(Indicator::VideoOnline, 1.0, now));
+        s.observe(&tree, "video", "c2", 2, &obs(Indicator::VideoOnline, 0.0, now - 1)); // late, older version
+        let t = s.trend(district, Measure::Observed(Indicator::VideoOnline), today, 7);
+        assert_eq!((t.value, t.previous), (Some(0.5), None));
+        assert_eq!(s.channels(&tree, district), (2, 2), "the newest version of each channel counts");
+        assert_eq!(s.trend(district, Measure::Observed(Indicator::Alarm), today, 7), Trend::default(), "no source: no figure");
+        assert_eq!(s.sources(Measure::Observed(Indicator::VideoOnline)).unwrap().1, now);
+    }
+}

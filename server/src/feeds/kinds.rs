@@ -1,0 +1,48 @@
+//! The feed kinds a `[[feeds]]` entry can name, each with its own config struct (`deny_unknown_fields`)
+//! in its own module.
+use super::registry::{kind_config, FeedCtx};
+use super::{http_pull, open311, webhook};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tokio::sync::watch;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KindConfig {
+    Open311(open311::Config),
+    HttpPull(http_pull::Config),
+    Webhook(webhook::Config),
+}
+
+pub const KINDS: &str = "open311, http_pull, webhook";
+
+impl KindConfig {
+    pub fn parse(kind: &str, rest: toml::Table) -> Result<KindConfig, String> {
+        Ok(match kind {
+            "open311" => KindConfig::Open311(kind_config(rest)?),
+            "http_pull" => KindConfig::HttpPull(kind_config(rest)?),
+            "webhook" => KindConfig::Webhook(kind_config(rest)?),
+            other => return Err(format!("unknown feed type {other:?}; expected one of {KINDS}")),
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KindConfig::Open311(_) => "open311",
+            KindConfig::HttpPull(_) => "http_pull",
+            KindConfig::Webhook(_) => "webhook",
+        }
+    }
+
+    pub fn run(self, ctx: FeedCtx, stop: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
+        match self {
+            KindConfig::Open311(c) => open311::run(c, ctx, stop).boxed(),
+            KindConfig::HttpPull(c) => http_pull::run(c, ctx, stop).boxed(),
+            // Pushed to: requests arrive at the web route while the feed runs.
+            KindConfig::Webhook(_) => async move {
+                let mut stop = stop;
+                let _ = stop.wait_for(|s| *s).await;
+            }
+            .boxed(),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The configured feeds (`[[feeds]]` in the TOML config): parsed with errors that name the feed and the
+//! key, run as tasks, paused and resumed (the switch is stored, so it survives a restart), reloaded
+//! from the config file without a restart, and watched for health.
+use super::health::{is_stale, Health};
+use super::locate::Locator;
+use super::mapping::{Mapper, Mapping};
+use super::record::Input;
+use super::{kinds::KindConfig, Feed};
+use crate::ingest::{Ingest, Tally};
+use crate::store::StoreError;
+use futures::future::BoxFuture;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// One `[[feeds]]` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedSpec {
+    pub name: String,
+    pub kind: KindConfig,
+    pub mapping: Mapping,
+    /// How often the feed is expected to deliver; past it, the feed and its panels are stale.
+    pub cadence_seconds: u64,
+    /// Start paused (an operator's pause is stored and also holds).
+    pub paused: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Common {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default = "default_cadence")]
+    cadence_seconds: u64,
+    #[serde(default)]
+    paused: bool,
+    mapping: Mapping,
+}
+
+fn default_cadence() -> u64 {
+    600
+}
+
+const COMMON_KEYS: [&str; 5] = ["name", "type", "cadence_seconds", "paused", "mapping"];
+
+impl FeedSpec {
+    /// Reads one `[[feeds]]` table; the error says which feed, which key and what was expected.
+    pub fn parse(index: usize, table: &toml::Table) -> Result<FeedSpec, String> {
+        let label = match table.get("name").and_then(|v| v.as_str()) {
+            Some(n) => format!("feeds[{index}] ({n:?})"),
+            None => format!("feeds[{index}]"),
+        };
+        let (common, rest): (toml::Table, toml::Table) = table.clone().into_iter().partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
+        let c: Common = Common::deserialize_table(common).map_err(|e| format!("{label}: {e}"))?;
+        if c.name.is_empty() || c.name.len() > 40 || !c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_') {
+            return Err(format!("{label}: name must be 1 to 40 of a-z, 0-9, - and _"));
+        }
+        if c.name == super::demo::FEED {
+            return Err(format!("{label}: the name {:?} belongs to the built-in demo feed", c.name));
+        }
+        if c.cadence_seconds == 0 {
+            return Err(format!("{label}: cadence_seconds must be above 0"));
+        }
+        let kind = KindConfig::parse(&c.kind, rest).map_err(|e| format!("{label} (type {}): {e}", c.kind))?;
+        Ok(FeedSpec { name: c.name, kind, mapping: c.mapping, cadence_seconds: c.cadence_seconds, paused: c.paused })
+    }
+
+    /// Every entry, checked for unique names.
+    pub fn parse_all(tables: &[toml::Table]) -> Result<Vec<FeedSpec>, String> {
+        let specs = tables.iter().enumerate().map(|(i, t)| FeedSpec::parse(i, t)).collect::<Result<Vec<_>, _>>()?;
+        for (i, s) in specs.iter().enumerate() {
+            if specs[..i].iter().any(|o| o.name == s.name) {
+                return Err(format!("feeds[{i}]: a feed named {:?} is declared twice", s.name));
+            }
+        }
+        Ok(specs)
+    }
+}
+
+impl Common {
+    fn deserialize_table(t: toml::Table) -> Result<Common, String> {
+        toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.message().to_string())
+    }
+}
+
+/// Reads a kind's own keys (everything but the common ones) with the kind's struct.
+pub fn kind_config<T: serde::de::DeserializeOwned>(rest: toml::Table) -> Result<T, String> {
+    toml::Value::Table(rest).try_into().map_err(|e: toml::de::Error| e.message().trim().to_string())
+}
+
+/// What a running feed works with.
+#[derive(Clone)]
+pub struct FeedCtx {
+    pub name: String,
+    pub ingest: Ingest,
+    pub mapper: Arc<Mapper>,
+    pub health: Arc<Health>,
+}
+
+impl FeedCtx {
+    /// Takes a batch durably and records the feed's health either way.
+    pub async fn take(&self, inputs: Vec<Input>, cursor: Option<String>) -> Result<Tally, StoreError> {
+        let r = self.ingest.take(&self.name, &self.mapper, inputs, cursor).await;
+        match &r {
+            Ok(_) => self.health.succeeded(crate::clock::now_ms()),
+            Err(e) => self.failed(format!("storing a batch failed: {e}")),
+        }
+        r
+    }
+
+    /// Records an error (peer down, bad response); logged without payloads or secrets.
+    pub fn failed(&self, why: String) {
+        tracing::warn!(feed = %self.name, error = %why, "feed error");
+        self.health.failed(crate::clock::now_ms(), why);
+    }
+
+    /// Where a pull feed resumes: the cursor stored with its last batch.
+    pub async fn cursor(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.ingest.store().feed_rows().await?.into_iter().find(|r| r.feed == self.name).and_then(|r| r.cursor))
+    }
+}
+
+/// A configured feed as the `Feed` trait runs it.
+struct Configured {
+    ctx: FeedCtx,
+    kind: KindConfig,
+}
+
+impl Feed for Configured {
+    fn name(&self) -> &str {
+        &self.ctx.name
+    }
+
+    fn run(self: Box<Self>, _ingest: Ingest, shutdown: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
+        self.kind.run(self.ctx, shutdown)
+    }
+}
+
+struct Entry {
+    spec: FeedSpec,
+    ctx: FeedCtx,
+    /// The running task and the switch that stops it; None while paused.
+    task: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+}
+
+/// A feed's health and counts, as the operator page, `/metrics` and stale panels read them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedStatus {
+    pub name: String,
+    pub kind: &'static str,
+    pub paused: bool,
+    pub cadence_seconds: u64,
+    pub last_success: Option<i64>,
+    pub last_event_at: Option<i64>,
+    /// How far behind the newest event is (ms).
+    pub lag_ms: Option<i64>,
+    pub errors: u64,
+    pub last_error: Option<(i64, String)>,
+    pub received: u64,
+    pub stored: u64,
+    pub duplicate: u64,
+    pub quarantined: u64,
+    pub stale: bool,
+}
+
+pub struct Registry {
+    ingest: Ingest,
+    locator: Arc<Locator>,
+    feeds: Mutex<BTreeMap<String, Entry>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Registry {
+    pub fn new(ingest: Ingest, locator: Arc<Locator>, shutdown: watch::Receiver<bool>) -> Registry {
+        Registry { ingest, locator, feeds: Mutex::new(BTreeMap::new()), shutdown }
+    }
+
+    fn entry(&self, spec: FeedSpec) -> Result<Entry, String> {
+        let mapper = spec.mapping.compile(self.locator.clone()).map_err(|e| format!("feed {:?}: {e}", spec.name))?;
+        let ctx = FeedCtx { name: spec.name.clone(), ingest: self.ingest.clone(), mapper: Arc::new(mapper), health: Arc::new(Health::default()) };
+        Ok(Entry { spec, ctx, task: None })
+    }
+
+    fn start(&self, e: &mut Entry) {
+        if e.task.is_some() || *self.shutdown.borrow() {
+            return;
+        }
+        let (tx, mut rx) = watch::channel(false);
+        let mut server = self.shutdown.clone();
+        // Either switch stops the feed: its own (pause, reload) or the server's.
+        let (fwd_tx, fwd_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            tokio::select! { _ = rx.changed() => {}, _ = server.wait_for(|s| *s) => {} }
+            let _ = fwd_tx.send(true);
+        });
+        e.ctx.health.running(Some(crate::clock::now_ms()));
+        let feed: Box<dyn Feed> = Box::new(Configured { ctx: e.ctx.clone(), kind: e.spec.kind.clone() });
+        tracing::info!(feed = feed.name(), kind = e.spec.kind.as_str(), "feed started");
+        let handle = tokio::spawn(feed.run(self.ingest.clone(), fwd_rx));
+        e.task = Some((tx, handle));
+    }
+
+    fn stop(e: &mut Entry) -> Option<tokio::task::JoinHandle<()>> {
+        e.ctx.health.running(None);
+        e.task.take().map(|(tx, h)| {
+            let _ = tx.send(true);
+            h
+        })
+    }
+
+    /// Starts the configured feeds (those not paused, by config or by an operator). Every mapping is
+    /// checked first: one bad feed stops the start with its name and reason.
+    pub async fn start_all(&self, specs: Vec<FeedSpec>) -> Result<(), String> {
+        let paused = self.stored_pauses().await?;
+        let mut entries = Vec::new();
+        for spec in specs {
+            entries.push(self.entry(spec)?);
+        }
+        let mut feeds = self.feeds.lock().expect("feeds lock");
+        for mut e in entries {
+            if !(e.spec.paused || paused.get(&e.spec.name).copied().unwrap_or(false)) {
+                self.start(&mut e);
+            }
+            feeds.insert(e.spec.name.clone(), e);
+        }
+        Ok(())
+    }
+
+    async fn stored_pauses(&self) -> Result<BTreeMap<String, bool>, String> {
+        let rows = self.ingest.store().feed_rows().await.map_err(|e| e.to_string())?;
+        Ok(rows.into_iter().map(|r| (r.feed, r.paused)).collect())
+    }
+
+    /// Pauses or resumes a feed; false if there is no such feed. Returns once a paused feed has stopped.
+    pub async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, String> {
+        if !self.feeds.lock().expect("feeds lock").contains_key(name) {
+            return Ok(false);
+        }
+        self.ingest.store().set_paused(name, paused).await.map_err(|e| e.to_string())?;
+        let stopping = {
+            let mut feeds = self.feeds.lock().expect("feeds lock");
+            let Some(e) = feeds.get_mut(name) else { return Ok(false) };
+            if paused {
+                Registry::stop(e)
+            } else {
+                self.start(e);
+                None
+            }
+        };
+        if let Some(h) = stopping {
+            let _ = h.await;
+        }
+        Ok(true)
+    }
+
+    /// Applies a new list of feeds: new ones start, removed ones stop, changed ones restart, the rest
+    /// carry on. Nothing changes if any entry is invalid. Returns (started, stopped, restarted) names.
+    pub async fn reload(&self, specs: Vec<FeedSpec>) -> Result<(Vec<String>, Vec<String>, Vec<String>), String> {
+        let paused = self.stored_pauses().await?;
+        let mut fresh = Vec::new();
+        for spec in specs {
+            fresh.push(self.entry(spec)?);
+        }
+        let (mut started, mut stopped, mut restarted, mut waits) = (vec![], vec![], vec![], vec![]);
+        {
+            let mut feeds = self.feeds.lock().expect("feeds lock");
+            let names: Vec<String> = fresh.iter().map(|e| e.spec.name.clone()).collect();
+            let gone: Vec<String> = feeds.keys().filter(|k| !names.contains(k)).cloned().collect();
+            for name in gone {
+                if let Some(mut e) = feeds.remove(&name) {
+                    waits.extend(Registry::stop(&mut e));
+                    stopped.push(name);
+                }
+            }
+            for mut e in fresh {
+                let name = e.spec.name.clone();
+                match feeds.get_mut(&name) {
+                    Some(old) if old.spec == e.spec => continue,
+                    Some(old) => {
+                        waits.extend(Registry::stop(old));
+                        restarted.push(name.clone());
+                    }
+                    None => started.push(name.clone()),
+                }
+                if !(e.spec.paused || paused.get(&name).copied().unwrap_or(false)) {
+                    self.start(&mut e);
+                }
+                feeds.insert(name, e);
+            }
+        }
+        for h in waits {
+            let _ = h.await;
+        }
+        Ok((started, stopped, restarted))
+    }
+
+    /// Maps the feed's quarantined records again with its current mapping; None if no such feed.
+    pub async fn replay(&self, name: &str) -> Result<Option<Tally>, StoreError> {
+        let Some(ctx) = self.ctx(name) else { return Ok(None) };
+        let rows = self.ingest.store().quarantine(Some(name), 10_000).await?;
+        let t = self.ingest.replay(name, &ctx.mapper, rows).await?;
+        Ok(Some(t))
+    }
+
+    pub fn ctx(&self, name: &str) -> Option<FeedCtx> {
+        self.feeds.lock().expect("feeds lock").get(name).map(|e| e.ctx.clone())
+    }
+
+    /// A feed's config and context while it runs (push kinds answer requests with it); None if it is
+    /// unknown or paused.
+    pub fn running(&self, name: &str) -> Option<(KindConfig, FeedCtx)> {
+        let feeds = self.feeds.lock().expect("feeds lock");
+        feeds.get(name).filter(|e| e.task.is_some()).map(|e| (e.spec.kind.clone(), e.ctx.clone()))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.feeds.lock().expect("feeds lock").contains_key(name)
+    }
+
+    /// Every configured feed with its health and counts.
+    pub async fn statuses(&self, now: i64) -> Result<Vec<FeedStatus>, StoreError> {
+        let rows: BTreeMap<String, crate::store::feeds::FeedRow> =
+            self.ingest.store().feed_rows().await?.into_iter().map(|r| (r.feed.clone(), r)).collect();
+        let feeds = self.feeds.lock().expect("feeds lock");
+        Ok(feeds
+            .values()
+            .map(|e| {
+                let h = e.ctx.health.get();
+                let row = rows.get(&e.spec.name).cloned().unwrap_or_default();
+                FeedStatus {
+                    name: e.spec.name.clone(),
+                    kind: e.spec.kind.as_str(),
+                    paused: e.task.is_none(),
+                    cadence_seconds: e.spec.cadence_seconds,
+                    last_success: h.last_success.max(row.last_success),
+                    last_event_at: row.last_event_at,
+                    lag_ms: row.last_event_at.map(|t| (now - t).max(0)),
+                    errors: h.errors,
+                    stale: is_stale(&h, row.last_success, e.spec.cadence_seconds as i64 * 1000, now),
+                    last_error: h.last_error,
+                    received: row.received,
+                    stored: row.stored,
+                    duplicate: row.duplicate,
+                    quarantined: row.quarantined,
+                }
+            })
+            .collect())
+    }
+}

@@ -43,3 +43,10 @@ ensure_build_tools() {
 ensure_browser() {
   ensure_apt chromium fonts-noto-cjk
 }
+
+# Real peers the feed tests start on free ports in temp dirs (nothing runs as a service): PostgreSQL
+# for sql_pull (server/tests/files_sql.rs), Mosquitto and nats-server (JetStream) for the mqtt and
+# nats feeds (server/tests/brokers.rs).
+ensure_test_peers() {
+  ensure_apt postgresql mosquitto nats-server
+}

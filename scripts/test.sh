@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every test: unit and integration tests (cargo), then end-to-end tests in headless Chromium against the
-# real server. Installs what it needs (wasm target, wasm-bindgen, npm packages, Chromium, CJK fonts).
+# real server. Installs what it needs (wasm target, wasm-bindgen, npm packages, Chromium, CJK fonts, and
+# the feed tests' peers: PostgreSQL, Mosquitto, nats-server).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_browser
+ensure_test_peers
 "$ROOT/scripts/build.sh" debug
 
 log "unit and integration tests"

@@ -1,6 +1,6 @@
 //! The server's side of the server functions. The app defines what it needs; the `server` crate
 //! implements it and provides it as context, so components stay free of storage and policy code.
-use crate::model::{Clearance, Coverage, DeskView, Period, FlowReport, MapLayer, PublicReport, Role, Scope, WallSnapshot};
+use crate::model::{Clearance, Coverage, DeskView, Period, FlowReport, MapLayer, PublicReport, Role, SafetyView, Scope, WallSnapshot};
 use leptos::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
@@ -54,6 +54,8 @@ pub trait Backend: Send + Sync + 'static {
     fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, period: Period) -> Reply<'a, FlowReport>;
     /// The tablet's list: the region's cases due soon or overdue, soonest deadline first.
     fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView>;
+    /// Safety indicators of the region from the observation feeds, with trends, sources and staleness.
+    fn safety<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, SafetyView>;
 }
 
 #[derive(Clone)]

@@ -1,7 +1,7 @@
 //! The one catalogue of user-facing strings. zh-CN is the default; English follows `?lang=en`.
 //! Every label the UI shows comes from here, so a new language is one more column.
 use crate::flow::{Action, Outcome, Priority, Tier, Timeliness};
-use crate::model::{Category, GridKind, Indicator, KpiKey, Level, Source, Status};
+use crate::model::{Category, GridKind, Indicator, KpiKey, Level, SafetyKey, Source, Status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,24 @@ pub enum Msg {
     AuditAction,
     AuditDetail,
     AuditBadDate,
+    FeedsTitle,
+    FeedName,
+    FeedKind,
+    FeedState,
+    FeedRunning,
+    FeedPaused,
+    FeedStale,
+    FeedLastSuccess,
+    FeedLag,
+    FeedCounts,
+    FeedErrors,
+    FeedPause,
+    FeedResume,
+    FeedReplay,
+    FeedReload,
+    QuarantineTitle,
+    QuarantineReason,
+    QuarantineRecord,
     LoginTitle,
     LoginUser,
     LoginPassword,
@@ -90,6 +108,13 @@ pub enum Msg {
     DeviceBad,
     SceneOverview,
     SceneFlow,
+    SceneSafety,
+    SafetySource,
+    SafetyStale,
+    SafetyWindow,
+    SafetyByArea,
+    VideoOnlineShort,
+    AlarmsShort,
     FlowSankeyTitle,
     StageTitle,
     StageMedian,
@@ -200,6 +225,24 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         AuditAction => ("操作", "Action"),
         AuditDetail => ("详情", "Detail"),
         AuditBadDate => ("日期格式应为 YYYY-MM-DD。", "Dates are YYYY-MM-DD."),
+        FeedsTitle => ("数据接入", "Feeds"),
+        FeedName => ("名称", "Name"),
+        FeedKind => ("接入方式", "Kind"),
+        FeedState => ("状态", "State"),
+        FeedRunning => ("运行中", "Running"),
+        FeedPaused => ("已暂停", "Paused"),
+        FeedStale => ("数据过期", "Stale"),
+        FeedLastSuccess => ("最近成功", "Last success"),
+        FeedLag => ("延迟", "Lag"),
+        FeedCounts => ("收到 / 入库 / 重复 / 隔离", "Received / stored / duplicate / quarantined"),
+        FeedErrors => ("错误", "Errors"),
+        FeedPause => ("暂停", "Pause"),
+        FeedResume => ("恢复", "Resume"),
+        FeedReplay => ("重放隔离记录", "Replay quarantine"),
+        FeedReload => ("重新读取配置", "Reload configuration"),
+        QuarantineTitle => ("隔离记录", "Quarantined records"),
+        QuarantineReason => ("原因", "Reason"),
+        QuarantineRecord => ("记录编号", "Record id"),
         LoginTitle => ("登录", "Sign in"),
         LoginUser => ("用户名", "User name"),
         LoginPassword => ("密码", "Password"),
@@ -210,6 +253,13 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         DeviceBad => ("设备令牌无效或已吊销。", "The device token is invalid or revoked."),
         SceneOverview => ("综合态势", "Overview"),
         SceneFlow => ("事件流转", "Case flow"),
+        SceneSafety => ("平安态势", "Safety"),
+        SafetySource => ("来源", "Source"),
+        SafetyStale => ("数据过期", "stale"),
+        SafetyWindow => ("近30天", "last 30 days"),
+        SafetyByArea => ("分区视频在线与告警", "Video online and alarms by area"),
+        VideoOnlineShort => ("视频在线率", "Video online"),
+        AlarmsShort => ("告警数", "Alarms"),
         FlowSankeyTitle => ("近7日流转（含退回）", "Transitions, last 7 days (with returns)"),
         StageTitle => ("各环节用时（小时）", "Time in each stage (hours)"),
         StageMedian => ("中位数", "Median"),
@@ -314,6 +364,19 @@ pub fn indicator(lang: Lang, i: Indicator) -> &'static str {
         Indicator::CriminalFiled => ("刑事立案", "Criminal cases filed"),
         Indicator::CriminalSolved => ("刑事破案", "Criminal cases solved"),
         Indicator::SafetySurvey => ("群众安全感", "Sense of safety (survey)"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn safety(lang: Lang, k: SafetyKey) -> &'static str {
+    let (zh, en) = match k {
+        SafetyKey::VideoOnline => ("视频在线率", "Video channels online"),
+        SafetyKey::Alarms => ("感知与视频告警", "Sensor and video alarms"),
+        SafetyKey::Petitions => ("信访件", "Petitions"),
+        SafetyKey::PetitionBacklog => ("信访积案", "Petitions still open"),
+        SafetyKey::CriminalFiled => ("刑事立案", "Criminal cases filed"),
+        SafetyKey::CriminalSolved => ("刑事破案", "Criminal cases solved"),
+        SafetyKey::SafetySurvey => ("群众安全感", "Sense of safety (survey)"),
     };
     pick(lang, zh, en)
 }

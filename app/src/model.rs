@@ -203,6 +203,73 @@ impl Indicator {
     }
 }
 
+/// The figures of the wall's safety scene (平安指数).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SafetyKey {
+    /// Video channels online now (rate); its trend compares the channels' reported uptime.
+    VideoOnline,
+    Alarms,
+    Petitions,
+    /// Petitions still open now.
+    PetitionBacklog,
+    CriminalFiled,
+    CriminalSolved,
+    SafetySurvey,
+}
+
+impl SafetyKey {
+    pub const ALL: [SafetyKey; 7] = [
+        SafetyKey::VideoOnline,
+        SafetyKey::Alarms,
+        SafetyKey::Petitions,
+        SafetyKey::PetitionBacklog,
+        SafetyKey::CriminalFiled,
+        SafetyKey::CriminalSolved,
+        SafetyKey::SafetySurvey,
+    ];
+
+    /// Shown as a percentage (value 0..1 for video, 0..100 for the survey) rather than a count.
+    pub fn is_rate(self) -> bool {
+        matches!(self, SafetyKey::VideoOnline | SafetyKey::SafetySurvey)
+    }
+}
+
+/// One safety figure over the scene's window, with the window before it (环比) and a year earlier (同比),
+/// where it came from and how fresh it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SafetyFigure {
+    pub key: SafetyKey,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    pub year_ago: Option<f64>,
+    /// The feeds it is computed from.
+    pub sources: Vec<String>,
+    /// Time of the newest observation behind it.
+    pub as_of: Option<i64>,
+    /// A source feed is past its expected cadence: the figure may be out of date.
+    pub stale: bool,
+}
+
+/// Video channels and alarms of one area below the region on screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SafetyArea {
+    pub code: String,
+    pub name: String,
+    pub online: u32,
+    pub channels: u32,
+    pub alarms: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SafetyView {
+    pub region: RegionRef,
+    /// Length of the window the figures cover.
+    pub days: u32,
+    pub figures: Vec<SafetyFigure>,
+    pub areas: Vec<SafetyArea>,
+    pub as_of: i64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KpiKey {
     NewToday,

@@ -21,6 +21,13 @@ pub struct Config {
     pub calendar: crate::calendar::CalendarConfig,
     /// Due-soon and escalation of late cases.
     pub flow: crate::rules::FlowConfig,
+    /// The city's systems to take data from: `[[feeds]]` entries, each with `name`, `type` (see
+    /// `feeds::kinds`), its kind's keys, `cadence_seconds`, `paused` and a `[feeds.mapping]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feeds: Vec<toml::Table>,
+    /// The file this config was read from (reloading feeds re-reads it).
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// Sessions and cookies.
@@ -31,11 +38,14 @@ pub struct AccessConfig {
     pub session_hours: i64,
     /// Mark cookies Secure; turn on whenever the cockpit is served over TLS (directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Bearer token for Prometheus at /metrics (unset: only signed-in administrators may read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
 }
 
 impl Default for AccessConfig {
     fn default() -> Self {
-        AccessConfig { session_hours: 12, secure_cookies: false }
+        AccessConfig { session_hours: 12, secure_cookies: false, metrics_token: None }
     }
 }
 
@@ -65,6 +75,8 @@ impl Default for Config {
             access: AccessConfig::default(),
             calendar: crate::calendar::CalendarConfig::default(),
             flow: crate::rules::FlowConfig::default(),
+            feeds: Vec::new(),
+            file: None,
         }
     }
 }
@@ -98,7 +110,7 @@ pub struct Args {
 
 pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
   environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
-               COCKPIT_SECURE_COOKIES, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
+               COCKPIT_SECURE_COOKIES, COCKPIT_METRICS_TOKEN, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
                COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED";
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
@@ -126,7 +138,9 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-                Config::from_toml(&text).map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?
+                let mut cfg = Config::from_toml(&text).map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?;
+                cfg.file = Some(path);
+                cfg
             }
             None => Config::default(),
         };
@@ -140,8 +154,12 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Reads a config; `[[feeds]]` entries are checked here too (kind and keys), so a bad feed fails
+    /// the start with its name.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
+        Ok(cfg)
     }
 
     pub fn to_toml(&self) -> String {
@@ -163,6 +181,9 @@ impl Config {
         }
         if let Some(v) = env("COCKPIT_CITY") {
             self.city = v;
+        }
+        if let Some(v) = env("COCKPIT_METRICS_TOKEN") {
+            self.access.metrics_token = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = env("COCKPIT_SECURE_COOKIES") {
             self.access.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes" | "on");

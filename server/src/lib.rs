@@ -1,7 +1,9 @@
 //! # Layout
 //! The cockpit server: one binary (`cockpit`) that aggregates the city's feeds and serves every view.
 //! Data flows top to bottom through these modules:
-//! - `feeds/`: the city's systems, one module per kind behind the `Feed` trait (now: `demo`)
+//! - `feeds/`: the city's systems, one module per kind behind the `Feed` trait; mapping to canonical
+//!   records, the registry that runs `[[feeds]]`, health
+//! - `sim/`: the city's external systems simulated over their real protocols (for the demo and tests)
 //! - `ingest`: the one path in: check → store durably → count in the aggregates → wake live streams
 //! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
 //! - `analytics/`: case-flow figures for any scope and period, from stored timelines
@@ -92,6 +94,9 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     for (grid, at) in store.last_patrols().await? {
         aggregates.patrolled(&grid, at);
     }
+    for (feed, (id, version, o)) in store.observations().await? {
+        aggregates.observe(&feed, &id, version, &o);
+    }
     tracing::info!(open = aggregates.open_cases(), ms = t.elapsed().as_millis() as u64, "aggregates rebuilt from stored events");
     let aggregates = Arc::new(RwLock::new(aggregates));
     let (changed_tx, changed_rx) = watch::channel(0u64);
@@ -135,11 +140,18 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     }
     let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access).await?);
+    let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
+    let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator, stop_rx.clone()));
+    let specs = feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(StartError)?;
+    registry.start_all(specs).await.map_err(StartError)?;
     let cockpit = Arc::new(web::Cockpit {
         policy: policy::Policy::new(tree.clone(), auth),
         aggregates,
         ingest: ingest.clone(),
         flow_cache: Default::default(),
+        feeds: registry,
+        config_file: cfg.file.clone(),
+        metrics_token: cfg.access.metrics_token.clone(),
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
     let app = web::router(state);

@@ -20,6 +20,8 @@ pub enum Action {
     Grant,
     /// Supervise (督办), escalate and acknowledge cases: officials of a level, over their own subtree.
     Oversee,
+    /// See feed health and quarantine reasons (never record contents), pause, resume, replay, reload.
+    OperateFeeds,
 }
 
 pub fn may(role: Role, action: Action) -> bool {
@@ -31,6 +33,7 @@ pub fn may(role: Role, action: Action) -> bool {
         Action::ViewAudit => role == Auditor,
         Action::Grant => role == Admin,
         Action::Oversee => matches!(role, CityLeader | DistrictOfficial | StreetOfficial),
+        Action::OperateFeeds => role == Admin,
     }
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod charts;
 mod flow_scene;
 mod kpi;
+mod safety_scene;
 #[cfg(feature = "hydrate")]
 pub(crate) mod live;
 pub(crate) mod map;
@@ -44,11 +45,12 @@ pub async fn load_flow(region: Option<String>, days: Option<u32>, from: Option<S
     crate::backend::with_viewer_async(move |b, v| async move { b.flow_report(&v, region.as_deref(), period).await }).await
 }
 
-/// What the wall shows: the overview, or the case-flow scene (`?scene=flow`).
+/// What the wall shows: the overview, the case-flow scene (`?scene=flow`) or the safety scene (`?scene=safety`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scene {
     Overview,
     Flow,
+    Safety,
 }
 
 /// State the wall's panels share.
@@ -68,7 +70,11 @@ pub struct WallCtx {
 pub fn Wall() -> impl IntoView {
     let lang = use_lang();
     let (start, start_scene) = use_query_map().with_untracked(|q| (q.get("region"), q.get("scene")));
-    let scene = RwSignal::new(if start_scene.as_deref() == Some("flow") { Scene::Flow } else { Scene::Overview });
+    let scene = RwSignal::new(match start_scene.as_deref() {
+        Some("flow") => Scene::Flow,
+        Some("safety") => Scene::Safety,
+        _ => Scene::Overview,
+    });
     let region = RwSignal::new(start.clone());
     // The first snapshot comes with the page (server-rendered, then hydrated); after that the live
     // stream brings every update, including those of a region drilled into. Loading it once keeps the
@@ -106,6 +112,9 @@ pub fn Wall() -> impl IntoView {
                     <button id="scene-flow" class:on=move || scene.get() == Scene::Flow on:click=move |_| scene.set(Scene::Flow)>
                         {t(lang, Msg::SceneFlow)}
                     </button>
+                    <button id="scene-safety" class:on=move || scene.get() == Scene::Safety on:click=move |_| scene.set(Scene::Safety)>
+                        {t(lang, Msg::SceneSafety)}
+                    </button>
                 </nav>
                 <div class="wall-status">
                     <span class="live" class:on=move || online.get()>
@@ -122,10 +131,10 @@ pub fn Wall() -> impl IntoView {
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
                     {move || Suspend::new(async move {
-                        snapshot.await.map(|_| view! {
-                            <Show when=move || scene.get() == Scene::Overview fallback=|| view! { <flow_scene::FlowScene /> }>
-                                <Panels />
-                            </Show>
+                        snapshot.await.map(|_| move || match scene.get() {
+                            Scene::Overview => view! { <Panels /> }.into_any(),
+                            Scene::Flow => view! { <flow_scene::FlowScene /> }.into_any(),
+                            Scene::Safety => view! { <safety_scene::SafetyScene /> }.into_any(),
                         })
                     })}
                 </ErrorBoundary>

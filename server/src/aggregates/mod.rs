@@ -138,6 +138,11 @@ impl Aggregates {
         self.open.len()
     }
 
+    /// Open cases from one kind of source system in a region's subtree.
+    pub fn open_of_source(&self, region: usize, source: app::model::Source) -> u32 {
+        self.open.values().filter(|c| c.source == source && self.tree.is_within(c.grid, region)).count() as u32
+    }
+
     /// Counts one stored observation of an indicator.
     pub fn observe(&mut self, feed: &str, id: &str, version: i64, o: &crate::feeds::record::Observation) {
         self.safety.observe(&self.tree, feed, id, version, o);

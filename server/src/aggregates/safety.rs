@@ -3,7 +3,7 @@
 //! before it (环比) and the same period a year earlier (同比).
 use crate::city::RegionTree;
 use crate::feeds::record::Observation;
-use app::model::{local_day, Indicator, Level};
+use app::model::{local_day, Indicator};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const KEEP_DAYS: i64 = 400;
@@ -32,10 +32,13 @@ pub struct Trend {
 
 #[derive(Default)]
 pub struct Safety {
-    /// (region, measure, day) → (sum, count), for regions at town level and above.
+    /// (region, measure, day) → (sum, count), for the observation's region and each one above it.
     days: HashMap<(usize, Measure, i64), (f64, u32)>,
     /// Each video channel's newest state: (feed, channel) → (version, region, online).
     channels: HashMap<(String, String), (i64, usize, bool)>,
+    /// The newest version of every other record: a revised figure (a day's count corrected later)
+    /// replaces what it revises instead of adding to it. (feed, id) → (version, region, measure, day, value).
+    latest: HashMap<(String, String), (i64, usize, Measure, i64, f64)>,
     /// Which feeds deliver each measure, and the newest observation time from them.
     sources: BTreeMap<Measure, (BTreeSet<String>, i64)>,
 }
@@ -43,10 +46,20 @@ pub struct Safety {
 impl Safety {
     fn add(&mut self, tree: &RegionTree, region: usize, m: Measure, day: i64, value: f64) {
         for r in tree.ancestors(region) {
-            if tree.get(r).row.level <= Level::Town {
-                let e = self.days.entry((r, m, day)).or_default();
-                e.0 += value;
-                e.1 += 1;
+            let e = self.days.entry((r, m, day)).or_default();
+            e.0 += value;
+            e.1 += 1;
+        }
+    }
+
+    fn remove(&mut self, tree: &RegionTree, region: usize, m: Measure, day: i64, value: f64) {
+        for r in tree.ancestors(region) {
+            if let Some(e) = self.days.get_mut(&(r, m, day)) {
+                e.0 -= value;
+                e.1 = e.1.saturating_sub(1);
+                if e.1 == 0 {
+                    self.days.remove(&(r, m, day));
+                }
             }
         }
     }
@@ -54,7 +67,19 @@ impl Safety {
     pub fn observe(&mut self, tree: &RegionTree, feed: &str, id: &str, version: i64, o: &Observation) {
         let Some(region) = tree.find(&o.region) else { return };
         let m = Measure::Observed(o.indicator);
-        self.add(tree, region, m, local_day(o.at), o.value);
+        let day = local_day(o.at);
+        if o.indicator == Indicator::VideoOnline {
+            // Channel states are samples: every report counts towards the period's uptime.
+            self.add(tree, region, m, day, o.value);
+        } else {
+            match self.latest.get(&(feed.to_string(), id.to_string())).copied() {
+                Some((v, ..)) if v >= version => return,
+                Some((_, r, pm, pd, pv)) => self.remove(tree, r, pm, pd, pv),
+                None => {}
+            }
+            self.latest.insert((feed.to_string(), id.to_string()), (version, region, m, day, o.value));
+            self.add(tree, region, m, day, o.value);
+        }
         let s = self.sources.entry(m).or_default();
         s.0.insert(feed.to_string());
         s.1 = s.1.max(o.at);
@@ -76,6 +101,7 @@ impl Safety {
     /// Drops days older than the year-ago window needs.
     pub fn trim(&mut self, today: i64) {
         self.days.retain(|&(_, _, d), _| d > today - KEEP_DAYS);
+        self.latest.retain(|_, l| l.3 > today - KEEP_DAYS);
     }
 
     fn window(&self, region: usize, m: Measure, last_day: i64, days: i64) -> Option<f64> {
@@ -120,7 +146,7 @@ impl Safety {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::DAY_MS;
+    use app::model::{Level, DAY_MS};
     use std::sync::Arc;
 
     #[test]
@@ -149,5 +175,9 @@ mod tests {
         assert_eq!(s.channels(&tree, district), (2, 2), "the newest version of each channel counts");
         assert_eq!(s.trend(district, Measure::Observed(Indicator::Alarm), today, 7), Trend::default(), "no source: no figure");
         assert_eq!(s.sources(Measure::Observed(Indicator::VideoOnline)).unwrap().1, now);
+        // A day's count revised upwards replaces the first figure; a late older revision changes nothing.
+        s.observe(&tree, "police", "d0", 2, &obs(Indicator::CriminalFiled, 6.0, now));
+        s.observe(&tree, "police", "d0", 1, &obs(Indicator::CriminalFiled, 3.0, now));
+        assert_eq!(s.trend(district, Measure::Observed(Indicator::CriminalFiled), today, 7).value, Some(8.0));
     }
 }

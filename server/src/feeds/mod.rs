@@ -4,14 +4,18 @@
 //! `registry` runs, pauses and watches the configured feeds.
 pub mod backoff;
 pub mod demo;
+pub mod file_drop;
 pub mod health;
 pub mod http_pull;
 pub mod kinds;
 pub mod locate;
 pub mod mapping;
+pub mod mqtt;
+pub mod nats;
 pub mod open311;
 pub mod record;
 pub mod registry;
+pub mod sql_pull;
 pub mod time;
 pub mod webhook;
 

@@ -91,11 +91,15 @@ async fn fetch(cfg: &Config, client: &reqwest::Client, url: &str, from: i64, to:
     while let Some((a, b)) = pending.pop() {
         let v = get_json(client, url, &query(cfg, a, b), &BTreeMap::new()).await?;
         let serde_json::Value::Array(list) = v else { return Err("requests.json did not return a JSON array".into()) };
-        if list.len() >= cfg.max_results && b - a > 1_000 {
-            let mid = a + (b - a) / 2;
-            pending.push((mid, b));
-            pending.push((a, mid));
-            continue;
+        if list.len() >= cfg.max_results {
+            if b - a > 1_000 {
+                let mid = a + (b - a) / 2;
+                pending.push((mid, b));
+                pending.push((a, mid));
+                continue;
+            }
+            // GeoReport times have whole seconds: a full one-second window cannot be split further.
+            return Err(format!("more than {} requests were updated within one second at {}; raise max_results to the server's limit", cfg.max_results, w3c(a)));
         }
         out.extend(list);
     }

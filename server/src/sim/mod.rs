@@ -4,4 +4,7 @@
 pub mod files;
 pub mod mqtt;
 pub mod nats;
+pub mod open311;
 pub mod pg;
+pub mod rest;
+pub mod webhook;

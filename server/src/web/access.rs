@@ -19,7 +19,7 @@ fn cookies(h: &HeaderMap) -> Option<&str> {
 }
 
 /// The signed-in viewer, if the policy lets their role do `action`.
-fn permitted(state: &AppState, h: &HeaderMap, action: Action) -> Result<Viewer, Response> {
+pub(crate) fn permitted(state: &AppState, h: &HeaderMap, action: Action) -> Result<Viewer, Response> {
     let v = signed_in(state, h)?;
     state.cockpit.policy.allow(&v, action).map_err(refusal)?;
     Ok(v)
@@ -55,7 +55,7 @@ fn local(next: Option<&str>) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

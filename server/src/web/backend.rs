@@ -19,6 +19,12 @@ pub struct Cockpit {
     /// Where oversight actions from the tablet enter, like every other event.
     pub ingest: Ingest,
     pub flow_cache: Mutex<HashMap<(usize, Period), FlowReport>>,
+    /// The configured feeds: operated from the feeds page, pushed to by webhooks.
+    pub feeds: Arc<crate::feeds::registry::Registry>,
+    /// Where `[[feeds]]` are re-read from on reload.
+    pub config_file: Option<std::path::PathBuf>,
+    /// Bearer token a Prometheus scraper presents at /metrics.
+    pub metrics_token: Option<String>,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {
@@ -88,6 +94,17 @@ impl Backend for Cockpit {
             }
             cache.insert((idx, period), r.clone());
             Ok(r)
+        })
+    }
+
+    fn safety<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, app::model::SafetyView> {
+        Box::pin(async move {
+            let idx = self.policy.dashboard_region(viewer, region)?;
+            let now = crate::clock::now_ms();
+            let stale: Vec<String> =
+                self.feeds.statuses(now).await.map_err(unavailable)?.into_iter().filter(|s| s.stale).map(|s| s.name).collect();
+            let a = self.aggregates.read().expect("aggregates lock");
+            Ok(super::safety::view(&a, idx, &stale, now))
         })
     }
 

@@ -21,6 +21,7 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/auth/login",
     "/device",
     "/healthz",
+    "/readyz",
     "/favicon.svg",
     "/api/public",
 ];
@@ -33,10 +34,18 @@ pub fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
+/// Routes for machines, which present their own credentials instead of a session: a source system's
+/// push (the feed's token and HMAC signature) and a Prometheus scrape (the metrics token, or else an
+/// administrator's session). Their handlers check those credentials before anything else.
+pub fn is_machine(method: &Method, path: &str) -> bool {
+    let webhook = path.strip_prefix("/feeds/").and_then(|r| r.strip_suffix("/webhook")).is_some_and(|name| !name.is_empty() && !name.contains('/'));
+    (*method == Method::POST && webhook) || (*method == Method::GET && path == "/metrics")
+}
+
 pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if is_public(&path) && (!changes_state || OWN_CSRF.contains(&path.as_str())) {
+    if (is_public(&path) && (!changes_state || OWN_CSRF.contains(&path.as_str()))) || is_machine(req.method(), &path) {
         return next.run(req).await;
     }
     let policy = &state.cockpit.policy;

@@ -3,9 +3,11 @@
 mod access;
 mod backend;
 mod cases;
+mod feeds;
 pub mod gate;
 mod live;
 mod public_stats;
+mod safety;
 
 pub use backend::Cockpit;
 
@@ -36,6 +38,13 @@ impl FromRef<AppState> for LeptosOptions {
 /// `gate` (signed in or public) and then by the policy inside the handler.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/feeds/{name}/webhook"),
+    ("GET", "/feeds"),
+    ("GET", "/api/admin/feeds"),
+    ("POST", "/api/admin/feeds/reload"),
+    ("POST", "/api/admin/feeds/{name}/{op}"),
     ("GET", "/login"),
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
@@ -79,6 +88,13 @@ pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(feeds::readyz))
+        .route("/metrics", get(feeds::metrics))
+        .route("/feeds/{name}/webhook", post(feeds::webhook))
+        .route("/feeds", get(feeds::page))
+        .route("/api/admin/feeds", get(feeds::list))
+        .route("/api/admin/feeds/reload", post(feeds::reload))
+        .route("/api/admin/feeds/{name}/{op}", post(feeds::operate))
         .route("/login", get(access::login_page))
         .route("/auth/login", post(access::login))
         .route("/auth/logout", post(access::logout))

@@ -62,6 +62,9 @@ pub struct DemoConfig {
     pub backfill_rate_per_minute: f64,
     /// Seed of the case generator; the same seed gives the same cases.
     pub seed: u64,
+    /// Also run the city's other systems simulated (hotline, alarms, video, statistics, petitions) and
+    /// read them through real feeds, when no `[[feeds]]` are configured.
+    pub systems: bool,
 }
 
 impl Default for Config {
@@ -83,7 +86,7 @@ impl Default for Config {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 30, backfill_rate_per_minute: 2.0, seed: 2026 }
+        DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 30, backfill_rate_per_minute: 2.0, seed: 2026, systems: true }
     }
 }
 
@@ -111,7 +114,8 @@ pub struct Args {
 pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
   environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
                COCKPIT_SECURE_COOKIES, COCKPIT_METRICS_TOKEN, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
-               COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED";
+               COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED,
+               COCKPIT_DEMO_SYSTEMS";
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
     let mut out = Args::default();
@@ -203,6 +207,9 @@ impl Config {
         }
         if let Some(v) = env("COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE") {
             self.demo.backfill_rate_per_minute = num("COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("COCKPIT_DEMO_SYSTEMS") {
+            self.demo.systems = matches!(v.as_str(), "1" | "true" | "yes" | "on");
         }
         if let Some(v) = env("COCKPIT_DEMO_SEED") {
             self.demo.seed = num("COCKPIT_DEMO_SEED", &v)?;

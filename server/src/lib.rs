@@ -142,7 +142,13 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access).await?);
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
     let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator, stop_rx.clone()));
-    let specs = feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(StartError)?;
+    let declared = if cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
+        let port = listener.local_addr().map_err(|e| StartError(format!("listener: {e}")))?.port();
+        sim::city::start(tree.clone(), &cfg.data_dir, format!("127.0.0.1:{port}"), cfg.demo.seed, clock::now_ms(), stop_rx.clone()).await.map_err(StartError)?
+    } else {
+        cfg.feeds.clone()
+    };
+    let specs = feeds::registry::FeedSpec::parse_all(&declared).map_err(StartError)?;
     registry.start_all(specs).await.map_err(StartError)?;
     let cockpit = Arc::new(web::Cockpit {
         policy: policy::Policy::new(tree.clone(), auth),

@@ -159,10 +159,10 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     let districts = ["330602", "330603", "330681"];
     for i in 0..120 {
         let district = districts[i as usize % 3];
-        api.publish(json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i, "district": district}));
+        api.publish(i + 1, json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i, "district": district}));
     }
-    api.publish(json!({"alarm_id": "A0", "rev": 1, "ts": t0(), "district": "330602"})); // delivered twice
-    api.publish(json!({"alarm_id": "A-bad", "rev": 1, "ts": "yesterday", "district": "330602"}));
+    api.publish(0, json!({"alarm_id": "A0", "rev": 1, "ts": t0(), "district": "330602"})); // delivered twice
+    api.publish(0, json!({"alarm_id": "A-bad", "rev": 1, "ts": "yesterday", "district": "330602"}));
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cockpit.toml");
@@ -269,7 +269,7 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
     let (h_addr, a_addr) = (serve(hotline.router()).await, serve(api.router()).await);
     for i in 0..40 {
         hotline.publish(request_json(i, "open", "001", t0() + i as i64 * 60_000));
-        api.publish(json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i as i64, "district": "330602"}));
+        api.publish(i as i64 + 1, json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i as i64, "district": "330602"}));
     }
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(&h_addr, &a_addr, r#"{ "001" = "hazard" }"#);
@@ -284,7 +284,7 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
     srv.stop().await;
     for i in 40..60 {
         hotline.publish(request_json(i, "open", "001", now()));
-        api.publish(json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i as i64, "district": "330602"}));
+        api.publish(i as i64 + 1, json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i as i64, "district": "330602"}));
     }
     let srv = start(config()).await;
     let admin = login(&srv.addr, "admin").await;
@@ -298,5 +298,38 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
         let r = request(&srv.addr, "GET", &format!("/api/cases/hotline/R-{i}"), &[("Cookie", &leader)], "").await;
         assert!(r.status == 200 && r.body.contains(r#""status":"Accepted""#), "R-{i}: {} {}", r.status, r.body);
     }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_citys_systems_reach_the_safety_scene_through_real_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    for name in ["hotline", "alarms", "video", "stats"] {
+        let f = until(&a, &admin, name, "history taken", |f| f["stored"].as_u64().unwrap() > 0 && f["lag_ms"].is_number()).await;
+        assert_eq!(f["quarantined"], 0, "{name}: {f}");
+    }
+    until(&a, &admin, "petitions", "a petition pushed", |f| f["stored"].as_u64().unwrap() > 0).await;
+    let leader = login(&a, "leader").await;
+    let r = request(&a, "GET", "/api/safety", &[("Cookie", &leader)], "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: app::model::SafetyView = serde_json::from_str(&r.body).unwrap();
+    let fig = |k: app::model::SafetyKey| v.figures.iter().find(|f| f.key == k).unwrap().clone();
+    use app::model::SafetyKey::*;
+    for k in [VideoOnline, Alarms, CriminalFiled, CriminalSolved, SafetySurvey] {
+        let f = fig(k);
+        assert!(f.value.is_some() && f.year_ago.is_some() && !f.sources.is_empty() && f.as_of.is_some() && !f.stale, "{k:?}: {f:?}");
+    }
+    assert!(fig(CriminalFiled).previous.is_some());
+    assert!(fig(VideoOnline).value.unwrap() > 0.8);
+    assert!(fig(Petitions).sources.contains(&"petitions".to_string()) || fig(Petitions).sources.contains(&"demo".to_string()));
+    assert_eq!(v.areas.len(), 6, "one bar per district");
+    assert!(v.areas.iter().map(|a| a.channels).sum::<u32>() > 100);
+    // A street official's scene covers their street only.
+    let street = login(&a, "fengqiao").await;
+    let r = request(&a, "GET", "/api/safety?region=330602", &[("Cookie", &street)], "").await;
+    assert_eq!(r.status, 404, "outside the scope");
     srv.stop().await;
 }

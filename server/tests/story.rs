@@ -68,7 +68,7 @@ async fn count(store: &SqliteStore, sql: &str) -> i64 {
 
 /// Runs the demo feed through the real ingest path for `secs` seconds.
 async fn run_feed(ingest: &Ingest, tree: &Arc<RegionTree>, secs: u64) {
-    let cfg = DemoConfig { enabled: true, rate_per_minute: 1200.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: 3 };
+    let cfg = DemoConfig { enabled: true, rate_per_minute: 1200.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: 3, systems: false };
     let (stop_tx, stop_rx) = watch::channel(false);
     let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
     let task = tokio::spawn(Box::new(DemoFeed::new(cfg, tree.clone(), calendar)).run(ingest.clone(), stop_rx));
@@ -88,7 +88,7 @@ async fn live_aggregates_equal_a_recount_from_stored_events_across_a_restart() {
 
     // History first, as at a first start.
     let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
-    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 20.0, backfill_days: 2, backfill_rate_per_minute: 20.0, seed: 9 }, tree.clone(), calendar);
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 20.0, backfill_days: 2, backfill_rate_per_minute: 20.0, seed: 9, systems: false }, tree.clone(), calendar);
     let history = demo.backfill(server::clock::now_ms());
     store.append(&history).await.unwrap();
 
@@ -272,7 +272,7 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
-    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 12, backfill_rate_per_minute: 2.0, seed: 5 }, tree.clone(), calendar);
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 12, backfill_rate_per_minute: 2.0, seed: 5, systems: false }, tree.clone(), calendar);
     let now = server::clock::now_ms();
     for chunk in demo.backfill(now).chunks(20_000) {
         store.append(chunk).await.unwrap();

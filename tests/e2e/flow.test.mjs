@@ -122,3 +122,46 @@ test('the wall\'s case-flow scene: figures with 环比/同比, Sankey, stages, b
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the wall\'s safety scene: figures from the feeds with 环比/同比, source and as-of; areas chart', async () => {
+  const { context, page, errors } = await signedIn('leader', '/wall?scene=safety', { viewport: { width: 1920, height: 1080 } });
+  await page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
+  // The statistics export and the video history arrive through their feeds shortly after start.
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#safety-criminalfiled .kpi-value')?.textContent ?? ''), null, { timeout: 60_000, polling: 1000 });
+  const filed = await page.textContent('#safety-criminalfiled');
+  assert.match(filed, /环比 [+-]\d+\.\d%/);
+  assert.match(filed, /同比 [+-]\d+\.\d%/, 'history a year back came with the statistics export');
+  assert.match(filed, /来源 stats/);
+  assert.match(await page.textContent('#safety-videoonline .kpi-value'), /^\d+\.\d%$/);
+  assert.match(await page.textContent('#safety-alarms .kpi-source'), /来源 alarms/);
+  assert.match(await page.textContent('#safety-safetysurvey .kpi-value'), /^\d+\.\d$/);
+  const bars = await page.waitForFunction(() => {
+    const el = document.querySelector('#safety-areas .chart');
+    const c = el && window.echarts && window.echarts.getInstanceByDom(el);
+    return c?.getOption().xAxis?.[0]?.data?.length ?? null;
+  }, null, { timeout: 30_000 });
+  assert.equal(await bars.jsonValue(), 6, 'one bar per district');
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth && document.documentElement.scrollHeight <= innerHeight);
+  assert.ok(fits, 'the scene fits the screen');
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: join(artifacts, 'wall-safety-1920x1080.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the feeds page: an administrator sees health and counts, pauses and resumes a feed', async () => {
+  const { context, page, errors } = await signedIn('admin', '/feeds', { viewport: { width: 1366, height: 900 } });
+  await page.waitForSelector('#feeds tr[data-feed="alarms"]');
+  for (const name of ['hotline', 'alarms', 'video', 'stats', 'petitions']) {
+    assert.equal(await page.locator(`#feeds tr[data-feed="${name}"]`).count(), 1, name);
+  }
+  await page.click('#feeds tr[data-feed="alarms"] button[data-op="pause"]');
+  await page.waitForSelector('#feeds tr[data-feed="alarms"] button[data-op="resume"]');
+  assert.match(await page.textContent('#feeds tr[data-feed="alarms"] .state'), /已暂停/);
+  await page.click('#feeds tr[data-feed="alarms"] button[data-op="resume"]');
+  await page.waitForSelector('#feeds tr[data-feed="alarms"] button[data-op="pause"]');
+  assert.match(await page.textContent('#feeds tr[data-feed="alarms"] .state'), /运行中/);
+  await page.screenshot({ path: join(artifacts, 'feeds-page.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -404,7 +404,7 @@ mod tests {
     fn feed(rate: f64, days: u32) -> DemoFeed {
         let tree = Arc::new(RegionTree::new(shaoxing::build()).unwrap());
         let calendar = Calendar::new(&Default::default()).unwrap();
-        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7 }, tree, calendar)
+        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7, systems: false }, tree, calendar)
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! A department system's REST API: `GET /api/records?since=<n>` returns, oldest first, at most `page`
-//! records published after sequence number n, with the cursor of the next page.
+//! A department system's REST API: `GET /api/records?since=<n>` returns, in order, at most `page`
+//! records whose sequence number is above n, with the cursor of the next page (the last one's number).
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Default)]
 pub struct RestApi {
-    records: Arc<Mutex<Vec<Value>>>,
+    /// (sequence number, record), ascending.
+    records: Arc<Mutex<Vec<(i64, Value)>>>,
     down: Arc<AtomicBool>,
     pub page: usize,
 }
@@ -20,8 +21,11 @@ impl RestApi {
         RestApi { page, ..Default::default() }
     }
 
-    pub fn publish(&self, record: Value) {
-        self.records.lock().expect("api lock").push(record);
+    /// Publishes a record under the next sequence number at least `seq` (a time in ms, say).
+    pub fn publish(&self, seq: i64, record: Value) {
+        let mut all = self.records.lock().expect("api lock");
+        let seq = all.last().map_or(seq, |(last, _)| seq.max(last + 1));
+        all.push((seq, record));
     }
 
     pub fn set_down(&self, down: bool) {
@@ -37,13 +41,15 @@ async fn records(State(api): State<RestApi>, Query(q): Query<HashMap<String, Str
     if api.down.load(Ordering::SeqCst) {
         return (StatusCode::BAD_GATEWAY, "upstream down").into_response();
     }
-    let since: usize = match q.get("since").map(|s| s.parse()) {
+    let since: i64 = match q.get("since").map(|s| s.parse()) {
         None => 0,
         Some(Ok(n)) => n,
         Some(Err(_)) => return (StatusCode::BAD_REQUEST, "since: a whole number").into_response(),
     };
     let all = api.records.lock().expect("api lock");
-    let page: Vec<Value> = all.iter().skip(since).take(api.page).cloned().collect();
-    let next = since + page.len();
-    Json(serde_json::json!({"records": page, "next_cursor": next.to_string()})).into_response()
+    let start = all.partition_point(|(seq, _)| *seq <= since);
+    let page = &all[start..(start + api.page).min(all.len())];
+    let next = page.last().map_or(since, |(seq, _)| *seq);
+    let records: Vec<&Value> = page.iter().map(|(_, r)| r).collect();
+    Json(serde_json::json!({"records": records, "next_cursor": next.to_string()})).into_response()
 }

@@ -463,6 +463,9 @@ pub struct WallSnapshot {
     /// Open cases by category.
     pub categories: Vec<(Category, u32)>,
     pub alerts: Alerts,
+    /// Case feeds past their expected cadence: the figures may be missing their latest cases.
+    #[serde(default)]
+    pub stale: Vec<String>,
     /// Unix milliseconds.
     pub as_of: i64,
 }

@@ -333,3 +333,39 @@ async fn the_demo_citys_systems_reach_the_safety_scene_through_real_feeds() {
     assert_eq!(r.status, 404, "outside the scope");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_past_its_cadence_marks_the_panels_it_feeds_stale() {
+    let hotline = Hotline::new(25);
+    let api = RestApi::new(50);
+    api.publish(1, json!({"alarm_id": "A1", "rev": 1, "ts": now(), "district": "330602"}));
+    let (h_addr, a_addr) = (serve(hotline.router()).await, serve(api.router()).await);
+    hotline.set_down(true);
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&h_addr, &a_addr, r#"{ "001" = "hazard" }"#).replace("cadence_seconds = 60", "cadence_seconds = 2");
+    let base = common::config(dir.path());
+    let cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..server::config::Config::from_toml(&text).unwrap() };
+    let srv = start(cfg).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let leader = login(&a, "leader").await;
+    until(&a, &admin, "alarms", "the one alarm in", |f| f["stored"] == 1).await;
+    let fresh: app::model::WallSnapshot = serde_json::from_str(&request(&a, "GET", "/api/wall", &[("Cookie", &leader)], "").await.body).unwrap();
+    assert!(fresh.stale.is_empty(), "within the cadence nothing is stale: {:?}", fresh.stale);
+    // Both sources go quiet: the hotline is down, and now the alarm API too.
+    api.set_down(true);
+    until(&a, &admin, "alarms", "stale", |f| f["stale"] == true).await;
+    until(&a, &admin, "hotline", "stale", |f| f["stale"] == true).await;
+    let wall: app::model::WallSnapshot = serde_json::from_str(&request(&a, "GET", "/api/wall", &[("Cookie", &leader)], "").await.body).unwrap();
+    assert_eq!(wall.stale, vec!["hotline".to_string(), "petitions".to_string()], "the case panels name their stale feeds");
+    let safety: app::model::SafetyView = serde_json::from_str(&request(&a, "GET", "/api/safety", &[("Cookie", &leader)], "").await.body).unwrap();
+    let alarms = safety.figures.iter().find(|f| f.key == app::model::SafetyKey::Alarms).unwrap();
+    assert!(alarms.stale && alarms.sources == vec!["alarms".to_string()], "{alarms:?}");
+    let video = safety.figures.iter().find(|f| f.key == app::model::SafetyKey::VideoOnline).unwrap();
+    assert!(!video.stale && video.value.is_none(), "a figure without a source is unknown, not stale: {video:?}");
+    // The source answering again clears it.
+    api.set_down(false);
+    api.publish(2, json!({"alarm_id": "A2", "rev": 1, "ts": now(), "district": "330602"}));
+    until(&a, &admin, "alarms", "fresh again", |f| f["stale"] == false).await;
+    srv.stop().await;
+}

@@ -117,6 +117,12 @@ pub fn Wall() -> impl IntoView {
                     </button>
                 </nav>
                 <div class="wall-status">
+                    {move || {
+                        let stale = current.get().map(|s| s.stale).unwrap_or_default();
+                        (!stale.is_empty()).then(|| view! {
+                            <span class="stale-badge" id="wall-stale">{t(lang, Msg::FeedStale)} ": " {stale.join(", ")}</span>
+                        })
+                    }}
                     <span class="live" class:on=move || online.get()>
                         {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
                     </span>

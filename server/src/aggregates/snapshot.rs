@@ -99,6 +99,7 @@ impl Aggregates {
             areas,
             categories: Category::ALL.iter().map(|&c| (c, n.open_by_category[c.index()])).collect(),
             alerts: app::model::Alerts { due_soon: n.due_soon, supervised: n.supervised, escalated: n.escalated },
+            stale: Vec::new(),
             as_of: now,
         }
     }

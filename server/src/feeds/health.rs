@@ -3,7 +3,7 @@ use std::sync::Mutex;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthState {
-    /// When the feed last delivered a batch that was stored (ms).
+    /// When the feed last reached its source and stored what it got (possibly nothing new) (ms).
     pub last_success: Option<i64>,
     pub errors: u64,
     /// The newest error, in words an operator can act on (never a secret or personal data).
@@ -35,7 +35,8 @@ impl Health {
     }
 }
 
-/// Stale: nothing stored for longer than the expected cadence, counted from the later of the last success
+/// Stale: no successful contact with the source (a pull answered, a push received and stored) for longer
+/// than the expected cadence, counted from the later of the last success
 /// and the start (a feed just started gets its full cadence). A paused feed goes stale like any other:
 /// its panels are out of date all the same.
 pub fn is_stale(h: &HealthState, stored_success: Option<i64>, cadence_ms: i64, now: i64) -> bool {

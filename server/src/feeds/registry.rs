@@ -99,8 +99,13 @@ pub struct FeedCtx {
 }
 
 impl FeedCtx {
-    /// Takes a batch durably and records the feed's health either way.
+    /// Takes a batch durably and records the feed's health either way. An empty answer is a success
+    /// (the source is reachable and has nothing new) that needs no write.
     pub async fn take(&self, inputs: Vec<Input>, cursor: Option<String>) -> Result<Tally, StoreError> {
+        if inputs.is_empty() {
+            self.health.succeeded(crate::clock::now_ms());
+            return Ok(Tally::default());
+        }
         let r = self.ingest.take(&self.name, &self.mapper, inputs, cursor).await;
         match &r {
             Ok(_) => self.health.succeeded(crate::clock::now_ms()),
@@ -316,6 +321,17 @@ impl Registry {
 
     pub fn exists(&self, name: &str) -> bool {
         self.feeds.lock().expect("feeds lock").contains_key(name)
+    }
+
+    /// Feeds past their cadence now, with what they deliver, from in-memory health alone (cheap enough
+    /// for every wall snapshot). Before a feed's first success after a start it has its full cadence.
+    pub fn stale_feeds(&self, now: i64) -> Vec<(String, super::mapping::RecordKind)> {
+        let feeds = self.feeds.lock().expect("feeds lock");
+        feeds
+            .values()
+            .filter(|e| is_stale(&e.ctx.health.get(), None, e.spec.cadence_seconds as i64 * 1000, now))
+            .map(|e| (e.spec.name.clone(), e.ctx.mapper.kind()))
+            .collect()
     }
 
     /// Every configured feed with its health and counts.

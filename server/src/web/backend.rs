@@ -51,7 +51,8 @@ impl Cockpit {
 
     pub fn snapshot(&self, region: usize) -> WallSnapshot {
         let now = crate::clock::now_ms();
-        self.aggregates.read().expect("aggregates lock").snapshot(region, now)
+        let stale = self.feeds.stale_feeds(now).into_iter().filter(|(_, k)| *k == crate::feeds::mapping::RecordKind::Case).map(|(n, _)| n).collect();
+        WallSnapshot { stale, ..self.aggregates.read().expect("aggregates lock").snapshot(region, now) }
     }
 }
 
@@ -101,8 +102,7 @@ impl Backend for Cockpit {
         Box::pin(async move {
             let idx = self.policy.dashboard_region(viewer, region)?;
             let now = crate::clock::now_ms();
-            let stale: Vec<String> =
-                self.feeds.statuses(now).await.map_err(unavailable)?.into_iter().filter(|s| s.stale).map(|s| s.name).collect();
+            let stale: Vec<String> = self.feeds.stale_feeds(now).into_iter().map(|(n, _)| n).collect();
             let a = self.aggregates.read().expect("aggregates lock");
             Ok(super::safety::view(&a, idx, &stale, now))
         })

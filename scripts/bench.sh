@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Measures the figures in docs/BENCHMARKS.md on this machine: transfer sizes (raw and brotli), server
 # start-up and memory with the demo city and 30 days of history, and navigation → map drawn in headless
-# Chromium against a baseline page measured in the same run.
+# Chromium against a baseline page measured in the same run; then records per second from each feed kind
+# against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_browser
+ensure_test_peers
 "$ROOT/scripts/build.sh" release
 
 log "transfer sizes"
@@ -47,3 +49,6 @@ node tests/bench/flow_timing.mjs "$URL"
 
 log "navigation → map drawn (headless Chromium)"
 node tests/bench/wall_timing.mjs "$URL" 5
+
+log "feeds: records per second, durable (SQLite, synchronous=FULL) and counted live, against Ingest::take"
+cargo bench -p server --bench feeds

@@ -13,7 +13,8 @@
 //! - `masking`: personal fields hidden below the viewer's clearance
 //! - `patrol`: grid patrols, the last visit per grid
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
-//! - `web/`: Leptos pages and server functions, the live stream (SSE), health, static site
+//! - `web/`: Leptos pages and server functions, the live stream (SSE), feeds (webhook, operator page,
+//!   /metrics, /readyz), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
 //! - `rules`: time limits by category and priority, due-soon, and the escalation rule
 //! - `calendar`: working hours, weekends, holidays and make-up days that deadlines count on

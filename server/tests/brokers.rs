@@ -1,6 +1,10 @@
 //! The mqtt and nats feed kinds against real brokers (Mosquitto and nats-server from Debian, started
 //! on free ports with their own data directories): the happy path, malformed records, duplicates and
 //! late versions, the broker going away and coming back, and the cockpit restarting mid-stream.
+#[path = "common/peers.rs"]
+mod peers;
+
+use peers::Broker;
 use server::city::RegionTree;
 use server::feeds::locate::Locator;
 use server::feeds::mapping::Mapping;
@@ -11,113 +15,12 @@ use server::store::feeds::FeedRow;
 use server::store::{SqliteStore, Store};
 use server::aggregates::Aggregates;
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 const FEED: &str = "sensors";
 const WAIT: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn binary(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("{name} is not installed (apt-get install mosquitto nats-server)");
-}
-
-/// A broker process on a fixed port and data directory, stopped on drop.
-struct Broker {
-    program: PathBuf,
-    args: Vec<String>,
-    port: u16,
-    child: Option<Child>,
-    _dir: tempfile::TempDir,
-}
-
-impl Broker {
-    fn mosquitto() -> Broker {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let conf = dir.path().join("mosquitto.conf");
-        let data = dir.path().join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
-                 user root\nmax_queued_messages 100000\n",
-                data.display()
-            ),
-        )
-        .unwrap();
-        let args = vec!["-c".to_string(), conf.display().to_string()];
-        Broker::start(binary("mosquitto"), args, port, dir)
-    }
-
-    fn nats() -> Broker {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let args = ["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd", &dir.path().display().to_string()].map(String::from).to_vec();
-        Broker::start(binary("nats-server"), args, port, dir)
-    }
-
-    fn start(program: PathBuf, args: Vec<String>, port: u16, dir: tempfile::TempDir) -> Broker {
-        let mut b = Broker { program, args, port, child: None, _dir: dir };
-        b.up();
-        b
-    }
-
-    fn up(&mut self) {
-        let child = Command::new(&self.program).args(&self.args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "{} did not listen on {}", self.program.display(), self.port);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Stops the broker as an operator would (SIGTERM: it saves its state), and waits for it.
-    fn down(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while c.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    let _ = c.kill();
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 struct Env {
     _dir: tempfile::TempDir,

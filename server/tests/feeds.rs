@@ -201,6 +201,25 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     until(&a, &admin, "hotline", "R-4 closed", |f| f["stored"] == 61).await;
     assert_eq!(case("R-4").await["status"], "Closed");
 
+    // An older version arriving after a newer one (a source replaying its log) is a duplicate and moves nothing.
+    hotline.publish(request_json(7, "closed", "001", now()));
+    until(&a, &admin, "hotline", "R-7 closed", |f| f["stored"] == 62).await;
+    let mut stale_version = request_json(7, "open", "001", now() - 60_000);
+    stale_version["updated_datetime"] = json!(w3c(now() - 1_000));
+    hotline.publish(stale_version);
+    until(&a, &admin, "hotline", "the older version seen", |f| f["duplicate"].as_u64().unwrap() >= 1).await;
+    assert_eq!(case("R-7").await["status"], "Closed", "a late, older version does not reopen a case");
+    // Same for a pulled REST record: revision 2 then revision 1 of one alarm.
+    api.publish(200, json!({"alarm_id": "A5", "rev": 2, "ts": t0() + 5, "district": "330603"}));
+    api.publish(201, json!({"alarm_id": "A5", "rev": 1, "ts": t0() + 5, "district": "330602"}));
+    // The REST API goes down and comes back: the feed backs off and takes what was published meanwhile.
+    api.set_down(true);
+    until(&a, &admin, "alarms", "an error seen", |f| f["errors"].as_u64().unwrap() > 0).await;
+    api.publish(202, json!({"alarm_id": "A-late", "rev": 1, "ts": now(), "district": "330602"}));
+    api.set_down(false);
+    let al = until(&a, &admin, "alarms", "caught up after the outage", |f| f["received"] == 125).await;
+    assert_eq!((al["stored"].as_u64(), al["duplicate"].as_u64()), (Some(122), Some(2)), "rev 2 and A-late stored; rev 1 after rev 2 is a duplicate");
+
     // The hotline goes down: errors are counted, nothing is lost, the feed catches up when it is back.
     hotline.set_down(true);
     until(&a, &admin, "hotline", "an error seen", |f| f["errors"].as_u64().unwrap() > 0).await;
@@ -208,7 +227,7 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
         hotline.publish(request_json(i, "open", "001", now()));
     }
     hotline.set_down(false);
-    until(&a, &admin, "hotline", "caught up after the outage", |f| f["stored"] == 70).await;
+    until(&a, &admin, "hotline", "caught up after the outage", |f| f["stored"] == 71).await;
 
     // Webhook: signed pushes are stored once; wrong signatures, stale timestamps and pushes while paused are refused.
     let client = reqwest::Client::new();
@@ -241,7 +260,7 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     let r = post(&a, &admin, "/api/admin/feeds/hotline/replay").await;
     assert_eq!(r.body, r#"{"duplicate":0,"feed":"hotline","quarantined":0,"stored":1}"#);
     let h = until(&a, &admin, "hotline", "R-60 replayed", |f| f["quarantined"] == 0).await;
-    assert_eq!(h["stored"].as_u64(), Some(71), "each request and update stored once; re-reads of the overlap are duplicates");
+    assert_eq!(h["stored"].as_u64(), Some(72), "each request and update stored once; re-reads of the overlap are duplicates");
     assert_eq!(case("R-60").await["category"], "Environment");
 
     // A bad config on reload changes nothing and says why.
@@ -254,9 +273,14 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     assert_eq!(request(&a, "GET", "/api/admin/feeds", &[("Cookie", &leader)], "").await.status, 404, "only administrators operate feeds");
     let m = request(&a, "GET", "/metrics", &[("Authorization", "Bearer scrape-me")], "").await;
     assert_eq!(m.status, 200);
-    assert!(m.body.contains(r#"cockpit_feed_records_total{feed="hotline",outcome="stored"} 71"#), "{}", m.body);
+    assert!(m.body.contains(r#"cockpit_feed_records_total{feed="hotline",outcome="stored"} 72"#), "{}", m.body);
     assert_eq!(request(&a, "GET", "/metrics", &[("Authorization", "Bearer nope")], "").await.status, 401);
     assert_eq!(request(&a, "GET", "/readyz", &[], "").await.status, 200);
+    let auditor = login(&a, "auditor").await;
+    let log = request(&a, "GET", "/api/audit?actor=admin", &[("Cookie", &auditor)], "").await.body;
+    for action in ["feed_pause", "feed_resume", "feed_replay", "feeds_reload"] {
+        assert!(log.contains(action), "{action} is audited: {log}");
+    }
     let page = request(&a, "GET", "/feeds", &[("Cookie", &admin)], "").await;
     assert!(page.body.contains("数据接入") && page.body.contains("hotline"), "{}", page.status);
     srv.stop().await;
@@ -292,6 +316,33 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
     assert_eq!(al["quarantined"], 0);
     let h = until(&srv.addr, &admin, "hotline", "all 60 requests", |f| f["stored"] == 60).await;
     assert_eq!(h["quarantined"], 0);
+    // A push source retries until it gets a 2xx: across a restart each record is stored once.
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/feeds/petitions/webhook", srv.addr);
+    let grid = grid_point(5).0;
+    let batch = vec![petition("Q1", 1, "已受理", &grid), petition("Q2", 1, "已受理", &grid)];
+    let push = || server::sim::webhook::push(&client, &url, "petition-token", "petition-secret", &batch, now() / 1000);
+    assert_eq!(push().await.unwrap().0, 200);
+    let addr = srv.addr.clone();
+    srv.stop().await;
+    assert!(push().await.is_err(), "nobody listens while the cockpit restarts");
+    let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::run(listener, config(), async move {
+        let _ = stop_rx.changed().await;
+    }));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (status, body) = loop {
+        match push().await {
+            Ok(r) => break r,
+            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!((status, body.as_str()), (200, r#"{"duplicate":2,"quarantined":0,"stored":0}"#), "the retry finds both already stored");
+    stop_tx.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    let srv = start(config()).await;
     // Every request is a case, in the status its source gives.
     let leader = login(&srv.addr, "leader").await;
     for i in 0..60 {
@@ -368,4 +419,43 @@ async fn a_feed_past_its_cadence_marks_the_panels_it_feeds_stale() {
     api.publish(2, json!({"alarm_id": "A2", "rev": 1, "ts": now(), "district": "330602"}));
     until(&a, &admin, "alarms", "fresh again", |f| f["stale"] == false).await;
     srv.stop().await;
+}
+
+/// The simulator as its own process prints feed declarations a cockpit accepts, and serves what they name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_binary_prints_feeds_a_cockpit_accepts() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit-sim"))
+        .args(["--cockpit", "127.0.0.1:9", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for l in std::io::BufReader::new(stdout).lines() {
+            let l = l.unwrap();
+            let last = l == "# end of feeds";
+            text.push_str(&l);
+            text.push('\n');
+            if last {
+                break;
+            }
+        }
+        text
+    });
+    let text = tokio::time::timeout(Duration::from_secs(60), read).await.expect("the simulator prints its feeds").unwrap();
+    let cfg = server::config::Config::from_toml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let specs = server::feeds::registry::FeedSpec::parse_all(&cfg.feeds).unwrap();
+    let kinds: Vec<&str> = specs.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["open311", "http_pull", "http_pull", "file_drop", "webhook"]);
+    let server::feeds::kinds::KindConfig::Open311(o) = &specs[0].kind else { panic!() };
+    let r = reqwest::get(format!("{}/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2100-01-01T00:00:00Z", o.endpoint)).await.unwrap();
+    let list: Vec<Value> = r.json().await.unwrap();
+    assert!(list.len() >= 200, "the hotline serves its history");
+    child.kill().unwrap();
+    let _ = child.wait();
 }

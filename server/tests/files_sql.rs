@@ -2,6 +2,10 @@
 //! PostgreSQL server from Debian's packages started on a free port in a temp dir. For each: the happy
 //! path, malformed rows quarantined with their reason, duplicates and late versions, the peer failing
 //! (an unreadable file, PostgreSQL stopped and restarted) and the feed restarting mid-stream.
+#[path = "common/peers.rs"]
+mod peers;
+
+use peers::Pg;
 use app::model::{Level, Status};
 use server::aggregates::Aggregates;
 use server::city::RegionTree;
@@ -14,9 +18,7 @@ use server::sim::files::{self, Cell};
 use server::store::feeds::FeedRow;
 use server::store::{SqliteStore, Store};
 use std::future::Future;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -306,124 +308,6 @@ impl Latest for FeedRow {
 
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`, the newest installed).
-fn pg_bin() -> PathBuf {
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.filter_map(|e| e.ok()).filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin")))).collect())
-        .unwrap_or_default();
-    versions.sort();
-    versions.pop().map(|(_, p)| p).expect("PostgreSQL is not installed (apt-get install postgresql)")
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
-}
-
-/// Runs a PostgreSQL binary; as root, as the unprivileged `nobody` (PostgreSQL refuses to run as root).
-fn pg_command(program: &str) -> Command {
-    let bin = pg_bin().join(program);
-    assert!(bin.exists(), "{} is missing (apt-get install postgresql)", bin.display());
-    if is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    }
-}
-
-/// A PostgreSQL server in a temp dir on a free port; stopped on drop.
-struct Pg {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Pg {
-    async fn new() -> Pg {
-        let dir = tempfile::tempdir().unwrap();
-        if is_root() {
-            std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
-        }
-        let out = pg_command("initdb")
-            .arg("-D")
-            .arg(dir.path().join("data"))
-            .args(["-U", "postgres", "--auth=trust", "-N", "-E", "UTF8", "--locale=C"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        let mut pg = Pg { dir, port: free_port(), child: None };
-        pg.start().await;
-        pg
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    async fn start(&mut self) {
-        assert!(self.child.is_none());
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("log")).unwrap();
-        if is_root() {
-            std::os::unix::fs::chown(self.dir.path().join("log"), Some(65534), Some(65534)).unwrap();
-        }
-        let child = pg_command("postgres")
-            .arg("-D")
-            .arg(self.data())
-            .args(["-p", &self.port.to_string(), "-k"])
-            .arg(self.dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=20"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let url = self.url();
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Ok(p) = server::sim::pg::connect(&url).await {
-                p.close().await;
-                return;
-            }
-            if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("postgres exited ({st}): {}", std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default());
-            }
-            assert!(Instant::now() < deadline, "postgres did not come up: {}", std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Fast shutdown (SIGINT): open connections are closed, as when the database server goes down.
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-INT", &c.id().to_string()]).status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while c.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// An update time on the exchange: `i` seconds after 2026-11-21 08:00 Beijing.
 fn upd(i: u32) -> String {

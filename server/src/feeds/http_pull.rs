@@ -138,4 +138,22 @@ mod tests {
         assert!(page(&cfg, &json!({"data": {"items": {}}})).unwrap_err().contains("data.items"));
         assert!(toml::from_str::<Config>("url = \"u\"\ncursor = \"x\"").unwrap_err().to_string().contains("unknown field `cursor`"));
     }
+
+    /// Any JSON answer: a page or a reason, never a panic.
+    #[test]
+    fn no_answer_makes_page_panic() {
+        let cfg: Config = toml::from_str("url = \"http://x/api\"\nrecords_path = \"data.0.items\"\nnext_cursor_path = \"data.0.next\"").unwrap();
+        let atoms = [json!(null), json!(1), json!("x"), json!([]), json!({}), json!([{"a": 1}]), json!(-1.5e300)];
+        let mut rng = geom::SplitMix64::new(5);
+        for _ in 0..5_000 {
+            let pick = |rng: &mut geom::SplitMix64| atoms[(rng.next_u64() % atoms.len() as u64) as usize].clone();
+            let inner = json!({"items": pick(&mut rng), "next": pick(&mut rng)});
+            let v = match rng.next_u64() % 3 {
+                0 => json!({"data": [inner]}),
+                1 => json!({"data": inner}),
+                _ => pick(&mut rng),
+            };
+            let _ = page(&cfg, &v);
+        }
+    }
 }

@@ -132,4 +132,19 @@ mod tests {
         assert!(TimeFormat::from("yyyy-mm-dd".to_string()).validate().is_err());
         assert!(TimeFormat::from("%Y-%m-%d".to_string()).validate().is_ok());
     }
+
+    /// Any text in any format: a time or a reason, never a panic (overflow included).
+    #[test]
+    fn no_text_makes_a_format_panic() {
+        let formats = ["rfc3339", "local", "unix_s", "unix_ms", "excel", "%Y年%m月%d日 %H时%M分", "%s", "%Y-%j"];
+        let pieces = ["2025", "-", "11", "21", "T", " ", ":", "09", "+08:00", "Z", "9999999999999999999", "-1e308", "NaN", "inf", "年", "月", "日", ".", "/", "60", "99", "0"];
+        let mut rng = geom::SplitMix64::new(17);
+        for _ in 0..20_000 {
+            let n = (rng.next_u64() % 9) as usize;
+            let text: String = (0..n).map(|_| pieces[(rng.next_u64() % pieces.len() as u64) as usize]).collect();
+            for f in formats {
+                let _ = TimeFormat::from(f.to_string()).parse(&text);
+            }
+        }
+    }
 }

@@ -112,7 +112,8 @@ pub async fn operate(State(state): State<AppState>, headers: HeaderMap, Path((na
     };
     match done {
         Ok(Some(j)) => {
-            tracing::info!(principal = %v.principal, feed = %name, op = %op, "feed operated");
+            let now = crate::clock::now_ms();
+            state.cockpit.policy.auth().audit(&v.principal, &format!("feed_{op}"), None, &j.to_string(), now).await;
             Json(j).into_response()
         }
         Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -139,8 +140,9 @@ pub async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Respon
     };
     match state.cockpit.feeds.reload(specs).await {
         Ok((started, stopped, restarted)) => {
-            tracing::info!(principal = %v.principal, ?started, ?stopped, ?restarted, "feeds reloaded");
-            Json(serde_json::json!({"started": started, "stopped": stopped, "restarted": restarted})).into_response()
+            let j = serde_json::json!({"started": started, "stopped": stopped, "restarted": restarted});
+            state.cockpit.policy.auth().audit(&v.principal, "feeds_reload", None, &j.to_string(), crate::clock::now_ms()).await;
+            Json(j).into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
     }

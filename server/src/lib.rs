@@ -152,13 +152,12 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     let specs = feeds::registry::FeedSpec::parse_all(&declared).map_err(StartError)?;
     registry.start_all(specs).await.map_err(StartError)?;
     let cockpit = Arc::new(web::Cockpit {
-        policy: policy::Policy::new(tree.clone(), auth),
+        policy: policy::Policy::new(tree.clone(), auth).with_metrics_token(cfg.access.metrics_token.clone()),
         aggregates,
         ingest: ingest.clone(),
         flow_cache: Default::default(),
         feeds: registry,
         config_file: cfg.file.clone(),
-        metrics_token: cfg.access.metrics_token.clone(),
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
     let app = web::router(state);

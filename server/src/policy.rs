@@ -1,7 +1,8 @@
 //! The access policy: the one place that decides who a request is, what they may do, and which
 //! regions they may see. Every page, server function, REST route and live stream asks it; it fails
 //! closed (no valid session or device, an unknown scope, an unknown region or one outside the scope are
-//! all refused; the last three alike, so probing reveals nothing).
+//! all refused; the last three alike, so probing reveals nothing). Machines that present their own
+//! credentials (a feed's webhook push, a metrics scrape) are decided here too.
 use crate::auth::Auth;
 use crate::city::RegionTree;
 use app::backend::{AccessError, Viewer};
@@ -40,11 +41,47 @@ pub fn may(role: Role, action: Action) -> bool {
 pub struct Policy {
     tree: Arc<RegionTree>,
     auth: Arc<Auth>,
+    /// Bearer token a Prometheus scraper presents at /metrics (None: only viewers who operate feeds).
+    metrics_token: Option<String>,
+}
+
+fn header<'a>(h: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 impl Policy {
     pub fn new(tree: Arc<RegionTree>, auth: Arc<Auth>) -> Policy {
-        Policy { tree, auth }
+        Policy { tree, auth, metrics_token: None }
+    }
+
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Policy {
+        self.metrics_token = token;
+        self
+    }
+
+    /// A source system's push to a webhook feed: the feed's token, a timestamp inside its window and an
+    /// HMAC over timestamp and body; then the records it carries.
+    pub fn feed_push(
+        &self,
+        cfg: &crate::feeds::webhook::Config,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Vec<crate::feeds::record::Input>, crate::feeds::webhook::Refusal> {
+        use crate::feeds::webhook;
+        webhook::verify(cfg, header(headers, "authorization"), header(headers, webhook::TIMESTAMP), header(headers, webhook::SIGNATURE), body, now)
+    }
+
+    /// A metrics scrape: the configured bearer token, or else a signed-in viewer who operates feeds.
+    pub fn metrics(&self, headers: &http::HeaderMap) -> Result<(), AccessError> {
+        let presented = header(headers, "authorization").and_then(|a| a.strip_prefix("Bearer "));
+        if let (Some(want), Some(got)) = (&self.metrics_token, presented) {
+            if crate::auth::token::same(want, got) {
+                return Ok(());
+            }
+        }
+        let v = self.viewer_of(headers)?;
+        self.allow(&v, Action::OperateFeeds)
     }
 
     /// Who is asking, from the request's cookies only.

@@ -23,8 +23,6 @@ pub struct Cockpit {
     pub feeds: Arc<crate::feeds::registry::Registry>,
     /// Where `[[feeds]]` are re-read from on reload.
     pub config_file: Option<std::path::PathBuf>,
-    /// Bearer token a Prometheus scraper presents at /metrics.
-    pub metrics_token: Option<String>,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {

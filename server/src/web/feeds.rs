@@ -5,7 +5,7 @@ use super::access::{esc, permitted};
 use super::AppState;
 use crate::feeds::kinds::KindConfig;
 use crate::feeds::registry::{FeedSpec, FeedStatus};
-use crate::feeds::webhook::{self, Refusal};
+use crate::feeds::webhook::Refusal;
 use crate::policy::Action;
 use app::i18n::{t, Lang, Msg};
 use axum::body::Bytes;
@@ -13,10 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde::Deserialize;
-
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
 
 /// A source system's push. 200 with the tally only once the batch is durable.
 pub async fn webhook(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
@@ -29,15 +25,7 @@ pub async fn webhook(State(state): State<AppState>, Path(name): Path<String>, he
         };
     };
     let KindConfig::Webhook(cfg) = kind else { return (StatusCode::NOT_FOUND, "not found").into_response() };
-    let inputs = webhook::verify(
-        &cfg,
-        header_str(&headers, "authorization"),
-        header_str(&headers, webhook::TIMESTAMP),
-        header_str(&headers, webhook::SIGNATURE),
-        &body,
-        crate::clock::now_ms(),
-    );
-    let inputs = match inputs {
+    let inputs = match state.cockpit.policy.feed_push(&cfg, &headers, &body, crate::clock::now_ms()) {
         Ok(i) => i,
         Err(Refusal::Unauthorized) => {
             ctx.failed("refused a push: wrong token or signature".into());
@@ -249,14 +237,8 @@ document.addEventListener('click', async (ev) => {{
 /// Prometheus text format. For a scraper with the configured bearer token, or a signed-in administrator;
 /// without a token configured, only the latter.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let by_token = match (&state.cockpit.metrics_token, header_str(&headers, "authorization").and_then(|a| a.strip_prefix("Bearer "))) {
-        (Some(want), Some(got)) => crate::auth::token::same(want, got),
-        _ => false,
-    };
-    if !by_token {
-        if let Err(r) = permitted(&state, &headers, Action::OperateFeeds) {
-            return r;
-        }
+    if let Err(e) = state.cockpit.policy.metrics(&headers) {
+        return super::refusal(e);
     }
     let now = crate::clock::now_ms();
     let statuses = match state.cockpit.feeds.statuses(now).await {

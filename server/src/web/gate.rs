@@ -36,7 +36,8 @@ pub fn is_public(path: &str) -> bool {
 
 /// Routes for machines, which present their own credentials instead of a session: a source system's
 /// push (the feed's token and HMAC signature) and a Prometheus scrape (the metrics token, or else an
-/// administrator's session). Their handlers check those credentials before anything else.
+/// administrator's session). The policy checks those credentials (`Policy::feed_push`, `Policy::metrics`)
+/// before the handler does anything else.
 pub fn is_machine(method: &Method, path: &str) -> bool {
     let webhook = path.strip_prefix("/feeds/").and_then(|r| r.strip_suffix("/webhook")).is_some_and(|name| !name.is_empty() && !name.contains('/'));
     (*method == Method::POST && webhook) || (*method == Method::GET && path == "/metrics")

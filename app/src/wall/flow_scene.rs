@@ -12,20 +12,13 @@ use charming::Chart;
 use leptos::prelude::*;
 
 /// How often the scene asks for fresh figures (the server recomputes at most every 30 s).
-#[cfg(feature = "hydrate")]
 const REFRESH_SECS: u64 = 60;
 
 #[component]
 pub fn FlowScene() -> impl IntoView {
     let ctx = expect_context::<WallCtx>();
     let lang = ctx.lang;
-    let tick = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(h) = set_interval_with_handle(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
-            on_cleanup(move || h.clear());
-        }
-    }
+    let tick = super::refresh_tick(REFRESH_SECS);
     let report = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_flow(r, Some(7), None, None));
     let current = Signal::derive(move || report.get().and_then(Result::ok));
     let as_of = move || current.get().map(|r| crate::model::clock(r.as_of)).unwrap_or_default();

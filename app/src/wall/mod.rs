@@ -53,6 +53,19 @@ pub enum Scene {
     Safety,
 }
 
+/// A counter that goes up every `secs` seconds in the browser (never on the server), for scenes that
+/// refetch their figures; the timer stops with the scene.
+pub(crate) fn refresh_tick(secs: u64) -> RwSignal<u32> {
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    if let Ok(h) = set_interval_with_handle(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(secs)) {
+        on_cleanup(move || h.clear());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = secs;
+    tick
+}
+
 /// State the wall's panels share.
 #[derive(Clone, Copy)]
 pub struct WallCtx {

@@ -19,20 +19,13 @@ pub async fn load_safety(region: Option<String>) -> Result<SafetyView, ServerFnE
     crate::backend::with_viewer_async(move |b, v| async move { b.safety(&v, region.as_deref()).await }).await
 }
 
-#[cfg(feature = "hydrate")]
 const REFRESH_SECS: u64 = 30;
 
 #[component]
 pub fn SafetyScene() -> impl IntoView {
     let ctx = expect_context::<WallCtx>();
     let lang = ctx.lang;
-    let tick = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(h) = set_interval_with_handle(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
-            on_cleanup(move || h.clear());
-        }
-    }
+    let tick = super::refresh_tick(REFRESH_SECS);
     let view_res = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_safety(r));
     let current = Signal::derive(move || view_res.get().and_then(Result::ok));
     let areas = NodeRef::<leptos::html::Div>::new();

@@ -1,10 +1,11 @@
 //! Generic HTTP JSON pull: `GET url?{cursor_param}={cursor}` returns a page of records and the cursor of
 //! the next page. Pages are taken one by one, each stored with the cursor after it, so a restart resumes
 //! at the first page not yet stored; an empty page (or an unchanged cursor) means caught up.
-use super::backoff::{sleep_or_stop, Backoff};
 use super::mapping::at;
+use super::pull::Page;
 use super::record::Input;
 use super::registry::FeedCtx;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -86,43 +87,27 @@ pub fn page(cfg: &Config, v: &serde_json::Value) -> Result<(Vec<Input>, Option<S
     Ok((records, next))
 }
 
-pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
-    let client = client();
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
-    let interval = Duration::from_secs(cfg.interval_seconds.max(1));
-    loop {
-        let cursor = match ctx.cursor().await {
-            Ok(c) => c.or_else(|| cfg.initial_cursor.clone()),
-            Err(e) => {
-                ctx.failed(format!("reading the cursor failed: {e}"));
-                if sleep_or_stop(backoff.step(), &mut stop).await {
-                    return;
-                }
-                continue;
-            }
-        };
-        let query: Vec<(String, String)> = cursor.iter().map(|c| (cfg.cursor_param.clone(), c.clone())).collect();
-        let fetched = get_json(&client, &cfg.url, &query, &cfg.headers).await.and_then(|v| page(&cfg, &v));
-        let wait = match fetched {
-            Err(why) => {
-                ctx.failed(why);
-                backoff.step()
-            }
-            Ok((records, next)) => {
-                backoff.reset();
-                let caught_up = records.is_empty() || next.is_none() || next == cursor;
-                let next = next.or(cursor);
-                match ctx.take(records, next).await {
-                    Ok(_) if caught_up => interval,
-                    Ok(_) => Duration::ZERO,
-                    Err(_) => backoff.step(),
-                }
-            }
-        };
-        if sleep_or_stop(wait, &mut stop).await {
-            return;
-        }
+struct Api {
+    cfg: Config,
+    client: reqwest::Client,
+}
+
+impl super::pull::Source for Api {
+    fn fetch<'a>(&'a mut self, stored: Option<String>) -> BoxFuture<'a, Result<Page, String>> {
+        Box::pin(async move {
+            let cfg = &self.cfg;
+            let cursor = stored.or_else(|| cfg.initial_cursor.clone());
+            let query: Vec<(String, String)> = cursor.iter().map(|c| (cfg.cursor_param.clone(), c.clone())).collect();
+            let (inputs, next) = page(cfg, &get_json(&self.client, &cfg.url, &query, &cfg.headers).await?)?;
+            let caught_up = inputs.is_empty() || next.is_none() || next == cursor;
+            Ok(Page { inputs, cursor: next.or(cursor), caught_up })
+        })
     }
+}
+
+pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
+    let interval = Duration::from_secs(cfg.interval_seconds.max(1));
+    super::pull::run(Api { cfg, client: client() }, ctx, interval, stop).await
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod mapping;
 pub mod mqtt;
 pub mod nats;
 pub mod open311;
+pub mod pull;
 pub mod record;
 pub mod registry;
 pub mod sql_pull;

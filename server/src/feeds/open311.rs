@@ -3,10 +3,11 @@
 //! `updated_after`/`updated_before`, which makes the pull incremental by update time (`window_on =
 //! "updated"`). A window that comes back full (the server's page limit) is split in two, so nothing
 //! beyond the limit is silently dropped. Each window is stored with the cursor after it.
-use super::backoff::{sleep_or_stop, Backoff};
 use super::http_pull::{client, get_json};
+use super::pull::Page;
 use super::record::Input;
 use super::registry::FeedCtx;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -106,44 +107,34 @@ async fn fetch(cfg: &Config, client: &reqwest::Client, url: &str, from: i64, to:
     Ok(out)
 }
 
-pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
-    let client = client();
-    let url = format!("{}/requests.json", cfg.endpoint.trim_end_matches('/'));
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
-    let window = i64::from(cfg.window_hours.max(1)) * 3_600_000;
-    loop {
-        let now = crate::clock::now_ms();
-        let from = match ctx.cursor().await {
-            Ok(Some(c)) => c.parse::<i64>().unwrap_or(now) - cfg.overlap_seconds as i64 * 1000,
-            Ok(None) => now - i64::from(cfg.backfill_days) * 86_400_000,
-            Err(e) => {
-                ctx.failed(format!("reading the cursor failed: {e}"));
-                if sleep_or_stop(backoff.step(), &mut stop).await {
-                    return;
-                }
-                continue;
-            }
-        };
-        let to = (from + window).min(now);
-        let wait = match fetch(&cfg, &client, &url, from, to).await {
-            Err(why) => {
-                ctx.failed(why);
-                backoff.step()
-            }
-            Ok(list) => {
-                backoff.reset();
-                let caught_up = to >= now;
-                match ctx.take(list.into_iter().map(Input::Record).collect(), Some(to.to_string())).await {
-                    Ok(_) if caught_up => Duration::from_secs(cfg.interval_seconds.max(1)),
-                    Ok(_) => Duration::ZERO,
-                    Err(_) => backoff.step(),
-                }
-            }
-        };
-        if sleep_or_stop(wait, &mut stop).await {
-            return;
-        }
+struct Hotline {
+    cfg: Config,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl super::pull::Source for Hotline {
+    /// The window from the stored cursor (less the overlap) to at most `window_hours` later; the cursor
+    /// stored with it is the window's end.
+    fn fetch<'a>(&'a mut self, stored: Option<String>) -> BoxFuture<'a, Result<Page, String>> {
+        Box::pin(async move {
+            let cfg = &self.cfg;
+            let now = crate::clock::now_ms();
+            let from = match stored.and_then(|c| c.parse::<i64>().ok()) {
+                Some(c) => c - cfg.overlap_seconds as i64 * 1000,
+                None => now - i64::from(cfg.backfill_days) * 86_400_000,
+            };
+            let to = (from + i64::from(cfg.window_hours.max(1)) * 3_600_000).min(now);
+            let list = fetch(cfg, &self.client, &self.url, from, to).await?;
+            Ok(Page { inputs: list.into_iter().map(Input::Record).collect(), cursor: Some(to.to_string()), caught_up: to >= now })
+        })
     }
+}
+
+pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
+    let url = format!("{}/requests.json", cfg.endpoint.trim_end_matches('/'));
+    let interval = Duration::from_secs(cfg.interval_seconds.max(1));
+    super::pull::run(Hotline { cfg, client: client(), url }, ctx, interval, stop).await
 }
 
 #[cfg(test)]

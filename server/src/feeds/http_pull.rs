@@ -107,7 +107,7 @@ impl super::pull::Source for Api {
 
 pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
     let interval = Duration::from_secs(cfg.interval_seconds.max(1));
-    super::pull::run(Api { cfg, client: client() }, ctx, interval, stop).await
+    super::pull::run(Api { cfg, client: client() }, ctx, interval, super::pull::default_backoff(), stop).await
 }
 
 #[cfg(test)]

@@ -134,7 +134,7 @@ impl super::pull::Source for Hotline {
 pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
     let url = format!("{}/requests.json", cfg.endpoint.trim_end_matches('/'));
     let interval = Duration::from_secs(cfg.interval_seconds.max(1));
-    super::pull::run(Hotline { cfg, client: client(), url }, ctx, interval, stop).await
+    super::pull::run(Hotline { cfg, client: client(), url }, ctx, interval, super::pull::default_backoff(), stop).await
 }
 
 #[cfg(test)]

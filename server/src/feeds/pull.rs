@@ -22,15 +22,23 @@ pub trait Source: Send {
     fn fetch<'a>(&'a mut self, cursor: Option<String>) -> BoxFuture<'a, Result<Page, String>>;
 }
 
-pub async fn run(mut source: impl Source, ctx: FeedCtx, interval: Duration, mut stop: watch::Receiver<bool>) {
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+/// Waits between attempts while a source is down: from half a second, doubling to a minute.
+pub fn default_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(500), Duration::from_secs(60))
+}
+
+/// Runs until `stop`; a fetch in flight (a slow query, a hung peer) is dropped when it comes.
+pub async fn run(mut source: impl Source, ctx: FeedCtx, interval: Duration, mut backoff: Backoff, mut stop: watch::Receiver<bool>) {
     loop {
         let wait = match ctx.cursor().await {
             Err(e) => {
                 ctx.failed(format!("reading the cursor failed: {e}"));
                 backoff.step()
             }
-            Ok(cursor) => match source.fetch(cursor).await {
+            Ok(cursor) => match tokio::select! {
+                r = source.fetch(cursor) => r,
+                _ = stop.wait_for(|s| *s) => return,
+            } {
                 Err(why) => {
                     ctx.failed(why);
                     backoff.step()

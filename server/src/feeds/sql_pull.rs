@@ -12,9 +12,11 @@
 //! Limits: rows whose update column is NULL are never pulled; the update column must only grow (a row
 //! written with an older time than one already pulled is missed, which is why it should be set by the
 //! database, e.g. `now()` in a trigger); its text must not contain `|`.
-use super::backoff::{sleep_or_stop, Backoff};
+use super::backoff::Backoff;
+use super::pull::Page;
 use super::record::Input;
 use super::registry::FeedCtx;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -180,6 +182,39 @@ async fn page(pool: &PgPool, cfg: &Config, types: &(String, String), cursor: Opt
     Ok((inputs, next, rows.len()))
 }
 
+/// The table as a pull source. Column types are read once and again after any error (the table may
+/// have changed while PostgreSQL was away).
+struct Table {
+    cfg: Config,
+    pool: PgPool,
+    at: String,
+    types: Option<(String, String)>,
+    ctx: FeedCtx,
+}
+
+impl super::pull::Source for Table {
+    fn fetch<'a>(&'a mut self, cursor: Option<String>) -> BoxFuture<'a, Result<Page, String>> {
+        Box::pin(async move {
+            let types = match self.types.clone() {
+                Some(t) => t,
+                None => column_types(&self.pool, &self.cfg).await.map_err(|why| format!("{}: {why}", self.at))?,
+            };
+            self.types = Some(types.clone());
+            let parsed = cursor.as_deref().and_then(|c| c.split_once('|'));
+            if cursor.is_some() && parsed.is_none() {
+                self.ctx.failed(format!("the stored cursor is not <updated>|<id>; reading {} from the start", self.cfg.table));
+            }
+            match page(&self.pool, &self.cfg, &types, parsed).await {
+                Err(why) => {
+                    self.types = None;
+                    Err(format!("{}: {why}", self.at))
+                }
+                Ok((inputs, next, n)) => Ok(Page { inputs, cursor: next.or(cursor), caught_up: n < self.cfg.batch_size as usize }),
+            }
+        })
+    }
+}
+
 pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let opts = match cfg.validate().and_then(|_| cfg.url.parse::<PgConnectOptions>().map_err(|_| "url: not a PostgreSQL URL".to_string())) {
         Ok(o) => o.application_name("city-cockpit").options([("statement_timeout", "60000")]),
@@ -193,68 +228,9 @@ pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     // Lazy: the pool exists while PostgreSQL is down; every query tries to connect again.
     let pool = PgPoolOptions::new().max_connections(2).min_connections(0).acquire_timeout(Duration::from_secs(5)).connect_lazy_with(opts);
     let interval = Duration::from_secs_f64(cfg.interval_seconds);
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
-    let mut types: Option<(String, String)> = None;
-    'run: loop {
-        let wait = 'attempt: {
-            let cursor = match ctx.cursor().await {
-                Ok(c) => c,
-                Err(e) => {
-                    ctx.failed(format!("reading the cursor failed: {e}"));
-                    break 'attempt backoff.step();
-                }
-            };
-            let t = match &types {
-                Some(t) => t.clone(),
-                None => {
-                    let got = tokio::select! {
-                        r = column_types(&pool, &cfg) => r,
-                        _ = stop.wait_for(|s| *s) => break 'run,
-                    };
-                    match got {
-                        Ok(t) => {
-                            types = Some(t.clone());
-                            t
-                        }
-                        Err(why) => {
-                            ctx.failed(format!("{at}: {why}"));
-                            break 'attempt backoff.step();
-                        }
-                    }
-                }
-            };
-            let parsed = cursor.as_deref().and_then(|c| c.split_once('|'));
-            if cursor.is_some() && parsed.is_none() {
-                ctx.failed(format!("the stored cursor is not <updated>|<id>; reading {} from the start", cfg.table));
-            }
-            let fetched = tokio::select! {
-                r = page(&pool, &cfg, &t, parsed) => r,
-                _ = stop.wait_for(|s| *s) => break 'run,
-            };
-            match fetched {
-                Err(why) => {
-                    // The table may have changed while PostgreSQL was away: read the types again.
-                    types = None;
-                    ctx.failed(format!("{at}: {why}"));
-                    backoff.step()
-                }
-                Ok((inputs, next, n)) => {
-                    backoff.reset();
-                    if n == 0 {
-                        break 'attempt interval;
-                    }
-                    match ctx.take(inputs, next.or(cursor)).await {
-                        Ok(_) if n < cfg.batch_size as usize => interval,
-                        Ok(_) => Duration::ZERO,
-                        Err(_) => backoff.step(),
-                    }
-                }
-            }
-        };
-        if sleep_or_stop(wait, &mut stop).await {
-            break 'run;
-        }
-    }
+    let backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+    let table = Table { cfg, pool: pool.clone(), at, types: None, ctx: ctx.clone() };
+    super::pull::run(table, ctx, interval, backoff, stop).await;
     pool.close().await;
 }
 

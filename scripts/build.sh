@@ -27,5 +27,7 @@ log "building the server ($MODE)"
 if [ "$MODE" = release ]; then
   cargo build -p server --bin cockpit --release
 else
-  cargo build -p server --bin cockpit
+  # For tests, build what `cargo test` needs in the same invocation it will use: a plain `cargo build`
+  # resolves features without dev-dependencies, and the test run would then compile half the tree again.
+  cargo test --workspace --no-run
 fi

@@ -4,6 +4,8 @@
 # the feed tests' peers: PostgreSQL, Mosquitto, nats-server).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+# A fresh clone builds once; incremental caches would only take disk (gigabytes) and time.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 ensure_browser
 ensure_test_peers
 "$ROOT/scripts/build.sh" debug

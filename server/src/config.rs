@@ -21,6 +21,7 @@ pub struct Config {
     pub calendar: crate::calendar::CalendarConfig,
     /// Due-soon and escalation of late cases.
     pub flow: crate::rules::FlowConfig,
+    pub retention: RetentionConfig,
     /// The city's systems to take data from: `[[feeds]]` entries, each with `name`, `type` (see
     /// `feeds::kinds`), its kind's keys, `cadence_seconds`, `paused` and a `[feeds.mapping]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -46,6 +47,21 @@ pub struct AccessConfig {
 impl Default for AccessConfig {
     fn default() -> Self {
         AccessConfig { session_hours: 12, secure_cookies: false, metrics_token: None }
+    }
+}
+
+/// How long what must not be kept for ever is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days a quarantined feed record (kept as the source sent it, personal data and all, for replay)
+    /// is kept before it is deleted.
+    pub quarantine_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { quarantine_days: 30 }
     }
 }
 
@@ -78,6 +94,7 @@ impl Default for Config {
             access: AccessConfig::default(),
             calendar: crate::calendar::CalendarConfig::default(),
             flow: crate::rules::FlowConfig::default(),
+            retention: RetentionConfig::default(),
             feeds: Vec::new(),
             file: None,
         }
@@ -162,6 +179,9 @@ impl Config {
     /// the start with its name.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        if cfg.retention.quarantine_days == 0 {
+            return Err(ConfigError("retention.quarantine_days must be at least 1".into()));
+        }
         crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
         Ok(cfg)
     }
@@ -211,6 +231,12 @@ impl Config {
         if let Some(v) = env("COCKPIT_DEMO_SYSTEMS") {
             self.demo.systems = matches!(v.as_str(), "1" | "true" | "yes" | "on");
         }
+        if let Some(v) = env("COCKPIT_QUARANTINE_DAYS") {
+            self.retention.quarantine_days = num("COCKPIT_QUARANTINE_DAYS", &v)?;
+            if self.retention.quarantine_days == 0 {
+                return Err(ConfigError("COCKPIT_QUARANTINE_DAYS must be at least 1".into()));
+            }
+        }
         if let Some(v) = env("COCKPIT_DEMO_SEED") {
             self.demo.seed = num("COCKPIT_DEMO_SEED", &v)?;
         }
@@ -253,5 +279,8 @@ mod tests {
         let e = Config::load(&Args::default(), |k| (k == "COCKPIT_DEMO_ENABLED").then(|| "maybe".into())).unwrap_err();
         assert!(e.0.contains("COCKPIT_DEMO_ENABLED"), "{e}");
         assert!(parse_args(["--bogus".to_string()]).is_err());
+        assert!(Config::from_toml("[retention]\nquarantine_days = 0\n").unwrap_err().0.contains("quarantine_days"));
+        let cfg = Config::load(&Args::default(), |k| (k == "COCKPIT_QUARANTINE_DAYS").then(|| "7".into())).unwrap();
+        assert_eq!(cfg.retention.quarantine_days, 7);
     }
 }

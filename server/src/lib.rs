@@ -118,6 +118,7 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
             }
         });
     }
+    tokio::spawn(feeds::retention::run(store.clone(), cfg.retention.quarantine_days, stop_rx.clone()));
     if cfg.flow.auto_escalate {
         tokio::spawn(rules::run_escalation(ingest.clone(), aggregates.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
     }

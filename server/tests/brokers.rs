@@ -245,7 +245,7 @@ async fn mqtt_resumes_after_a_cockpit_restart_mid_stream() {
     let cfg = mqtt_config(&b);
     let feed = start_mqtt(&cfg, &e.ctx);
     let addr = b.addr();
-    // A steady stream in chunks, still running when the feed stops.
+    // A steady stream in chunks; the feed stops part-way through it.
     let first = tokio::spawn(async move {
         for i in 0..40 {
             server::sim::mqtt::publish(&addr, TOPIC, recs(i * 50, 50)).await?;
@@ -254,8 +254,10 @@ async fn mqtt_resumes_after_a_cockpit_restart_mid_stream() {
     });
     wait_for(&e, "some received", |r| r.received >= 200).await;
     feed.stop().await;
-    assert!(!first.is_finished(), "the feed stopped mid-stream");
     let at_stop = row(&e.store).await;
+    // The publisher may have finished (it is faster): what matters is that the stream still holds
+    // messages the feed has not taken.
+    assert!(at_stop.received < 2000, "the feed stopped mid-stream: {at_stop:?}");
     eprintln!("at stop: {at_stop:?}");
     first.await.unwrap().unwrap();
     // Published while the cockpit is down: the broker keeps them for the session.
@@ -375,8 +377,10 @@ async fn nats_resumes_after_a_cockpit_restart_mid_stream() {
     });
     wait_for(&e, "some received", |r| r.received >= 200).await;
     feed.stop().await;
-    assert!(!first.is_finished(), "the feed stopped mid-stream");
     let at_stop = row(&e.store).await;
+    // The publisher may have finished (it is faster): what matters is that the stream still holds
+    // messages the feed has not taken.
+    assert!(at_stop.received < 2000, "the feed stopped mid-stream: {at_stop:?}");
     eprintln!("at stop: {at_stop:?}");
     first.await.unwrap().unwrap();
     nats_publish(&b, recs(2000, 500)).await;

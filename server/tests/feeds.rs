@@ -177,7 +177,7 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     let admin = login(&a, "admin").await;
 
     let h = until(&a, &admin, "hotline", "61 requests in", |f| f["received"] == 61).await;
-    assert_eq!((h["stored"].as_u64(), h["quarantined"].as_u64()), (Some(60), Some(1)));
+    assert_eq!((h["stored"].as_u64(), h["quarantined"].as_u64(), h["quarantine_expired"].as_u64()), (Some(60), Some(1), Some(0)));
     let al = until(&a, &admin, "alarms", "122 alarms in", |f| f["received"] == 122).await;
     assert_eq!((al["stored"].as_u64(), al["duplicate"].as_u64(), al["quarantined"].as_u64()), (Some(120), Some(1), Some(1)));
     let q = feeds(&a, &admin).await["quarantine"].clone();

@@ -209,6 +209,16 @@ async fn file_drop_takes_csv_gbk_and_xlsx_quarantines_bad_rows_and_fails_bad_fil
     e.until("the renamed file", |r| r.stored == 6).await;
     assert_eq!(e.status("P7").await, Some(Status::Accepted));
     task.stop().await;
+
+    // Retention: quarantined payloads (personal data, possibly) are deleted when they expire, and stay
+    // counted as quarantined, so received still adds up.
+    let now = server::clock::now_ms();
+    assert_eq!(e.store.expire_quarantine(now - 3_600_000).await.unwrap(), 0, "none is an hour old yet");
+    assert_eq!(e.reasons().await.len(), 4);
+    assert_eq!(e.store.expire_quarantine(now + 1).await.unwrap(), 4);
+    assert!(e.reasons().await.is_empty());
+    let row = e.row().await;
+    assert_eq!((row.received, row.stored, row.quarantined, row.expired), (10, 6, 4, 4), "{row:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,6 +386,33 @@ async fn sql_pull_pages_through_equal_times_quarantines_and_ignores_late_version
     assert_eq!(e.status("P2").await, Some(Status::Closed), "a late version does not move a case back");
     assert_eq!(e.status("P3").await, Some(Status::Closed));
     assert!(row.cursor.as_deref().unwrap().ends_with("|P3"), "{:?}", row.cursor);
+    task.stop().await;
+}
+
+/// A writer's transaction stamps its row with its start time (`now()`) and commits after a newer row
+/// was already pulled: with `settle_seconds` the feed waits until such rows are visible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_pull_with_a_settle_time_sees_rows_committed_late_with_an_older_time() {
+    let pg = Pg::new().await;
+    let pool = table(&pg).await;
+    let e = env("petitions", CASES).await;
+    let g = &e.grids;
+    let mut cfg = pull_cfg(&pg, 50);
+    cfg.settle_seconds = 2.0;
+    let task = Task::sql_pull(&cfg, &e.ctx);
+    put(&pool, vec![(case("OLD", "已受理", "纠纷", &g[0], 0), upd(0))]).await;
+    e.until("an old row", |r| r.stored == 1).await;
+    // The long transaction starts (its time is now), a short one commits a newer row, polls pass…
+    let long_started: String = sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')").fetch_one(&pool).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::query(&format!("INSERT INTO \"{TABLE}\" SELECT '新', 状态, 类别, 网格编码, 内容, 更新时间, now() FROM \"{TABLE}\" WHERE 编号 = 'OLD'")).execute(&pool).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(e.row().await.received, 1, "a row younger than the settle time is not read yet");
+    // …and the long one commits its older row.
+    put(&pool, vec![(case("LATE", "已受理", "纠纷", &g[1], 1), long_started)]).await;
+    let row = e.until("both rows", |r| r.stored == 3).await;
+    assert_eq!((row.received, row.duplicate, row.quarantined), (3, 0, 0), "{row:?}");
+    assert!(e.status("LATE").await.is_some() && e.status("新").await.is_some());
     task.stop().await;
 }
 

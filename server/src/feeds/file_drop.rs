@@ -45,6 +45,9 @@ pub struct Config {
     /// Larger files are not read but moved to `failed/` (XLSX: the compressed size).
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: u64,
+    /// An XLSX workbook whose parts inflate past this is not read (a zip bomb fits in a few kilobytes).
+    #[serde(default = "default_max_unzipped_bytes")]
+    pub max_unzipped_bytes: u64,
 }
 
 fn default_interval() -> f64 {
@@ -58,6 +61,9 @@ fn default_delimiter() -> char {
 }
 fn default_max_file_bytes() -> u64 {
     200 * 1024 * 1024
+}
+fn default_max_unzipped_bytes() -> u64 {
+    1024 * 1024 * 1024
 }
 
 impl Config {
@@ -77,6 +83,9 @@ impl Config {
         }
         if self.batch_rows == 0 || self.batch_rows > 100_000 {
             return Err("batch_rows must be between 1 and 100000".into());
+        }
+        if self.max_file_bytes == 0 || self.max_unzipped_bytes == 0 {
+            return Err("max_file_bytes and max_unzipped_bytes must be above 0".into());
         }
         if !self.delimiter.is_ascii() || self.delimiter == '"' || self.delimiter == '\n' || self.delimiter == '\r' {
             return Err("delimiter must be one ASCII character other than a quote or a line break".into());
@@ -161,11 +170,12 @@ fn decode_csv(file: &str, bytes: &[u8]) -> Result<Option<String>, String> {
 
 /// Reads one dropped file into its rows: (row number as a spreadsheet shows it, input). The header is row
 /// 1; blank rows are left out. Err: the file cannot be read at all (it goes to `failed/`).
-pub fn read_file(file: &str, bytes: &[u8], delimiter: u8) -> Result<Vec<(u32, Input)>, String> {
+pub fn read_file(file: &str, bytes: &[u8], delimiter: u8, max_unzipped_bytes: u64) -> Result<Vec<(u32, Input)>, String> {
     let lower = file.to_ascii_lowercase();
     if lower.ends_with(".csv") {
         read_csv(file, bytes, delimiter)
     } else if lower.ends_with(".xlsx") {
+        check_unzipped(file, bytes, max_unzipped_bytes)?;
         read_xlsx(file, bytes)
     } else {
         Err(format!("{file}: only .csv and .xlsx files are read"))
@@ -266,6 +276,23 @@ fn header_name(d: &Data) -> String {
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
         other => other.to_string().trim().to_string(),
     }
+}
+
+/// Inflates every part of the zip into nothing, counting, before the workbook is parsed: the sizes a
+/// zip declares can lie, and the parser would hold a bomb's cells in memory.
+pub fn check_unzipped(file: &str, bytes: &[u8], limit: u64) -> Result<(), String> {
+    use std::io::Read;
+    let unreadable = |e: &dyn std::fmt::Display| format!("{file}: not a readable XLSX workbook: {e}");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|e| unreadable(&e))?;
+        total += std::io::copy(&mut part.take(limit - total + 1), &mut std::io::sink()).map_err(|e| unreadable(&e))?;
+        if total > limit {
+            return Err(format!("{file}: unzipped, the workbook is larger than max_unzipped_bytes ({limit})"));
+        }
+    }
+    Ok(())
 }
 
 /// XLSX: the first sheet; its first used row is the header. Numbers stay numbers, dates become Excel
@@ -400,9 +427,9 @@ async fn take_file(cfg: &Config, ctx: &FeedCtx, dir: &Path, path: &Path, name: &
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Outcome::Done),
         Err(e) => return Err(format!("{name}: cannot read it: {e}")),
     };
-    let (file, delimiter) = (name.to_string(), cfg.delimiter as u8);
+    let (file, delimiter, max_unzipped) = (name.to_string(), cfg.delimiter as u8, cfg.max_unzipped_bytes);
     // Reading is CPU work (XLSX is zipped XML); a panic in a reader ends as this file's failure.
-    let rows = match tokio::task::spawn_blocking(move || read_file(&file, &bytes, delimiter)).await {
+    let rows = match tokio::task::spawn_blocking(move || read_file(&file, &bytes, delimiter, max_unzipped)).await {
         Ok(Ok(rows)) => rows,
         Ok(Err(why)) => {
             fail_file(ctx, dir, path, name, &why).await?;
@@ -579,7 +606,7 @@ mod tests {
         assert!(read_csv("c.csv", b"a,b,a\n1,2,3\n", b',').unwrap_err().contains("twice"));
         assert!(read_csv("d.csv", b"", b',').unwrap_err().contains("empty"));
         assert!(read_xlsx("e.xlsx", b"PK\x03\x04 not really").unwrap_err().contains("e.xlsx"));
-        assert!(read_file("f.txt", b"a\n1", b',').is_err());
+        assert!(read_file("f.txt", b"a\n1", b',', 1 << 20).is_err());
         assert!(is_export("x.CSV") && is_export("y.xlsx") && !is_export("x.csv.tmp") && !is_export("~$y.xlsx") && !is_export(".x.csv"));
     }
 
@@ -605,6 +632,23 @@ mod tests {
         assert!((ms - 1_763_688_600_000).abs() < 1000, "{ms}");
         let r = reasons(&got);
         assert!(r[0].contains("g.xlsx row 4 column C (\"数量\")") && r[0].contains("#N/A"), "{r:?}");
+    }
+
+    #[test]
+    fn a_workbook_that_inflates_past_the_limit_is_not_parsed() {
+        use crate::sim::files::{xlsx_bytes, xlsx_parts, zip_parts, Cell};
+        let mut parts = xlsx_parts(&["编号"], &[vec![Cell::from("x")]]);
+        // 64 MB of blanks inside the sheet's XML: a few tens of kilobytes zipped.
+        let sheet = parts.iter_mut().find(|(name, _)| name.contains("sheet1")).expect("a sheet part");
+        let end = sheet.1.len() - 12;
+        sheet.1.splice(end..end, std::iter::repeat_n(b' ', 64 << 20));
+        let bomb = zip_parts(&parts).unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes zipped", bomb.len());
+        let err = read_file("bomb.xlsx", &bomb, b',', 16 << 20).unwrap_err();
+        assert_eq!(err, "bomb.xlsx: unzipped, the workbook is larger than max_unzipped_bytes (16777216)");
+        let ok = xlsx_bytes(&["编号"], &[vec![Cell::from("x")]]).unwrap();
+        assert_eq!(records(&read_file("ok.xlsx", &ok, b',', 16 << 20).unwrap()).len(), 1);
+        assert!(check_unzipped("ok.xlsx", &ok, 100).is_err(), "the limit counts every part");
     }
 
     /// Any bytes at all, as a CSV or an XLSX file: rows or a reason, never a panic.
@@ -634,6 +678,7 @@ mod tests {
             let _ = read_csv("p.csv", &bytes, b',');
             let _ = read_csv("p.csv", &bytes, b';');
             let _ = read_xlsx("p.xlsx", &bytes);
+            let _ = check_unzipped("p.xlsx", &bytes, 1 << 20);
         }
         // Well-zipped workbooks whose XML parts are damaged: the zip opens, the XML does not add up.
         let parts = xlsx_parts(&["编号", "b", ""], &[vec![Cell::from("x"), Cell::Number(2.0), Cell::Empty], vec![Cell::Date(45_000.5), Cell::Error("#REF!".into()), Cell::from("z")]]);

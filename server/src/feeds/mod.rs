@@ -16,6 +16,7 @@ pub mod open311;
 pub mod pull;
 pub mod record;
 pub mod registry;
+pub mod retention;
 pub mod sql_pull;
 pub mod time;
 pub mod webhook;

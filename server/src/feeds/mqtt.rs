@@ -135,6 +135,7 @@ pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
         let (ctx, client, connection, topics) = (ctx.clone(), client.clone(), connection.clone(), cfg.topics.clone());
         tokio::spawn(async move {
             let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+            let mut disconnecting = false;
             loop {
                 let ev = tokio::select! {
                     ev = eventloop.poll() => ev,
@@ -161,8 +162,11 @@ pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
                             return;
                         }
                     }
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+                    // The broker reads the acks before the DISCONNECT and then closes the connection; until
+                    // it has, a new session (a restart) could take over and the acks be lost.
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => disconnecting = true,
                     Ok(_) => {}
+                    Err(_) if disconnecting => return,
                     Err(e) => {
                         // Polling again reconnects; the session (and its unacked messages) resumes.
                         ctx.failed(format!("{shown}: {e}"));

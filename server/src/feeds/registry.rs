@@ -62,6 +62,7 @@ impl FeedSpec {
         if c.cadence_seconds == 0 {
             return Err(format!("{label}: cadence_seconds must be above 0"));
         }
+        let rest = from_env(rest, &|var| std::env::var(var).ok()).map_err(|e| format!("{label}: {e}"))?;
         let kind = KindConfig::parse(&c.kind, rest).map_err(|e| format!("{label} (type {}): {e}", c.kind))?;
         Ok(FeedSpec { name: c.name, kind, mapping: c.mapping, cadence_seconds: c.cadence_seconds, paused: c.paused })
     }
@@ -82,6 +83,34 @@ impl Common {
     fn deserialize_table(t: toml::Table) -> Result<Common, String> {
         toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| e.message().to_string())
     }
+}
+
+/// Secrets stay out of the config file: any kind key `k_env = "VAR"` (also inside a kind's tables, such
+/// as `headers`) stands for `k` with the value of the environment variable `VAR`. The error names the
+/// key and the variable, never a value.
+fn from_env(table: toml::Table, lookup: &dyn Fn(&str) -> Option<String>) -> Result<toml::Table, String> {
+    let mut out = toml::Table::new();
+    for (key, value) in &table {
+        let Some(target) = key.strip_suffix("_env") else {
+            let value = match value {
+                toml::Value::Table(t) => toml::Value::Table(from_env(t.clone(), lookup).map_err(|e| format!("{key}.{e}"))?),
+                v => v.clone(),
+            };
+            out.insert(key.clone(), value);
+            continue;
+        };
+        let toml::Value::String(var) = value else {
+            return Err(format!("{key}: expected the name of an environment variable"));
+        };
+        if table.contains_key(target) {
+            return Err(format!("{key}: {target} is given both here and as {target}_env; keep one"));
+        }
+        match lookup(var) {
+            Some(v) if !v.is_empty() => out.insert(target.to_string(), toml::Value::String(v)),
+            _ => return Err(format!("{key}: the environment variable {var} is not set")),
+        };
+    }
+    Ok(out)
 }
 
 /// Reads a kind's own keys (everything but the common ones) with the kind's struct.
@@ -166,6 +195,8 @@ pub struct FeedStatus {
     pub stored: u64,
     pub duplicate: u64,
     pub quarantined: u64,
+    /// Of the quarantined, deleted at the end of their retention (no longer listed or replayable).
+    pub expired: u64,
     pub stale: bool,
 }
 
@@ -359,8 +390,55 @@ impl Registry {
                     stored: row.stored,
                     duplicate: row.duplicate,
                     quarantined: row.quarantined,
+                    expired: row.expired,
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_and_errors_never_show_them() {
+        let env = |var: &str| match var {
+            "HOTLINE_SECRET" => Some("s3cret-value".to_string()),
+            "API_KEY" => Some("k3y-value".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let t = from_env(table("token = \"t\"\nsecret_env = \"HOTLINE_SECRET\"\n[headers]\nx-api-key_env = \"API_KEY\"\naccept = \"json\""), &env).unwrap();
+        assert_eq!(t["secret"].as_str(), Some("s3cret-value"));
+        assert!(!t.contains_key("secret_env"));
+        assert_eq!(t["headers"]["x-api-key"].as_str(), Some("k3y-value"));
+        assert_eq!(t["headers"]["accept"].as_str(), Some("json"));
+
+        let unset = from_env(table("secret_env = \"NOPE\""), &env).unwrap_err();
+        assert_eq!(unset, "secret_env: the environment variable NOPE is not set");
+        assert!(from_env(table("secret_env = \"EMPTY\""), &env).unwrap_err().contains("EMPTY is not set"));
+        let both = from_env(table("secret = \"x\"\nsecret_env = \"HOTLINE_SECRET\""), &env).unwrap_err();
+        assert!(both.contains("keep one") && !both.contains("s3cret"), "{both}");
+        assert!(from_env(table("[headers]\nk_env = 3"), &env).unwrap_err().starts_with("headers.k_env:"));
+    }
+
+    #[test]
+    fn a_webhook_feed_reads_its_secret_from_the_environment() {
+        let text = "name = \"petitions\"\ntype = \"webhook\"\ntoken_env = \"COCKPIT_TEST_PETITIONS_TOKEN\"\nsecret_env = \"COCKPIT_TEST_PETITIONS_SECRET\"\n[mapping]\nrecord = \"observation\"\nid = \"id\"\ntime = \"at\"\nindicator = \"alarm\"\nregion = \"grid\"\n";
+        let err = FeedSpec::parse(0, &table(text)).unwrap_err();
+        assert_eq!(err, "feeds[0] (\"petitions\"): secret_env: the environment variable COCKPIT_TEST_PETITIONS_SECRET is not set");
+        // Only this test sets these variables.
+        std::env::set_var("COCKPIT_TEST_PETITIONS_TOKEN", "tok");
+        std::env::set_var("COCKPIT_TEST_PETITIONS_SECRET", "sec");
+        let spec = FeedSpec::parse(0, &table(text)).unwrap();
+        match spec.kind {
+            KindConfig::Webhook(c) => assert_eq!((c.token.as_str(), c.secret.as_str()), ("tok", "sec")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -9,9 +9,14 @@
 //! row not yet stored. The cursor's text is cast back to the columns' own types (read from the catalog),
 //! so it works for timestamptz, timestamp, date and whole-number version columns alike.
 //!
+//! A transaction's `now()` is its start time, so a long transaction can commit a row older than rows
+//! already pulled, which keyset paging would then skip. `settle_seconds` closes that gap for time
+//! columns: only rows at least that old are read (`AND <updated> <= now() - settle`), so a writer's
+//! transaction shorter than the settle time is always seen.
+//!
 //! Limits: rows whose update column is NULL are never pulled; the update column must only grow (a row
-//! written with an older time than one already pulled is missed, which is why it should be set by the
-//! database, e.g. `now()` in a trigger); its text must not contain `|`.
+//! written with an older time than one already pulled, by more than `settle_seconds`, is missed, which
+//! is why it should be set by the database, e.g. `now()` in a trigger); its text must not contain `|`.
 use super::backoff::Backoff;
 use super::pull::Page;
 use super::record::Input;
@@ -42,6 +47,10 @@ pub struct Config {
     /// Seconds between polls once caught up (fractions allowed).
     #[serde(default = "default_interval")]
     pub interval_seconds: f64,
+    /// Read only rows whose update time is at least this old, by the database's clock (time columns
+    /// only; 0 reads up to now). Set it above the writers' longest transaction.
+    #[serde(default)]
+    pub settle_seconds: f64,
 }
 
 fn default_updated() -> String {
@@ -99,6 +108,9 @@ impl Config {
         if !(self.interval_seconds.is_finite() && self.interval_seconds >= 0.05 && self.interval_seconds <= 86_400.0) {
             return Err("interval_seconds must be between 0.05 and 86400".into());
         }
+        if !(self.settle_seconds.is_finite() && (0.0..=86_400.0).contains(&self.settle_seconds)) {
+            return Err("settle_seconds must be between 0 and 86400".into());
+        }
         if !(self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")) {
             return Err("url: not a postgres://user:password@host:port/database URL".into());
         }
@@ -109,12 +121,15 @@ impl Config {
     /// The page query; `types` are the update and id columns' SQL types, `first` when there is no cursor.
     pub fn query(&self, types: &(String, String), first: bool) -> String {
         let (u, id) = (quote(&self.updated_column), quote(&self.id_column));
-        let filter = if first {
+        let (ut, it) = types;
+        let mut filter = if first {
             format!("{u} IS NOT NULL")
         } else {
-            let (ut, it) = types;
-            format!("{u} > $1::text::{ut} OR ({u} = $1::text::{ut} AND {id} > $2::text::{it})")
+            format!("({u} > $1::text::{ut} OR ({u} = $1::text::{ut} AND {id} > $2::text::{it}))")
         };
+        if self.settle_seconds > 0.0 {
+            filter += &format!(" AND {u} <= (now() - make_interval(secs => {}))::{ut}", self.settle_seconds);
+        }
         format!(
             "SELECT row_to_json(t)::text, (t.{u})::text, (t.{id})::text FROM (SELECT * FROM {} WHERE {filter} ORDER BY {u}, {id} LIMIT {}) t ORDER BY t.{u}, t.{id}",
             quote(&self.table),
@@ -199,6 +214,9 @@ impl super::pull::Source for Table {
                 Some(t) => t,
                 None => column_types(&self.pool, &self.cfg).await.map_err(|why| format!("{}: {why}", self.at))?,
             };
+            if self.cfg.settle_seconds > 0.0 && !(types.0.starts_with("timestamp") || types.0 == "date") {
+                return Err(format!("{}: settle_seconds needs a time column, and {} is {}", self.at, self.cfg.updated_column, types.0));
+            }
             self.types = Some(types.clone());
             let parsed = cursor.as_deref().and_then(|c| c.split_once('|'));
             if cursor.is_some() && parsed.is_none() {
@@ -268,8 +286,13 @@ mod tests {
         let c = cfg();
         let types = ("timestamp with time zone".to_string(), "text".to_string());
         let q = c.query(&types, false);
-        assert!(q.contains("WHERE \"updated_at\" > $1::text::timestamp with time zone OR (\"updated_at\" = $1::text::timestamp with time zone AND \"编号\" > $2::text::text)"), "{q}");
+        assert!(q.contains("WHERE (\"updated_at\" > $1::text::timestamp with time zone OR (\"updated_at\" = $1::text::timestamp with time zone AND \"编号\" > $2::text::text)) ORDER"), "{q}");
         assert!(q.contains("FROM \"exchange\".\"petitions\"") && q.contains("ORDER BY \"updated_at\", \"编号\" LIMIT 500"), "{q}");
         assert!(!c.query(&types, true).contains("$1"));
+        let settled = Config { settle_seconds: 2.5, ..c };
+        let q = settled.query(&types, false);
+        assert!(q.contains("\"编号\" > $2::text::text)) AND \"updated_at\" <= (now() - make_interval(secs => 2.5))::timestamp with time zone ORDER"), "{q}");
+        assert!(settled.query(&types, true).contains("IS NOT NULL AND \"updated_at\" <= (now()"));
+        assert!(Config { settle_seconds: -1.0, ..settled.clone() }.validate().unwrap_err().starts_with("settle_seconds"));
     }
 }

@@ -53,6 +53,8 @@ pub struct FeedRow {
     pub stored: u64,
     pub duplicate: u64,
     pub quarantined: u64,
+    /// Of the quarantined, how many were deleted when their retention ended.
+    pub expired: u64,
     pub last_success: Option<i64>,
     pub last_event_at: Option<i64>,
     pub cursor: Option<String>,
@@ -81,6 +83,9 @@ pub trait FeedStore: Send + Sync {
     fn set_paused<'a>(&'a self, feed: &'a str, paused: bool) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Newest first; `feed` None for all feeds.
     fn quarantine<'a>(&'a self, feed: Option<&'a str>, limit: u32) -> BoxFuture<'a, Result<Vec<QuarantineRow>, StoreError>>;
+    /// Deletes quarantined records taken before `before` (ms), counting them per feed as expired; returns
+    /// how many went.
+    fn expire_quarantine(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
     /// Every stored observation, in the order taken.
     fn observations(&self) -> BoxFuture<'_, Result<Vec<(String, StoredObservation)>, StoreError>>;
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/sqlite/0005_patrols.sql")),
     (6, include_str!("../../migrations/sqlite/0006_mediation.sql")),
     (7, include_str!("../../migrations/sqlite/0007_feeds.sql")),
+    (8, include_str!("../../migrations/sqlite/0008_quarantine_expiry.sql")),
 ];
 
 pub struct SqliteStore {

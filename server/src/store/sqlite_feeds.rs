@@ -109,6 +109,7 @@ impl FeedStore for SqliteStore {
                         stored: r.try_get::<i64, _>("stored")? as u64,
                         duplicate: r.try_get::<i64, _>("duplicate")? as u64,
                         quarantined: r.try_get::<i64, _>("quarantined")? as u64,
+                        expired: r.try_get::<i64, _>("expired")? as u64,
                         last_success: r.try_get("last_success")?,
                         last_event_at: r.try_get("last_event_at")?,
                         cursor: r.try_get("cursor")?,
@@ -149,6 +150,25 @@ impl FeedStore for SqliteStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn expire_quarantine(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            let counted = sqlx::query(
+                "UPDATE feed_state SET expired = expired + (SELECT count(*) FROM quarantine q WHERE q.feed = feed_state.feed AND q.at < ?1) \
+                 WHERE feed IN (SELECT feed FROM quarantine WHERE at < ?1)",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            let gone = sqlx::query("DELETE FROM quarantine WHERE at < ?").bind(before).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            if gone > 0 {
+                tracing::info!(records = gone, feeds = counted.rows_affected(), "quarantined records past their retention deleted");
+            }
+            Ok(gone)
         })
     }
 

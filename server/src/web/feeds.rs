@@ -52,6 +52,7 @@ fn status_json(s: &FeedStatus) -> serde_json::Value {
         "last_success": s.last_success, "last_event_at": s.last_event_at, "lag_ms": s.lag_ms,
         "errors": s.errors, "last_error": s.last_error.as_ref().map(|(at, e)| serde_json::json!({"at": at, "error": e})),
         "received": s.received, "stored": s.stored, "duplicate": s.duplicate, "quarantined": s.quarantined,
+        "quarantine_expired": s.expired,
     })
 }
 
@@ -170,7 +171,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             };
             let error = s.last_error.as_ref().map(|(at, e)| format!("{} · {}", app::model::date_time(*at), esc(e))).unwrap_or_default();
             format!(
-                r#"<tr data-feed="{n}"><td>{n}</td><td>{k}</td><td class="state">{state_text}</td><td>{ls}</td><td>{lag}</td><td class="counts">{r} / {st} / {d} / {qu}</td><td>{errs} {error}</td><td>{b1}{b2}</td></tr>"#,
+                r#"<tr data-feed="{n}"><td>{n}</td><td>{k}</td><td class="state">{state_text}</td><td>{ls}</td><td>{lag}</td><td class="counts">{r} / {st} / {d} / {qu}{ex}</td><td>{errs} {error}</td><td>{b1}{b2}</td></tr>"#,
                 n = esc(&s.name),
                 k = s.kind,
                 ls = when(s.last_success),
@@ -179,6 +180,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 st = s.stored,
                 d = s.duplicate,
                 qu = s.quarantined,
+                ex = if s.expired > 0 { format!(" <small>({} {})</small>", t(lang, Msg::FeedExpired), s.expired) } else { String::new() },
                 errs = s.errors,
                 b1 = if s.paused { button(&s.name, "resume", Msg::FeedResume) } else { button(&s.name, "pause", Msg::FeedPause) },
                 b2 = button(&s.name, "replay", Msg::FeedReplay),

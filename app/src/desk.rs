@@ -83,6 +83,7 @@ pub fn Desk() -> impl IntoView {
     let head = view! {
             <header class="desk-head">
                 <h1>{t(lang, Msg::DeskTitle)}</h1>
+                <crate::wall::StaleFeeds id="desk-stale" />
                 <span class="live" class:on=move || online.get()>
                     {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
                 </span>

@@ -221,6 +221,29 @@ async fn file_drop_takes_csv_gbk_and_xlsx_quarantines_bad_rows_and_fails_bad_fil
     assert_eq!((row.received, row.stored, row.quarantined, row.expired), (10, 6, 4, 4), "{row:?}");
 }
 
+/// A source that sends a bad record again (a pull feed re-reading its overlap window, a sender
+/// retrying) gets one quarantine row for it, not one per delivery; a changed record is a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_record_sent_again_is_a_duplicate_of_its_quarantined_copy() {
+    use server::feeds::record::Input;
+    let e = env("petitions", CASES).await;
+    let header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
+    let record = |cells: Vec<String>| Input::Record(serde_json::Value::Object(header.iter().cloned().zip(cells.into_iter().map(serde_json::Value::from)).collect()));
+    let bad = || record(case("Q1", "丢失", "纠纷", &e.grids[0], 0));
+    let good = record(case("Q2", "已受理", "纠纷", &e.grids[1], 1));
+    let t = e.ctx.take(vec![bad(), good], None).await.unwrap();
+    assert_eq!((t.stored, t.duplicate, t.quarantined), (1, 0, 1));
+    let t = e.ctx.take(vec![bad()], None).await.unwrap();
+    assert_eq!((t.stored, t.duplicate, t.quarantined), (0, 1, 0), "the same bad record again");
+    assert_eq!(e.reasons().await.len(), 1);
+    // Fixed at the source (a new version with a status we know): stored; the quarantined copy stays
+    // listed until replayed or expired.
+    let t = e.ctx.take(vec![record(case("Q1", "已受理", "纠纷", &e.grids[0], 2))], None).await.unwrap();
+    assert_eq!((t.stored, t.duplicate, t.quarantined), (1, 0, 0));
+    let row = e.row().await;
+    assert_eq!((row.received, row.stored, row.duplicate, row.quarantined), (4, 2, 1, 1), "{row:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_drop_reads_excel_dates_as_observations() {
     let e = env("crime", COUNTS).await;

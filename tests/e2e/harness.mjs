@@ -1,7 +1,7 @@
 // Starts the real `cockpit` server on a free port with a fresh data directory, and a real headless
 // Chromium (Debian's), for the browser tests. Nothing is mocked.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(root, 'tests', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6 } = {}) {
+// `config`: TOML for a config file (e.g. `[[feeds]]`); the demo's settings still come from the environment.
+export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config } = {}) {
   const bin = process.env.COCKPIT_BIN ?? join(root, 'target', 'debug', 'cockpit');
   const dataDir = mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
+  const configEnv = {};
+  if (config) {
+    configEnv.COCKPIT_CONFIG = join(dataDir, 'cockpit.toml');
+    writeFileSync(configEnv.COCKPIT_CONFIG, config);
+  }
   const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir], {
     env: {
       ...process.env,
@@ -22,6 +28,7 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
       COCKPIT_DEMO_BACKFILL_DAYS: String(backfillDays),
       COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE: String(backfillRate),
       COCKPIT_LOG: 'warn,sqlx::query=error',
+      ...configEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -66,6 +66,17 @@ pub(crate) fn refresh_tick(secs: u64) -> RwSignal<u32> {
     tick
 }
 
+/// Names the case feeds past their cadence, whose cases the figures on screen may be missing; shown by
+/// every screen that reads the snapshot (the wall, the tablet).
+#[component]
+pub fn StaleFeeds(id: &'static str) -> impl IntoView {
+    let WallCtx { lang, current, .. } = expect_context::<WallCtx>();
+    move || {
+        let stale = current.get().map(|s| s.stale).unwrap_or_default();
+        (!stale.is_empty()).then(|| view! { <span class="stale-badge" id=id>{t(lang, Msg::FeedStale)} ": " {stale.join(", ")}</span> })
+    }
+}
+
 /// State the wall's panels share.
 #[derive(Clone, Copy)]
 pub struct WallCtx {
@@ -130,12 +141,7 @@ pub fn Wall() -> impl IntoView {
                     </button>
                 </nav>
                 <div class="wall-status">
-                    {move || {
-                        let stale = current.get().map(|s| s.stale).unwrap_or_default();
-                        (!stale.is_empty()).then(|| view! {
-                            <span class="stale-badge" id="wall-stale">{t(lang, Msg::FeedStale)} ": " {stale.join(", ")}</span>
-                        })
-                    }}
+                    <StaleFeeds id="wall-stale" />
                     <span class="live" class:on=move || online.get()>
                         {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
                     </span>

@@ -68,11 +68,23 @@ impl Ingest {
             set.into_iter().map(str::to_string).collect()
         };
         let heads = self.store.heads(feed, &ids).await?;
+        // A record sent again while its earlier delivery is in quarantine (a pull feed re-reading its
+        // overlap, a sender retrying) is a duplicate, not a second quarantine row. Looked up only for
+        // what would be quarantined, so a clean batch costs no extra read.
+        // (A replay maps quarantined records themselves: nothing to look up.)
+        let mut held = HashSet::new();
+        if mapped.iter().all(|m| m.replay_of.is_none()) {
+            let (first, _, _) = self.decide(feed, &mapped, &heads, &HashMap::new(), &held, received, cursor.clone());
+            let again: Vec<String> = first.quarantine.into_iter().filter_map(|q| q.external_id).collect();
+            if !again.is_empty() {
+                held = self.store.quarantined(feed, &again).await?;
+            }
+        }
         // The store refuses an event only if a case changed since `heads` (which the writer lock rules
         // out); then its record is quarantined with the store's reason and the batch decided again.
         let mut refused: HashMap<usize, String> = HashMap::new();
         loop {
-            let (batch, origin_of, tally) = self.decide(feed, &mapped, &heads, &refused, received, cursor.clone());
+            let (batch, origin_of, tally) = self.decide(feed, &mapped, &heads, &refused, &held, received, cursor.clone());
             match self.store.take_batch(&batch).await? {
                 Ok(()) => {
                     self.count(&batch);
@@ -98,6 +110,7 @@ impl Ingest {
         mapped: &[Mapped],
         heads: &HashMap<String, Head>,
         refused: &HashMap<usize, String>,
+        held: &HashSet<(String, String)>,
         received: u64,
         cursor: Option<String>,
     ) -> (FeedBatch, Vec<usize>, Tally) {
@@ -144,6 +157,10 @@ impl Ingest {
                     tally.stored += 1;
                 }
                 Ok(false) => {
+                    b.duplicates += 1;
+                    tally.duplicate += 1;
+                }
+                Err(_) if m.replay_of.is_none() && m.external_id.as_ref().is_some_and(|id| held.contains(&(id.clone(), m.payload.clone()))) => {
                     b.duplicates += 1;
                     tally.duplicate += 1;
                 }

@@ -5,7 +5,7 @@ use crate::case::CaseEvent;
 use crate::feeds::record::Observation;
 use app::model::Status;
 use futures::future::BoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the store knows of one external id of a feed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -83,6 +83,8 @@ pub trait FeedStore: Send + Sync {
     fn set_paused<'a>(&'a self, feed: &'a str, paused: bool) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Newest first; `feed` None for all feeds.
     fn quarantine<'a>(&'a self, feed: Option<&'a str>, limit: u32) -> BoxFuture<'a, Result<Vec<QuarantineRow>, StoreError>>;
+    /// (external id, payload) of the quarantined records of these ids.
+    fn quarantined<'a>(&'a self, feed: &'a str, ids: &'a [String]) -> BoxFuture<'a, Result<HashSet<(String, String)>, StoreError>>;
     /// Deletes quarantined records taken before `before` (ms), counting them per feed as expired; returns
     /// how many went.
     fn expire_quarantine(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>>;

@@ -7,7 +7,7 @@ use app::model::{Indicator, Status};
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl FeedStore for SqliteStore {
     fn heads<'a>(&'a self, feed: &'a str, ids: &'a [String]) -> BoxFuture<'a, Result<HashMap<String, Head>, StoreError>> {
@@ -150,6 +150,25 @@ impl FeedStore for SqliteStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn quarantined<'a>(&'a self, feed: &'a str, ids: &'a [String]) -> BoxFuture<'a, Result<HashSet<(String, String)>, StoreError>> {
+        Box::pin(async move {
+            let mut out = HashSet::new();
+            for chunk in ids.chunks(400) {
+                let mut q = QueryBuilder::<Sqlite>::new("SELECT external_id, payload FROM quarantine WHERE feed = ");
+                q.push_bind(feed).push(" AND external_id IN (");
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id);
+                }
+                q.push(")");
+                for r in q.build().fetch_all(self.pool()).await? {
+                    out.insert((r.try_get("external_id")?, r.try_get("payload")?));
+                }
+            }
+            Ok(out)
         })
     }
 

@@ -9,28 +9,31 @@ use futures::TryStreamExt;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::{HashMap, HashSet};
 
+/// ` IN (?, ?, …)` with the ids bound.
+fn push_in<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
+    q.push(" IN (");
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(id);
+    }
+    q.push(")");
+}
+
 impl FeedStore for SqliteStore {
     fn heads<'a>(&'a self, feed: &'a str, ids: &'a [String]) -> BoxFuture<'a, Result<HashMap<String, Head>, StoreError>> {
         Box::pin(async move {
             let mut out: HashMap<String, Head> = HashMap::new();
             for chunk in ids.chunks(400) {
                 let mut q = QueryBuilder::<Sqlite>::new("SELECT external_id, MAX(version) AS v FROM feed_records WHERE feed = ");
-                q.push_bind(feed).push(" AND external_id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id);
-                }
-                q.push(") GROUP BY external_id");
+                q.push_bind(feed).push(" AND external_id");
+                push_in(&mut q, chunk);
+                q.push(" GROUP BY external_id");
                 for r in q.build().fetch_all(self.pool()).await? {
                     out.entry(r.try_get("external_id")?).or_default().version = Some(r.try_get("v")?);
                 }
                 let mut q = QueryBuilder::<Sqlite>::new("SELECT case_id, status, seq FROM cases WHERE feed = ");
-                q.push_bind(feed).push(" AND case_id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id);
-                }
-                q.push(")");
+                q.push_bind(feed).push(" AND case_id");
+                push_in(&mut q, chunk);
                 for r in q.build().fetch_all(self.pool()).await? {
                     let status: String = r.try_get("status")?;
                     let status = Status::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
@@ -158,12 +161,8 @@ impl FeedStore for SqliteStore {
             let mut out = HashSet::new();
             for chunk in ids.chunks(400) {
                 let mut q = QueryBuilder::<Sqlite>::new("SELECT external_id, payload FROM quarantine WHERE feed = ");
-                q.push_bind(feed).push(" AND external_id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id);
-                }
-                q.push(")");
+                q.push_bind(feed).push(" AND external_id");
+                push_in(&mut q, chunk);
                 for r in q.build().fetch_all(self.pool()).await? {
                     out.insert((r.try_get("external_id")?, r.try_get("payload")?));
                 }

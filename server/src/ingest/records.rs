@@ -73,18 +73,25 @@ impl Ingest {
         // what would be quarantined, so a clean batch costs no extra read.
         // (A replay maps quarantined records themselves: nothing to look up.)
         let mut held = HashSet::new();
-        if mapped.iter().all(|m| m.replay_of.is_none()) {
-            let (first, _, _) = self.decide(feed, &mapped, &heads, &HashMap::new(), &held, received, cursor.clone());
-            let again: Vec<String> = first.quarantine.into_iter().filter_map(|q| q.external_id).collect();
-            if !again.is_empty() {
-                held = self.store.quarantined(feed, &again).await?;
+        let mut refused: HashMap<usize, String> = HashMap::new();
+        let mut decided = Some(self.decide(feed, &mapped, &heads, &refused, &held, received, cursor.clone()));
+        let again: Vec<String> = match &decided {
+            Some((b, _, _)) if mapped.iter().all(|m| m.replay_of.is_none()) => b.quarantine.iter().filter_map(|q| q.external_id.clone()).collect(),
+            _ => Vec::new(),
+        };
+        if !again.is_empty() {
+            held = self.store.quarantined(feed, &again).await?;
+            if !held.is_empty() {
+                decided = None;
             }
         }
         // The store refuses an event only if a case changed since `heads` (which the writer lock rules
         // out); then its record is quarantined with the store's reason and the batch decided again.
-        let mut refused: HashMap<usize, String> = HashMap::new();
         loop {
-            let (batch, origin_of, tally) = self.decide(feed, &mapped, &heads, &refused, &held, received, cursor.clone());
+            let (batch, origin_of, tally) = match decided.take() {
+                Some(d) => d,
+                None => self.decide(feed, &mapped, &heads, &refused, &held, received, cursor.clone()),
+            };
             match self.store.take_batch(&batch).await? {
                 Ok(()) => {
                     self.count(&batch);

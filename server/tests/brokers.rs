@@ -319,6 +319,48 @@ async fn nats_publish(b: &Broker, payloads: Vec<Vec<u8>>) {
     server::sim::nats::publish(&b.url(), SUBJECT, payloads).await.unwrap();
 }
 
+/// A NATS server with accounts: the feed signs in with the user and password of its URL, which comes
+/// from the environment (`url_env`), and a wrong password is an error that never shows the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_signs_in_with_credentials_from_the_environment() {
+    let b = Broker::nats_with_user("cockpit", "pw-from-env");
+    let signed_in = format!("nats://cockpit:pw-from-env@127.0.0.1:{}", b.port);
+    let deadline = Instant::now() + WAIT;
+    while let Err(e) = server::sim::nats::ensure_stream(&signed_in, "CITY", &["city.>"]).await {
+        assert!(Instant::now() < deadline, "no stream: {e}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server::sim::nats::ensure_stream(&b.url(), "CITY", &["city.>"]).await.is_err(), "the server wants a user");
+    std::env::set_var("COCKPIT_TEST_NATS_URL", &signed_in);
+    let entry: toml::Table = toml::from_str(
+        "name = \"sensors\"\ntype = \"nats\"\nurl_env = \"COCKPIT_TEST_NATS_URL\"\nstream = \"CITY\"\ndurable = \"cockpit-sensors\"\n\
+         [mapping]\nrecord = \"observation\"\nid = \"channel\"\ntime = \"ts\"\nindicator = \"video_online\"\nregion = \"area\"\n",
+    )
+    .unwrap();
+    let spec = server::feeds::registry::FeedSpec::parse(0, &entry).unwrap();
+    let server::feeds::kinds::KindConfig::Nats(cfg) = spec.kind else { panic!("{:?}", spec.kind) };
+    assert_eq!(cfg.url, signed_in);
+
+    let e = env().await;
+    let feed = start_nats(&cfg, &e.ctx);
+    server::sim::nats::publish(&signed_in, SUBJECT, recs(0, 5)).await.unwrap();
+    let r = wait_for(&e, "5 stored", |r| r.stored >= 5).await;
+    assert_eq!((r.received, r.stored), (5, 5), "{r:?}");
+    feed.stop().await;
+
+    let wrong = nats::Config { url: format!("nats://cockpit:wrong-pw@127.0.0.1:{}", b.port), ..cfg };
+    let errors = e.ctx.health.get().errors;
+    let feed = start_nats(&wrong, &e.ctx);
+    let deadline = Instant::now() + WAIT;
+    while e.ctx.health.get().errors == errors {
+        assert!(Instant::now() < deadline, "a wrong password was not noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    feed.stop().await;
+    let why = e.ctx.health.get().last_error.unwrap().1;
+    assert!(why.to_ascii_lowercase().contains("authorization") && !why.contains("wrong-pw"), "{why}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_sorts_good_malformed_duplicate_and_late_records() {
     let b = Broker::nats();

@@ -58,9 +58,19 @@ impl Broker {
     }
 
     pub fn nats() -> Broker {
+        Broker::nats_with(&[])
+    }
+
+    /// nats-server that lets in only `user` with `pass`.
+    pub fn nats_with_user(user: &str, pass: &str) -> Broker {
+        Broker::nats_with(&["--user", user, "--pass", pass])
+    }
+
+    fn nats_with(extra: &[&str]) -> Broker {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let args = ["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd", &dir.path().display().to_string()].map(String::from).to_vec();
+        let mut args = ["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd", &dir.path().display().to_string()].map(String::from).to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
         Broker::start(binary("nats-server"), args, port, dir)
     }
 

@@ -170,6 +170,51 @@ async fn mqtt_publish(b: &Broker, payloads: Vec<Vec<u8>>) {
     server::sim::mqtt::publish(&b.addr(), TOPIC, payloads).await.unwrap();
 }
 
+/// A broker with accounts: the feed signs in with its username and a password from the environment
+/// (`password_env`); a wrong password is an error that never shows the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_signs_in_with_a_password_from_the_environment() {
+    let b = Broker::mosquitto_with_user("cockpit", "mq-pw-from-env");
+    assert!(server::sim::mqtt::publish(&b.addr(), TOPIC, recs(0, 1)).await.is_err(), "the broker wants a user");
+    std::env::set_var("COCKPIT_TEST_MQTT_PASSWORD", "mq-pw-from-env");
+    let entry: toml::Table = toml::from_str(&format!(
+        "name = \"sensors\"\ntype = \"mqtt\"\nbroker = \"{}\"\nclient_id = \"cockpit-sensors\"\ntopics = [\"city/video/#\"]\n\
+         username = \"cockpit\"\npassword_env = \"COCKPIT_TEST_MQTT_PASSWORD\"\n\
+         [mapping]\nrecord = \"observation\"\nid = \"channel\"\ntime = \"ts\"\nindicator = \"video_online\"\nregion = \"area\"\n",
+        b.addr()
+    ))
+    .unwrap();
+    let spec = server::feeds::registry::FeedSpec::parse(0, &entry).unwrap();
+    let server::feeds::kinds::KindConfig::Mqtt(cfg) = spec.kind else { panic!("{:?}", spec.kind) };
+    assert_eq!(cfg.password.as_deref(), Some("mq-pw-from-env"));
+
+    let e = env().await;
+    let feed = start_mqtt(&cfg, &e.ctx);
+    // The feed subscribes once connected; until its first record is stored, publish again (the
+    // repeats are duplicates).
+    let deadline = Instant::now() + WAIT;
+    while row(&e.store).await.stored < 5 {
+        assert!(Instant::now() < deadline, "nothing stored: {:?}", e.ctx.health.get().last_error);
+        server::sim::mqtt::publish_as(&b.addr(), Some(("cockpit", "mq-pw-from-env")), TOPIC, recs(0, 5)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let r = row(&e.store).await;
+    assert_eq!((r.stored, r.received - r.duplicate), (5, 5), "{r:?}");
+    feed.stop().await;
+
+    let wrong = mqtt::Config { password: Some("wrong-pw".into()), ..cfg };
+    let errors = e.ctx.health.get().errors;
+    let feed = start_mqtt(&wrong, &e.ctx);
+    let deadline = Instant::now() + WAIT;
+    while e.ctx.health.get().errors == errors {
+        assert!(Instant::now() < deadline, "a wrong password was not noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    feed.stop().await;
+    let why = e.ctx.health.get().last_error.unwrap().1;
+    assert!(why.contains("NotAuthorized") && !why.contains("wrong-pw") && !why.contains("mq-pw"), "{why}");
+}
+
 /// The mix every kind must sort out: good records, one not JSON, one its mapping refuses, the same
 /// message twice, and an older version after a newer one.
 fn mixed() -> Vec<Vec<u8>> {

@@ -8,9 +8,17 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Publishes every payload on `topic` at QoS 1 to `broker` (`host:port`) and waits for all PUBACKs.
 pub async fn publish(broker: &str, topic: &str, payloads: Vec<Vec<u8>>) -> Result<(), String> {
+    publish_as(broker, None, topic, payloads).await
+}
+
+/// The same, signed in as (username, password).
+pub async fn publish_as(broker: &str, credentials: Option<(&str, &str)>, topic: &str, payloads: Vec<Vec<u8>>) -> Result<(), String> {
     let (host, port) = split_broker(broker)?;
     let id = format!("cockpit-sim-{}-{}", std::process::id(), crate::clock::now_ms());
     let mut opts = MqttOptions::new(id, host, port);
+    if let Some((user, pass)) = credentials {
+        opts.set_credentials(user, pass);
+    }
     let largest = payloads.iter().map(Vec::len).max().unwrap_or(0);
     opts.set_clean_session(true).set_keep_alive(Duration::from_secs(30)).set_max_packet_size(64 * 1024, largest + topic.len() + 1024);
     let (client, mut eventloop) = AsyncClient::new(opts, 64);

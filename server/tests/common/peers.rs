@@ -39,15 +39,33 @@ pub struct Broker {
 
 impl Broker {
     pub fn mosquitto() -> Broker {
+        Broker::mosquitto_with(None)
+    }
+
+    /// Mosquitto that lets in only `user` with `pass` (a password file made by `mosquitto_passwd`).
+    pub fn mosquitto_with_user(user: &str, pass: &str) -> Broker {
+        Broker::mosquitto_with(Some((user, pass)))
+    }
+
+    fn mosquitto_with(account: Option<(&str, &str)>) -> Broker {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
+        let access = match account {
+            None => "allow_anonymous true\n".to_string(),
+            Some((user, pass)) => {
+                let file = dir.path().join("passwords");
+                let ok = Command::new(binary("mosquitto_passwd")).arg("-b").arg("-c").arg(&file).args([user, pass]).status().unwrap();
+                assert!(ok.success(), "mosquitto_passwd failed");
+                format!("allow_anonymous false\npassword_file {}\n", file.display())
+            }
+        };
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                "listener {port} 127.0.0.1\n{access}persistence true\npersistence_location {}/\n\
                  user root\nmax_queued_messages 100000\n",
                 data.display()
             ),

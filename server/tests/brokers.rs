@@ -106,6 +106,19 @@ impl Running {
     }
 }
 
+/// Starts a feed that the broker should refuse, and returns the error it records.
+async fn refused(e: &Env, start: impl FnOnce(&FeedCtx) -> Running) -> String {
+    let errors = e.ctx.health.get().errors;
+    let feed = start(&e.ctx);
+    let deadline = Instant::now() + WAIT;
+    while e.ctx.health.get().errors == errors {
+        assert!(Instant::now() < deadline, "the refusal was not noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    feed.stop().await;
+    e.ctx.health.get().last_error.unwrap().1
+}
+
 fn start_mqtt(cfg: &mqtt::Config, ctx: &FeedCtx) -> Running {
     let (stop, rx) = watch::channel(false);
     Running { stop, task: tokio::spawn(mqtt::run(cfg.clone(), ctx.clone(), rx)) }
@@ -203,15 +216,7 @@ async fn mqtt_signs_in_with_a_password_from_the_environment() {
     feed.stop().await;
 
     let wrong = mqtt::Config { password: Some("wrong-pw".into()), ..cfg };
-    let errors = e.ctx.health.get().errors;
-    let feed = start_mqtt(&wrong, &e.ctx);
-    let deadline = Instant::now() + WAIT;
-    while e.ctx.health.get().errors == errors {
-        assert!(Instant::now() < deadline, "a wrong password was not noticed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    feed.stop().await;
-    let why = e.ctx.health.get().last_error.unwrap().1;
+    let why = refused(&e, |ctx| start_mqtt(&wrong, ctx)).await;
     assert!(why.contains("NotAuthorized") && !why.contains("wrong-pw") && !why.contains("mq-pw"), "{why}");
 }
 
@@ -394,15 +399,7 @@ async fn nats_signs_in_with_credentials_from_the_environment() {
     feed.stop().await;
 
     let wrong = nats::Config { url: format!("nats://cockpit:wrong-pw@127.0.0.1:{}", b.port), ..cfg };
-    let errors = e.ctx.health.get().errors;
-    let feed = start_nats(&wrong, &e.ctx);
-    let deadline = Instant::now() + WAIT;
-    while e.ctx.health.get().errors == errors {
-        assert!(Instant::now() < deadline, "a wrong password was not noticed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    feed.stop().await;
-    let why = e.ctx.health.get().last_error.unwrap().1;
+    let why = refused(&e, |ctx| start_nats(&wrong, ctx)).await;
     assert!(why.to_ascii_lowercase().contains("authorization") && !why.contains("wrong-pw"), "{why}");
 }
 

@@ -46,7 +46,7 @@ ensure_browser() {
 
 # Real peers the feed tests start on free ports in temp dirs (nothing runs as a service): PostgreSQL
 # for sql_pull (server/tests/files_sql.rs), Mosquitto and nats-server (JetStream) for the mqtt and
-# nats feeds (server/tests/brokers.rs).
+# nats feeds (server/tests/brokers.rs), and openssl to make a city CA for the HTTPS feed test.
 ensure_test_peers() {
-  ensure_apt postgresql mosquitto nats-server
+  ensure_apt postgresql mosquitto nats-server openssl
 }

@@ -2,6 +2,8 @@
 //! REST API, webhook sender) and a real cockpit on a free port: everything stored once, bad records
 //! quarantined with their reason and replayed after the mapping is fixed, pause and resume, restarts.
 mod common;
+#[path = "common/tls.rs"]
+mod tls;
 
 use common::{csrf, login, request, start};
 use serde_json::{json, Value};
@@ -459,4 +461,43 @@ async fn the_simulator_binary_prints_feeds_a_cockpit_accepts() {
     assert!(list.len() >= 200, "the hotline serves its history");
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// An `https` source whose certificate a city's own CA signed: read with that CA as `ca_file`, refused
+/// without it (the system's store does not know the CA), and a bad `ca_file` is refused at load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_pull_reads_an_https_source_signed_by_the_citys_own_ca() {
+    let api = RestApi::new(50);
+    for i in 0..30 {
+        api.publish(i + 1, json!({"alarm_id": format!("A{i}"), "rev": 1, "ts": t0() + i, "district": "330602"}));
+    }
+    let front = tls::front(&serve(api.router()).await).await;
+    let feed = |name: &str, ca: &str| {
+        format!(
+            "[[feeds]]\nname = \"{name}\"\ntype = \"http_pull\"\nurl = \"https://{}/api/records\"\ninterval_seconds = 1\n{ca}\n\
+             [feeds.mapping]\nrecord = \"observation\"\nid = \"alarm_id\"\nversion = \"rev\"\ntime = \"ts\"\ntime_format = \"unix_ms\"\nindicator = \"alarm\"\nregion = \"district\"\n",
+            front.addr
+        )
+    };
+    let text = feed("alarms", &format!("ca_file = {:?}", front.ca_file.display().to_string())) + &feed("alarms-untrusted", "");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = server::config::Config::from_toml(&text).unwrap();
+    let base = common::config(dir.path());
+    let cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..cfg };
+    let srv = start(cfg).await;
+    let admin = login(&srv.addr, "admin").await;
+
+    let f = until(&srv.addr, &admin, "alarms", "30 alarms over TLS", |f| f["stored"] == 30).await;
+    assert_eq!(f["quarantined"], 0);
+    let u = until(&srv.addr, &admin, "alarms-untrusted", "a certificate error", |f| f["errors"].as_u64().unwrap() > 0).await;
+    assert_eq!(u["received"], 0, "nothing is read from a source whose certificate is not trusted");
+    let why = u["last_error"]["error"].as_str().unwrap().to_string();
+    assert!(why.contains("cannot connect") && why.contains("certificate") && why.contains("UnknownIssuer"), "{why}");
+
+    let bad = std::env::temp_dir().join(format!("cockpit-not-a-ca-{}.pem", std::process::id()));
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let e = server::config::Config::from_toml(&feed("alarms", &format!("ca_file = {:?}", bad.display().to_string()))).unwrap_err();
+    assert!(e.0.contains("feeds[0] (\"alarms\")") && e.0.contains("no PEM certificate"), "{e}");
+    let _ = std::fs::remove_file(&bad);
+    srv.stop().await;
 }

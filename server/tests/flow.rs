@@ -13,10 +13,11 @@ fn json<T: serde::de::DeserializeOwned>(r: &Resp) -> T {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     let dir = tempfile::tempdir().unwrap();
-    // Four days of history hold at least two working days, whatever today is: enough late cases.
+    // Four days of history hold at least two working days, whatever today is; at 4 cases a minute the
+    // one street has late cases (at 2 a minute it had 2 to 4, and once none).
     let mut cfg = common::config(dir.path());
     cfg.demo.backfill_days = 4;
-    cfg.demo.backfill_rate_per_minute = 2.0;
+    cfg.demo.backfill_rate_per_minute = 4.0;
     let srv = start(cfg).await;
     let a = srv.addr.clone();
     let get = |cookie: String, path: String| {

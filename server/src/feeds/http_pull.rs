@@ -33,6 +33,20 @@ pub struct Config {
     /// Extra request headers (an API key, say).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// PEM certificates of the CA that signed an `https` source's certificate, when it is not in the
+    /// system's store (a city's own CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+}
+
+impl Config {
+    /// The config if it is valid (as `[[feeds]]` parsing wants it).
+    pub fn check(self) -> Result<Config, String> {
+        if let Some(path) = &self.ca_file {
+            ca_certificates(path)?;
+        }
+        Ok(self)
+    }
 }
 
 fn default_cursor_param() -> String {
@@ -48,13 +62,50 @@ fn default_interval() -> u64 {
     30
 }
 
-/// A shared client with timeouts: a hung peer must not hang the feed.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .expect("an HTTP client without TLS builds")
+/// The certificates in a PEM file; the error names the key and the file.
+pub fn ca_certificates(path: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("ca_file {path}: cannot read it: {e}"))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        _ => Err(format!("ca_file {path}: no PEM certificate in it")),
+    }
+}
+
+/// A client with timeouts (a hung peer must not hang the feed) that checks `https` sources against the
+/// system's CA store and the certificates in `ca_file`.
+pub fn client(ca_file: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5));
+    for cert in ca_file.map(ca_certificates).transpose()?.unwrap_or_default() {
+        b = b.add_root_certificate(cert);
+    }
+    b.build().map_err(|e| format!("the HTTP client cannot be built: {e}"))
+}
+
+/// The feed's client, or (a bad `ca_file`, say) the error recorded and nothing until `stop`.
+pub async fn client_or_wait(ca_file: Option<&str>, ctx: &FeedCtx, stop: &mut watch::Receiver<bool>) -> Option<reqwest::Client> {
+    match client(ca_file) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            ctx.failed(format!("bad config: {e}"));
+            let _ = stop.wait_for(|s| *s).await;
+            None
+        }
+    }
+}
+
+/// An error with its causes (`error sending request` alone does not say that a certificate was
+/// refused or a connection reset), each once.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out = format!("{out}: {text}");
+        }
+        next = cause.source();
+    }
+    out
 }
 
 /// GETs JSON, with a plain reason on failure (the URL without its query, which may carry keys).
@@ -64,7 +115,7 @@ pub async fn get_json(client: &reqwest::Client, url: &str, query: &[(String, Str
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    let resp = req.send().await.map_err(|e| format!("{shown}: cannot connect: {}", e.without_url()))?;
+    let resp = req.send().await.map_err(|e| format!("{shown}: cannot connect: {}", causes(&e.without_url())))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(format!("{shown}: HTTP {status}"));
@@ -105,9 +156,10 @@ impl super::pull::Source for Api {
     }
 }
 
-pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
+pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let interval = Duration::from_secs(cfg.interval_seconds.max(1));
-    super::pull::run(Api { cfg, client: client() }, ctx, interval, super::pull::default_backoff(), stop).await
+    let Some(client) = client_or_wait(cfg.ca_file.as_deref(), &ctx, &mut stop).await else { return };
+    super::pull::run(Api { cfg, client }, ctx, interval, super::pull::default_backoff(), stop).await
 }
 
 #[cfg(test)]

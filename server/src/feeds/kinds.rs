@@ -23,8 +23,8 @@ pub const KINDS: &str = "open311, http_pull, webhook, mqtt, nats, file_drop, sql
 impl KindConfig {
     pub fn parse(kind: &str, rest: toml::Table) -> Result<KindConfig, String> {
         Ok(match kind {
-            "open311" => KindConfig::Open311(kind_config(rest)?),
-            "http_pull" => KindConfig::HttpPull(kind_config(rest)?),
+            "open311" => KindConfig::Open311(kind_config::<open311::Config>(rest)?.check()?),
+            "http_pull" => KindConfig::HttpPull(kind_config::<http_pull::Config>(rest)?.check()?),
             "webhook" => KindConfig::Webhook(kind_config(rest)?),
             "file_drop" => KindConfig::FileDrop(kind_config::<file_drop::Config>(rest)?.check()?),
             "sql_pull" => KindConfig::SqlPull(kind_config::<sql_pull::Config>(rest)?.check()?),

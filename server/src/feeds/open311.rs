@@ -3,7 +3,7 @@
 //! `updated_after`/`updated_before`, which makes the pull incremental by update time (`window_on =
 //! "updated"`). A window that comes back full (the server's page limit) is split in two, so nothing
 //! beyond the limit is silently dropped. Each window is stored with the cursor after it.
-use super::http_pull::{client, get_json};
+use super::http_pull::{ca_certificates, client_or_wait, get_json};
 use super::pull::Page;
 use super::record::Input;
 use super::registry::FeedCtx;
@@ -47,6 +47,20 @@ pub struct Config {
     /// not missed (re-read records are duplicates and count as such).
     #[serde(default = "default_overlap")]
     pub overlap_seconds: u64,
+    /// PEM certificates of the CA that signed an `https` endpoint's certificate, when it is not in the
+    /// system's store (a city's own CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+}
+
+impl Config {
+    /// The config if it is valid (as `[[feeds]]` parsing wants it).
+    pub fn check(self) -> Result<Config, String> {
+        if let Some(path) = &self.ca_file {
+            ca_certificates(path)?;
+        }
+        Ok(self)
+    }
 }
 
 fn default_window_on() -> WindowOn {
@@ -131,10 +145,11 @@ impl super::pull::Source for Hotline {
     }
 }
 
-pub async fn run(cfg: Config, ctx: FeedCtx, stop: watch::Receiver<bool>) {
+pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let url = format!("{}/requests.json", cfg.endpoint.trim_end_matches('/'));
     let interval = Duration::from_secs(cfg.interval_seconds.max(1));
-    super::pull::run(Hotline { cfg, client: client(), url }, ctx, interval, super::pull::default_backoff(), stop).await
+    let Some(client) = client_or_wait(cfg.ca_file.as_deref(), &ctx, &mut stop).await else { return };
+    super::pull::run(Hotline { cfg, client, url }, ctx, interval, super::pull::default_backoff(), stop).await
 }
 
 #[cfg(test)]

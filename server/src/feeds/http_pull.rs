@@ -42,9 +42,7 @@ pub struct Config {
 impl Config {
     /// The config if it is valid (as `[[feeds]]` parsing wants it).
     pub fn check(self) -> Result<Config, String> {
-        if let Some(path) = &self.ca_file {
-            ca_certificates(path)?;
-        }
+        check_ca_file(self.ca_file.as_deref())?;
         Ok(self)
     }
 }
@@ -69,6 +67,11 @@ pub fn ca_certificates(path: &str) -> Result<Vec<reqwest::Certificate>, String> 
         Ok(certs) if !certs.is_empty() => Ok(certs),
         _ => Err(format!("ca_file {path}: no PEM certificate in it")),
     }
+}
+
+/// A `ca_file` that names no readable PEM certificate is refused with the config, not at first use.
+pub fn check_ca_file(ca_file: Option<&str>) -> Result<(), String> {
+    ca_file.map(ca_certificates).transpose().map(|_| ())
 }
 
 /// A client with timeouts (a hung peer must not hang the feed) that checks `https` sources against the

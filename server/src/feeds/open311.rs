@@ -3,7 +3,7 @@
 //! `updated_after`/`updated_before`, which makes the pull incremental by update time (`window_on =
 //! "updated"`). A window that comes back full (the server's page limit) is split in two, so nothing
 //! beyond the limit is silently dropped. Each window is stored with the cursor after it.
-use super::http_pull::{ca_certificates, client_or_wait, get_json};
+use super::http_pull::{check_ca_file, client_or_wait, get_json};
 use super::pull::Page;
 use super::record::Input;
 use super::registry::FeedCtx;
@@ -47,8 +47,7 @@ pub struct Config {
     /// not missed (re-read records are duplicates and count as such).
     #[serde(default = "default_overlap")]
     pub overlap_seconds: u64,
-    /// PEM certificates of the CA that signed an `https` endpoint's certificate, when it is not in the
-    /// system's store (a city's own CA).
+    /// As for `http_pull`: the CA of an `https` endpoint when the system's store lacks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
 }
@@ -56,9 +55,7 @@ pub struct Config {
 impl Config {
     /// The config if it is valid (as `[[feeds]]` parsing wants it).
     pub fn check(self) -> Result<Config, String> {
-        if let Some(path) = &self.ca_file {
-            ca_certificates(path)?;
-        }
+        check_ca_file(self.ca_file.as_deref())?;
         Ok(self)
     }
 }

@@ -43,8 +43,16 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     const overdue = page.locator('.case-card[data-timeliness="Overdue"]');
     assert.ok(await overdue.count() > 0, 'overdue cases are listed');
     const id = await overdue.first().getAttribute('data-case');
-    await overdue.first().tap();
-    await page.waitForSelector(`#case-detail[data-case="${id}"]`);
+    // By its id: the list refreshes on its own (every 30 s) and may reorder between reading and tapping;
+    // a tap that landed while the list was being replaced is tried once more.
+    const card = page.locator(`.case-card[data-case="${id}"]`);
+    await card.tap();
+    try {
+      await page.waitForSelector(`#case-detail[data-case="${id}"]`, { timeout: 10_000 });
+    } catch {
+      await card.tap();
+      await page.waitForSelector(`#case-detail[data-case="${id}"]`);
+    }
     assert.match(await page.textContent('#detail-timeliness'), /已超期/);
     assert.ok((await page.textContent('#detail-holder')).trim().length > 0, 'the holder is shown');
     assert.ok(await page.locator('#detail-timeline li').count() >= 1, 'the timeline is shown');

@@ -513,9 +513,7 @@ async fn look(cfg: &Config, ctx: &FeedCtx, dir: &Path, last: &mut HashMap<String
 
 pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     if let Err(e) = cfg.validate() {
-        ctx.failed(format!("bad config: {e}"));
-        let _ = stop.wait_for(|s| *s).await;
-        return;
+        return ctx.bad_config(e, &mut stop).await;
     }
     let dir = PathBuf::from(&cfg.dir);
     let interval = Duration::from_secs_f64(cfg.interval_seconds);

@@ -89,8 +89,7 @@ pub async fn client_or_wait(ca_file: Option<&str>, ctx: &FeedCtx, stop: &mut wat
     match client(ca_file) {
         Ok(c) => Some(c),
         Err(e) => {
-            ctx.failed(format!("bad config: {e}"));
-            let _ = stop.wait_for(|s| *s).await;
+            ctx.bad_config(e, stop).await;
             None
         }
     }

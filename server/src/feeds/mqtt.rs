@@ -109,11 +109,7 @@ fn input(p: &Publish) -> Input {
 pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let (host, port) = match split_broker(&cfg.broker) {
         Ok(hp) => hp,
-        Err(e) => {
-            ctx.failed(e);
-            let _ = stop.wait_for(|s| *s).await;
-            return;
-        }
+        Err(e) => return ctx.bad_config(e, &mut stop).await,
     };
     let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
     opts.set_clean_session(false)

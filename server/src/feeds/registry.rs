@@ -143,6 +143,13 @@ impl FeedCtx {
         r
     }
 
+    /// A feed that cannot run as configured: the error is recorded (the feed shows it and goes stale) and
+    /// the task idles until stopped, so that a reload with a fixed config replaces it.
+    pub async fn bad_config(&self, why: impl std::fmt::Display, stop: &mut watch::Receiver<bool>) {
+        self.failed(format!("bad config: {why}"));
+        let _ = stop.wait_for(|s| *s).await;
+    }
+
     /// Records an error (peer down, bad response); logged without payloads or secrets.
     pub fn failed(&self, why: String) {
         tracing::warn!(feed = %self.name, error = %why, "feed error");

@@ -236,11 +236,7 @@ impl super::pull::Source for Table {
 pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let opts = match cfg.validate().and_then(|_| cfg.url.parse::<PgConnectOptions>().map_err(|_| "url: not a PostgreSQL URL".to_string())) {
         Ok(o) => o.application_name("city-cockpit").options([("statement_timeout", "60000")]),
-        Err(e) => {
-            ctx.failed(format!("bad config: {e}"));
-            let _ = stop.wait_for(|s| *s).await;
-            return;
-        }
+        Err(e) => return ctx.bad_config(e, &mut stop).await,
     };
     let at = shown(&opts);
     // Lazy: the pool exists while PostgreSQL is down; every query tries to connect again.

@@ -477,6 +477,14 @@ pub fn patrolled_within(lang: Lang, days: u32) -> String {
     }
 }
 
+/// Sign-in refused for a while: "try again in N seconds".
+pub fn login_wait(lang: Lang, seconds: i64) -> String {
+    match lang {
+        Lang::Zh => format!("尝试次数过多，请 {seconds} 秒后再试。"),
+        Lang::En => format!("Too many attempts; try again in {seconds} seconds."),
+    }
+}
+
 /// "N in all".
 pub fn in_all(lang: Lang, n: u32) -> String {
     match lang {

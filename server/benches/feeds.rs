@@ -64,7 +64,7 @@ fn backfill_days() -> i64 {
 /// The start of the records: just inside the Open311 feed's backfill.
 fn t0() -> i64 {
     static T: OnceLock<i64> = OnceLock::new();
-    *T.get_or_init(|| server::clock::now_ms() - backfill_days() * 86_400_000 + 60_000)
+    *T.get_or_init(|| server::clock::Clock::system().now_ms() - backfill_days() * 86_400_000 + 60_000)
 }
 
 /// Record `i` as the cells of a row (CSV, XLSX, PostgreSQL): all text, as a row is read.
@@ -93,7 +93,7 @@ async fn env() -> Env {
     store.save_regions(regions()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx);
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, server::clock::Clock::system());
     let ctx = FeedCtx { name: FEED.into(), ingest, mapper: Arc::new(mapper(&tree)), health: Default::default() };
     Env { _dir: dir, store, tree, ctx }
 }
@@ -230,7 +230,7 @@ async fn webhook(n: usize) -> Row {
     let mut stored = 0u64;
     let mut failed = None;
     for chunk in records.chunks(BATCH) {
-        let (status, body) = server::sim::webhook::push(&client, &url, "bench-token", "bench-secret", chunk, server::clock::now_ms() / 1000).await.unwrap();
+        let (status, body) = server::sim::webhook::push(&client, &url, "bench-token", "bench-secret", chunk, server::clock::Clock::system().now_ms() / 1000).await.unwrap();
         if status != 200 {
             failed = Some(format!("HTTP {status}: {body}"));
             break;

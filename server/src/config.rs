@@ -22,6 +22,9 @@ pub struct Config {
     /// Due-soon and escalation of late cases.
     pub flow: crate::rules::FlowConfig,
     pub retention: RetentionConfig,
+    pub live: LiveConfig,
+    /// What time the server takes it to be: the system clock unless pinned (demos, rehearsals, tests).
+    pub clock: crate::clock::ClockConfig,
     /// The city's systems to take data from: `[[feeds]]` entries, each with `name`, `type` (see
     /// `feeds::kinds`), its kind's keys, `cadence_seconds`, `paused` and a `[feeds.mapping]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -47,6 +50,22 @@ pub struct AccessConfig {
 impl Default for AccessConfig {
     fn default() -> Self {
         AccessConfig { session_hours: 12, secure_cookies: false, metrics_token: None }
+    }
+}
+
+/// Live streams (`/api/live`): how many may be open, so that they never starve sign-in, health checks
+/// and feeds of connections. The total is also held below the process's descriptor limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveConfig {
+    pub max_streams: u32,
+    /// Streams one person or wall device may hold open at once.
+    pub max_streams_per_viewer: u32,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig { max_streams: 10_000, max_streams_per_viewer: 16 }
     }
 }
 
@@ -95,6 +114,8 @@ impl Default for Config {
             calendar: crate::calendar::CalendarConfig::default(),
             flow: crate::rules::FlowConfig::default(),
             retention: RetentionConfig::default(),
+            clock: crate::clock::ClockConfig::default(),
+            live: LiveConfig::default(),
             feeds: Vec::new(),
             file: None,
         }
@@ -132,7 +153,7 @@ pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-
   environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
                COCKPIT_SECURE_COOKIES, COCKPIT_METRICS_TOKEN, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
                COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED,
-               COCKPIT_DEMO_SYSTEMS";
+               COCKPIT_DEMO_SYSTEMS, COCKPIT_QUARANTINE_DAYS, COCKPIT_CLOCK_START, COCKPIT_CLOCK_RATE";
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ConfigError> {
     let mut out = Args::default();
@@ -182,7 +203,11 @@ impl Config {
         if cfg.retention.quarantine_days == 0 {
             return Err(ConfigError("retention.quarantine_days must be at least 1".into()));
         }
+        if cfg.live.max_streams == 0 || cfg.live.max_streams_per_viewer == 0 {
+            return Err(ConfigError("live.max_streams and live.max_streams_per_viewer must be at least 1".into()));
+        }
         crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
+        crate::clock::Clock::from_config(&cfg.clock).map_err(ConfigError)?;
         Ok(cfg)
     }
 
@@ -240,6 +265,13 @@ impl Config {
         if let Some(v) = env("COCKPIT_DEMO_SEED") {
             self.demo.seed = num("COCKPIT_DEMO_SEED", &v)?;
         }
+        if let Some(v) = env("COCKPIT_CLOCK_START") {
+            self.clock.start = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = env("COCKPIT_CLOCK_RATE") {
+            self.clock.rate = num("COCKPIT_CLOCK_RATE", &v)?;
+        }
+        crate::clock::Clock::from_config(&self.clock).map_err(ConfigError)?;
         Ok(())
     }
 }
@@ -282,5 +314,10 @@ mod tests {
         assert!(Config::from_toml("[retention]\nquarantine_days = 0\n").unwrap_err().0.contains("quarantine_days"));
         let cfg = Config::load(&Args::default(), |k| (k == "COCKPIT_QUARANTINE_DAYS").then(|| "7".into())).unwrap();
         assert_eq!(cfg.retention.quarantine_days, 7);
+        let e = Config::load(&Args::default(), |k| (k == "COCKPIT_CLOCK_START").then(|| "yesterday".into())).unwrap_err();
+        assert!(e.0.contains("RFC 3339"), "{e}");
+        assert!(Config::from_toml("[clock]\nrate = 10.0\n").unwrap_err().0.contains("clock.start"));
+        let cfg = Config::from_toml("[clock]\nstart = \"2026-10-01T00:00:00+08:00\"\nrate = 60.0\n").unwrap();
+        assert_eq!(cfg.clock.rate, 60.0);
     }
 }

@@ -70,6 +70,17 @@ impl From<store::StoreError> for StartError {
 /// Opens the store, creates the demo city on an empty one, rebuilds the aggregates, starts the feeds
 /// and serves until `shutdown` resolves.
 pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    let clock = clock::Clock::from_config(&cfg.clock).map_err(StartError)?;
+    run_with_clock(listener, cfg, clock, shutdown).await
+}
+
+/// `run` on a clock of the caller's (tests pin or drive it).
+pub async fn run_with_clock(
+    listener: TcpListener,
+    cfg: Config,
+    clock: clock::Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.data_dir).await?);
     let tree = Arc::new(load_or_create_city(store.clone()).await?);
     if tree.find(&cfg.city).is_none() {
@@ -81,44 +92,35 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
     if let Some(d) = &demo {
         if store.last_event_at(feeds::demo::FEED).await?.is_none() && cfg.demo.backfill_days > 0 {
             let t = std::time::Instant::now();
-            let events = d.backfill(clock::now_ms());
+            let events = d.backfill(clock.now_ms());
             for chunk in events.chunks(20_000) {
                 store.append(chunk).await?;
             }
-            store.append_patrols(&d.patrol_backfill(clock::now_ms())).await?;
+            store.append_patrols(&d.patrol_backfill(clock.now_ms())).await?;
             tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
         }
     }
 
     let t = std::time::Instant::now();
-    let mut aggregates = Aggregates::rebuild(tree.clone(), store.replay().await?, clock::now_ms());
-    for (grid, at) in store.last_patrols().await? {
-        aggregates.patrolled(&grid, at);
-    }
-    for (feed, (id, version, o)) in store.observations().await? {
-        aggregates.observe(&feed, &id, version, &o);
-    }
+    let aggregates = Aggregates::recount(tree.clone(), store.as_ref(), clock.now_ms()).await?;
     tracing::info!(open = aggregates.open_cases(), ms = t.elapsed().as_millis() as u64, "aggregates rebuilt from stored events");
     let aggregates = Arc::new(RwLock::new(aggregates));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone()).with_calendar(calendar.clone());
+    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
 
     // Deadlines pass without any event arriving: sweep once a second.
     {
-        let (aggregates, changed, mut stop) = (aggregates.clone(), changed_tx.clone(), stop_rx.clone());
+        let (ingest, mut stop) = (ingest.clone(), stop_rx.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
-                let mut a = aggregates.write().expect("aggregates lock");
-                if a.sweep(clock::now_ms()) {
-                    changed.send_replace(a.version());
-                }
+                ingest.sweep();
             }
         });
     }
-    tokio::spawn(feeds::retention::run(store.clone(), cfg.retention.quarantine_days, stop_rx.clone()));
+    tokio::spawn(feeds::retention::run(store.clone(), clock.clone(), cfg.retention.quarantine_days, stop_rx.clone()));
     if cfg.flow.auto_escalate {
         tokio::spawn(rules::run_escalation(ingest.clone(), aggregates.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
     }
@@ -135,23 +137,26 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
         .site_pkg_dir("pkg")
         .build();
     if cfg.demo.enabled {
-        let n = auth::seed_demo_accounts(store.as_ref(), clock::now_ms()).await?;
+        let n = auth::seed_demo_accounts(store.as_ref(), clock.now_ms()).await?;
         if n > 0 {
             tracing::warn!(accounts = n, "demo accounts created with the demo password: not for real use");
         }
     }
     let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
-    let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access).await?);
+    let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access, clock.clone()).await?);
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
     let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator, stop_rx.clone()));
     let declared = if cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
         let port = listener.local_addr().map_err(|e| StartError(format!("listener: {e}")))?.port();
-        sim::city::start(tree.clone(), &cfg.data_dir, format!("127.0.0.1:{port}"), cfg.demo.seed, clock::now_ms(), stop_rx.clone()).await.map_err(StartError)?
+        sim::city::start(tree.clone(), &cfg.data_dir, format!("127.0.0.1:{port}"), cfg.demo.seed, clock.clone(), stop_rx.clone()).await.map_err(StartError)?
     } else {
         cfg.feeds.clone()
     };
     let specs = feeds::registry::FeedSpec::parse_all(&declared).map_err(StartError)?;
     registry.start_all(specs).await.map_err(StartError)?;
+    let fd_limit = web::streams::raise_descriptor_limit();
+    let streams = web::streams::Streams::new(cfg.live.max_streams as usize, cfg.live.max_streams_per_viewer as usize, fd_limit);
+    tracing::info!(descriptors = ?fd_limit, live_streams = streams.limit(), per_viewer = cfg.live.max_streams_per_viewer, "descriptor limit and live-stream caps");
     let cockpit = Arc::new(web::Cockpit {
         policy: policy::Policy::new(tree.clone(), auth).with_metrics_token(cfg.access.metrics_token.clone()),
         aggregates,
@@ -159,6 +164,7 @@ pub async fn run(listener: TcpListener, cfg: Config, shutdown: impl Future<Outpu
         flow_cache: Default::default(),
         feeds: registry,
         config_file: cfg.file.clone(),
+        streams,
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
     let app = web::router(state);

@@ -95,16 +95,31 @@ impl Policy {
     /// Who is asking, from these request headers' cookies only.
     pub fn viewer_of(&self, headers: &http::HeaderMap) -> Result<Viewer, AccessError> {
         let cookies = headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok());
-        self.auth.viewer(cookies, crate::clock::now_ms()).ok_or(AccessError::Unauthenticated)
+        self.auth.viewer(cookies, self.auth.clock().now_ms()).ok_or(AccessError::Unauthenticated)
     }
 
     pub fn allow(&self, viewer: &Viewer, action: Action) -> Result<(), AccessError> {
-        if may(viewer.role, action) {
-            Ok(())
-        } else {
+        if !may(viewer.role, action) {
             tracing::info!(principal = %viewer.principal, ?action, "action not permitted for role; refused");
-            Err(AccessError::NotFound)
+            return Err(AccessError::NotFound);
         }
+        // The feeds are the city's systems, shared by every district: operating them (and reading their
+        // metrics) is a city-level right, not one a district administrator's scope can carry.
+        if action == Action::OperateFeeds && self.tree.find(&viewer.scope.root) != Some(self.tree.root()) {
+            tracing::info!(principal = %viewer.principal, scope = %viewer.scope.root, "feeds are operated at city level; refused");
+            return Err(AccessError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Which audit entries `viewer` may read, narrowed to `region` if asked: the code prefix of the
+    /// entries about regions, cases and accounts in their subtree, or None for a city-wide auditor
+    /// (who also reads entries about no region: failed sign-ins of unknown names, feed operations). A
+    /// region outside their scope is refused like any other.
+    pub fn audit_scope(&self, viewer: &Viewer, region: Option<&str>) -> Result<Option<String>, AccessError> {
+        self.allow(viewer, Action::ViewAudit)?;
+        let idx = self.region(viewer, region)?;
+        Ok((idx != self.tree.root()).then(|| self.tree.get(idx).row.code.clone()))
     }
 
     /// The region `code` (or the scope's root when None) if `viewer` may see its dashboards.

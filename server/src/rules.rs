@@ -71,19 +71,26 @@ pub fn run_escalation(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
-            let now = crate::clock::now_ms();
-            let due = aggregates.read().expect("aggregates lock").due_for_escalation(|d| should_escalate(&calendar, &cfg, d, now));
-            if due.is_empty() {
-                continue;
-            }
-            let note = Note { actor: ESCALATION_ACTOR.into(), text: String::new() };
-            let events = due.into_iter().map(|(feed, id, status)| CaseEvent::oversight(&feed, &id, Action::Escalate, status, now, note.clone())).collect();
-            match ingest.submit(events).await {
-                Ok(outcomes) => tracing::info!(escalated = outcomes.iter().filter(|o| **o == Outcome::Stored).count(), "escalation rule ran"),
+            match escalate_due(&ingest, &aggregates, &calendar, &cfg).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "escalation rule ran"),
                 Err(e) => tracing::error!("escalation rule: {e}"),
             }
         }
     })
+}
+
+/// One run of the escalation rule at the ingest clock's now; how many cases it raised.
+pub async fn escalate_due(ingest: &Ingest, aggregates: &RwLock<Aggregates>, calendar: &Calendar, cfg: &FlowConfig) -> Result<usize, crate::store::StoreError> {
+    let now = ingest.clock().now_ms();
+    let due = aggregates.read().expect("aggregates lock").due_for_escalation(|d| should_escalate(calendar, cfg, d, now));
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let note = Note { actor: ESCALATION_ACTOR.into(), text: String::new() };
+    let events = due.into_iter().map(|(feed, id, status)| CaseEvent::oversight(&feed, &id, Action::Escalate, status, now, note.clone())).collect();
+    let outcomes = ingest.submit(events).await?;
+    Ok(outcomes.iter().filter(|o| **o == Outcome::Stored).count())
 }
 
 #[cfg(test)]

@@ -169,20 +169,61 @@ async fn sign_in_sessions_csrf_and_cookies() {
     srv.stop().await;
 }
 
+/// Guessing is slowed, but nobody can lock an office out: made-up names never touch real accounts, one
+/// account's failures slow only that account (with a wait that doubles, not a 15-minute lock), and the
+/// refusal says how long to wait (429 and Retry-After, and in words on the form).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_passwords_are_throttled_per_account_and_address() {
+async fn guessing_is_slowed_without_locking_out_an_office() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start(common::config(dir.path())).await;
-    for _ in 0..5 {
-        let r = login_resp(&srv.addr, "zhuji", "wrong password").await;
+    let a = &srv.addr;
+    for i in 0..20 {
+        let r = login_resp(a, &format!("nobody{i}"), "guess").await;
         assert_eq!(r.header("location").as_deref(), Some("/login?error=bad&next=/wall"));
     }
-    let r = login_resp(&srv.addr, "zhuji", common::DEMO_PASSWORD).await;
-    assert_eq!(r.header("location").as_deref(), Some("/login?error=throttled&next=/wall"), "even the right password waits");
+    assert!(login_resp(a, "leader", common::DEMO_PASSWORD).await.cookie("cockpit_session").is_some(), "made-up names lock nobody out");
+    for _ in 0..5 {
+        let r = login_resp(a, "zhuji", "wrong password").await;
+        assert_eq!(r.header("location").as_deref(), Some("/login?error=bad&next=/wall"));
+    }
+    let r = login_resp(a, "zhuji", common::DEMO_PASSWORD).await;
+    assert_eq!(r.status, 429, "even the right password waits its turn: {}", r.head);
+    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    assert!(r.body.contains("请 1 秒后再试"), "{}", r.body);
+    assert!(r.body.contains(r#"name="csrf""#), "the form is there to try again");
     assert!(r.cookie("cockpit_session").is_none());
-    let r = login_resp(&srv.addr, "leader", common::DEMO_PASSWORD).await;
-    assert!(r.cookie("cockpit_session").is_none(), "the address is throttled too");
+    assert!(login_resp(a, "fengqiao", common::DEMO_PASSWORD).await.cookie("cockpit_session").is_some(), "the office's other accounts sign in");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(login_resp(a, "zhuji", common::DEMO_PASSWORD).await.cookie("cockpit_session").is_some(), "a wait, not a lock");
     srv.stop().await;
+}
+
+/// The throttle is kept in the store: a restart does not reset a guesser's count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_survives_a_restart() {
+    use server::auth::{AccessConfig, Auth, AuthError};
+    use server::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(server::store::SqliteStore::open(dir.path()).await.unwrap());
+    store.save_regions(&server::city::shaoxing::build()).await.unwrap();
+    let tree = std::sync::Arc::new(server::city::RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let clock = server::clock::Clock::manual(common::PINNED_MS);
+    server::auth::seed_demo_accounts(store.as_ref(), clock.now_ms()).await.unwrap();
+    let cfg = || AccessConfig { session_hours: 12, secure_cookies: false };
+    let auth = Auth::load(store.clone(), tree.clone(), cfg(), clock.clone()).await.unwrap();
+    for i in 0..6 {
+        if i > 0 {
+            clock.advance(60_000);
+        }
+        assert_eq!(auth.login("zhuji", "wrong", "10.1.1.1", clock.now_ms()).await.err(), Some(AuthError::BadCredentials));
+    }
+    assert_eq!(auth.login("zhuji", common::DEMO_PASSWORD, "10.1.1.1", clock.now_ms()).await.err(), Some(AuthError::Throttled { retry_after_s: 2 }));
+    drop(auth);
+    let restarted = Auth::load(store.clone(), tree, cfg(), clock.clone()).await.unwrap();
+    assert_eq!(restarted.login("zhuji", common::DEMO_PASSWORD, "10.1.1.1", clock.now_ms()).await.err(), Some(AuthError::Throttled { retry_after_s: 2 }), "still waiting after a restart");
+    assert!(restarted.login("zhuji", common::DEMO_PASSWORD, "10.9.9.9", clock.now_ms()).await.is_ok(), "from elsewhere the account is not locked");
+    clock.advance(2_000);
+    assert!(restarted.login("zhuji", common::DEMO_PASSWORD, "10.1.1.1", clock.now_ms()).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,7 +304,7 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert!(r.body.contains("account x3"), "the city's subtree includes 诸暨市's grants");
     assert_eq!(request(&a, "GET", "/api/audit", &[("Cookie", &admin)], "").await.status, 404);
     // The same log as a page, filtered by person and date.
-    let today = app::model::date_time(server::clock::now_ms())[..10].to_string();
+    let today = app::model::date_time(common::now())[..10].to_string();
     let r = request(&a, "GET", &format!("/audit?actor=zj-admin&from={today}&to={today}"), &[("Cookie", &auditor)], "").await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("account x3") && !r.body.contains("account zj-admin"), "only zj-admin's acts");
@@ -422,5 +463,193 @@ async fn cases_are_scoped_masked_below_clearance_and_audited() {
     let log = get(auditor.clone(), "/api/audit?actor=tashan".into()).await.body;
     assert!(log.contains("view_sensitive") && log.contains(&with_person.case_id), "{log}");
     assert!(log.contains(r#""action":"export""#) && log.contains("unmasked"), "{log}");
+    srv.stop().await;
+}
+
+/// Accounts granted through the API, not only the demo's: a district administrator and the auditor they
+/// grant. The auditor reads only what happened in their district; the administrator does not operate
+/// the city's feeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoped_auditors_read_their_scope_only_and_scoped_admins_do_not_operate_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = &srv.addr;
+    // Sign-ins in 越城区 (tashan), 诸暨市 (zhuji) and the city (leader), and a failed one in 越城区.
+    for user in ["tashan", "zhuji", "leader"] {
+        login(a, user).await;
+    }
+    login_resp(a, "tashan", "wrong password").await;
+    let admin = login(a, "admin").await;
+    let t = csrf(a, &admin).await;
+    let account = |user: &str, role: &str, clearance: &str| {
+        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"330681","clearance":"{clearance}","password":"long enough pw"}}"#)
+    };
+    assert_eq!(common::post_json(a, &admin, &t, "/api/admin/accounts", &account("zj-admin", "Admin", "Sensitive")).await.status, 201);
+    let zj = login_resp(a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zt = csrf(a, &zj).await;
+    assert_eq!(common::post_json(a, &zj, &zt, "/api/admin/accounts", &account("zj-audit", "Auditor", "Internal")).await.status, 201);
+    let aud = login_resp(a, "zj-audit", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let get = |cookie: &str, path: &str| {
+        let (a, cookie, path) = (a.clone(), cookie.to_string(), path.to_string());
+        async move { request(&a, "GET", &path, &[("Cookie", cookie.as_str())], "").await }
+    };
+    let entries = |r: &Resp| -> Vec<serde_json::Value> { serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body)) };
+
+    assert_eq!(get(&aud, "/api/audit?region=330602").await.status, 404, "越城区 is outside 诸暨市");
+    for probe in ["%25", "3306%25", "_", "330681%25"] {
+        assert_eq!(get(&aud, &format!("/api/audit?region={probe}")).await.status, 404, "{probe} is no region");
+    }
+    let r = get(&aud, "/api/audit?actor=tashan").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "[]"), "tashan acts in 越城区, not in 诸暨市");
+    let all = entries(&get(&aud, "/api/audit").await);
+    assert!(all.iter().any(|e| e["actor"] == "zhuji" && e["action"] == "login"), "their district's sign-ins: {all:?}");
+    for e in &all {
+        let region = e["region"].as_str().unwrap_or_else(|| panic!("an entry about no region reached a district auditor: {e}"));
+        assert!(region.starts_with("330681"), "{e}");
+    }
+    let page = get(&aud, "/audit?actor=tashan").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<td>tashan</td>"), "the page filters alike");
+    assert_eq!(get(&aud, "/audit?region=330602").await.status, 404);
+    // The city's auditor reads it all, failed sign-ins included.
+    let city = login(a, "auditor").await;
+    let log = entries(&get(&city, "/api/audit?actor=tashan").await);
+    assert!(log.iter().any(|e| e["action"] == "login") && log.iter().any(|e| e["action"] == "login_failed" && e["region"] == "330602001"), "{log:?}");
+
+    // Feeds are the city's: a district administrator neither reads nor operates them.
+    for path in ["/api/admin/feeds", "/feeds", "/metrics"] {
+        let r = get(&zj, path).await;
+        assert!([401, 404].contains(&r.status), "{path}: {} {}", r.status, r.body);
+        assert!(!r.body.contains("alarms"), "{path} leaked the feeds");
+    }
+    assert_eq!(common::post_json(a, &zj, &zt, "/api/admin/feeds/alarms/pause", "").await.status, 404);
+    assert_eq!(common::post_json(a, &zj, &zt, "/api/admin/feeds/reload", "").await.status, 404);
+    assert_eq!(get(&admin, "/api/admin/feeds").await.status, 200, "the city's administrator does");
+    srv.stop().await;
+}
+
+/// Arguments a server function cannot read are the caller's error: 400 with the reason, never a 5xx,
+/// for every server function, signed in or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_answer_400_never_500_to_arguments_they_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let leader = login(&srv.addr, "leader").await;
+    let bad = [
+        "region=330602001004&region=330602",
+        "days=-1",
+        "days=abc",
+        "days=4294967296",
+        "days=1e3",
+        "days=7&days=8",
+        "region[]=x",
+        "region[a]=x",
+        "a=1&a=2",
+        "region=%FF%FE",
+        "from=2026-13-01&to=2026-12-01",
+        "from=x",
+        "days=%00",
+    ];
+    let fns: Vec<String> = leptos::server_fn::axum::server_fn_paths().filter(|(_, m)| *m == http::Method::GET).map(|(p, _)| p.to_string()).collect();
+    assert!(fns.len() >= 7, "{fns:?}");
+    for path in &fns {
+        for q in bad {
+            for cookie in [leader.as_str(), ""] {
+                let h: Vec<(&str, &str)> = if cookie.is_empty() { vec![] } else { vec![("Cookie", cookie)] };
+                let r = request(&srv.addr, "GET", &format!("{path}?{q}"), &h, "").await;
+                assert!(r.status < 500, "{path}?{q} ({}): {} {}", if cookie.is_empty() { "anonymous" } else { "leader" }, r.status, r.body);
+            }
+        }
+    }
+    for (path, why) in [
+        ("/api/wall?region=330602001004&region=330602", "Multiple values"),
+        ("/api/flow?days=-1", ""),
+        ("/api/flow?days=4294967296", ""),
+        ("/api/coverage?days=-1", ""),
+        ("/api/map?region[]=x", ""),
+    ] {
+        let r = request(&srv.addr, "GET", path, &[("Cookie", &leader)], "").await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(r.body.contains(why), "{path}: the reason: {}", r.body);
+    }
+    assert_eq!(request(&srv.addr, "GET", "/api/public?a=1&a=2", &[], "").await.status, 400, "to anyone");
+    srv.stop().await;
+}
+
+/// After sign-in a person goes on only to a path of this site, and the form's CSRF pair must be real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_goes_on_only_to_this_site_and_needs_a_real_csrf_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = &srv.addr;
+    for next in ["/\t/evil.example/x", "/\n/evil.example", "/\r\nSet-Cookie: x=1", "//evil.example/x", "/\\evil.example", "https://evil.example/", "/ /evil.example"] {
+        let r = common::login_next(a, "leader", common::DEMO_PASSWORD, next).await;
+        assert_eq!(r.status, 303, "{next:?}: {}", r.head);
+        assert_eq!(r.header("location").as_deref(), Some("/wall"), "{next:?}");
+    }
+    let r = common::login_next(a, "leader", common::DEMO_PASSWORD, "/desk?region=330602001").await;
+    assert_eq!(r.header("location").as_deref(), Some("/desk?region=330602001"), "a path here is kept");
+    let page = request(a, "GET", "/login?next=%2F%09%2Fevil.example%2Fx", &[], "").await;
+    assert!(page.body.contains(r#"name="next" value="/wall""#), "the link's target is dropped at once");
+
+    let form = |csrf: &str| common::form(&[("username", "leader"), ("password", common::DEMO_PASSWORD), ("csrf", csrf), ("next", "/wall")]);
+    for (cookie, field) in [("cockpit_login_csrf=", ""), ("cockpit_login_csrf=abc", "abc"), ("cockpit_login_csrf=", "x")] {
+        let r = request(a, "POST", "/auth/login", &[("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")], &form(field)).await;
+        assert_eq!(r.status, 403, "{cookie:?} / {field:?}");
+        assert!(r.cookie("cockpit_session").is_none());
+    }
+    // And a session's own token: an empty X-CSRF-Token never passes.
+    let leader = login(a, "leader").await;
+    let r = request(a, "POST", "/api/admin/sessions/revoke", &[("Cookie", &leader), ("X-CSRF-Token", ""), ("Content-Type", "application/json")], r#"{"username":"x"}"#).await;
+    assert_eq!(r.status, 403);
+    srv.stop().await;
+}
+
+/// A live stream ends when its subscriber's session or device does, and streams are capped per viewer
+/// and in all, with sign-in and health still answering when they are full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_streams_end_on_revocation_and_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.live.max_streams = 6;
+    cfg.live.max_streams_per_viewer = 2;
+    let srv = start(cfg).await;
+    let a = &srv.addr;
+    let admin = login(a, "admin").await;
+    let t = csrf(a, &admin).await;
+    let r = common::post_json(a, &admin, &t, "/api/admin/devices", r#"{"name":"大屏","scope":"330681"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let device = request(a, "GET", v["activate"].as_str().unwrap(), &[], "").await.cookie("cockpit_device").unwrap();
+    let device_id = v["id"].as_i64().unwrap();
+    let leader = login(a, "leader").await;
+    let zhuji = login(a, "zhuji").await;
+    let fengqiao = login(a, "fengqiao").await;
+
+    let wall = common::open_live(a, "/api/live", &device).await;
+    assert_eq!(wall.status, 200);
+    let l1 = common::open_live(a, "/api/live", &leader).await;
+    let l2 = common::open_live(a, "/api/live?region=330681", &leader).await;
+    assert_eq!((l1.status, l2.status), (200, 200));
+    let l3 = common::open_live(a, "/api/live", &leader).await;
+    assert_eq!(l3.status, 429, "two per viewer");
+    assert!(l3.head.to_ascii_lowercase().contains("retry-after:"), "{}", l3.head);
+    let z1 = common::open_live(a, "/api/live", &zhuji).await;
+    let z2 = common::open_live(a, "/api/live", &zhuji).await;
+    let f1 = common::open_live(a, "/api/live", &fengqiao).await;
+    assert_eq!((z1.status, z2.status, f1.status), (200, 200, 200));
+    let tashan = login(a, "tashan").await;
+    assert_eq!(common::open_live(a, "/api/live", &tashan).await.status, 429, "six in all");
+    assert_eq!(request(a, "GET", "/healthz", &[], "").await.status, 200, "health answers while streams are full");
+    assert!(login_resp(a, "huayuan", common::DEMO_PASSWORD).await.cookie("cockpit_session").is_some(), "so does sign-in");
+
+    // Revoking the device ends its open stream; signing the leader out everywhere ends both of theirs.
+    assert_eq!(request(a, "POST", &format!("/api/admin/devices/{device_id}/revoke"), &[("Cookie", &admin), ("X-CSRF-Token", &t)], "").await.status, 204);
+    assert!(wall.ends_within(3).await, "a revoked wall's stream ends");
+    assert_eq!(common::post_json(a, &admin, &t, "/api/admin/sessions/revoke", r#"{"username":"leader"}"#).await.status, 200);
+    assert!(l1.ends_within(3).await && l2.ends_within(3).await, "a signed-out person's streams end");
+    // Their places are free again.
+    let again = common::open_live(a, "/api/live", &tashan).await;
+    assert_eq!(again.status, 200);
+    drop((z1, z2, f1, again));
     srv.stop().await;
 }

@@ -3,6 +3,8 @@
 //! late versions, the broker going away and coming back, and the cockpit restarting mid-stream.
 #[path = "common/peers.rs"]
 mod peers;
+#[path = "common/time.rs"]
+mod time;
 
 use peers::Broker;
 use server::city::RegionTree;
@@ -34,7 +36,7 @@ async fn env() -> Env {
     store.save_regions(&server::city::shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx);
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, time::clock());
     let locator = Arc::new(Locator::new(tree.clone()));
     let mapping: Mapping = toml::from_str(
         r#"

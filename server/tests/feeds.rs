@@ -13,11 +13,11 @@ use std::time::Duration;
 /// Three days ago: history the hotline publishes before the feed's first pull.
 fn t0() -> i64 {
     static T: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *T.get_or_init(|| server::clock::now_ms() - 3 * 86_400_000)
+    *T.get_or_init(|| common::now() - 3 * 86_400_000)
 }
 
 fn now() -> i64 {
-    server::clock::now_ms()
+    common::now()
 }
 
 async fn serve(router: axum::Router) -> String {
@@ -237,7 +237,7 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     let url = format!("http://{a}/feeds/petitions/webhook");
     let grid = grid_point(3).0;
     let batch = vec![petition("P1", 1, "已受理", &grid), petition("P2", 1, "办理中", &grid), petition("P3", 1, "错误状态", &grid)];
-    let now = server::clock::now_ms() / 1000;
+    let now = common::now() / 1000;
     let push = |records: Vec<Value>, secret: &'static str, ts: i64| {
         let (client, url) = (client.clone(), url.clone());
         async move { server::sim::webhook::push(&client, &url, "petition-token", secret, &records, ts).await.unwrap() }
@@ -331,7 +331,7 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
     assert!(push().await.is_err(), "nobody listens while the cockpit restarts");
     let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(server::run(listener, config(), async move {
+    let task = tokio::spawn(server::run_with_clock(listener, config(), common::clock(), async move {
         let _ = stop_rx.changed().await;
     }));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

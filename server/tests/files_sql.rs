@@ -4,6 +4,8 @@
 //! (an unreadable file, PostgreSQL stopped and restarted) and the feed restarting mid-stream.
 #[path = "common/peers.rs"]
 mod peers;
+#[path = "common/time.rs"]
+mod time;
 
 use peers::Pg;
 use app::model::{Level, Status};
@@ -67,7 +69,7 @@ async fn env(feed: &str, mapping: &str) -> Env {
     store.save_regions(&regions).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx);
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, time::clock());
     let locator = Arc::new(Locator::new(tree.clone()));
     let mapping: Mapping = toml::from_str(mapping).unwrap();
     let ctx = FeedCtx { name: feed.into(), ingest, mapper: Arc::new(mapping.compile(locator).unwrap()), health: Default::default() };
@@ -212,7 +214,7 @@ async fn file_drop_takes_csv_gbk_and_xlsx_quarantines_bad_rows_and_fails_bad_fil
 
     // Retention: quarantined payloads (personal data, possibly) are deleted when they expire, and stay
     // counted as quarantined, so received still adds up.
-    let now = server::clock::now_ms();
+    let now = time::now();
     assert_eq!(e.store.expire_quarantine(now - 3_600_000).await.unwrap(), 0, "none is an hour old yet");
     assert_eq!(e.reasons().await.len(), 4);
     assert_eq!(e.store.expire_quarantine(now + 1).await.unwrap(), 4);

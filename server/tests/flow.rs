@@ -109,7 +109,7 @@ async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     assert!(flow.by_region.iter().all(|r| r.key.starts_with("330602001")));
     assert_eq!(get(tashan.clone(), "/api/flow?region=330681".into()).await.status, 404);
     // Any period by dates, both days included; a bad one is refused with the reason.
-    let today = app::model::date_time(server::clock::now_ms())[..10].to_string();
+    let today = app::model::date_time(common::now())[..10].to_string();
     let dated: FlowReport = json(&get(tashan.clone(), format!("/api/flow?from={today}&to={today}")).await);
     assert_eq!(dated.to - dated.from, app::model::DAY_MS);
     assert!(dated.figures.supervised >= 1, "today's supervision is in today's report");

@@ -10,7 +10,7 @@ const TASHAN = '330602001';
 let server, browser;
 
 before(async () => {
-  // Six days of history hold at least four working days, whatever today is: late cases exist.
+  // Six days of history up to the pinned Wednesday morning hold four working days: late cases exist.
   server = await startServer({ rate: 120, backfillDays: 6, backfillRate: 4 });
   browser = await launchBrowser();
 });

@@ -11,8 +11,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(root, 'tests', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
+// The server's clock starts here, whatever the machine's date: a Wednesday morning in Shanghai, a
+// working day with patrols under way and deadlines falling due. Screens and figures do not change with
+// the day the tests run.
+export const PINNED = '2026-12-02T10:00:00+08:00';
+
 // `config`: TOML for a config file (e.g. `[[feeds]]`); the demo's settings still come from the environment.
-export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config } = {}) {
+export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config, clockStart = PINNED } = {}) {
   const bin = process.env.COCKPIT_BIN ?? join(root, 'target', 'debug', 'cockpit');
   const dataDir = mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
   const configEnv = {};
@@ -28,6 +33,7 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
       COCKPIT_DEMO_BACKFILL_DAYS: String(backfillDays),
       COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE: String(backfillRate),
       COCKPIT_LOG: 'warn,sqlx::query=error',
+      COCKPIT_CLOCK_START: clockStart,
       ...configEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

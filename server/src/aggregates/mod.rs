@@ -3,6 +3,9 @@
 //! event touches its grid and each ancestor), so pages never recount with SQL. `rebuild` replays stored
 //! events through the same code, which is also how a recount proves the live figures right.
 mod coverage;
+mod diff;
+pub use diff::day_name;
+mod recount;
 pub mod safety;
 mod snapshot;
 
@@ -84,7 +87,7 @@ pub struct Aggregates {
 impl PartialEq for Aggregates {
     /// Same figures, whatever the order events were counted in.
     fn eq(&self, o: &Self) -> bool {
-        self.nodes == o.nodes && self.open == o.open && self.deadlines == o.deadlines && self.warnings == o.warnings && self.ticker == o.ticker && self.last_patrol == o.last_patrol
+        self.difference(o).is_none()
     }
 }
 
@@ -154,7 +157,9 @@ impl Aggregates {
     pub fn apply(&mut self, e: &CaseEvent) -> bool {
         self.sweep(e.at);
         let key = (e.feed.clone(), e.case_id.clone());
-        let day = local_day(e.at);
+        // A day before the window is no longer kept: an event that old still moves the case, but adds
+        // to no day. (The window follows the sweep, so live and recount drop the same days.)
+        let day = Some(local_day(e.at)).filter(|&d| d >= self.first_kept_day());
         let changed = if e.action == Action::Report {
             let Some(f) = &e.facts else { return false };
             let Some(grid) = self.tree.find(&f.grid) else { return false };
@@ -164,7 +169,9 @@ impl Aggregates {
             self.for_path(grid, |n| {
                 n.open += 1;
                 n.open_by_category[f.category.index()] += 1;
-                n.days.entry(day).or_default().reported += 1;
+                if let Some(day) = day {
+                    n.days.entry(day).or_default().reported += 1;
+                }
             });
             self.deadlines.insert((f.deadline, key.clone()));
             self.warnings.insert((f.warn_at, key.clone()));
@@ -204,7 +211,7 @@ impl Aggregates {
             c.escalations += u32::from(e.action == Action::Escalate);
             let c = c.clone();
             self.for_path(c.grid, |n| {
-                if from != to {
+                if let (Some(day), true) = (day, from != to) {
                     *n.flow.entry((day, from, to)).or_default() += 1;
                 }
                 n.supervised += u32::from(first_supervision);
@@ -217,6 +224,10 @@ impl Aggregates {
                 self.open.remove(&key);
                 self.deadlines.remove(&(c.deadline, key.clone()));
                 self.warnings.remove(&(c.warn_at, key));
+                // Closed by its deadline, it never was overdue, even if the close reached us after the
+                // sweep had passed the deadline (feeds deliver late): the deadline day's count is taken
+                // back, so the figures do not depend on when the close arrived.
+                let on_time_after_all = (c.overdue && e.at <= c.deadline).then(|| local_day(c.deadline));
                 self.for_path(c.grid, |n| {
                     n.open -= 1;
                     n.open_by_category[c.category.index()] -= 1;
@@ -224,7 +235,17 @@ impl Aggregates {
                     n.due_soon -= u32::from(c.due_soon);
                     n.supervised -= u32::from(c.supervised > 0);
                     n.escalated -= u32::from(c.escalations > 0);
-                    n.days.entry(day).or_default().closed += 1;
+                    if let Some(day) = day {
+                        n.days.entry(day).or_default().closed += 1;
+                    }
+                    if let Some(d) = on_time_after_all {
+                        if let Some(x) = n.days.get_mut(&d) {
+                            x.overdue -= 1;
+                            if *x == Day::default() {
+                                n.days.remove(&d);
+                            }
+                        }
+                    }
                 });
             }
             true
@@ -256,9 +277,15 @@ impl Aggregates {
         out
     }
 
+    /// The oldest local day whose counts are kept, as of the latest sweep.
+    fn first_kept_day(&self) -> i64 {
+        local_day(self.swept_to.max(i64::MIN / 2)) - KEEP_DAYS
+    }
+
     /// Marks open cases whose deadline has passed by `now` as overdue. Returns whether any did.
     pub fn sweep(&mut self, now: i64) -> bool {
         let mut any = false;
+        let oldest = local_day(now.max(self.swept_to).max(i64::MIN / 2)) - KEEP_DAYS;
         while let Some((warn_at, _)) = self.warnings.first() {
             if *warn_at > now {
                 break;
@@ -286,12 +313,13 @@ impl Aggregates {
             self.for_path(grid, |n| {
                 n.overdue += 1;
                 n.due_soon -= u32::from(was_due_soon);
-                n.days.entry(day).or_default().overdue += 1;
+                if day >= oldest {
+                    n.days.entry(day).or_default().overdue += 1;
+                }
             });
             any = true;
         }
         if local_day(now) > local_day(self.swept_to.max(i64::MIN / 2)) {
-            let oldest = local_day(now) - KEEP_DAYS;
             for n in &mut self.nodes {
                 n.days = n.days.split_off(&oldest);
                 n.flow = n.flow.split_off(&(oldest, Status::Reported, Status::Reported));

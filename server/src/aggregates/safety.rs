@@ -137,6 +137,34 @@ impl Safety {
         self.sources.get(&m)
     }
 
+    /// The first figure in which two sets of indicators differ, or None. Sums of rates may differ in
+    /// their last bits with the order they were added in, so sums are compared to a relative 1e-9.
+    pub fn difference(&self, o: &Safety, tree: &RegionTree) -> Option<String> {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        let mut keys: Vec<&(usize, Measure, i64)> = self.days.keys().chain(o.days.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (a, b) = (self.days.get(k), o.days.get(k));
+            let same = match (a, b) {
+                (Some(x), Some(y)) => x.1 == y.1 && close(x.0, y.0),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                let r = &tree.get(k.0).row;
+                return Some(format!("region {} {}: {:?} on {}: {a:?} vs {b:?}", r.code, r.name, k.1, super::diff::day_name(k.2)));
+            }
+        }
+        if self.channels != o.channels {
+            return Some(format!("video channels: {} vs {}", self.channels.len(), o.channels.len()));
+        }
+        if self.sources != o.sources {
+            return Some(format!("sources: {:?} vs {:?}", self.sources, o.sources));
+        }
+        None
+    }
+
     /// Video channels (online, total) in a region now.
     pub fn channels(&self, tree: &RegionTree, region: usize) -> (u32, u32) {
         self.channels.values().filter(|(_, r, _)| tree.is_within(*r, region)).fold((0, 0), |(on, all), (_, _, online)| (on + u32::from(*online), all + 1))

@@ -49,7 +49,10 @@ pub struct Auth {
     accounts: RwLock<HashMap<String, Account>>,
     sessions: RwLock<HashMap<String, Session>>,
     devices: RwLock<HashMap<String, Device>>,
-    limiter: limiter::Limiter,
+    clock: crate::clock::Clock,
+    /// Bumped whenever a session or device ends (sign-out, revocation), so that open live streams check
+    /// their subscriber again at once instead of at their next message.
+    revoked: tokio::sync::watch::Sender<u64>,
 }
 
 /// A new session: the cookie's token (given to the browser once) and its CSRF token.
@@ -60,8 +63,8 @@ pub struct NewSession {
 }
 
 impl Auth {
-    pub async fn load(store: Arc<dyn Store>, tree: Arc<RegionTree>, config: AccessConfig) -> Result<Auth, StoreError> {
-        let now = crate::clock::now_ms();
+    pub async fn load(store: Arc<dyn Store>, tree: Arc<RegionTree>, config: AccessConfig, clock: crate::clock::Clock) -> Result<Auth, StoreError> {
+        let now = clock.now_ms();
         let accounts = store.accounts().await?.into_iter().map(|a| (a.username.clone(), a)).collect();
         let sessions = store.live_sessions(now).await?.into_iter().map(|s| (s.token_hash.clone(), s)).collect();
         let devices = store
@@ -78,8 +81,22 @@ impl Auth {
             accounts: RwLock::new(accounts),
             sessions: RwLock::new(sessions),
             devices: RwLock::new(devices),
-            limiter: limiter::Limiter::default(),
+            clock,
+            revoked: tokio::sync::watch::channel(0).0,
         })
+    }
+
+    /// Changes whenever a session or device has ended.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revoked.subscribe()
+    }
+
+    fn announce_revocation(&self) {
+        self.revoked.send_modify(|n| *n += 1);
+    }
+
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -123,12 +140,17 @@ impl Auth {
     }
 
     pub async fn login(&self, username: &str, password: &str, address: &str, now: i64) -> Result<NewSession, AuthError> {
-        let keys = [format!("acct:{username}"), format!("ip:{address}")];
-        if let Err(wait) = self.limiter.check(&keys, now) {
-            self.audit(username, "login_throttled", None, &format!("from {address}"), now).await;
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        // About the account's region when the name is known, so the auditors of that region see it.
+        let region = account.as_ref().map(|a| a.scope.clone());
+        let keys = limiter::keys(username, account.is_some(), address);
+        let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+        let counts = self.store.throttle_counts(&names).await?;
+        let wait = keys.iter().map(|k| limiter::wait(k, counts.get(&k.key).copied().unwrap_or_default(), now)).max().unwrap_or(0);
+        if wait > 0 {
+            self.audit(username, "login_throttled", region.as_deref(), &format!("from {address}"), now).await;
             return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
         }
-        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
         // Verify against a real hash even for unknown names, so timing does not reveal which names exist.
         let ok = match &account {
             Some(a) if !a.disabled => password::verify(&a.password_hash, password),
@@ -138,11 +160,12 @@ impl Auth {
             }
         };
         let Some(account) = account.filter(|_| ok) else {
-            self.limiter.fail(&keys, now);
-            self.audit(username, "login_failed", None, &format!("from {address}"), now).await;
+            self.store.throttle_fail(&names, now).await?;
+            self.audit(username, "login_failed", region.as_deref(), &format!("from {address}"), now).await;
             return Err(AuthError::BadCredentials);
         };
-        self.limiter.succeed(&keys[0]);
+        let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
+        self.store.throttle_clear(&cleared).await?;
         let (tok, csrf) = (token::new_token(), token::new_token());
         let max_age_s = self.config.session_hours * 3600;
         let s = Session {
@@ -162,9 +185,11 @@ impl Auth {
         let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return Ok(()) };
         let h = token::digest(t);
         let removed = self.sessions.write().expect("sessions lock").remove(&h);
+        self.announce_revocation();
         self.store.revoke_session(&h, now).await?;
         if let Some(s) = removed {
-            self.audit(&s.username, "logout", None, "", now).await;
+            let region = self.accounts.read().expect("accounts lock").get(&s.username).map(|a| a.scope.clone());
+            self.audit(&s.username, "logout", region.as_deref(), "", now).await;
         }
         Ok(())
     }
@@ -180,6 +205,7 @@ impl Auth {
             sessions.retain(|_, s| s.username != username);
             ended
         };
+        self.announce_revocation();
         for h in &ended {
             self.store.revoke_session(h, now).await?;
         }
@@ -253,6 +279,7 @@ impl Auth {
         self.may_grant(by, &scope, Clearance::Internal)?;
         self.store.revoke_device(id, &by.principal, now).await?;
         self.devices.write().expect("devices lock").retain(|_, d| d.id != id);
+        self.announce_revocation();
         self.audit(&by.principal, "device_revoked", Some(&scope), &format!("device {id}"), now).await;
         Ok(())
     }

@@ -61,8 +61,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The same clock as the cockpit it feeds: pinned by COCKPIT_CLOCK_START / COCKPIT_CLOCK_RATE, else the system's.
+    let clock_cfg = server::clock::ClockConfig {
+        start: std::env::var("COCKPIT_CLOCK_START").ok(),
+        rate: std::env::var("COCKPIT_CLOCK_RATE").ok().and_then(|r| r.parse().ok()).unwrap_or(1.0),
+    };
+    let clock = match server::clock::Clock::from_config(&clock_cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let mut feeds = match server::sim::city::start(tree.clone(), &args.data_dir, args.cockpit.clone(), args.seed, server::clock::now_ms(), stop).await {
+    let mut feeds = match server::sim::city::start(tree.clone(), &args.data_dir, args.cockpit.clone(), args.seed, clock.clone(), stop).await {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");
@@ -98,7 +110,7 @@ async fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
         }
         n += 1;
-        let now = server::clock::now_ms();
+        let now = clock.now_ms();
         let district = &districts[(n as usize) % districts.len()];
         let payload = |via: &str| serde_json::json!({"id": format!("{via}-{now}-{n}"), "ts": now, "district": district}).to_string().into_bytes();
         if let Some(b) = &args.mqtt {

@@ -310,6 +310,77 @@ fn diurnal(t: i64) -> f64 {
     W[hour] * 24.0 / W.iter().sum::<f64>()
 }
 
+/// Where a running demo feed is: the changes it has planned, the day's patrols still to come, and the
+/// next new case.
+pub struct Progress {
+    plan: BinaryHeap<Planned>,
+    patrol_day: i64,
+    /// Soonest last.
+    patrols: Vec<Patrol>,
+    k: u64,
+    arrival: i64,
+}
+
+impl DemoFeed {
+    /// Carries on at `start` from what is stored: every open case's next change, planned exactly as
+    /// before a restart. Also returns the day's patrols already due (the store drops what it has).
+    pub async fn resume(&self, store: &dyn crate::store::Store, start: i64) -> (Progress, Vec<Patrol>) {
+        let mut plan: BinaryHeap<Planned> = BinaryHeap::new();
+        match store.open_cases(FEED).await {
+            Ok(open) => {
+                for c in open {
+                    let life = Life { allowance: c.deadline - c.reported_at, dispute: c.category == Category::Dispute };
+                    if let Some(step) = next_step(&c.case_id, c.seq, c.status, c.updated_at, life, c.mediated) {
+                        plan.push(Reverse((step.at, c.case_id, c.seq + 1, step, life, c.mediated)));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(feed = FEED, "cannot load open cases: {e}"),
+        }
+        let patrol_day = app::model::local_day(start);
+        let mut patrols = self.patrols_of_day(patrol_day);
+        let done: Vec<Patrol> = patrols.iter().filter(|p| p.at <= start).cloned().collect();
+        patrols.retain(|p| p.at > start);
+        let k: u64 = mix(start as u64) % 1_000_000;
+        let arrival = self.next_arrival(start, k, self.cfg.rate_per_minute);
+        (Progress { plan, patrol_day, patrols, k, arrival }, done)
+    }
+
+    /// What has fallen due by `now`: patrols walked, and case events (new cases and planned changes)
+    /// in time order.
+    pub fn due(&self, p: &mut Progress, now: i64) -> (Vec<Patrol>, Vec<CaseEvent>) {
+        if app::model::local_day(now) != p.patrol_day {
+            p.patrol_day = app::model::local_day(now);
+            p.patrols = self.patrols_of_day(p.patrol_day);
+        }
+        let mut walked = Vec::new();
+        while p.patrols.last().is_some_and(|x| x.at <= now) {
+            walked.push(p.patrols.pop().expect("checked"));
+        }
+        let mut batch = Vec::new();
+        while p.arrival <= now {
+            let r = self.report(p.arrival, p.k);
+            let life = life(&r);
+            if let Some(step) = next_step(&r.case_id, 0, Status::Reported, r.at, life, 0) {
+                p.plan.push(Reverse((step.at, r.case_id.clone(), 1, step, life, 0)));
+            }
+            batch.push(r);
+            p.k += 1;
+            p.arrival = self.next_arrival(p.arrival, p.k, self.cfg.rate_per_minute);
+        }
+        while p.plan.peek().is_some_and(|Reverse(x)| x.0 <= now) {
+            let Reverse((_, id, seq, step, life, mediated)) = p.plan.pop().expect("peeked");
+            let mediated = mediated + u32::from(step.action == Action::Mediate);
+            if let Some(next) = next_step(&id, seq, step.status, step.at, life, mediated) {
+                p.plan.push(Reverse((next.at, id.clone(), seq + 1, next, life, mediated)));
+            }
+            batch.push(step.event(&id, seq));
+        }
+        batch.sort_by(|a, b| (a.at, a.seq).cmp(&(b.at, b.seq)));
+        (walked, batch)
+    }
+}
+
 impl Feed for DemoFeed {
     fn name(&self) -> &str {
         FEED
@@ -317,30 +388,11 @@ impl Feed for DemoFeed {
 
     fn run(self: Box<Self>, ingest: Ingest, mut shutdown: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
-            // Carry on from what is stored: every open case's next change, planned as before the restart.
-            let mut plan: BinaryHeap<Planned> = BinaryHeap::new();
-            match ingest.store().open_cases(FEED).await {
-                Ok(open) => {
-                    for c in open {
-                        let life = Life { allowance: c.deadline - c.reported_at, dispute: c.category == Category::Dispute };
-                        if let Some(step) = next_step(&c.case_id, c.seq, c.status, c.updated_at, life, c.mediated) {
-                            plan.push(Reverse((step.at, c.case_id, c.seq + 1, step, life, c.mediated)));
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(feed = FEED, "cannot load open cases: {e}"),
-            }
-            let start = crate::clock::now_ms();
-            // Today's patrols so far (again: the store drops what it already has), then the rest as they fall due.
-            let mut patrol_day = app::model::local_day(start);
-            let mut patrols = self.patrols_of_day(patrol_day);
-            let done: Vec<Patrol> = patrols.iter().filter(|p| p.at <= start).cloned().collect();
-            patrols.retain(|p| p.at > start);
+            let clock = ingest.clock().clone();
+            let (mut progress, done) = self.resume(ingest.store().as_ref(), clock.now_ms()).await;
             if let Err(e) = ingest.submit_patrols(done).await {
                 tracing::error!(feed = FEED, "patrols not stored: {e}");
             }
-            let mut k: u64 = mix(start as u64) % 1_000_000;
-            let mut arrival = self.next_arrival(start, k, self.cfg.rate_per_minute);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {
                 tokio::select! {
@@ -350,43 +402,15 @@ impl Feed for DemoFeed {
                 if *shutdown.borrow() {
                     return;
                 }
-                let now = crate::clock::now_ms();
-                if app::model::local_day(now) != patrol_day {
-                    patrol_day = app::model::local_day(now);
-                    patrols = self.patrols_of_day(patrol_day);
-                }
-                let mut walked = Vec::new();
-                while patrols.last().is_some_and(|p| p.at <= now) {
-                    walked.push(patrols.pop().expect("checked"));
-                }
+                let (walked, batch) = self.due(&mut progress, clock.now_ms());
                 if !walked.is_empty() {
                     if let Err(e) = ingest.submit_patrols(walked).await {
                         tracing::error!(feed = FEED, "patrols not stored: {e}");
                     }
                 }
-                let mut batch = Vec::new();
-                while arrival <= now {
-                    let r = self.report(arrival, k);
-                    let life = life(&r);
-                    if let Some(step) = next_step(&r.case_id, 0, Status::Reported, r.at, life, 0) {
-                        plan.push(Reverse((step.at, r.case_id.clone(), 1, step, life, 0)));
-                    }
-                    batch.push(r);
-                    k += 1;
-                    arrival = self.next_arrival(arrival, k, self.cfg.rate_per_minute);
-                }
-                while plan.peek().is_some_and(|Reverse(p)| p.0 <= now) {
-                    let Reverse((_, id, seq, step, life, mediated)) = plan.pop().expect("peeked");
-                    let mediated = mediated + u32::from(step.action == Action::Mediate);
-                    if let Some(next) = next_step(&id, seq, step.status, step.at, life, mediated) {
-                        plan.push(Reverse((next.at, id.clone(), seq + 1, next, life, mediated)));
-                    }
-                    batch.push(step.event(&id, seq));
-                }
                 if batch.is_empty() {
                     continue;
                 }
-                batch.sort_by(|a, b| (a.at, a.seq).cmp(&(b.at, b.seq)));
                 if let Err(e) = ingest.submit(batch).await {
                     // The store refused the batch; the plan for those cases is rebuilt from the store on restart.
                     tracing::error!(feed = FEED, "batch not stored: {e}");

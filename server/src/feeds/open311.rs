@@ -120,6 +120,7 @@ async fn fetch(cfg: &Config, client: &reqwest::Client, url: &str, from: i64, to:
 
 struct Hotline {
     cfg: Config,
+    clock: crate::clock::Clock,
     client: reqwest::Client,
     url: String,
 }
@@ -130,7 +131,7 @@ impl super::pull::Source for Hotline {
     fn fetch<'a>(&'a mut self, stored: Option<String>) -> BoxFuture<'a, Result<Page, String>> {
         Box::pin(async move {
             let cfg = &self.cfg;
-            let now = crate::clock::now_ms();
+            let now = self.clock.now_ms();
             let from = match stored.and_then(|c| c.parse::<i64>().ok()) {
                 Some(c) => c - cfg.overlap_seconds as i64 * 1000,
                 None => now - i64::from(cfg.backfill_days) * 86_400_000,
@@ -146,7 +147,7 @@ pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     let url = format!("{}/requests.json", cfg.endpoint.trim_end_matches('/'));
     let interval = Duration::from_secs(cfg.interval_seconds.max(1));
     let Some(client) = client_or_wait(cfg.ca_file.as_deref(), &ctx, &mut stop).await else { return };
-    super::pull::run(Hotline { cfg, client, url }, ctx, interval, super::pull::default_backoff(), stop).await
+    super::pull::run(Hotline { cfg, client, url, clock: ctx.ingest.clock().clone() }, ctx, interval, super::pull::default_backoff(), stop).await
 }
 
 #[cfg(test)]

@@ -132,12 +132,12 @@ impl FeedCtx {
     /// (the source is reachable and has nothing new) that needs no write.
     pub async fn take(&self, inputs: Vec<Input>, cursor: Option<String>) -> Result<Tally, StoreError> {
         if inputs.is_empty() {
-            self.health.succeeded(crate::clock::now_ms());
+            self.health.succeeded(self.ingest.clock().now_ms());
             return Ok(Tally::default());
         }
         let r = self.ingest.take(&self.name, &self.mapper, inputs, cursor).await;
         match &r {
-            Ok(_) => self.health.succeeded(crate::clock::now_ms()),
+            Ok(_) => self.health.succeeded(self.ingest.clock().now_ms()),
             Err(e) => self.failed(format!("storing a batch failed: {e}")),
         }
         r
@@ -153,7 +153,7 @@ impl FeedCtx {
     /// Records an error (peer down, bad response); logged without payloads or secrets.
     pub fn failed(&self, why: String) {
         tracing::warn!(feed = %self.name, error = %why, "feed error");
-        self.health.failed(crate::clock::now_ms(), why);
+        self.health.failed(self.ingest.clock().now_ms(), why);
     }
 
     /// Where a pull feed resumes: the cursor stored with its last batch.
@@ -237,7 +237,7 @@ impl Registry {
             tokio::select! { _ = rx.changed() => {}, _ = server.wait_for(|s| *s) => {} }
             let _ = fwd_tx.send(true);
         });
-        e.ctx.health.running(Some(crate::clock::now_ms()));
+        e.ctx.health.running(Some(self.ingest.clock().now_ms()));
         let feed: Box<dyn Feed> = Box::new(Configured { ctx: e.ctx.clone(), kind: e.spec.kind.clone() });
         tracing::info!(feed = feed.name(), kind = e.spec.kind.as_str(), "feed started");
         let handle = tokio::spawn(feed.run(self.ingest.clone(), fwd_rx));

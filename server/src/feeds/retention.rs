@@ -6,11 +6,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// Deletes expired quarantine at start and then every hour until `stop`.
-pub async fn run(store: Arc<dyn Store>, days: u32, mut stop: watch::Receiver<bool>) {
+pub async fn run(store: Arc<dyn Store>, clock: crate::clock::Clock, days: u32, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
-        let before = crate::clock::now_ms() - i64::from(days) * 86_400_000;
+        let before = clock.now_ms() - i64::from(days) * 86_400_000;
         if let Err(e) = store.expire_quarantine(before).await {
             // Nothing is lost by waiting: the next hour tries again.
             tracing::warn!(error = %e, "deleting expired quarantine failed");

@@ -22,12 +22,28 @@ pub struct Ingest {
     writer: Arc<Mutex<()>>,
     /// Deadlines of cases that real feeds report are counted on it.
     calendar: crate::calendar::Calendar,
+    /// What time it is, for everything that enters here and every feed that feeds it.
+    clock: crate::clock::Clock,
 }
 
 impl Ingest {
-    pub fn new(store: Arc<dyn Store>, tree: Arc<RegionTree>, aggregates: Arc<RwLock<Aggregates>>, changed: watch::Sender<u64>) -> Ingest {
+    pub fn new(
+        store: Arc<dyn Store>,
+        tree: Arc<RegionTree>,
+        aggregates: Arc<RwLock<Aggregates>>,
+        changed: watch::Sender<u64>,
+        clock: crate::clock::Clock,
+    ) -> Ingest {
         let calendar = crate::calendar::Calendar::new(&Default::default()).expect("the default calendar is valid");
-        Ingest { store, tree, aggregates, changed, writer: Arc::new(Mutex::new(())), calendar }
+        Ingest { store, tree, aggregates, changed, writer: Arc::new(Mutex::new(())), calendar, clock }
+    }
+
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    pub fn aggregates(&self) -> &Arc<RwLock<Aggregates>> {
+        &self.aggregates
     }
 
     /// Counts deadlines of feed-reported cases on `calendar` instead of the default one.
@@ -67,6 +83,16 @@ impl Ingest {
         };
         self.changed.send_replace(version);
         Ok(outcomes)
+    }
+
+    /// Deadlines and due-soon warnings pass without any event arriving: marks what has passed by now
+    /// and wakes the live streams if anything did.
+    pub fn sweep(&self) {
+        let now = self.clock.now_ms();
+        let mut a = self.aggregates.write().expect("aggregates lock");
+        if a.sweep(now) {
+            self.changed.send_replace(a.version());
+        }
     }
 
     /// Stores and counts patrols; one outcome per patrol.

@@ -121,7 +121,7 @@ impl Ingest {
         received: u64,
         cursor: Option<String>,
     ) -> (FeedBatch, Vec<usize>, Tally) {
-        let mut b = FeedBatch { feed: feed.to_string(), now: crate::clock::now_ms(), received, cursor, ..Default::default() };
+        let mut b = FeedBatch { feed: feed.to_string(), now: self.clock.now_ms(), received, cursor, ..Default::default() };
         let mut heads = heads.clone();
         let mut origin_of = Vec::new();
         let mut tally = Tally::default();

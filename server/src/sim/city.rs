@@ -67,7 +67,8 @@ fn hotline_request(id: u64, rng: &mut SplitMix64, p: &Places, requested: i64, up
 }
 
 /// Starts the systems; returns the `[[feeds]]` that read them.
-pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed: u64, now: i64, stop: watch::Receiver<bool>) -> Result<Vec<toml::Table>, String> {
+pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed: u64, clock: crate::clock::Clock, stop: watch::Receiver<bool>) -> Result<Vec<toml::Table>, String> {
+    let now = clock.now_ms();
     let p = Arc::new(Places::new(&tree));
     let mut rng = SplitMix64::new(seed ^ 0x5157);
 
@@ -149,13 +150,13 @@ pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed
             let url = format!("http://{cockpit}/feeds/petitions/webhook");
             let mut rng = SplitMix64::new(seed ^ 0x11fe);
             let mut tick: u64 = 0;
-            let start = crate::clock::now_ms();
+            let start = clock.now_ms();
             loop {
                 if crate::feeds::backoff::sleep_or_stop(Duration::from_secs(5), &mut stop).await {
                     return;
                 }
                 tick += 1;
-                let now = crate::clock::now_ms();
+                let now = clock.now_ms();
                 if tick % 4 == 0 {
                     let id = 1_000 + tick;
                     hotline.publish(hotline_request(id, &mut rng, &p, now, now, true));

@@ -14,7 +14,7 @@ pub async fn publish(broker: &str, topic: &str, payloads: Vec<Vec<u8>>) -> Resul
 /// The same, signed in as (username, password).
 pub async fn publish_as(broker: &str, credentials: Option<(&str, &str)>, topic: &str, payloads: Vec<Vec<u8>>) -> Result<(), String> {
     let (host, port) = split_broker(broker)?;
-    let id = format!("cockpit-sim-{}-{}", std::process::id(), crate::clock::now_ms());
+    let id = format!("cockpit-sim-{}-{}", std::process::id(), crate::clock::Clock::system().now_ms());
     let mut opts = MqttOptions::new(id, host, port);
     if let Some((user, pass)) = credentials {
         opts.set_credentials(user, pass);

@@ -48,8 +48,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Which audit entries to read. `region` is a code prefix the policy has resolved within the reader's
+/// scope (never what a client sent): entries about that region or anything below it.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub region: Option<String>,
@@ -71,6 +72,11 @@ pub trait AccessStore: Send + Sync + 'static {
     /// False when there was no such live device.
     fn revoke_device<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Sign-in failures counted under these keys (a key never counted is absent).
+    fn throttle_counts<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<std::collections::HashMap<String, crate::auth::limiter::Count>, StoreError>>;
+    /// Counts one failure at `now` under each key, as `auth::limiter::failed` does, atomically.
+    fn throttle_fail<'a>(&'a self, keys: &'a [String], now: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn throttle_clear<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Newest first, at most `limit`.
     fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>>;
 }

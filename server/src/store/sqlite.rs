@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/sqlite/0006_mediation.sql")),
     (7, include_str!("../../migrations/sqlite/0007_feeds.sql")),
     (8, include_str!("../../migrations/sqlite/0008_quarantine_expiry.sql")),
+    (9, include_str!("../../migrations/sqlite/0009_login_throttle.sql")),
 ];
 
 pub struct SqliteStore {
@@ -80,7 +81,8 @@ impl SqliteStore {
                 }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                     .bind(version)
-                    .bind(crate::clock::now_ms())
+                    // When the migration ran on this machine: a fact of the machine, not of the city's clock.
+                    .bind(crate::clock::Clock::system().now_ms())
                     .execute(&mut *tx)
                     .await?;
             }

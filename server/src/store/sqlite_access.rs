@@ -1,6 +1,7 @@
 //! The access layer's rows in SQLite.
 use super::access::{AccessStore, Account, AuditEntry, AuditFilter, Device, Session};
 use super::{SqliteStore, StoreError};
+use crate::auth::limiter::{Count, WINDOW_MS};
 use app::model::{Clearance, Role};
 use futures::future::BoxFuture;
 use sqlx::sqlite::SqliteRow;
@@ -161,6 +162,47 @@ impl AccessStore for SqliteStore {
         Box::pin(insert_audit(self.pool(), e))
     }
 
+    fn throttle_counts<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<std::collections::HashMap<String, Count>, StoreError>> {
+        Box::pin(async move {
+            let mut out = std::collections::HashMap::new();
+            for k in keys {
+                let row: Option<(i64, i64)> = sqlx::query_as("SELECT failures, last_at FROM login_throttle WHERE key = ?").bind(k).fetch_optional(self.pool()).await?;
+                if let Some((failures, last_at)) = row {
+                    out.insert(k.clone(), Count { failures: failures.clamp(0, i64::from(u32::MAX)) as u32, last_at });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn throttle_fail<'a>(&'a self, keys: &'a [String], now: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            for k in keys {
+                sqlx::query(
+                    "INSERT INTO login_throttle (key, failures, last_at) VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE SET \
+                     failures = CASE WHEN excluded.last_at - last_at > ? THEN 1 ELSE failures + 1 END, last_at = excluded.last_at",
+                )
+                .bind(k)
+                .bind(now)
+                .bind(WINDOW_MS)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn throttle_clear<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for k in keys {
+                sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(k).execute(self.pool()).await?;
+            }
+            Ok(())
+        })
+    }
+
     fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
         Box::pin(async move {
             let mut q = QueryBuilder::<Sqlite>::new("SELECT at, actor, action, region, detail FROM audit_log WHERE 1 = 1");
@@ -168,7 +210,8 @@ impl AccessStore for SqliteStore {
                 q.push(" AND actor = ").push_bind(a);
             }
             if let Some(r) = &f.region {
-                q.push(" AND region LIKE ").push_bind(format!("{r}%"));
+                // A prefix compared as text, not a LIKE pattern: `%` and `_` in a code match only themselves.
+                q.push(" AND substr(region, 1, ").push_bind(r.chars().count() as i64).push(") = ").push_bind(r);
             }
             if let Some(t) = f.from {
                 q.push(" AND at >= ").push_bind(t);

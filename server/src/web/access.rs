@@ -47,10 +47,16 @@ pub struct LoginPageQuery {
     lang: Option<String>,
 }
 
-/// Only local paths: never send a user on to another site after sign-in.
-fn local(next: Option<&str>) -> String {
+/// Where to go after sign-in: only a path on this site. Anything else falls back to the wall: another
+/// site, a scheme-relative `//host`, a backslash (browsers read it as a slash), and control characters
+/// and spaces (browsers drop tabs and newlines, so `/\t/evil.example` would become `//evil.example`, and a
+/// newline cannot go into a header at all).
+pub(crate) fn local(next: Option<&str>) -> String {
+    let safe = |n: &str| {
+        n.len() <= 2048 && n.starts_with('/') && !n.starts_with("//") && n.chars().all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if safe(n) => n.to_string(),
         _ => "/wall".to_string(),
     }
 }
@@ -61,7 +67,6 @@ pub(crate) fn esc(s: &str) -> String {
 
 pub async fn login_page(State(state): State<AppState>, Query(q): Query<LoginPageQuery>) -> Response {
     let lang = Lang::from_query(q.lang.as_deref());
-    let csrf = token::new_token();
     let message = match q.error.as_deref() {
         Some("bad") => t(lang, Msg::LoginBad),
         Some("throttled") => t(lang, Msg::LoginThrottled),
@@ -69,20 +74,27 @@ pub async fn login_page(State(state): State<AppState>, Query(q): Query<LoginPage
         Some("device") => t(lang, Msg::DeviceBad),
         _ => "",
     };
+    login_form(&state, lang, message, q.next.as_deref())
+}
+
+/// The sign-in page with a fresh CSRF pair (cookie and hidden field) and `message`, if any.
+fn login_form(state: &AppState, lang: Lang, message: &str, next: Option<&str>) -> Response {
+    let csrf = token::new_token();
     let html = format!(
         r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · {product}</title><link rel="stylesheet" href="/pkg/cockpit.css"><link rel="icon" href="/favicon.svg"></head>
 <body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{msg}
 <form method="post" action="/auth/login" class="login-form">
-<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}">
+<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}"><input type="hidden" name="lang" value="{lang_code}">
 <label>{user}<input name="username" autocomplete="username" required></label>
 <label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">{submit}</button></form></main></body></html>"#,
         tag = lang.html_tag(),
         title = t(lang, Msg::LoginTitle),
         product = t(lang, Msg::Product),
-        msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{message}</p>"#) },
-        next = esc(&local(q.next.as_deref())),
+        msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{}</p>"#, esc(message)) },
+        next = esc(&local(next)),
+        lang_code = if lang == Lang::En { "en" } else { "zh" },
         user = t(lang, Msg::LoginUser),
         pass = t(lang, Msg::LoginPassword),
         submit = t(lang, Msg::LoginSubmit),
@@ -97,6 +109,7 @@ pub struct LoginForm {
     password: String,
     csrf: String,
     next: Option<String>,
+    lang: Option<String>,
 }
 
 pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
@@ -105,10 +118,10 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
     let back = |e: &str| Redirect::to(&format!("/login?error={e}&next={}", super::gate::encode(&next))).into_response();
     // Double-submit: the form's token must equal the cookie set with the form, which another site cannot read.
     let cookie = cookies(&headers).and_then(|c| auth::cookie(c, LOGIN_CSRF_COOKIE));
-    if !cookie.is_some_and(|c| token::same(c, &f.csrf)) {
+    if !cookie.is_some_and(|c| token::matches(c, &f.csrf)) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
     }
-    match auth.login(f.username.trim(), &f.password, &addr.ip().to_string(), crate::clock::now_ms()).await {
+    match auth.login(f.username.trim(), &f.password, &addr.ip().to_string(), state.cockpit.now()).await {
         Ok(s) => {
             let secure = auth.config.secure_cookies;
             let mut r = Redirect::to(&next).into_response();
@@ -117,7 +130,14 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
             h.append(header::SET_COOKIE, auth::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure).parse().expect("cookie header"));
             r
         }
-        Err(AuthError::Throttled { .. }) => back("throttled"),
+        // Said on the form itself, with the wait, and as 429 + Retry-After for any client that reads headers.
+        Err(AuthError::Throttled { retry_after_s }) => {
+            let lang = Lang::from_query(f.lang.as_deref());
+            let mut r = login_form(&state, lang, &app::i18n::login_wait(lang, retry_after_s), Some(&next));
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            r.headers_mut().insert(header::RETRY_AFTER, retry_after_s.into());
+            r
+        }
         Err(AuthError::BadCredentials) => back("bad"),
         Err(e) => auth_error(e),
     }
@@ -130,8 +150,8 @@ pub struct LogoutForm {
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LogoutForm>) -> Response {
     let auth = state.cockpit.policy.auth();
-    let now = crate::clock::now_ms();
-    if !auth.csrf_of(cookies(&headers), now).is_some_and(|e| token::same(&e, &f.csrf)) {
+    let now = state.cockpit.now();
+    if !auth.csrf_of(cookies(&headers), now).is_some_and(|e| token::matches(&e, &f.csrf)) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
     }
     if let Err(e) = auth.logout(cookies(&headers), now).await {
@@ -150,7 +170,7 @@ pub struct DeviceQuery {
 pub async fn activate_device(State(state): State<AppState>, Query(q): Query<DeviceQuery>) -> Response {
     let auth = state.cockpit.policy.auth();
     let probe = format!("{}={}", auth::DEVICE_COOKIE, q.token);
-    if auth.viewer(Some(&probe), crate::clock::now_ms()).is_none() {
+    if auth.viewer(Some(&probe), state.cockpit.now()).is_none() {
         return Redirect::to("/login?error=device").into_response();
     }
     // Ten years: the wall must survive restarts of the screen and the server; revocation ends it.
@@ -173,7 +193,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let csrf = state.cockpit.policy.auth().csrf_of(cookies(&headers), crate::clock::now_ms());
+    let csrf = state.cockpit.policy.auth().csrf_of(cookies(&headers), state.cockpit.now());
     Json(Me { principal: v.principal, role: v.role, scope: v.scope.root, clearance: v.clearance, csrf }).into_response()
 }
 
@@ -209,7 +229,7 @@ pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, J
     if a.username.is_empty() {
         return (StatusCode::BAD_REQUEST, "a user name is required").into_response();
     }
-    match state.cockpit.policy.auth().create_account(&v, a, &n.password, crate::clock::now_ms()).await {
+    match state.cockpit.policy.auth().create_account(&v, a, &n.password, state.cockpit.now()).await {
         Ok(()) => StatusCode::CREATED.into_response(),
         Err(e) => auth_error(e),
     }
@@ -227,7 +247,7 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Jso
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.cockpit.policy.auth().issue_device(&v, &n.name, &n.scope, crate::clock::now_ms()).await {
+    match state.cockpit.policy.auth().issue_device(&v, &n.name, &n.scope, state.cockpit.now()).await {
         Ok((id, tok)) => {
             (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "activate": format!("/device?token={tok}") }))).into_response()
         }
@@ -240,31 +260,41 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.cockpit.policy.auth().revoke_device(&v, id, crate::clock::now_ms()).await {
+    match state.cockpit.policy.auth().revoke_device(&v, id, state.cockpit.now()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => auth_error(e),
     }
 }
 
-/// Entries are matched by region-code prefix, which selects a subtree everywhere below the city; the
-/// city's own code prefixes nothing below it, so asking for the city means no region filter at all.
-fn whole_subtree(state: &AppState, mut f: AuditFilter) -> AuditFilter {
-    let tree = state.cockpit.policy.tree();
-    if f.region.as_deref().and_then(|r| tree.find(r)) == Some(tree.root()) {
-        f.region = None;
-    }
-    f
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    region: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
 }
 
-/// The audit log for auditors, filtered by person, region (subtree by code prefix) and time.
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>) -> Response {
-    if let Err(r) = permitted(&state, &headers, Action::ViewAudit) {
-        return r;
-    }
-    let Ok(Query(f)) = q else {
+/// The entries an auditor may read: always inside their own scope (the policy resolves the region),
+/// whatever person, region or time they filter by.
+fn audit_filter(state: &AppState, v: &Viewer, actor: Option<String>, region: Option<&str>, from: Option<i64>, to: Option<i64>) -> Result<AuditFilter, Response> {
+    let region = state.cockpit.policy.audit_scope(v, region).map_err(refusal)?;
+    Ok(AuditFilter { actor, region, from, to })
+}
+
+/// The audit log for auditors, filtered by person, region (its subtree) and time.
+pub async fn audit(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let v = match permitted(&state, &headers, Action::ViewAudit) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(Query(q)) = q else {
         return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to (Unix ms)").into_response();
     };
-    let f = whole_subtree(&state, f);
+    let f = match audit_filter(&state, &v, q.actor, q.region.as_deref(), q.from, q.to) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     match state.cockpit.policy.auth().store().audit(&f, 1000).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => auth_error(e.into()),
@@ -283,9 +313,10 @@ pub struct AuditPageQuery {
 
 /// The audit log as a page for auditors: a filter form (person, region, dates) and the newest entries.
 pub async fn audit_page(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<AuditPageQuery>, axum::extract::rejection::QueryRejection>) -> Response {
-    if let Err(r) = permitted(&state, &headers, Action::ViewAudit) {
-        return r;
-    }
+    let v = match permitted(&state, &headers, Action::ViewAudit) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let Ok(Query(q)) = q else { return (StatusCode::BAD_REQUEST, "filters: actor, region, from, to").into_response() };
     let lang = Lang::from_query(q.lang.as_deref());
     let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
@@ -294,7 +325,10 @@ pub async fn audit_page(State(state): State<AppState>, headers: HeaderMap, q: Re
         (Ok(f), Ok(t)) => (f, t.map(|t| t + app::model::DAY_MS)),
         _ => return (StatusCode::BAD_REQUEST, t(lang, Msg::AuditBadDate)).into_response(),
     };
-    let filter = whole_subtree(&state, AuditFilter { actor: nonempty(&q.actor), region: nonempty(&q.region), from, to });
+    let filter = match audit_filter(&state, &v, nonempty(&q.actor), nonempty(&q.region).as_deref(), from, to) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let rows = match state.cockpit.policy.auth().store().audit(&filter, 500).await {
         Ok(r) => r,
         Err(e) => return auth_error(e.into()),
@@ -349,8 +383,38 @@ pub async fn revoke_sessions(State(state): State<AppState>, headers: HeaderMap, 
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.cockpit.policy.auth().revoke_sessions(&v, &r.username, crate::clock::now_ms()).await {
+    match state.cockpit.policy.auth().revoke_sessions(&v, &r.username, state.cockpit.now()).await {
         Ok(n) => Json(serde_json::json!({ "revoked": n })).into_response(),
         Err(e) => auth_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local;
+
+    #[test]
+    fn after_sign_in_only_paths_of_this_site() {
+        for ok in ["/wall", "/desk?region=330602001", "/wall?scene=flow&region=330681", "/%2F%2Fevil.example"] {
+            assert_eq!(local(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/ /evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{85}/evil.example",
+            "",
+        ] {
+            assert_eq!(local(Some(bad)), "/wall", "{bad:?}");
+        }
+        assert_eq!(local(None), "/wall");
+        assert_eq!(local(Some(&format!("/{}", "a".repeat(3000)))), "/wall", "absurdly long");
     }
 }

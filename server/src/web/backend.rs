@@ -23,6 +23,8 @@ pub struct Cockpit {
     pub feeds: Arc<crate::feeds::registry::Registry>,
     /// Where `[[feeds]]` are re-read from on reload.
     pub config_file: Option<std::path::PathBuf>,
+    /// The live streams open, and how many may be.
+    pub streams: super::streams::Streams,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {
@@ -32,7 +34,7 @@ fn unavailable(e: crate::store::StoreError) -> AccessError {
 
 impl Cockpit {
     async fn compute_flow(&self, idx: usize, period: Period) -> Result<FlowReport, AccessError> {
-        let now = crate::clock::now_ms();
+        let now = self.now();
         let (from, to) = period.window(now);
         let w = Windows { from, to };
         let q = self.policy.subtree(idx);
@@ -47,8 +49,13 @@ impl Cockpit {
         Ok(analytics::report(self.policy.tree(), idx, &w, &cases, &cases, year, now))
     }
 
+    /// What time it is for every page, API and stream.
+    pub fn now(&self) -> i64 {
+        self.ingest.clock().now_ms()
+    }
+
     pub fn snapshot(&self, region: usize) -> WallSnapshot {
-        let now = crate::clock::now_ms();
+        let now = self.now();
         let stale = self.feeds.stale_feeds(now).into_iter().filter(|(_, k)| *k == crate::feeds::mapping::RecordKind::Case).map(|(n, _)| n).collect();
         WallSnapshot { stale, ..self.aggregates.read().expect("aggregates lock").snapshot(region, now) }
     }
@@ -75,13 +82,13 @@ impl Backend for Cockpit {
 
     fn coverage(&self, viewer: &Viewer, region: Option<&str>, days: u32) -> Result<Coverage, AccessError> {
         let idx = self.policy.dashboard_region(viewer, region)?;
-        Ok(self.aggregates.read().expect("aggregates lock").coverage(idx, crate::clock::now_ms(), days.clamp(1, 92)))
+        Ok(self.aggregates.read().expect("aggregates lock").coverage(idx, self.now(), days.clamp(1, 92)))
     }
 
     fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, period: Period) -> Reply<'a, FlowReport> {
         Box::pin(async move {
             let idx = self.policy.dashboard_region(viewer, region)?;
-            let now = crate::clock::now_ms();
+            let now = self.now();
             let cached = self.flow_cache.lock().expect("flow cache").get(&(idx, period)).filter(|r| now - r.as_of < FLOW_FRESH_MS).cloned();
             if let Some(r) = cached {
                 return Ok(r);
@@ -99,7 +106,7 @@ impl Backend for Cockpit {
     fn safety<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, app::model::SafetyView> {
         Box::pin(async move {
             let idx = self.policy.dashboard_region(viewer, region)?;
-            let now = crate::clock::now_ms();
+            let now = self.now();
             let stale: Vec<String> = self.feeds.stale_feeds(now).into_iter().map(|(n, _)| n).collect();
             let a = self.aggregates.read().expect("aggregates lock");
             Ok(super::safety::view(&a, idx, &stale, now))
@@ -108,7 +115,7 @@ impl Backend for Cockpit {
 
     fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView> {
         Box::pin(async move {
-            let now = crate::clock::now_ms();
+            let now = self.now();
             let mut q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
             q.alerting_at = Some(now);
             let idx = self.policy.region(viewer, region)?;
@@ -120,7 +127,7 @@ impl Backend for Cockpit {
     }
 
     fn public_report(&self) -> PublicReport {
-        let now = crate::clock::now_ms();
+        let now = self.now();
         let tree = self.policy.tree();
         let rows = self.aggregates.read().expect("aggregates lock").public_rows(now);
         PublicReport { city: tree.get(tree.root()).row.name.clone(), rows, as_of: now }

@@ -74,7 +74,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap, q: ListPara
         Ok(x) => x,
         Err(r) => return r,
     };
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     // Lists are for triage: masked for everyone; the full record is one audited view away.
     let shown: Vec<CaseView> = cases.into_iter().map(|c| view(&state.cockpit.policy, &v, c, false, now)).collect();
     axum::Json(shown).into_response()
@@ -93,7 +93,7 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
     if let Err(e) = state.cockpit.policy.case_visible(&v, &c) {
         return refusal(e);
     }
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     let region = c.facts.grid.clone();
     let shown = view(&state.cockpit.policy, &v, c, sees_personal_data(&v), now);
     if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
@@ -108,7 +108,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: ListPa
         Ok(x) => x,
         Err(r) => return r,
     };
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     let mut out = String::from("feed,case_id,category,source,status,grid,place,reported_at,deadline,department,summary,name,phone,id_number,address\n");
     let n = cases.len();
     let mut masked = false;
@@ -181,7 +181,7 @@ pub async fn act(
         Err(crate::policy::ActRefusal::Access(e)) => return refusal(e),
         Err(crate::policy::ActRefusal::Flow(why)) => return conflict(why),
     }
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, crate::case::Note { actor: v.principal.clone(), text: note });
     match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
         Ok(crate::case::Outcome::Stored) => {}

@@ -25,7 +25,7 @@ pub async fn webhook(State(state): State<AppState>, Path(name): Path<String>, he
         };
     };
     let KindConfig::Webhook(cfg) = kind else { return (StatusCode::NOT_FOUND, "not found").into_response() };
-    let inputs = match state.cockpit.policy.feed_push(&cfg, &headers, &body, crate::clock::now_ms()) {
+    let inputs = match state.cockpit.policy.feed_push(&cfg, &headers, &body, state.cockpit.now()) {
         Ok(i) => i,
         Err(Refusal::Unauthorized) => {
             ctx.failed("refused a push: wrong token or signature".into());
@@ -72,7 +72,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
     if let Err(r) = permitted(&state, &headers, Action::OperateFeeds) {
         return r;
     }
-    let statuses = match state.cockpit.feeds.statuses(crate::clock::now_ms()).await {
+    let statuses = match state.cockpit.feeds.statuses(state.cockpit.now()).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
@@ -101,7 +101,7 @@ pub async fn operate(State(state): State<AppState>, headers: HeaderMap, Path((na
     };
     match done {
         Ok(Some(j)) => {
-            let now = crate::clock::now_ms();
+            let now = state.cockpit.now();
             state.cockpit.policy.auth().audit(&v.principal, &format!("feed_{op}"), None, &j.to_string(), now).await;
             Json(j).into_response()
         }
@@ -130,7 +130,7 @@ pub async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Respon
     match state.cockpit.feeds.reload(specs).await {
         Ok((started, stopped, restarted)) => {
             let j = serde_json::json!({"started": started, "stopped": stopped, "restarted": restarted});
-            state.cockpit.policy.auth().audit(&v.principal, "feeds_reload", None, &j.to_string(), crate::clock::now_ms()).await;
+            state.cockpit.policy.auth().audit(&v.principal, "feeds_reload", None, &j.to_string(), state.cockpit.now()).await;
             Json(j).into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
@@ -152,7 +152,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
         return r;
     }
     let lang = Lang::from_query(q.lang.as_deref());
-    let statuses = match state.cockpit.feeds.statuses(crate::clock::now_ms()).await {
+    let statuses = match state.cockpit.feeds.statuses(state.cockpit.now()).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
@@ -242,7 +242,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if let Err(e) = state.cockpit.policy.metrics(&headers) {
         return super::refusal(e);
     }
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     let statuses = match state.cockpit.feeds.statuses(now).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),

@@ -51,7 +51,7 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     }
     let policy = &state.cockpit.policy;
     let cookies = req.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let now = crate::clock::now_ms();
+    let now = state.cockpit.now();
     if policy.viewer_of(req.headers()).is_err() {
         let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
         if wants_page {
@@ -63,7 +63,7 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     if changes_state && !OWN_CSRF.contains(&path.as_str()) {
         let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let expected = policy.auth().csrf_of(cookies.as_deref(), now);
-        if !expected.is_some_and(|e| token::same(&e, sent)) {
+        if !expected.is_some_and(|e| token::matches(&e, sent)) {
             return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
         }
     }

@@ -8,6 +8,8 @@ pub mod gate;
 mod live;
 mod public_stats;
 mod safety;
+mod server_fns;
+pub mod streams;
 
 pub use backend::Cockpit;
 
@@ -121,6 +123,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(server_fns::bad_arguments))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -6,6 +6,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+mod time;
+#[allow(unused_imports)]
+pub use time::{clock, now, PINNED_MS};
+
 pub const DEMO_PASSWORD: &str = server::auth::DEMO_PASSWORD;
 
 pub struct Server {
@@ -27,7 +31,7 @@ pub async fn start(cfg: Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let (stop, mut rx) = watch::channel(false);
-    let task = tokio::spawn(server::run(listener, cfg, async move {
+    let task = tokio::spawn(server::run_with_clock(listener, cfg, clock(), async move {
         let _ = rx.changed().await;
     }));
     // The port is bound before the city loads; wait until the server answers.
@@ -108,11 +112,68 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 /// Signs in through the real form (with its CSRF cookie); returns the login response.
 pub async fn login_resp(addr: &str, user: &str, password: &str) -> Resp {
+    login_next(addr, user, password, "/wall").await
+}
+
+/// `login_resp` asking to go on to `next` afterwards.
+pub async fn login_next(addr: &str, user: &str, password: &str, next: &str) -> Resp {
     let page = request(addr, "GET", "/login", &[], "").await;
     let csrf_cookie = page.cookie("cockpit_login_csrf").expect("login page sets its CSRF cookie");
     let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
-    let body = form(&[("username", user), ("password", password), ("csrf", &csrf), ("next", "/wall")]);
+    let body = form(&[("username", user), ("password", password), ("csrf", &csrf), ("next", next)]);
     request(addr, "POST", "/auth/login", &[("Cookie", &csrf_cookie), ("Content-Type", "application/x-www-form-urlencoded")], &body).await
+}
+
+/// A POST with the session's cookie and CSRF token and a JSON body.
+pub async fn post_json(addr: &str, cookie: &str, token: &str, path: &str, body: &str) -> Resp {
+    let h = [("Cookie", cookie), ("Content-Type", "application/json"), ("X-CSRF-Token", token)];
+    request(addr, "POST", path, &h, body).await
+}
+
+/// An open live stream: its status, and the connection to keep reading.
+pub struct Live {
+    pub status: u16,
+    pub head: String,
+    conn: TcpStream,
+}
+
+/// Opens `path` (an SSE stream) and reads up to its first event (or to the end of a refusal).
+pub async fn open_live(addr: &str, path: &str, cookie: &str) -> Live {
+    let mut conn = TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut chunk)).await.expect("read in time").unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        let done = n == 0 || (text.contains("event: snapshot") && text.rsplit("event: snapshot").next().is_some_and(|t| t.contains("\n\n")));
+        if done || (text.contains("\r\n\r\n") && !text.contains("text/event-stream")) {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let head = text.split("\r\n\r\n").next().unwrap_or("").to_string();
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Live { status, head, conn }
+}
+
+impl Live {
+    /// Whether the server ends the stream within `secs` (reads and drops whatever it sends meanwhile).
+    pub async fn ends_within(mut self, secs: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut chunk = [0u8; 16384];
+        loop {
+            match tokio::time::timeout_at(deadline, self.conn.read(&mut chunk)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                // The last chunk of a chunked body: the stream has ended.
+                Ok(Ok(n)) if chunk[..n].ends_with(b"0\r\n\r\n") => return true,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
 }
 
 /// Signs in and returns the session cookie (`cockpit_session=…`).

@@ -361,19 +361,30 @@ pub const BACKLOG_AGE_DAYS: [i64; 4] = [1, 3, 7, 14];
 /// The period a flow report covers: the last N days up to now, or whole local days from..=to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Period {
+    /// The last N local days, today so far included.
     LastDays(u32),
+    /// A calendar year: 0 this one so far, 1 the last one, and so on.
+    Year(u32),
     /// Local midnight of the first day, and of the day after the last (Unix ms).
     Dates { from: i64, to: i64 },
 }
 
-/// Longest period a report may cover.
-pub const MAX_PERIOD_DAYS: i64 = 366;
+/// Longest period a report may cover: three years.
+pub const MAX_PERIOD_DAYS: i64 = 1096;
 
 impl Period {
-    /// From the `days`, `from` and `to` parameters (dates YYYY-MM-DD), or a message saying what is wrong.
+    /// From the `days`, `from`/`to` (dates YYYY-MM-DD) or `year` (0 this year, 1 last year) parameters,
+    /// or a message saying what is wrong.
     pub fn parse(days: Option<u32>, from: Option<&str>, to: Option<&str>) -> Result<Period, String> {
-        match (days, from, to) {
-            (None, Some(f), Some(t)) => {
+        Period::parse_with_year(days, from, to, None)
+    }
+
+    pub fn parse_with_year(days: Option<u32>, from: Option<&str>, to: Option<&str>, year: Option<u32>) -> Result<Period, String> {
+        match (days, from, to, year) {
+            (None, None, None, Some(y)) if y <= 2 => Ok(Period::Year(y)),
+            (None, None, None, Some(_)) => Err("year is 0 (this year), 1 (last year) or 2".into()),
+            (_, _, _, Some(_)) => Err("give year alone".into()),
+            (None, Some(f), Some(t), None) => {
                 let (Some(f), Some(t)) = (parse_day(f), parse_day(t)) else {
                     return Err("from and to are dates, YYYY-MM-DD".into());
                 };
@@ -383,19 +394,28 @@ impl Period {
                 }
                 Ok(Period::Dates { from: f, to })
             }
-            (days, None, None) => match days.unwrap_or(7) {
-                d @ 1..=366 => Ok(Period::LastDays(d)),
+            (days, None, None, None) => match days.unwrap_or(7) {
+                d @ 1..=1096 => Ok(Period::LastDays(d)),
                 _ => Err(format!("days is 1 to {MAX_PERIOD_DAYS}")),
             },
-            _ => Err("give either days, or both from and to".into()),
+            _ => Err("give either days, or both from and to, or year".into()),
         }
     }
 
-    /// `[from, to)` in Unix ms, the last days ending at `now`.
+    /// `[from, to)` in Unix ms as seen at `now`: it starts at a local midnight and ends at a local
+    /// midnight, or just after `now` when it runs into today (today so far).
     pub fn window(self, now: i64) -> (i64, i64) {
+        let end = now + 1;
+        let midnight = |day: i64| day * DAY_MS - CST_OFFSET_MS;
         match self {
-            Period::LastDays(d) => (now - i64::from(d) * DAY_MS, now),
-            Period::Dates { from, to } => (from, to),
+            Period::LastDays(d) => (midnight(local_day(now) - i64::from(d) + 1), end),
+            Period::Year(back) => {
+                let (y, _, _) = civil_from_days(local_day(now));
+                let jan1 = |y: i64| parse_day(&format!("{y:04}-01-01")).expect("the first of January is a date");
+                let y = y - i64::from(back);
+                (jan1(y), jan1(y + 1).min(end))
+            }
+            Period::Dates { from, to } => (from, to.min(end)),
         }
     }
 }
@@ -422,6 +442,10 @@ pub struct FlowReport {
     pub by_source: Vec<FlowRow>,
     /// Mediation attempts in the period by tier, with how many settled: outcome rates per tier.
     pub mediation: Vec<TierRow>,
+    /// The bound on the relative error of the stage durations' median and p90: 0 when exact (small
+    /// scopes), else the sketches' bound (under 1 %). Every count and rate is exact.
+    #[serde(default)]
+    pub quantile_error: f64,
     pub as_of: i64,
 }
 
@@ -690,14 +714,24 @@ mod tests {
         assert_eq!(Period::parse(None, None, None), Ok(Period::LastDays(7)));
         assert_eq!(Period::parse(Some(30), None, None), Ok(Period::LastDays(30)));
         assert_eq!(Period::parse(None, Some("2026-11-01"), Some("2026-11-30")), Ok(Period::Dates { from: d, to: d + 30 * DAY_MS }));
-        assert_eq!(Period::parse(None, Some("2026-11-01"), Some("2026-11-01")).unwrap().window(0), (d, d + DAY_MS), "one whole day");
+        assert_eq!(Period::parse(None, Some("2026-11-01"), Some("2026-11-01")).unwrap().window(d + 40 * DAY_MS), (d, d + DAY_MS), "one whole day");
         assert!(Period::parse(Some(0), None, None).is_err());
         assert!(Period::parse(None, Some("2026-11-30"), Some("2026-11-01")).is_err(), "backwards");
-        assert!(Period::parse(None, Some("2024-01-01"), Some("2026-01-01")).is_err(), "too long");
+        assert!(Period::parse(None, Some("2022-01-01"), Some("2026-01-01")).is_err(), "too long");
+        assert!(Period::parse(None, Some("2024-01-01"), Some("2026-01-01")).is_ok(), "three years");
         assert!(Period::parse(None, Some("2026-13-01"), Some("2026-12-01")).is_err());
         assert!(Period::parse(Some(7), Some("2026-11-01"), Some("2026-11-02")).is_err(), "one or the other");
         assert!(Period::parse(None, Some("2026-11-01"), None).is_err());
-        assert_eq!(Period::LastDays(2).window(5 * DAY_MS), (3 * DAY_MS, 5 * DAY_MS));
+        // The last two days: yesterday from midnight, and today up to now.
+        let noon = d + 12 * 3_600_000;
+        assert_eq!(Period::LastDays(2).window(noon), (d - DAY_MS, noon + 1));
+        assert_eq!(Period::LastDays(1).window(d), (d, d + 1), "at midnight: today has just begun");
+        assert_eq!(Period::Year(0).window(noon), (parse_day("2026-01-01").unwrap(), noon + 1));
+        assert_eq!(Period::Year(1).window(noon), (parse_day("2025-01-01").unwrap(), parse_day("2026-01-01").unwrap()));
+        assert_eq!(Period::parse_with_year(None, None, None, Some(1)), Ok(Period::Year(1)));
+        assert!(Period::parse_with_year(Some(7), None, None, Some(1)).is_err());
+        // Dates reaching past today end now.
+        assert_eq!(Period::Dates { from: d, to: d + 10 * DAY_MS }.window(noon), (d, noon + 1));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod peers;
 
 use peers::{Broker, Pg};
 use serde_json::{json, Value};
-use server::aggregates::Aggregates;
+use engine::Engine;
 use server::city::RegionTree;
 use server::feeds::locate::Locator;
 use server::feeds::mapping::{Mapper, Mapping};
@@ -93,7 +93,7 @@ async fn env() -> Env {
     store.save_regions(regions()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, server::clock::Clock::system());
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Engine::new(tree.clone()))), tx, server::clock::Clock::system());
     let ctx = FeedCtx { name: FEED.into(), ingest, mapper: Arc::new(mapper(&tree)), health: Default::default() };
     Env { _dir: dir, store, tree, ctx }
 }
@@ -184,7 +184,7 @@ fn live(n: usize, tree: &Arc<RegionTree>) -> (Duration, Duration) {
         })
         .collect();
     let mapping = start.elapsed();
-    let mut agg = Aggregates::new(tree.clone());
+    let mut agg = Engine::new(tree.clone());
     let start = Instant::now();
     for (id, version, o) in &mapped {
         agg.observe(FEED, id, *version, o);
@@ -484,7 +484,7 @@ async fn main() {
         rate(n, mapping) / base_rate
     );
     println!(
-        "| live path alone: count in aggregates | {n} | – | {:.3} | {:.0} | {:.1} | Aggregates::observe on a fresh in-memory instance |",
+        "| live path alone: count in the engine | {n} | – | {:.3} | {:.0} | {:.1} | Engine::observe on a fresh in-memory instance |",
         counting.as_secs_f64(),
         rate(n, counting),
         rate(n, counting) / base_rate

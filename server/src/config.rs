@@ -23,6 +23,7 @@ pub struct Config {
     pub flow: crate::rules::FlowConfig,
     pub retention: RetentionConfig,
     pub live: LiveConfig,
+    pub engine: EngineConfig,
     /// What time the server takes it to be: the system clock unless pinned (demos, rehearsals, tests).
     pub clock: crate::clock::ClockConfig,
     /// The city's systems to take data from: `[[feeds]]` entries, each with `name`, `type` (see
@@ -66,6 +67,20 @@ pub struct LiveConfig {
 impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig { max_streams: 10_000, max_streams_per_viewer: 16 }
+    }
+}
+
+/// The indicator engine: how often its snapshot is written (a restart reads the snapshot and only the
+/// events stored after it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    pub snapshot_minutes: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { snapshot_minutes: 10 }
     }
 }
 
@@ -116,6 +131,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             clock: crate::clock::ClockConfig::default(),
             live: LiveConfig::default(),
+            engine: EngineConfig::default(),
             feeds: Vec::new(),
             file: None,
         }

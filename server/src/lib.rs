@@ -4,12 +4,11 @@
 //! - `feeds/`: the city's systems, one module per kind behind the `Feed` trait; mapping to canonical
 //!   records, the registry that runs `[[feeds]]`, health
 //! - `sim/`: the city's external systems simulated over their real protocols (for the demo and tests)
-//! - `ingest`: the one path in: check → store durably → count in the aggregates → wake live streams
+//! - `ingest`: the one path in: check → store durably → count in the engine → wake live streams
 //! - `store/`: durable storage behind the `Store` trait (SQLite embedded; migrations beside it)
-//! - `analytics/`: case-flow figures for any scope and period, from stored timelines
-//! - `aggregates/`: in-memory counts by region/category/status/day, rolled up the region tree
+//! - `indicators`: the indicator engine (crate `engine`) in the server: loaded from its snapshot and the
+//!   store's tail at start, snapshotted in the background; every dashboard figure is read from it
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
-//! - `disclosure`: small-cell suppression for every public output
 //! - `masking`: personal fields hidden below the viewer's clearance
 //! - `patrol`: grid patrols, the last visit per grid
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
@@ -21,16 +20,14 @@
 //! - `config`: defaults → TOML → environment → flags
 //!
 //! `run(listener, config, shutdown)` starts everything on a bound listener, so tests run real servers on port 0.
-pub mod aggregates;
-pub mod analytics;
 pub mod auth;
 pub mod calendar;
 pub mod case;
 pub mod city;
 pub mod clock;
 pub mod config;
-pub mod disclosure;
 pub mod feeds;
+pub mod indicators;
 pub mod ingest;
 pub mod masking;
 pub mod patrol;
@@ -40,7 +37,6 @@ pub mod sim;
 pub mod store;
 pub mod web;
 
-use aggregates::Aggregates;
 use city::RegionTree;
 use config::Config;
 use feeds::Feed;
@@ -102,12 +98,18 @@ pub async fn run_with_clock(
     }
 
     let t = std::time::Instant::now();
-    let aggregates = Aggregates::recount(tree.clone(), store.as_ref(), clock.now_ms()).await?;
-    tracing::info!(open = aggregates.open_cases(), ms = t.elapsed().as_millis() as u64, "aggregates rebuilt from stored events");
-    let aggregates = Arc::new(RwLock::new(aggregates));
+    let (engine, origin) = indicators::start(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
+    tracing::info!(cases = engine.case_count(), open = engine.open_cases(), ms = t.elapsed().as_millis() as u64, ?origin, "indicator engine loaded");
+    let engine = Arc::new(RwLock::new(engine));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), aggregates.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    let snapshots = tokio::spawn(indicators::run_snapshots(
+        ingest.clone(),
+        cfg.data_dir.clone(),
+        std::time::Duration::from_secs(u64::from(cfg.engine.snapshot_minutes.max(1)) * 60),
+        stop_rx.clone(),
+    ));
 
     // Deadlines pass without any event arriving: sweep once a second.
     {
@@ -122,7 +124,7 @@ pub async fn run_with_clock(
     }
     tokio::spawn(feeds::retention::run(store.clone(), clock.clone(), cfg.retention.quarantine_days, stop_rx.clone()));
     if cfg.flow.auto_escalate {
-        tokio::spawn(rules::run_escalation(ingest.clone(), aggregates.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
+        tokio::spawn(rules::run_escalation(ingest.clone(), engine.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
     }
     let mut feed_tasks = Vec::new();
     if let Some(d) = demo {
@@ -159,9 +161,8 @@ pub async fn run_with_clock(
     tracing::info!(descriptors = ?fd_limit, live_streams = streams.limit(), per_viewer = cfg.live.max_streams_per_viewer, "descriptor limit and live-stream caps");
     let cockpit = Arc::new(web::Cockpit {
         policy: policy::Policy::new(tree.clone(), auth).with_metrics_token(cfg.access.metrics_token.clone()),
-        aggregates,
+        engine,
         ingest: ingest.clone(),
-        flow_cache: Default::default(),
         feeds: registry,
         config_file: cfg.file.clone(),
         streams,
@@ -177,6 +178,8 @@ pub async fn run_with_clock(
     for t in feed_tasks {
         let _ = t.await;
     }
+    // The last snapshot, so the next start reads almost nothing from the store.
+    let _ = snapshots.await;
     Ok(())
 }
 

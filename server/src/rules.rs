@@ -1,7 +1,7 @@
 //! Time limits and what happens when they run out: each case's working-time limit by category and
 //! priority, the instant it becomes due soon (four fifths of its time used), and the escalation rule
 //! (a case overdue by `escalate_after_hours` working hours goes one level up, once).
-use crate::aggregates::Aggregates;
+use engine::Engine;
 use crate::calendar::Calendar;
 use crate::case::{CaseEvent, Note, Outcome};
 use crate::ingest::Ingest;
@@ -62,7 +62,7 @@ pub const ESCALATION_ACTOR: &str = "rule:overdue";
 /// escalation is a stored case event that the wall shows live, like an official's.
 pub fn run_escalation(
     ingest: Ingest,
-    aggregates: Arc<RwLock<Aggregates>>,
+    engine: Arc<RwLock<Engine>>,
     calendar: Calendar,
     cfg: FlowConfig,
     mut stop: watch::Receiver<bool>,
@@ -71,7 +71,7 @@ pub fn run_escalation(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
-            match escalate_due(&ingest, &aggregates, &calendar, &cfg).await {
+            match escalate_due(&ingest, &engine, &calendar, &cfg).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(escalated = n, "escalation rule ran"),
                 Err(e) => tracing::error!("escalation rule: {e}"),
@@ -81,9 +81,9 @@ pub fn run_escalation(
 }
 
 /// One run of the escalation rule at the ingest clock's now; how many cases it raised.
-pub async fn escalate_due(ingest: &Ingest, aggregates: &RwLock<Aggregates>, calendar: &Calendar, cfg: &FlowConfig) -> Result<usize, crate::store::StoreError> {
+pub async fn escalate_due(ingest: &Ingest, engine: &RwLock<Engine>, calendar: &Calendar, cfg: &FlowConfig) -> Result<usize, crate::store::StoreError> {
     let now = ingest.clock().now_ms();
-    let due = aggregates.read().expect("aggregates lock").due_for_escalation(|d| should_escalate(calendar, cfg, d, now));
+    let due = engine.read().expect("engine lock").due_for_escalation(|d| should_escalate(calendar, cfg, d, now));
     if due.is_empty() {
         return Ok(0);
     }

@@ -15,7 +15,7 @@ use server::feeds::{mqtt, nats};
 use server::ingest::Ingest;
 use server::store::feeds::FeedRow;
 use server::store::{SqliteStore, Store};
-use server::aggregates::Aggregates;
+use engine::Engine;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ async fn env() -> Env {
     store.save_regions(&server::city::shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, time::clock());
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Engine::new(tree.clone()))), tx, time::clock());
     let locator = Arc::new(Locator::new(tree.clone()));
     let mapping: Mapping = toml::from_str(
         r#"
@@ -85,9 +85,9 @@ async fn wait_for(e: &Env, what: &str, done: impl Fn(&FeedRow) -> bool) -> FeedR
 
 /// Each stored (external id, version) appears exactly once; returns how many there are.
 async fn stored_once(store: &Arc<dyn Store>) -> usize {
-    let obs = store.observations().await.unwrap();
+    let obs = store.observations_after(-1).await.unwrap();
     let mut seen: HashMap<(String, i64), usize> = HashMap::new();
-    for (feed, (id, version, _)) in &obs {
+    for (_, feed, (id, version, _)) in &obs {
         assert_eq!(feed, FEED);
         *seen.entry((id.clone(), *version)).or_default() += 1;
     }
@@ -242,8 +242,8 @@ async fn check_mixed(e: &Env) {
     assert!(q.iter().any(|q| q.reason.contains("not JSON") && q.payload == "not json {"), "{q:?}");
     assert!(q.iter().any(|q| q.reason.contains("\"BROKEN\"") && q.external_id.as_deref() == Some("C99")), "{q:?}");
     assert_eq!(stored_once(&e.store).await, 21);
-    let obs = e.store.observations().await.unwrap();
-    let c2: Vec<i64> = obs.iter().filter(|(_, (id, _, _))| id == "C2").map(|(_, (_, v, _))| *v).collect();
+    let obs = e.store.observations_after(-1).await.unwrap();
+    let c2: Vec<i64> = obs.iter().filter(|(_, _, (id, _, _))| id == "C2").map(|(_, _, (_, v, _))| *v).collect();
     assert_eq!(c2, vec![1, 3], "the late version 2 is not stored");
 }
 

@@ -9,7 +9,7 @@ mod time;
 
 use peers::Pg;
 use app::model::{Level, Status};
-use server::aggregates::Aggregates;
+use engine::Engine;
 use server::city::RegionTree;
 use server::feeds::locate::Locator;
 use server::feeds::mapping::Mapping;
@@ -69,7 +69,7 @@ async fn env(feed: &str, mapping: &str) -> Env {
     store.save_regions(&regions).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let (tx, _rx) = watch::channel(0u64);
-    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Aggregates::new(tree.clone()))), tx, time::clock());
+    let ingest = Ingest::new(store.clone(), tree.clone(), Arc::new(std::sync::RwLock::new(Engine::new(tree.clone()))), tx, time::clock());
     let locator = Arc::new(Locator::new(tree.clone()));
     let mapping: Mapping = toml::from_str(mapping).unwrap();
     let ctx = FeedCtx { name: feed.into(), ingest, mapper: Arc::new(mapping.compile(locator).unwrap()), health: Default::default() };
@@ -260,8 +260,8 @@ async fn file_drop_reads_excel_dates_as_observations() {
     let task = Task::file_drop(&drop_cfg(drop.path(), 100), &e.ctx);
     let row = e.until("the workbook", |r| r.received == 3).await;
     assert_eq!((row.stored, row.duplicate), (2, 1));
-    let obs = e.store.observations().await.unwrap();
-    let (_, (id, _, o)) = obs.iter().find(|(_, (id, _, _))| id == "越城-1121").unwrap();
+    let obs = e.store.observations_after(-1).await.unwrap();
+    let (_, _, (id, _, o)) = obs.iter().find(|(_, _, (id, _, _))| id == "越城-1121").unwrap();
     assert_eq!((id.as_str(), o.region.as_str(), o.value), ("越城-1121", "330602", 12.0));
     assert!((o.at - t0).abs() < 1000, "the Excel date is the same instant: {} vs {t0}", o.at);
     task.stop().await;

@@ -111,7 +111,13 @@ async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     // Any period by dates, both days included; a bad one is refused with the reason.
     let today = app::model::date_time(common::now())[..10].to_string();
     let dated: FlowReport = json(&get(tashan.clone(), format!("/api/flow?from={today}&to={today}")).await);
-    assert_eq!(dated.to - dated.from, app::model::DAY_MS);
+    assert_eq!(dated.from, app::model::parse_day(&today).unwrap(), "from today's midnight");
+    assert!(dated.to - dated.from < app::model::DAY_MS, "today so far");
+    let yesterday = app::model::date_time(common::now() - app::model::DAY_MS)[..10].to_string();
+    let whole: FlowReport = json(&get(tashan.clone(), format!("/api/flow?from={yesterday}&to={yesterday}")).await);
+    assert_eq!(whole.to - whole.from, app::model::DAY_MS, "a past day is whole");
+    let year: FlowReport = json(&get(tashan.clone(), "/api/flow?year=0".into()).await);
+    assert_eq!(app::model::date_time(year.from), "2026-01-01 00:00", "this year so far");
     assert!(dated.figures.supervised >= 1, "today's supervision is in today's report");
     let r = get(tashan.clone(), format!("/api/flow?from={today}&to=2020-01-01")).await;
     assert!(r.status == 400 && r.body.contains("from must not be after to"), "{} {}", r.status, r.body);

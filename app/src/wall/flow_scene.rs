@@ -1,5 +1,6 @@
 //! The wall's case-flow scene (事件流转): the same analytics as `/api/flow` for the region on screen
-//! over the last 7 days: figures with 环比 and 同比, a Sankey of transitions with returns, time in each
+//! over a period picked on screen (today, 7 days, 30 days, this year, last year, or any dates; 7 days
+//! unless picked): figures with 环比 and 同比, a Sankey of transitions with returns, time in each
 //! stage (median, 90th percentile), the open backlog by age, and breakdowns by area and department.
 use super::charts::{px, TEXT};
 use super::{load_flow, ErrorNote, WallCtx};
@@ -11,15 +12,31 @@ use charming::series::Bar;
 use charming::Chart;
 use leptos::prelude::*;
 
-/// How often the scene asks for fresh figures (the server recomputes at most every 30 s).
+/// How often the scene asks for fresh figures.
 const REFRESH_SECS: u64 = 60;
+
+/// The period picked on screen.
+#[derive(Clone, Debug, PartialEq)]
+enum Choice {
+    Days(u32),
+    Year(u32),
+    Dates(String, String),
+}
 
 #[component]
 pub fn FlowScene() -> impl IntoView {
     let ctx = expect_context::<WallCtx>();
     let lang = ctx.lang;
     let tick = super::refresh_tick(REFRESH_SECS);
-    let report = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_flow(r, Some(7), None, None));
+    let choice = RwSignal::new(Choice::Days(7));
+    let report = Resource::new(
+        move || (ctx.region.get(), tick.get(), choice.get()),
+        |(r, _, c)| match c {
+            Choice::Days(d) => load_flow(r, Some(d), None, None, None),
+            Choice::Year(y) => load_flow(r, None, None, None, Some(y)),
+            Choice::Dates(f, t) => load_flow(r, None, Some(f), Some(t), None),
+        },
+    );
     let current = Signal::derive(move || report.get().and_then(Result::ok));
     let as_of = move || current.get().map(|r| crate::model::clock(r.as_of)).unwrap_or_default();
 
@@ -59,8 +76,41 @@ pub fn FlowScene() -> impl IntoView {
             </div>
         }
     };
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let pick = move |label: Msg, key: &'static str, c: Choice| {
+        let active = {
+            let c = c.clone();
+            move || choice.get() == c
+        };
+        view! {
+            <button type="button" data-period=key class:active=active on:click=move |_| choice.set(c.clone())>{t(lang, label)}</button>
+        }
+    };
+    let span = move || current.get().map(|r| format!("{} – {}", crate::model::date_time(r.from).get(..10).unwrap_or(""), crate::model::date_time(r.to - 1).get(..10).unwrap_or(""))).unwrap_or_default();
+    let accuracy = move || {
+        current.get().map(|r| if r.quantile_error > 0.0 { t(lang, Msg::QuantileApprox) } else { t(lang, Msg::QuantileExact) }).unwrap_or_default()
+    };
     view! {
         <section class="flow-scene" id="flow-scene">
+            <div class="flow-period" id="flow-period">
+                {pick(Msg::PeriodToday, "1", Choice::Days(1))}
+                {pick(Msg::PeriodWeek, "7", Choice::Days(7))}
+                {pick(Msg::PeriodMonth, "30", Choice::Days(30))}
+                {pick(Msg::PeriodThisYear, "year", Choice::Year(0))}
+                {pick(Msg::PeriodLastYear, "last-year", Choice::Year(1))}
+                <span class="flow-custom">
+                    {t(lang, Msg::PeriodCustom)}
+                    <input type="date" id="flow-from" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev)) />
+                    <input type="date" id="flow-to" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) />
+                    <button type="button" data-period="custom" on:click=move |_| {
+                        if !from.get().is_empty() && !to.get().is_empty() {
+                            choice.set(Choice::Dates(from.get(), to.get()));
+                        }
+                    }>{t(lang, Msg::PeriodApply)}</button>
+                </span>
+                <span class="flow-span" id="flow-span">{span}</span>
+            </div>
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
                     {move || Suspend::new(async move { report.await.map(|r| figures_row(lang, &r)) })}
@@ -68,7 +118,10 @@ pub fn FlowScene() -> impl IntoView {
             </Transition>
             <div class="flow-charts">
                 {panel(Msg::FlowSankeyTitle, "flow-sankey", view! { <div class="chart" node_ref=sankey></div> }.into_any())}
-                {panel(Msg::StageTitle, "flow-stages", view! { <div class="chart" node_ref=stages></div> }.into_any())}
+                {panel(Msg::StageTitle, "flow-stages", view! {
+                    <span class="quantile-note" id="flow-quantiles">{accuracy}</span>
+                    <div class="chart" node_ref=stages></div>
+                }.into_any())}
                 {panel(Msg::BacklogTitle, "flow-backlog", view! { <div class="chart" node_ref=backlog></div> }.into_any())}
             </div>
             <div class="flow-tables">

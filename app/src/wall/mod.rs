@@ -29,11 +29,12 @@ pub async fn load_map(region: Option<String>) -> Result<MapLayer, ServerFnError>
     crate::backend::with_viewer(|b, v| b.map_layer(v, region.as_deref()))
 }
 
-/// Case-flow analytics of the region (None: the viewer's scope) over the last `days` days (default 7), or
-/// over the whole days `from` to `to` (YYYY-MM-DD, both included).
+/// Case-flow analytics of the region (None: the viewer's scope) over the last `days` days, today so far
+/// included (default 7), over the whole days `from` to `to` (YYYY-MM-DD, both included), or over a
+/// calendar `year` (0 this year so far, 1 last year).
 #[server(input = GetUrl, endpoint = "flow")]
-pub async fn load_flow(region: Option<String>, days: Option<u32>, from: Option<String>, to: Option<String>) -> Result<FlowReport, ServerFnError> {
-    let period = match crate::model::Period::parse(days, from.as_deref(), to.as_deref()) {
+pub async fn load_flow(region: Option<String>, days: Option<u32>, from: Option<String>, to: Option<String>, year: Option<u32>) -> Result<FlowReport, ServerFnError> {
+    let period = match crate::model::Period::parse_with_year(days, from.as_deref(), to.as_deref(), year) {
         Ok(p) => p,
         Err(why) => {
             if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {

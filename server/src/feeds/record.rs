@@ -4,7 +4,7 @@
 use crate::calendar::Calendar;
 use crate::case::{CaseDetails, CaseEvent, CaseFacts};
 use app::flow::{self, Action, Priority};
-use app::model::{Category, Indicator, Source, Status};
+use app::model::{Category, Source, Status};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -38,14 +38,7 @@ pub struct CaseRecord {
     pub department: Option<String>,
 }
 
-/// One measurement for an indicator, at a region (a grid or any region above it).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Observation {
-    pub indicator: Indicator,
-    pub region: String,
-    pub at: i64,
-    pub value: f64,
-}
+pub use engine::safety::Observation;
 
 /// One input as a feed received it: a record to map (JSON, or a row read as a JSON object of its
 /// columns), or something that could not even be read as one.

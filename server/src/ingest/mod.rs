@@ -1,9 +1,9 @@
-//! The one way events enter the cockpit: checked, stored durably, then counted in the live aggregates,
+//! The one way events enter the cockpit: checked, stored durably, then counted by the indicator engine,
 //! then announced to live streams. The demo feed writes case events; real feeds write records (`records`).
 mod records;
 
 pub use records::Tally;
-use crate::aggregates::Aggregates;
+use engine::Engine;
 use crate::case::{CaseEvent, Origin, Outcome};
 use app::flow::Action;
 use crate::city::RegionTree;
@@ -16,9 +16,9 @@ use tokio::sync::{watch, Mutex};
 pub struct Ingest {
     store: Arc<dyn Store>,
     tree: Arc<RegionTree>,
-    aggregates: Arc<RwLock<Aggregates>>,
+    engine: Arc<RwLock<Engine>>,
     changed: watch::Sender<u64>,
-    /// One writer at a time, so the aggregates count events in the order the store took them.
+    /// One writer at a time, so the engine counts events in the order the store took them.
     writer: Arc<Mutex<()>>,
     /// Deadlines of cases that real feeds report are counted on it.
     calendar: crate::calendar::Calendar,
@@ -30,20 +30,25 @@ impl Ingest {
     pub fn new(
         store: Arc<dyn Store>,
         tree: Arc<RegionTree>,
-        aggregates: Arc<RwLock<Aggregates>>,
+        engine: Arc<RwLock<Engine>>,
         changed: watch::Sender<u64>,
         clock: crate::clock::Clock,
     ) -> Ingest {
         let calendar = crate::calendar::Calendar::new(&Default::default()).expect("the default calendar is valid");
-        Ingest { store, tree, aggregates, changed, writer: Arc::new(Mutex::new(())), calendar, clock }
+        Ingest { store, tree, engine, changed, writer: Arc::new(Mutex::new(())), calendar, clock }
     }
 
     pub fn clock(&self) -> &crate::clock::Clock {
         &self.clock
     }
 
-    pub fn aggregates(&self) -> &Arc<RwLock<Aggregates>> {
-        &self.aggregates
+    pub fn engine(&self) -> &Arc<RwLock<Engine>> {
+        &self.engine
+    }
+
+    /// Holds every writer off (a snapshot of the engine must match the store's positions).
+    pub(crate) async fn hold_writers(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writer.lock().await
     }
 
     /// Counts deadlines of feed-reported cases on `calendar` instead of the default one.
@@ -73,13 +78,15 @@ impl Ingest {
         }
         let outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.expect("every event has an outcome")).collect();
         let version = {
-            let mut agg = self.aggregates.write().expect("aggregates lock");
+            let mut engine = self.engine.write().expect("engine lock");
+            // Everything up to now counts at once (an event dated ahead waits for its time).
+            engine.sweep(self.clock.now_ms());
             for (e, o) in events.iter().zip(&outcomes) {
                 if *o == Outcome::Stored {
-                    agg.apply(e);
+                    engine.take(e);
                 }
             }
-            agg.version()
+            engine.version()
         };
         self.changed.send_replace(version);
         Ok(outcomes)
@@ -89,7 +96,7 @@ impl Ingest {
     /// and wakes the live streams if anything did.
     pub fn sweep(&self) {
         let now = self.clock.now_ms();
-        let mut a = self.aggregates.write().expect("aggregates lock");
+        let mut a = self.engine.write().expect("engine lock");
         if a.sweep(now) {
             self.changed.send_replace(a.version());
         }
@@ -100,7 +107,7 @@ impl Ingest {
         let _one_writer = self.writer.lock().await;
         let outcomes = self.store.append_patrols(&patrols).await?;
         let version = {
-            let mut agg = self.aggregates.write().expect("aggregates lock");
+            let mut agg = self.engine.write().expect("engine lock");
             for (p, o) in patrols.iter().zip(&outcomes) {
                 if *o == Outcome::Stored {
                     agg.patrolled(&p.grid, p.at);

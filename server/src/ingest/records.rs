@@ -180,12 +180,13 @@ impl Ingest {
         (b, origin_of, tally)
     }
 
-    /// Counts what the store just took in the live aggregates and wakes the live streams.
+    /// Counts what the store just took in the engine and wakes the live streams.
     fn count(&self, b: &FeedBatch) {
         let version = {
-            let mut agg = self.aggregates.write().expect("aggregates lock");
+            let mut agg = self.engine.write().expect("engine lock");
+            agg.sweep(self.clock.now_ms());
             for e in &b.events {
-                agg.apply(e);
+                agg.take(e);
             }
             for (id, version, o) in &b.observations {
                 agg.observe(&b.feed, id, *version, o);

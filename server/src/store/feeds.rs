@@ -88,6 +88,9 @@ pub trait FeedStore: Send + Sync {
     /// Deletes quarantined records taken before `before` (ms), counting them per feed as expired; returns
     /// how many went.
     fn expire_quarantine(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
-    /// Every stored observation, in the order taken.
-    fn observations(&self) -> BoxFuture<'_, Result<Vec<(String, StoredObservation)>, StoreError>>;
+    /// Stored observations taken after position `after` (-1: all), in the order taken: (position, feed,
+    /// observation).
+    /// The position of the newest stored observation (0: none, or only ones older than positions).
+    fn observation_position(&self) -> BoxFuture<'_, Result<i64, StoreError>>;
+    fn observations_after(&self, after: i64) -> BoxFuture<'_, Result<Vec<(i64, String, StoredObservation)>, StoreError>>;
 }

@@ -82,12 +82,16 @@ pub trait Store: AccessStore + FeedStore + Send + Sync + 'static {
     fn load_regions(&self) -> BoxFuture<'_, Result<Vec<RegionRow>, StoreError>>;
     /// Stores a batch atomically; one outcome per event, in order.
     fn append<'a>(&'a self, events: &'a [CaseEvent]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
-    /// Every stored event with its case's facts, in the order the store took them (a late event counts
-    /// as it did live): the input of a recount. Without what counting does not need (personal data,
-    /// notes, mediation details).
-    fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>>;
+    /// Up to `limit` stored events after position `after` (0: from the first), in the order the store
+    /// took them, each with its position and its case's facts: the input of a recount, read a batch at
+    /// a time. Without what counting does not need (personal data, notes).
+    fn replay_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<(i64, CaseEvent)>, StoreError>>;
+    /// The position of the newest stored event (0: none).
+    fn replay_position(&self) -> BoxFuture<'_, Result<i64, StoreError>>;
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>>;
     fn case<'a>(&'a self, feed: &'a str, case_id: &'a str) -> BoxFuture<'a, Result<Option<StoredCase>, StoreError>>;
+    /// These cases (feed, case id), in this order, without timelines; unknown keys are left out.
+    fn cases_by_keys<'a>(&'a self, keys: &'a [(String, String)]) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Newest first.
     fn cases<'a>(&'a self, q: &'a CaseQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Cases of the query alive in `[from, to)` (reported before `to`, and open, closed or due from `from`

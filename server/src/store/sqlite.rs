@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/sqlite/0007_feeds.sql")),
     (8, include_str!("../../migrations/sqlite/0008_quarantine_expiry.sql")),
     (9, include_str!("../../migrations/sqlite/0009_login_throttle.sql")),
+    (10, include_str!("../../migrations/sqlite/0010_observation_order.sql")),
 ];
 
 pub struct SqliteStore {
@@ -498,6 +499,25 @@ impl Store for SqliteStore {
         })
     }
 
+    fn cases_by_keys<'a>(&'a self, keys: &'a [(String, String)]) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
+        Box::pin(async move {
+            let mut found: HashMap<(String, String), super::StoredCase> = HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(200) {
+                let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases c WHERE (c.feed, c.case_id) IN (VALUES ");
+                let mut sep = b.separated(", ");
+                for (feed, id) in chunk {
+                    sep.push("(").push_bind_unseparated(feed).push_unseparated(", ").push_bind_unseparated(id).push_unseparated(")");
+                }
+                b.push(")");
+                for r in b.build().fetch_all(&self.pool).await? {
+                    let c = stored_case(&r)?;
+                    found.insert((c.feed.clone(), c.case_id.clone()), c);
+                }
+            }
+            Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+        })
+    }
+
     fn histories<'a>(&'a self, q: &'a super::CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
         Box::pin(async move {
             let alive = |b: &mut QueryBuilder<'_, Sqlite>| {
@@ -642,13 +662,15 @@ impl Store for SqliteStore {
         Box::pin(self.append_inner(events))
     }
 
-    fn replay(&self) -> BoxFuture<'_, Result<Vec<CaseEvent>, StoreError>> {
+    fn replay_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<(i64, CaseEvent)>, StoreError>> {
         Box::pin(async move {
             let mut rows = sqlx::query(
-                "SELECT e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, NULL AS actor, NULL AS note, NULL AS tier, NULL AS outcome, c.category, c.source, c.grid, \
-                 c.reported_at, c.deadline, c.priority, c.warn_at \
-                 FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id ORDER BY e.id",
+                "SELECT e.id, e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, NULL AS actor, NULL AS note, e.tier, e.outcome, c.category, c.source, c.grid, \
+                 c.reported_at, c.deadline, c.priority, c.warn_at, c.department \
+                 FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
             )
+            .bind(after)
+            .bind(i64::from(limit))
             .fetch(&self.pool);
             let mut out = Vec::new();
             while let Some(r) = rows.try_next().await? {
@@ -657,7 +679,7 @@ impl Store for SqliteStore {
                 let source: String = r.try_get("source")?;
                 let origin: String = r.try_get("origin")?;
                 let priority: String = r.try_get("priority")?;
-                out.push(CaseEvent {
+                out.push((r.try_get::<i64, _>("id")?, CaseEvent {
                     feed: r.try_get("feed")?,
                     case_id: r.try_get("case_id")?,
                     origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
@@ -673,15 +695,19 @@ impl Store for SqliteStore {
                         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
                         warn_at: r.try_get("warn_at")?,
                         deadline: r.try_get("deadline")?,
-                        // Counting needs no personal data, notes or mediation details: a replay does not read them.
-                        details: Default::default(),
+                        // Counting needs the department, never personal data or notes: a replay reads no more.
+                        details: crate::case::CaseDetails { department: r.try_get("department")?, ..Default::default() },
                     }),
                     note: entry.actor.map(|actor| Note { actor, text: entry.note.unwrap_or_default() }),
                     mediation: entry.mediation,
-                });
+                }));
             }
             Ok(out)
         })
+    }
+
+    fn replay_position(&self) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(async move { Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM case_events").fetch_one(&self.pool).await?) })
     }
 
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>> {

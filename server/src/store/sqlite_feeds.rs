@@ -61,10 +61,13 @@ impl FeedStore for SqliteStore {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            // Numbered in the order taken, under the write lock this transaction holds.
+            let mut taken: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(taken), 0) FROM observations").fetch_one(&mut *tx).await?;
             for chunk in b.observations.chunks(200) {
-                let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO observations (feed, external_id, version, indicator, region, at, value) ");
+                let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO observations (feed, external_id, version, indicator, region, at, value, taken) ");
                 q.push_values(chunk, |mut r, (id, v, o)| {
-                    r.push_bind(&b.feed).push_bind(id).push_bind(v).push_bind(o.indicator.as_str()).push_bind(&o.region).push_bind(o.at).push_bind(o.value);
+                    taken += 1;
+                    r.push_bind(&b.feed).push_bind(id).push_bind(v).push_bind(o.indicator.as_str()).push_bind(&o.region).push_bind(o.at).push_bind(o.value).push_bind(taken);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -190,15 +193,23 @@ impl FeedStore for SqliteStore {
         })
     }
 
-    fn observations(&self) -> BoxFuture<'_, Result<Vec<(String, StoredObservation)>, StoreError>> {
+    fn observation_position(&self) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(async move { Ok(sqlx::query_scalar("SELECT COALESCE(MAX(taken), 0) FROM observations").fetch_one(self.pool()).await?) })
+    }
+
+    fn observations_after(&self, after: i64) -> BoxFuture<'_, Result<Vec<(i64, String, StoredObservation)>, StoreError>> {
         Box::pin(async move {
-            let mut rows = sqlx::query("SELECT feed, external_id, version, indicator, region, at, value FROM observations ORDER BY feed, external_id, version").fetch(self.pool());
+            let mut rows = sqlx::query(
+                "SELECT taken, feed, external_id, version, indicator, region, at, value FROM observations WHERE taken > ? ORDER BY taken, feed, external_id, version",
+            )
+            .bind(after)
+            .fetch(self.pool());
             let mut out = Vec::new();
             while let Some(r) = rows.try_next().await? {
                 let i: String = r.try_get("indicator")?;
                 let indicator = Indicator::parse(&i).ok_or_else(|| StoreError::Corrupt(format!("unknown indicator {i:?}")))?;
                 let o = Observation { indicator, region: r.try_get("region")?, at: r.try_get("at")?, value: r.try_get("value")? };
-                out.push((r.try_get("feed")?, (r.try_get("external_id")?, r.try_get("version")?, o)));
+                out.push((r.try_get("taken")?, r.try_get("feed")?, (r.try_get("external_id")?, r.try_get("version")?, o)));
             }
             Ok(out)
         })

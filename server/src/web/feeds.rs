@@ -247,7 +247,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let open = state.cockpit.aggregates.read().expect("aggregates lock").open_cases();
+    let open = state.cockpit.engine.read().expect("engine lock").open_cases();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render_metrics(&statuses, open)).into_response()
 }
 
@@ -288,11 +288,11 @@ pub fn render_metrics(statuses: &[FeedStatus], open_cases: usize) -> String {
     );
     family("cockpit_feed_stale", "gauge", "1 when the feed is past its expected cadence.", statuses.iter().map(|s| (feed(s), u8::from(s.stale).to_string())).collect());
     family("cockpit_feed_paused", "gauge", "1 when an operator paused the feed.", statuses.iter().map(|s| (feed(s), u8::from(s.paused).to_string())).collect());
-    let _ = writeln!(out, "# HELP cockpit_open_cases Open cases in the live aggregates.\n# TYPE cockpit_open_cases gauge\ncockpit_open_cases {open_cases}");
+    let _ = writeln!(out, "# HELP cockpit_open_cases Open cases counted by the indicator engine.\n# TYPE cockpit_open_cases gauge\ncockpit_open_cases {open_cases}");
     out
 }
 
-/// Ready when the store answers (the aggregates are built before the server listens).
+/// Ready when the store answers (the engine is loaded before the server listens).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.cockpit.ingest.store().region_count().await {
         Ok(_) => "ready".into_response(),

@@ -1,7 +1,7 @@
-//! The wall's safety scene from the live aggregates: each figure over the last 30 days against the 30
+//! The wall's safety scene from the indicator engine: each figure over the last 30 days against the 30
 //! before (环比) and the same 30 a year earlier (同比), with its source feeds, as-of time and staleness.
-use crate::aggregates::safety::Measure;
-use crate::aggregates::Aggregates;
+use engine::safety::Measure;
+use engine::Engine;
 use app::model::{local_day, Indicator, SafetyArea, SafetyFigure, SafetyKey, SafetyView, Source};
 
 pub const DAYS: u32 = 30;
@@ -17,7 +17,7 @@ fn measure(k: SafetyKey) -> Option<Measure> {
     })
 }
 
-pub fn view(a: &Aggregates, idx: usize, stale_feeds: &[String], now: i64) -> SafetyView {
+pub fn view(a: &Engine, idx: usize, stale_feeds: &[String], now: i64) -> SafetyView {
     let tree = a.tree();
     let today = local_day(now);
     let s = &a.safety;

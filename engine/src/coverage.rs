@@ -1,23 +1,8 @@
 //! Grid coverage from the last patrol of each grid: kept in memory, counted over a region's grids.
-use super::Aggregates;
-use app::model::{Coverage, GridCount, GridKind, Level, StaleGrid, DAY_MS, STALE_LISTED};
+use crate::engine::Engine;
+use app::model::{Coverage, GridCount, GridKind, StaleGrid, DAY_MS, STALE_LISTED};
 
-impl Aggregates {
-    /// Counts a patrol of the grid `code`; an older one than the last known changes nothing.
-    pub fn patrolled(&mut self, code: &str, at: i64) -> bool {
-        let Some(idx) = self.tree.find(code).filter(|&i| self.tree.get(i).row.level == Level::Grid) else { return false };
-        if self.last_patrol[idx].is_some_and(|last| last >= at) {
-            return false;
-        }
-        self.last_patrol[idx] = Some(at);
-        self.version += 1;
-        true
-    }
-
-    pub fn last_patrol(&self, idx: usize) -> Option<i64> {
-        self.last_patrol.get(idx).copied().flatten()
-    }
-
+impl Engine {
     /// Coverage of the grids under region `idx`, patrols counted in the `days` days before `now`.
     pub fn coverage(&self, idx: usize, now: i64, days: u32) -> Coverage {
         let tree = &*self.tree;

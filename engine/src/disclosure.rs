@@ -80,7 +80,7 @@ pub fn is_safe(parent: &[Option<usize>], values: &[u32], hidden: &[bool]) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::city::shaoxing::mix;
+    use crate::testing::mix;
 
     #[test]
     fn a_lone_small_cell_takes_a_partner() {

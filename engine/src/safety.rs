@@ -1,9 +1,17 @@
 //! Safety indicators from observation feeds (video channels, alarms, criminal cases, surveys) and from
 //! petitions, per region and day, kept for a year and a month so a figure can be set against the period
 //! before it (环比) and the same period a year earlier (同比).
-use crate::city::RegionTree;
-use crate::feeds::record::Observation;
+use crate::tree::RegionTree;
 use app::model::{local_day, Indicator};
+
+/// One measurement for an indicator, at a region (a grid or any region above it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    pub indicator: Indicator,
+    pub region: String,
+    pub at: i64,
+    pub value: f64,
+}
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const KEEP_DAYS: i64 = 400;
@@ -16,6 +24,20 @@ pub enum Measure {
 }
 
 impl Measure {
+    fn code(self) -> u8 {
+        match self {
+            Measure::Petitions => 0,
+            Measure::Observed(i) => 1 + Indicator::ALL.iter().position(|&x| x == i).expect("every indicator is listed") as u8,
+        }
+    }
+
+    fn from_code(c: u8) -> Result<Measure, crate::persist::LoadError> {
+        match c {
+            0 => Ok(Measure::Petitions),
+            c => Indicator::ALL.get(usize::from(c) - 1).map(|&i| Measure::Observed(i)).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("unknown measure {c}"))),
+        }
+    }
+
     /// Rates are averaged over a period; counts are summed.
     fn is_rate(self) -> bool {
         matches!(self, Measure::Observed(Indicator::VideoOnline | Indicator::SafetySurvey))
@@ -153,7 +175,7 @@ impl Safety {
             };
             if !same {
                 let r = &tree.get(k.0).row;
-                return Some(format!("region {} {}: {:?} on {}: {a:?} vs {b:?}", r.code, r.name, k.1, super::diff::day_name(k.2)));
+                return Some(format!("region {} {}: {:?} on {}: {a:?} vs {b:?}", r.code, r.name, k.1, crate::diff::day_name(k.2)));
             }
         }
         if self.channels != o.channels {
@@ -163,6 +185,78 @@ impl Safety {
             return Some(format!("sources: {:?} vs {:?}", self.sources, o.sources));
         }
         None
+    }
+
+    pub(crate) fn save<W: std::io::Write>(&self, w: &mut crate::persist::Writer<W>) -> std::io::Result<()> {
+        let mut days: Vec<_> = self.days.iter().collect();
+        days.sort_by(|a, b| a.0.cmp(b.0));
+        w.u64(days.len() as u64)?;
+        for ((r, m, d), (sum, n)) in days {
+            w.u32(*r as u32)?;
+            w.u8(m.code())?;
+            w.i64(*d)?;
+            w.f64(*sum)?;
+            w.u32(*n)?;
+        }
+        let mut channels: Vec<_> = self.channels.iter().collect();
+        channels.sort_by(|a, b| a.0.cmp(b.0));
+        w.u64(channels.len() as u64)?;
+        for ((feed, id), (version, r, online)) in channels {
+            w.str(feed)?;
+            w.str(id)?;
+            w.i64(*version)?;
+            w.u32(*r as u32)?;
+            w.u8(u8::from(*online))?;
+        }
+        let mut latest: Vec<_> = self.latest.iter().collect();
+        latest.sort_by(|a, b| a.0.cmp(b.0));
+        w.u64(latest.len() as u64)?;
+        for ((feed, id), (version, r, m, d, v)) in latest {
+            w.str(feed)?;
+            w.str(id)?;
+            w.i64(*version)?;
+            w.u32(*r as u32)?;
+            w.u8(m.code())?;
+            w.i64(*d)?;
+            w.f64(*v)?;
+        }
+        w.u64(self.sources.len() as u64)?;
+        for (m, (feeds, at)) in &self.sources {
+            w.u8(m.code())?;
+            w.u64(feeds.len() as u64)?;
+            for f in feeds {
+                w.str(f)?;
+            }
+            w.i64(*at)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, tree: &RegionTree) -> Result<Safety, crate::persist::LoadError> {
+        use crate::persist::LoadError;
+        let region = |x: u32| if (x as usize) < tree.len() { Ok(x as usize) } else { Err(LoadError::Corrupt(format!("safety figure of region {x}"))) };
+        let mut s = Safety::default();
+        for _ in 0..r.count(25)? {
+            let (reg, m, d, sum, n) = (region(r.u32()?)?, Measure::from_code(r.u8()?)?, r.i64()?, r.f64()?, r.u32()?);
+            s.days.insert((reg, m, d), (sum, n));
+        }
+        for _ in 0..r.count(21)? {
+            let (feed, id, version, reg, online) = (r.str()?, r.str()?, r.i64()?, region(r.u32()?)?, r.u8()? == 1);
+            s.channels.insert((feed, id), (version, reg, online));
+        }
+        for _ in 0..r.count(37)? {
+            let (feed, id, version, reg, m, d, v) = (r.str()?, r.str()?, r.i64()?, region(r.u32()?)?, Measure::from_code(r.u8()?)?, r.i64()?, r.f64()?);
+            s.latest.insert((feed, id), (version, reg, m, d, v));
+        }
+        for _ in 0..r.count(17)? {
+            let m = Measure::from_code(r.u8()?)?;
+            let mut feeds = BTreeSet::new();
+            for _ in 0..r.count(4)? {
+                feeds.insert(r.str()?);
+            }
+            s.sources.insert(m, (feeds, r.i64()?));
+        }
+        Ok(s)
     }
 
     /// Video channels (online, total) in a region now.
@@ -175,12 +269,11 @@ impl Safety {
 mod tests {
     use super::*;
     use app::model::{Level, DAY_MS};
-    use std::sync::Arc;
 
     #[test]
     fn trends_sum_counts_average_rates_and_follow_the_newest_channel_state() {
-        let tree = Arc::new(RegionTree::new(crate::city::shaoxing::build()).unwrap());
-        let district = tree.find("330602").unwrap();
+        let tree = crate::testing::tree();
+        let district = tree.find("11").unwrap();
         let town = tree.iter().find(|(i, r)| r.row.level == Level::Town && tree.is_within(*i, district)).unwrap().1.row.code.clone();
         let mut s = Safety::default();
         let now = 1_763_688_600_000i64;

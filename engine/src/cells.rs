@@ -1,0 +1,447 @@
+//! Per-day counters of the rollup regions (the city, its districts and towns), so that a period's
+//! figures are sums of days instead of a pass over its cases. Every counter is kept per day and per
+//! 32-day block (a year is 12 blocks and a few days), per slot: the total, each category, each source
+//! and each department. Late closes keep their deadline and close days (what a past period's "late and
+//! still open" needs), closes within 15 days of the report keep both days (the backlog by age at a
+//! past midnight), stage durations go into sketches. Counts are exact integers: adding and taking back
+//! instants in any order leaves the same cells.
+use crate::cases::Case;
+use crate::instant::{link_index, Instant, Kind};
+use crate::sketch::{Merged, Sketch};
+use crate::tree::RegionTree;
+use app::model::{local_day, DAY_MS};
+use std::collections::BTreeMap;
+
+/// The counters of a slot and day.
+pub const REPORTED: usize = 0;
+pub const CLOSED: usize = 1;
+pub const DUE: usize = 2;
+pub const ON_TIME: usize = 3;
+/// Closed after the deadline, counted on the day of the close.
+pub const LATE_CLOSED: usize = 4;
+pub const SUPERVISED: usize = 5;
+pub const ESCALATED: usize = 6;
+pub const RETURNED: usize = 7;
+pub const COUNTERS: usize = 8;
+
+/// Slots: 0 the total, 1..=5 the categories, 6..=10 the sources, 11.. the departments (11: none).
+pub const FIXED_SLOTS: usize = 11;
+pub const LINKS: usize = 49;
+pub const MEDIATION: usize = 12;
+pub const STATUSES: usize = 6;
+/// Closes this soon after the report keep both days (the backlog's buckets reach 14 days).
+const YOUNG_DAYS: i64 = 15;
+const BLOCK: i64 = 32;
+
+/// The slots a case counts in.
+pub fn slots_of(c: &Case) -> [usize; 4] {
+    [0, 1 + c.category.index(), 6 + source_index(c.source), FIXED_SLOTS + usize::from(c.department)]
+}
+
+pub fn source_index(s: app::model::Source) -> usize {
+    app::model::Source::ALL.iter().position(|&x| x == s).expect("every source is listed")
+}
+
+/// A counter table over days: `stride` values a day, and the same summed per 32-day block.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    stride: usize,
+    /// First day held (a multiple of 32) and how many days (a multiple of 32).
+    base: i64,
+    ndays: i64,
+    days: Vec<u32>,
+    blocks: Vec<u32>,
+}
+
+impl Series {
+    pub fn new(stride: usize) -> Series {
+        Series { stride, ..Series::default() }
+    }
+
+    fn ensure(&mut self, day: i64) {
+        let first = day.div_euclid(BLOCK) * BLOCK;
+        if self.ndays == 0 {
+            // A year ahead, so a live server rarely grows.
+            self.base = first;
+            self.ndays = BLOCK * 12;
+            self.days = vec![0; self.ndays as usize * self.stride];
+            self.blocks = vec![0; (self.ndays / BLOCK) as usize * self.stride];
+            return;
+        }
+        if day < self.base {
+            let extra = self.base - first;
+            let mut days = vec![0; extra as usize * self.stride];
+            days.extend_from_slice(&self.days);
+            let mut blocks = vec![0; (extra / BLOCK) as usize * self.stride];
+            blocks.extend_from_slice(&self.blocks);
+            (self.days, self.blocks, self.base, self.ndays) = (days, blocks, first, self.ndays + extra);
+        } else if day >= self.base + self.ndays {
+            let end = (first + BLOCK).max(self.base + self.ndays + BLOCK * 12);
+            self.ndays = end - self.base;
+            self.days.resize(self.ndays as usize * self.stride, 0);
+            self.blocks.resize((self.ndays / BLOCK) as usize * self.stride, 0);
+        }
+    }
+
+    pub fn add(&mut self, day: i64, offset: usize, delta: i32) {
+        self.ensure(day);
+        let d = (day - self.base) as usize;
+        let cell = &mut self.days[d * self.stride + offset];
+        *cell = cell.wrapping_add_signed(delta);
+        let b = &mut self.blocks[d / BLOCK as usize * self.stride + offset];
+        *b = b.wrapping_add_signed(delta);
+    }
+
+    /// Adds the values of days `[from, to)` at offsets `offset..offset+out.len()` into `out`.
+    pub fn sum(&self, from: i64, to: i64, offset: usize, out: &mut [u64]) {
+        let (from, to) = (from.max(self.base), to.min(self.base + self.ndays));
+        let mut d = from;
+        let row = |v: &[u32], i: usize, out: &mut [u64]| {
+            for (o, x) in out.iter_mut().zip(&v[i * self.stride + offset..]) {
+                *o += u64::from(*x);
+            }
+        };
+        while d < to {
+            let rel = d - self.base;
+            if rel % BLOCK == 0 && d + BLOCK <= to {
+                row(&self.blocks, (rel / BLOCK) as usize, out);
+                d += BLOCK;
+            } else {
+                row(&self.days, rel as usize, out);
+                d += 1;
+            }
+        }
+    }
+
+    /// Everything from the first day held up to `to`.
+    pub fn prefix(&self, to: i64, offset: usize, out: &mut [u64]) {
+        self.sum(self.base, to, offset, out);
+    }
+
+    /// A new layout with `stride` values a day, value `i` of each old row moved to `map(i)`.
+    pub fn restride(&mut self, stride: usize, map: impl Fn(usize) -> usize) {
+        let old = std::mem::replace(self, Series { stride, base: self.base, ndays: self.ndays, days: Vec::new(), blocks: Vec::new() });
+        let move_rows = |v: &[u32], rows: usize| {
+            let mut out = vec![0u32; rows * stride];
+            for r in 0..rows {
+                for i in 0..old.stride {
+                    out[r * stride + map(i)] = v[r * old.stride + i];
+                }
+            }
+            out
+        };
+        self.days = move_rows(&old.days, old.ndays as usize);
+        self.blocks = move_rows(&old.blocks, (old.ndays / BLOCK) as usize);
+    }
+
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The value at `day` and `offset` (0 outside the days held).
+    pub fn get(&self, day: i64, offset: usize) -> u32 {
+        if day < self.base || day >= self.base + self.ndays {
+            return 0;
+        }
+        self.days[(day - self.base) as usize * self.stride + offset]
+    }
+
+    /// The first day with a value that differs from `other`'s, whatever days either holds.
+    pub fn first_difference(&self, other: &Series) -> Option<(i64, usize, u32, u32)> {
+        let from = self.base.min(other.base);
+        let to = (self.base + self.ndays).max(other.base + other.ndays);
+        let stride = self.stride.max(other.stride);
+        for day in from..to {
+            for off in 0..stride {
+                let (a, b) = (if off < self.stride { self.get(day, off) } else { 0 }, if off < other.stride { other.get(day, off) } else { 0 });
+                if a != b {
+                    return Some((day, off, a, b));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// One rollup region's cells.
+#[derive(Clone, Debug, Default)]
+pub struct NodeCells {
+    /// Per day, per slot, the `COUNTERS`.
+    pub counts: Series,
+    /// Per day, transitions by (from, to) as `link_index`.
+    pub links: Series,
+    /// Per day, per tier, attempts and settled.
+    pub mediation: Series,
+    /// Per day and per 32-day block, time spent in each status before leaving it.
+    pub stays: BTreeMap<i64, Vec<Sketch>>,
+    pub stay_blocks: BTreeMap<i64, Vec<Sketch>>,
+    /// Per slot: (deadline day, close day) → closes after the deadline.
+    pub late: Vec<BTreeMap<(i64, i64), u32>>,
+    /// (report day, close day) → cases closed within `YOUNG_DAYS` of their report.
+    pub young: BTreeMap<(i64, i64), u32>,
+}
+
+fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, sign: i32) {
+    use std::collections::btree_map::Entry;
+    match m.entry(k) {
+        Entry::Vacant(v) => {
+            v.insert(0u32.wrapping_add_signed(sign));
+        }
+        // Drop entries that come back to zero, so cells built in any order compare equal.
+        Entry::Occupied(mut o) => {
+            let n = o.get().wrapping_add_signed(sign);
+            if n == 0 {
+                o.remove();
+            } else {
+                *o.get_mut() = n;
+            }
+        }
+    }
+}
+
+impl NodeCells {
+    fn new(slots: usize) -> NodeCells {
+        NodeCells {
+            counts: Series::new(slots * COUNTERS),
+            links: Series::new(LINKS),
+            mediation: Series::new(MEDIATION),
+            late: vec![BTreeMap::new(); slots],
+            ..NodeCells::default()
+        }
+    }
+
+    fn apply(&mut self, c: &Case, slots: &[usize; 4], i: &Instant, sign: i32) {
+        let day = local_day(i.at);
+        let count = |this: &mut NodeCells, k: usize| {
+            for &s in slots {
+                this.counts.add(day, s * COUNTERS + k, sign);
+            }
+        };
+        match i.kind {
+            Kind::Reported => count(self, REPORTED),
+            Kind::Closed => {
+                count(self, CLOSED);
+                if i.at - c.reported_at < YOUNG_DAYS * DAY_MS {
+                    bump(&mut self.young, (local_day(c.reported_at), day), sign);
+                }
+            }
+            Kind::Due { on_time } => {
+                count(self, DUE);
+                if on_time {
+                    count(self, ON_TIME);
+                }
+            }
+            Kind::LateClose { deadline } => {
+                count(self, LATE_CLOSED);
+                for &s in slots {
+                    bump(&mut self.late[s], (local_day(deadline), day), sign);
+                }
+            }
+            Kind::Supervised => count(self, SUPERVISED),
+            Kind::Escalated => count(self, ESCALATED),
+            Kind::Returned => count(self, RETURNED),
+            Kind::Link { from, to, stay } => {
+                self.links.add(day, link_index(from, to), sign);
+                for (map, key) in [(&mut self.stays, day), (&mut self.stay_blocks, day.div_euclid(BLOCK))] {
+                    let v = map.entry(key).or_insert_with(|| vec![Sketch::default(); STATUSES]);
+                    v[from.index()].add(stay, sign);
+                    if v.iter().all(Sketch::is_empty) {
+                        map.remove(&key);
+                    }
+                }
+            }
+            Kind::Mediation { tier, settled } => {
+                self.mediation.add(day, tier as usize * 2, sign);
+                if settled {
+                    self.mediation.add(day, tier as usize * 2 + 1, sign);
+                }
+            }
+        }
+    }
+
+    /// The counters of `slot` over days `[from, to)`.
+    pub fn sums(&self, slot: usize, from: i64, to: i64) -> [u64; COUNTERS] {
+        let mut out = [0u64; COUNTERS];
+        if slot * COUNTERS < self.counts.stride() {
+            self.counts.sum(from, to, slot * COUNTERS, &mut out);
+        }
+        out
+    }
+
+    /// The counters of `slot` over every day before `to`.
+    pub fn before(&self, slot: usize, to: i64) -> [u64; COUNTERS] {
+        let mut out = [0u64; COUNTERS];
+        if slot * COUNTERS < self.counts.stride() {
+            self.counts.prefix(to, slot * COUNTERS, &mut out);
+        }
+        out
+    }
+
+    /// Closes after the deadline of cases due in days `[from, to)`, closed before day `to`.
+    pub fn late_within(&self, slot: usize, from: i64, to: i64) -> u64 {
+        let Some(m) = self.late.get(slot) else { return 0 };
+        m.range((from, i64::MIN)..(to, i64::MIN)).filter(|((_, c), _)| *c < to).map(|(_, n)| u64::from(*n)).sum()
+    }
+
+    /// Cases reported in days `[from, to)` and closed before day `before`, within `YOUNG_DAYS`.
+    pub fn young_closed(&self, from: i64, to: i64, before: i64) -> u64 {
+        self.young.range((from, i64::MIN)..(to, i64::MIN)).filter(|((_, c), _)| *c < before).map(|(_, n)| u64::from(*n)).sum()
+    }
+
+    pub fn links(&self, from: i64, to: i64) -> [u64; LINKS] {
+        let mut out = [0u64; LINKS];
+        self.links.sum(from, to, 0, &mut out);
+        out
+    }
+
+    pub fn mediation(&self, from: i64, to: i64) -> [u64; MEDIATION] {
+        let mut out = [0u64; MEDIATION];
+        self.mediation.sum(from, to, 0, &mut out);
+        out
+    }
+
+    /// Stage durations of days `[from, to)`, merged per status.
+    pub fn stays(&self, from: i64, to: i64, out: &mut [Merged]) {
+        let mut d = from;
+        while d < to {
+            if d.rem_euclid(BLOCK) == 0 && d + BLOCK <= to {
+                if let Some(v) = self.stay_blocks.get(&d.div_euclid(BLOCK)) {
+                    v.iter().zip(out.iter_mut()).for_each(|(s, m)| m.merge(s));
+                }
+                d += BLOCK;
+            } else {
+                // Skip to the next day that has anything, or the next block boundary.
+                match self.stays.range(d..to.min((d.div_euclid(BLOCK) + 1) * BLOCK)).next() {
+                    Some((&day, v)) => {
+                        v.iter().zip(out.iter_mut()).for_each(|(s, m)| m.merge(s));
+                        d = day + 1;
+                    }
+                    None => d = (d.div_euclid(BLOCK) + 1) * BLOCK,
+                }
+            }
+        }
+    }
+}
+
+/// The cells of every rollup region.
+#[derive(Clone, Debug)]
+pub struct Cells {
+    /// Region index → its cells' index, for rollup regions.
+    of: Vec<Option<u32>>,
+    nodes: Vec<NodeCells>,
+    slots: usize,
+}
+
+impl Cells {
+    pub fn new(tree: &RegionTree) -> Cells {
+        let mut of = vec![None; tree.len()];
+        let mut nodes = Vec::new();
+        for (i, _) in tree.iter().filter(|(i, _)| tree.is_rollup(*i)) {
+            of[i] = Some(nodes.len() as u32);
+            nodes.push(NodeCells::new(FIXED_SLOTS + 1));
+        }
+        Cells { of, nodes, slots: FIXED_SLOTS + 1 }
+    }
+
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// Makes room for `departments` departments (their names are interned elsewhere).
+    pub fn ensure_departments(&mut self, departments: usize) {
+        let slots = FIXED_SLOTS + departments.max(1);
+        if slots <= self.slots {
+            return;
+        }
+        for n in &mut self.nodes {
+            n.counts.restride(slots * COUNTERS, |i| i);
+            n.late.resize(slots, BTreeMap::new());
+        }
+        self.slots = slots;
+    }
+
+    /// The first cell in which two sets of cells differ, in words.
+    pub fn difference(&self, o: &Cells, tree: &RegionTree) -> Option<String> {
+        for (region, slot) in self.of.iter().enumerate() {
+            let Some(i) = slot else { continue };
+            let (a, b) = (&self.nodes[*i as usize], &o.nodes[*i as usize]);
+            let code = &tree.get(region).row.code;
+            let day = crate::diff::day_name;
+            if let Some((d, off, x, y)) = a.counts.first_difference(&b.counts) {
+                return Some(format!("region {code}: slot {} counter {} on {}: {x} vs {y}", off / COUNTERS, off % COUNTERS, day(d)));
+            }
+            if let Some((d, off, x, y)) = a.links.first_difference(&b.links) {
+                return Some(format!("region {code}: transition {off} on {}: {x} vs {y}", day(d)));
+            }
+            if let Some((d, off, x, y)) = a.mediation.first_difference(&b.mediation) {
+                return Some(format!("region {code}: mediation {off} on {}: {x} vs {y}", day(d)));
+            }
+            if a.stays != b.stays || a.stay_blocks != b.stay_blocks {
+                let d = a.stays.keys().chain(b.stays.keys()).find(|k| a.stays.get(k) != b.stays.get(k));
+                return Some(format!("region {code}: stage durations on {:?}", d.map(|d| day(*d))));
+            }
+            let empty = BTreeMap::new();
+            for s in 0..a.late.len().max(b.late.len()) {
+                if a.late.get(s).unwrap_or(&empty) != b.late.get(s).unwrap_or(&empty) {
+                    return Some(format!("region {code}: late closes of slot {s}"));
+                }
+            }
+            if a.young != b.young {
+                return Some(format!("region {code}: closes soon after report"));
+            }
+        }
+        None
+    }
+
+    pub fn node(&self, region: usize) -> Option<&NodeCells> {
+        self.of[region].map(|i| &self.nodes[i as usize])
+    }
+
+    /// Counts (sign 1) or takes back (sign -1) one instant of `c` in every rollup region above its grid.
+    pub fn apply(&mut self, tree: &RegionTree, c: &Case, i: &Instant, sign: i32) {
+        let slots = slots_of(c);
+        for a in tree.ancestors(c.grid as usize) {
+            if let Some(n) = self.of[a] {
+                self.nodes[n as usize].apply(c, &slots, i, sign);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_sums_any_range_through_days_and_blocks() {
+        let mut s = Series::new(2);
+        let mut plain = std::collections::BTreeMap::new();
+        let mut h = 3u64;
+        for _ in 0..3000 {
+            h = h.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let day = 20_000 + (h >> 33) as i64 % 900 - 300;
+            let off = ((h >> 20) % 2) as usize;
+            let delta = if h % 5 == 0 { -1 } else { 1 };
+            if delta < 0 && plain.get(&(day, off)).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            s.add(day, off, delta);
+            *plain.entry((day, off)).or_insert(0i64) += i64::from(delta);
+        }
+        for (from, to) in [(19_600, 20_700), (20_001, 20_033), (20_032, 20_064), (19_000, 19_500), (20_100, 20_100), (20_500, 22_000)] {
+            let mut out = [0u64; 2];
+            s.sum(from, to, 0, &mut out);
+            for off in 0..2 {
+                let want: i64 = plain.iter().filter(|((d, o), _)| (from..to).contains(d) && *o == off).map(|(_, v)| v).sum();
+                assert_eq!(out[off] as i64, want, "[{from}, {to}) offset {off}");
+            }
+        }
+        let mut wider = s.clone();
+        wider.restride(3, |i| i + 1);
+        let mut out = [0u64; 3];
+        wider.sum(19_600, 20_700, 0, &mut out);
+        let mut before = [0u64; 2];
+        s.sum(19_600, 20_700, 0, &mut before);
+        assert_eq!(out, [0, before[0], before[1]]);
+    }
+}

@@ -1,0 +1,455 @@
+//! The engine: takes stored events (in the order the store took them), keeps the compact case table,
+//! the rollup cells and the live counters, and moves its clock forward with `sweep`.
+//!
+//! What a case contributes is a function of its events and of the engine's horizon (`swept_to`: every
+//! instant before it has happened). When a case gets an event, or the horizon passes one of its
+//! instants (a deadline, a due-soon time, an event dated ahead), its contribution is taken back and
+//! counted again. So the figures depend only on the events held and the horizon, never on the order
+//! events arrived in or when sweeps ran: live counting and any recount agree by construction.
+use crate::case::{CaseEvent, Origin};
+use crate::cases::{Case, Cases, Ev};
+use crate::cells::Cells;
+use crate::instant::{instants, open_at, Instant};
+use crate::tree::RegionTree;
+use app::flow::Action;
+use app::model::{local_day, Category, Level};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+/// Items kept for the ticker.
+pub const TICKER_LEN: usize = 200;
+
+/// Current counters of one region (its whole subtree).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Node {
+    pub open: u32,
+    pub overdue: u32,
+    /// Open, not overdue, past its due-soon time.
+    pub due_soon: u32,
+    /// Open cases supervised at least once, and escalated at least once.
+    pub supervised: u32,
+    pub escalated: u32,
+    pub open_by_category: [u32; 5],
+}
+
+/// A case's part in the current counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LiveState {
+    pub open: bool,
+    pub overdue: bool,
+    pub due_soon: bool,
+    pub supervised: bool,
+    pub escalated: bool,
+}
+
+pub(crate) fn live_state(c: &Case, h: i64) -> LiveState {
+    let open = open_at(c, h);
+    let overdue = open && c.deadline < h;
+    let desk = |a: Action| open && c.desk_events().any(|e| e.action() == a && e.at < h);
+    LiveState { open, overdue, due_soon: open && !overdue && c.warn_at < h, supervised: desk(Action::Supervise), escalated: desk(Action::Escalate) }
+}
+
+/// One ticker line: which case, what happened, when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tick {
+    pub case: u32,
+    pub action: Action,
+    pub at: i64,
+}
+
+pub struct Engine {
+    pub(crate) tree: Arc<RegionTree>,
+    pub(crate) cases: Cases,
+    pub(crate) cells: Cells,
+    pub(crate) nodes: Vec<Node>,
+    /// Cases by grid (region index), in the order they were reported to us.
+    pub(crate) by_grid: Vec<Vec<u32>>,
+    /// Local day → cases with an instant that day (for the part of a day a period ends in).
+    pub(crate) active: HashMap<i64, Vec<u32>>,
+    /// Cases open at the horizon.
+    pub(crate) open: BTreeSet<u32>,
+    pub(crate) live: Vec<LiveState>,
+    /// (the next time a case's contribution changes, case).
+    pending: BTreeSet<(i64, u32)>,
+    pending_at: Vec<i64>,
+    pub(crate) ticker: VecDeque<Tick>,
+    pub(crate) last_patrol: Vec<Option<i64>>,
+    pub safety: crate::safety::Safety,
+    /// Everything before this instant has happened (i64::MIN: nothing counted yet).
+    pub(crate) swept_to: i64,
+    /// The earliest report held.
+    pub(crate) first_report: Option<i64>,
+    version: u64,
+}
+
+impl Engine {
+    pub fn new(tree: Arc<RegionTree>) -> Engine {
+        let n = tree.len();
+        Engine {
+            cells: Cells::new(&tree),
+            nodes: vec![Node::default(); n],
+            by_grid: vec![Vec::new(); n],
+            last_patrol: vec![None; n],
+            tree,
+            cases: Cases::new(),
+            active: HashMap::new(),
+            open: BTreeSet::new(),
+            live: Vec::new(),
+            pending: BTreeSet::new(),
+            pending_at: Vec::new(),
+            ticker: VecDeque::new(),
+            safety: Default::default(),
+            swept_to: i64::MIN,
+            first_report: None,
+            version: 0,
+        }
+    }
+
+    pub fn tree(&self) -> &RegionTree {
+        &self.tree
+    }
+
+    pub fn tree_arc(&self) -> &Arc<RegionTree> {
+        &self.tree
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The instant the engine's figures stand at: everything up to and including it is counted.
+    pub fn now(&self) -> i64 {
+        self.swept_to.saturating_sub(1)
+    }
+
+    pub fn node(&self, idx: usize) -> &Node {
+        &self.nodes[idx]
+    }
+
+    pub fn open_cases(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn case_count(&self) -> usize {
+        self.cases.len()
+    }
+
+    /// Takes one stored event. False when it changes nothing: a repeat, an event of a case never
+    /// reported, a report of a grid that does not exist.
+    pub fn take(&mut self, e: &CaseEvent) -> bool {
+        let changed = if e.action == Action::Report {
+            self.report(e)
+        } else {
+            let Some(n) = self.cases.find(&e.feed, &e.case_id) else { return false };
+            let desk = e.origin == Origin::Desk;
+            // The store numbers the cockpit's own events one after another; so does a live take.
+            let seq = if desk && e.seq == 0 { self.cases.get(n).last_desk_seq().unwrap_or(0) + 1 } else { e.seq };
+            let ev = Ev::new(e.at, seq, desk, e.action, e.status, e.mediation);
+            let h = self.swept_to;
+            let taken = self.change(n, h, h, |c| c.insert(ev));
+            if taken && matches!(e.action, Action::Return | Action::Supervise | Action::Escalate | Action::Acknowledge) {
+                self.tick(Tick { case: n, action: e.action, at: e.at });
+            }
+            taken
+        };
+        if changed {
+            self.version += 1;
+        }
+        changed
+    }
+
+    fn report(&mut self, e: &CaseEvent) -> bool {
+        let Some(f) = &e.facts else { return false };
+        let Some(grid) = self.tree.find(&f.grid).filter(|&g| self.tree.get(g).row.level == Level::Grid) else { return false };
+        if self.cases.find(&e.feed, &e.case_id).is_some() {
+            return false;
+        }
+        let feed = self.cases.feeds.intern(&e.feed);
+        let department = self.cases.departments.intern(f.details.department.as_deref().unwrap_or(""));
+        self.cells.ensure_departments(self.cases.departments.len());
+        let c = Case {
+            feed,
+            id: e.case_id.as_str().into(),
+            grid: grid as u32,
+            category: f.category,
+            source: f.source,
+            priority: f.priority,
+            department,
+            reported_at: f.reported_at,
+            warn_at: f.warn_at,
+            deadline: f.deadline,
+            events: vec![Ev::new(e.at, 0, false, Action::Report, e.status, None)],
+        };
+        let Some(n) = self.cases.add(c) else {
+            // Two ids with one 128-bit key: never seen in practice; refusing is the safe side.
+            eprintln!("engine: case key collision for {}/{}; event ignored", e.feed, e.case_id);
+            return false;
+        };
+        self.live.push(LiveState::default());
+        self.pending_at.push(i64::MAX);
+        self.by_grid[grid].push(n);
+        self.first_report = Some(self.first_report.map_or(f.reported_at, |r| r.min(f.reported_at)));
+        if f.source == app::model::Source::Petition {
+            self.safety.petition(&self.tree, &e.feed, grid, f.reported_at);
+        }
+        let h = self.swept_to;
+        self.contribute(n, &[], h);
+        self.tick(Tick { case: n, action: Action::Report, at: e.at });
+        true
+    }
+
+    fn tick(&mut self, t: Tick) {
+        self.ticker.push_front(t);
+        self.ticker.truncate(TICKER_LEN);
+    }
+
+    /// Changes case `n` with `f` (false: nothing changed) and moves its contribution from horizon
+    /// `old_h` to `new_h`.
+    fn change(&mut self, n: u32, old_h: i64, new_h: i64, f: impl FnOnce(&mut Case) -> bool) -> bool {
+        let mut before = Vec::new();
+        instants(self.cases.get(n), old_h, &mut before);
+        if !f(self.cases.get_mut(n)) {
+            return false;
+        }
+        self.contribute(n, &before, new_h);
+        true
+    }
+
+    /// Replaces the instants `before` (counted for `n` so far) by what `n` contributes at horizon `h`,
+    /// and brings its live counters, open-set membership and pending time up to date.
+    fn contribute(&mut self, n: u32, before: &[Instant], h: i64) {
+        let tree = Arc::clone(&self.tree);
+        let c = self.cases.get(n);
+        let mut after = Vec::with_capacity(before.len() + 2);
+        instants(c, h, &mut after);
+        let mut before = before.to_vec();
+        before.sort_unstable();
+        after.sort_unstable();
+        let (mut i, mut j) = (0, 0);
+        let mut new_days: Vec<i64> = Vec::new();
+        while i < before.len() || j < after.len() {
+            match (before.get(i), after.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    self.cells.apply(&tree, c, a, -1);
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    self.cells.apply(&tree, c, a, -1);
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    self.cells.apply(&tree, c, b, 1);
+                    new_days.push(local_day(b.at));
+                    j += 1;
+                }
+                (None, None) => unreachable!(),
+            }
+        }
+        // A case joins a day's list once: its days only grow, so a day it had before is already there.
+        new_days.sort_unstable();
+        new_days.dedup();
+        for d in new_days {
+            if !before.iter().any(|x| local_day(x.at) == d) {
+                self.active.entry(d).or_default().push(n);
+            }
+        }
+        let old = self.live[n as usize];
+        let new = live_state(c, h);
+        if old != new {
+            let (category, grid) = (c.category, c.grid as usize);
+            self.count_live(grid, category, old, -1);
+            self.count_live(grid, category, new, 1);
+            self.live[n as usize] = new;
+            if new.open != old.open {
+                if new.open {
+                    self.open.insert(n);
+                } else {
+                    self.open.remove(&n);
+                }
+            }
+        }
+        if h != i64::MIN {
+            self.reschedule(n, h);
+        }
+    }
+
+    fn count_live(&mut self, grid: usize, category: Category, s: LiveState, sign: i32) {
+        let tree = Arc::clone(&self.tree);
+        let add = |x: &mut u32, on: bool| {
+            if on {
+                *x = x.wrapping_add_signed(sign);
+            }
+        };
+        for a in tree.ancestors(grid) {
+            let node = &mut self.nodes[a];
+            add(&mut node.open, s.open);
+            add(&mut node.overdue, s.overdue);
+            add(&mut node.due_soon, s.due_soon);
+            add(&mut node.supervised, s.supervised);
+            add(&mut node.escalated, s.escalated);
+            add(&mut node.open_by_category[category.index()], s.open);
+        }
+    }
+
+    /// The next time at or after `h` that case `n`'s contribution changes.
+    fn reschedule(&mut self, n: u32, h: i64) {
+        let c = self.cases.get(n);
+        let next = [c.reported_at, c.warn_at, c.deadline].into_iter().chain(c.events.iter().map(|e| e.at)).filter(|&t| t >= h).min().unwrap_or(i64::MAX);
+        let slot = &mut self.pending_at[n as usize];
+        if *slot == next {
+            return;
+        }
+        if *slot != i64::MAX {
+            self.pending.remove(&(*slot, n));
+        }
+        *slot = next;
+        if next != i64::MAX {
+            self.pending.insert((next, n));
+        }
+    }
+
+    /// Moves the horizon to just after `now`: deadlines and due-soon times passed by then count, and
+    /// events dated up to `now` count. Returns whether any figure changed.
+    pub fn sweep(&mut self, now: i64) -> bool {
+        let h = now.saturating_add(1);
+        if h <= self.swept_to {
+            return false;
+        }
+        let old_h = self.swept_to;
+        let mut changed = false;
+        if old_h == i64::MIN {
+            // The first sweep after a recount: every case is counted once, at the new horizon.
+            self.swept_to = h;
+            for n in 0..self.cases.len() as u32 {
+                self.contribute(n, &[], h);
+            }
+            changed = !self.cases.is_empty();
+        } else {
+            self.swept_to = h;
+            while let Some(&(t, n)) = self.pending.first() {
+                if t >= h {
+                    break;
+                }
+                self.pending.remove(&(t, n));
+                self.pending_at[n as usize] = i64::MAX;
+                let mut before = Vec::new();
+                instants(self.cases.get(n), old_h, &mut before);
+                self.contribute(n, &before, h);
+                changed = true;
+            }
+        }
+        if local_day(h) != local_day(old_h.max(i64::MIN / 2)) {
+            changed = true;
+        }
+        if changed {
+            self.version += 1;
+        }
+        changed
+    }
+
+    /// Open cases past their deadline that were never escalated and whose deadline `late_enough`: what
+    /// the escalation rule raises one level. (feed, case id, status), in key order.
+    pub fn due_for_escalation(&self, late_enough: impl Fn(i64) -> bool) -> Vec<(String, String, app::model::Status)> {
+        let mut out: Vec<_> = self
+            .open
+            .iter()
+            .map(|&n| (n, self.cases.get(n)))
+            .filter(|(n, c)| self.live[*n as usize].overdue && c.escalations() == 0 && late_enough(c.deadline))
+            .map(|(_, c)| (self.cases.feeds.name(c.feed).to_string(), c.id.to_string(), c.status()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Open cases from one kind of source system in a region's subtree.
+    pub fn open_of_source(&self, region: usize, source: app::model::Source) -> u32 {
+        self.open.iter().map(|&n| self.cases.get(n)).filter(|c| c.source == source && self.tree.is_within(c.grid as usize, region)).count() as u32
+    }
+
+    /// Counts one stored observation of an indicator.
+    pub fn observe(&mut self, feed: &str, id: &str, version: i64, o: &crate::safety::Observation) {
+        self.safety.observe(&self.tree, feed, id, version, o);
+        self.version += 1;
+    }
+
+    /// Counts a patrol of the grid `code`; an older one than the last known changes nothing.
+    pub fn patrolled(&mut self, code: &str, at: i64) -> bool {
+        let Some(idx) = self.tree.find(code).filter(|&i| self.tree.get(i).row.level == Level::Grid) else { return false };
+        if self.last_patrol[idx].is_some_and(|last| last >= at) {
+            return false;
+        }
+        self.last_patrol[idx] = Some(at);
+        self.version += 1;
+        true
+    }
+
+    pub fn last_patrol(&self, idx: usize) -> Option<i64> {
+        self.last_patrol.get(idx).copied().flatten()
+    }
+
+    /// Cases under `region` (its grids' cases).
+    pub(crate) fn cases_under(&self, region: usize) -> impl Iterator<Item = u32> + '_ {
+        self.tree.grids_under(region).into_iter().flat_map(move |g| self.by_grid[g].iter().copied())
+    }
+
+    /// Cases with an instant on `day`, in `region`, each once.
+    pub(crate) fn active_under(&self, day: i64, region: usize) -> Vec<u32> {
+        let mut v: Vec<u32> = self.active.get(&day).map(|l| l.iter().copied().filter(|&n| self.tree.is_within(self.cases.get(n).grid as usize, region)).collect()).unwrap_or_default();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// An engine from a snapshot's parts: the counters are counted again from the cases, at the
+    /// snapshot's horizon, by the same code that counts live.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn restore(
+        &mut self,
+        feeds: crate::cases::Names,
+        departments: crate::cases::Names,
+        cases: Vec<Case>,
+        ticker: Vec<Tick>,
+        last_patrol: Vec<Option<i64>>,
+        safety: crate::safety::Safety,
+        swept_to: i64,
+        first_report: Option<i64>,
+    ) -> Result<(), crate::persist::LoadError> {
+        self.cases.feeds = feeds;
+        self.cases.departments = departments;
+        self.cells.ensure_departments(self.cases.departments.len());
+        for c in cases {
+            let grid = c.grid as usize;
+            let id = c.id.clone();
+            let n = self.cases.add(c).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
+            self.by_grid[grid].push(n);
+            self.live.push(LiveState::default());
+            self.pending_at.push(i64::MAX);
+        }
+        self.ticker = ticker.into_iter().collect();
+        self.last_patrol = last_patrol;
+        self.safety = safety;
+        self.first_report = first_report;
+        self.swept_to = swept_to;
+        if swept_to != i64::MIN {
+            for n in 0..self.cases.len() as u32 {
+                self.contribute(n, &[], swept_to);
+            }
+        }
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Rebuilds an engine from events in store order, then sweeps to `now`.
+    pub fn rebuild(tree: Arc<RegionTree>, events: impl IntoIterator<Item = CaseEvent>, now: i64) -> Engine {
+        let mut e = Engine::new(tree);
+        for ev in events {
+            e.take(&ev);
+        }
+        e.sweep(now);
+        e
+    }
+}

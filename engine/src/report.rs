@@ -1,0 +1,250 @@
+//! A flow report for any region and period, as the engine stands. A period starts at a local midnight
+//! and ends at one, or at the engine's horizon when it runs into today; the period before (环比) has
+//! as many days and ends at the same time of day, the year-ago one (同比) is 365 days earlier.
+//!
+//! Rollup regions (city, districts, towns) sum their cells over whole days; a comparison period that
+//! ends inside a day adds that day's part by scanning the cases active on it. Villages and grids are
+//! scanned whole (they hold few cases), exactly.
+use crate::cells::{self, NodeCells, COUNTERS, FIXED_SLOTS, LINKS, MEDIATION, STATUSES};
+use crate::engine::Engine;
+use crate::instant::{age_bucket, Instant};
+use crate::scan::{Acc, Fig, Window};
+use crate::sketch::{self, Merged};
+use app::flow::Tier;
+use app::model::{local_day, Category, FlowLink, FlowReport, FlowRow, Period, Source, StageTime, Status, TierRow, CST_OFFSET_MS, DAY_MS};
+
+fn midnight(day: i64) -> i64 {
+    day * DAY_MS - CST_OFFSET_MS
+}
+
+fn is_midnight(t: i64) -> bool {
+    (t + CST_OFFSET_MS).rem_euclid(DAY_MS) == 0
+}
+
+/// Stage durations: exact values, or merged sketches.
+enum Stays {
+    Exact(Vec<Vec<i64>>),
+    Sketched(Vec<Merged>),
+}
+
+/// Everything a period sums to for one region.
+struct Sums {
+    slots: Vec<Fig>,
+    links: [i64; LINKS],
+    mediation: [i64; MEDIATION],
+    stays: Stays,
+    backlog: [i64; 5],
+}
+
+/// How much of a report to compute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// The total only.
+    Total,
+    /// Every slot, transitions, durations, mediation and the backlog.
+    Full,
+}
+
+impl Engine {
+    /// The flow report of `region` over `period`, as of the engine's horizon.
+    pub fn flow_report(&self, region: usize, period: Period) -> FlowReport {
+        self.report_with(region, period, false)
+    }
+
+    /// The same report with every figure scanned from the cases, never read from cells: the exact
+    /// reference the cells are held to (tests, benchmarks).
+    pub fn flow_report_by_scan(&self, region: usize, period: Period) -> FlowReport {
+        self.report_with(region, period, true)
+    }
+
+    fn report_with(&self, region: usize, period: Period, scan_only: bool) -> FlowReport {
+        let sums = |r: usize, f: i64, t: i64, d: Depth| if scan_only { self.scan_sums(r, f, t) } else { self.sums(r, f, t, d) };
+        let now = self.now();
+        let (f, t) = period.window(now);
+        let t = t.max(f);
+        let main = sums(region, f, t, Depth::Full);
+        let span = if t > f { local_day(t - 1) - local_day(f) + 1 } else { 0 };
+        let (pf, pt) = (f - span * DAY_MS, t - span * DAY_MS);
+        let previous = sums(region, pf, pt, Depth::Total).slots[0].to_figures();
+        let (yf, yt) = (f - 365 * DAY_MS, t - 365 * DAY_MS);
+        let year_ago = self.first_report.is_some_and(|r| r < yt).then(|| sums(region, yf, yt, Depth::Total).slots[0].to_figures());
+        let tree = &*self.tree;
+        let by_region = tree
+            .get(region)
+            .children
+            .iter()
+            .map(|&ch| FlowRow { key: tree.get(ch).row.code.clone(), name: tree.get(ch).row.name.clone(), figures: sums(ch, f, t, Depth::Total).slots[0].to_figures() })
+            .collect();
+        let row = |key: String, name: String, fig: &Fig| FlowRow { key, name, figures: fig.to_figures() };
+        let nonempty = |fig: &&Fig| fig.to_figures() != app::model::FlowFigures::default();
+        let slot = |i: usize| main.slots.get(i).copied().unwrap_or_default();
+        let by_category = Category::ALL.iter().map(|c| (c.as_str(), slot(1 + c.index()))).filter(|(_, f)| nonempty(&f)).map(|(k, f)| row(k.into(), k.into(), &f)).collect();
+        let by_source = Source::ALL.iter().map(|s| (s.as_str(), slot(6 + cells::source_index(*s)))).filter(|(_, f)| nonempty(&f)).map(|(k, f)| row(k.into(), k.into(), &f)).collect();
+        let mut by_department: Vec<FlowRow> = (0..self.cases.departments.len())
+            .map(|d| (self.cases.departments.name(d as u16), slot(FIXED_SLOTS + d)))
+            .filter(|(_, f)| nonempty(&f))
+            .map(|(k, f)| row(k.into(), k.into(), &f))
+            .collect();
+        by_department.sort_by(|a, b| a.key.cmp(&b.key));
+        let links = (0..LINKS)
+            .filter(|&i| main.links[i] > 0)
+            .map(|i| FlowLink { from: Status::ALL[i / 7], to: Status::ALL[i % 7], count: main.links[i] as u32 })
+            .collect();
+        let (stages, quantile_error) = match main.stays {
+            Stays::Exact(mut v) => {
+                v.iter_mut().for_each(|x| x.sort_unstable());
+                let s = (0..STATUSES)
+                    .filter(|&i| !v[i].is_empty())
+                    .map(|i| StageTime { status: Status::ALL[i], count: v[i].len() as u32, median_ms: sketch::exact(&v[i], 0.5), p90_ms: sketch::exact(&v[i], 0.9) })
+                    .collect();
+                (s, 0.0)
+            }
+            Stays::Sketched(m) => {
+                let s = (0..STATUSES)
+                    .filter(|&i| m[i].count() > 0)
+                    .map(|i| StageTime { status: Status::ALL[i], count: m[i].count() as u32, median_ms: m[i].quantile(0.5), p90_ms: m[i].quantile(0.9) })
+                    .collect();
+                (s, sketch::RELATIVE_ERROR)
+            }
+        };
+        let mediation = Tier::ALL
+            .iter()
+            .map(|&tier| TierRow { tier, attempts: main.mediation[tier as usize * 2] as u32, settled: main.mediation[tier as usize * 2 + 1] as u32 })
+            .filter(|r| r.attempts > 0)
+            .collect();
+        FlowReport {
+            region: tree.refer(region),
+            from: f,
+            to: t,
+            figures: main.slots[0].to_figures(),
+            previous,
+            year_ago,
+            links,
+            stages,
+            backlog: main.backlog.iter().map(|&b| b.max(0) as u32).collect(),
+            by_region,
+            by_department,
+            by_category,
+            by_source,
+            mediation,
+            quantile_error,
+            as_of: now,
+        }
+    }
+
+    /// The total figures of `region` over `[f, t)` (`f` a local midnight, `t` at most the horizon).
+    pub fn total_between(&self, region: usize, f: i64, t: i64) -> app::model::FlowFigures {
+        self.sums(region, f, t.max(f), Depth::Total).slots[0].to_figures()
+    }
+
+    fn sums(&self, region: usize, f: i64, t: i64, depth: Depth) -> Sums {
+        match self.cells.node(region) {
+            Some(cells) => self.rollup_sums(cells, region, f, t, depth),
+            None => self.scan_sums(region, f, t),
+        }
+    }
+
+    /// Scans every case of a small region.
+    fn scan_sums(&self, region: usize, f: i64, t: i64) -> Sums {
+        let mut acc = Acc::new(self.cells.slots());
+        let w = Window { f, a: f, t, since: None };
+        let mut buf: Vec<Instant> = Vec::new();
+        for n in self.cases_under(region) {
+            acc.add(self.cases.get(n), &w, &mut buf);
+        }
+        Sums { slots: acc.slots, links: acc.links, mediation: acc.mediation, stays: Stays::Exact(acc.stays), backlog: acc.backlog }
+    }
+
+    /// Sums the cells of whole days, and scans the cases of the part of a day a period ends in.
+    fn rollup_sums(&self, cells: &NodeCells, region: usize, f: i64, t: i64, depth: Depth) -> Sums {
+        let first = local_day(f);
+        // The whole days: up to `t`'s day, or through it when `t` is the horizon (its cells hold
+        // exactly what happened before the horizon).
+        let (end, partial) = if is_midnight(t) {
+            (local_day(t), None)
+        } else if t >= self.swept_to {
+            (local_day(t) + 1, None)
+        } else {
+            (local_day(t), Some(midnight(local_day(t))))
+        };
+        let nslots = if depth == Depth::Full { self.cells.slots() } else { 1 };
+        let mut slots = Vec::with_capacity(nslots);
+        for s in 0..nslots {
+            let a = cells.sums(s, first, end);
+            let p = cells.before(s, end);
+            let i = |x: u64| x as i64;
+            slots.push(Fig {
+                reported: i(a[cells::REPORTED]),
+                closed: i(a[cells::CLOSED]),
+                due: i(a[cells::DUE]),
+                on_time: i(a[cells::ON_TIME]),
+                late_closed: i(cells.late_within(s, first, end)),
+                open_end: i(p[cells::REPORTED]) - i(p[cells::CLOSED]),
+                overdue_end: i(p[cells::DUE]) - i(p[cells::ON_TIME]) - i(p[cells::LATE_CLOSED]),
+                supervised: i(a[cells::SUPERVISED]),
+                escalated: i(a[cells::ESCALATED]),
+                returned: i(a[cells::RETURNED]),
+            });
+        }
+        debug_assert_eq!(COUNTERS, 8);
+        let mut links = [0i64; LINKS];
+        let mut mediation = [0i64; MEDIATION];
+        let mut merged = vec![Merged::default(); STATUSES];
+        if depth == Depth::Full {
+            for (o, x) in links.iter_mut().zip(cells.links(first, end)) {
+                *o = x as i64;
+            }
+            for (o, x) in mediation.iter_mut().zip(cells.mediation(first, end)) {
+                *o = x as i64;
+            }
+            cells.stays(first, end, &mut merged);
+        }
+        if let Some(m) = partial {
+            let mut acc = Acc::new(self.cells.slots());
+            let w = Window { f, a: m, t, since: Some(m) };
+            let mut buf = Vec::new();
+            for n in self.active_under(local_day(t), region) {
+                acc.add(self.cases.get(n), &w, &mut buf);
+            }
+            for (s, fig) in slots.iter_mut().enumerate() {
+                fig.add(&acc.slots[s]);
+            }
+            for (o, x) in links.iter_mut().zip(acc.links) {
+                *o += x;
+            }
+            for (o, x) in mediation.iter_mut().zip(acc.mediation) {
+                *o += x;
+            }
+            for (m, v) in merged.iter_mut().zip(&acc.stays) {
+                for &x in v {
+                    m.add_bucket(sketch::bucket(x), 1);
+                }
+            }
+        }
+        let backlog = if depth == Depth::Full { self.rollup_backlog(cells, region, t, &slots[0]) } else { [0; 5] };
+        Sums { slots, links, mediation, stays: Stays::Sketched(merged), backlog }
+    }
+
+    /// Open cases at `t` by how long ago they were reported: from the open set at the horizon, from
+    /// the cells at a past midnight.
+    fn rollup_backlog(&self, cells: &NodeCells, region: usize, t: i64, total: &Fig) -> [i64; 5] {
+        let mut b = [0i64; 5];
+        if t >= self.swept_to {
+            for &n in &self.open {
+                let c = self.cases.get(n);
+                if self.tree.is_within(c.grid as usize, region) {
+                    b[age_bucket(c.reported_at, t)] += 1;
+                }
+            }
+        } else if is_midnight(t) {
+            let day = local_day(t);
+            let bounds = [0, 1, 3, 7, 14];
+            for k in 0..4 {
+                let (lo, hi) = (day - bounds[k + 1], day - bounds[k]);
+                b[k] = cells.sums(0, lo, hi)[cells::REPORTED] as i64 - cells.young_closed(lo, hi, day) as i64;
+            }
+            b[4] = total.open_end - b[..4].iter().sum::<i64>();
+        }
+        b
+    }
+}

@@ -1,10 +1,10 @@
 //! Every figure of a small dataset worked out by hand (see the comments on each case), read both from
 //! the cells (the city and its districts are rollups) and by scanning.
 use crate::case::{CaseDetails, CaseEvent, CaseFacts, Note};
-use crate::tree::{GridAttrs, RegionRow, RegionTree};
+use crate::tree::RegionTree;
 use crate::Engine;
 use app::flow::{Action, Priority};
-use app::model::{Category, FlowFigures, FlowReport, GridKind, Level, Period, Source, Status, DAY_MS};
+use app::model::{Category, FlowFigures, FlowReport, Level, Period, Source, Status, DAY_MS};
 use std::sync::Arc;
 use Action::*;
 use Status::*;
@@ -15,15 +15,7 @@ const D: i64 = DAY_MS;
 const P: i64 = 1_793_548_800_000;
 
 fn tree() -> Arc<RegionTree> {
-    let row = |code: &str, level, parent: Option<&str>| RegionRow {
-        code: code.into(),
-        name: format!("R{code}"),
-        level,
-        parent: parent.map(Into::into),
-        shape: vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]],
-        schematic: false,
-        grid: (level == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: None, households: 1, population: 1 }),
-    };
+    let row = |code: &str, level, parent: Option<&str>| crate::testing::row(code, level, parent, false);
     Arc::new(
         RegionTree::new(vec![
             row("1", Level::City, None),

@@ -2,7 +2,11 @@
 # Measures the figures in docs/BENCHMARKS.md on this machine: transfer sizes (raw and brotli), server
 # start-up and memory with the demo city and 30 days of history, and navigation → map drawn in headless
 # Chromium against a baseline page measured in the same run; then records per second from each feed kind
-# against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly.
+# against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly;
+# last, the indicator engine on a generated city-year: a fixed mix of queries at every level and period
+# against the same flow reports answered by SQLite, PostgreSQL and DuckDB, ingest rates, restart, memory
+# (`server/benches/indicators.rs`). INDICATORS_BENCH_DAYS sets the span generated (default 365);
+# INDICATORS_BENCH_DIR reuses a data directory cockpit-gen made before instead of generating one.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_browser
@@ -24,7 +28,8 @@ console.log(`${"total (wall, static)".padEnd(24)} ${(raw / 1024).toFixed(0).padS
 '
 
 DATA=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
+CITY=
+trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA" ${CITY:+"$CITY"}' EXIT
 # Starts the release server on a free port over $DATA; sets PID and URL; prints the time to healthy.
 start_server() {
   local start; start=$(date +%s%N)
@@ -52,3 +57,29 @@ node tests/bench/wall_timing.mjs "$URL" 5
 
 log "feeds: records per second, durable (SQLite, synchronous=FULL) and counted live, against Ingest::take"
 cargo bench -p server --bench feeds
+
+# DuckDB for the indicators bench's baseline, from PyPI into a virtualenv under target/.
+ensure_bench_python() {
+  local venv="$ROOT/target/bench-venv"
+  command -v python3 >/dev/null || ensure_apt python3
+  python3 -c 'import ensurepip' 2>/dev/null || ensure_apt python3-venv
+  [ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+  if ! "$venv/bin/python3" -c 'import duckdb' 2>/dev/null; then
+    log "installing duckdb (PyPI) into $venv"
+    "$venv/bin/pip" install -q duckdb
+  fi
+}
+
+log "indicator engine: query mix against SQLite, PostgreSQL and DuckDB on a generated city-year; ingest, restart, memory"
+ensure_bench_python
+if [ -n "${INDICATORS_BENCH_DIR:-}" ] && [ -f "$INDICATORS_BENCH_DIR/engine.snapshot" ]; then
+  log "reusing the data in $INDICATORS_BENCH_DIR"
+else
+  cargo build --release -p server --bin cockpit-gen
+  CITY=$(mktemp -d)
+  export INDICATORS_BENCH_DIR="$CITY"
+  log "generating ${INDICATORS_BENCH_DAYS:-365} days of the demo city (2,900 cases a day) into $CITY"
+  "$ROOT/target/release/cockpit-gen" --data-dir "$CITY" --days "${INDICATORS_BENCH_DAYS:-365}" --cases-per-day 2900 \
+    --seed 2026 --end 2026-12-02T09:00:00+08:00
+fi
+cargo bench -p server --bench indicators

@@ -7,7 +7,7 @@
 //! instants in any order leaves the same cells.
 use crate::cases::Case;
 use crate::instant::{link_index, Instant, Kind};
-use crate::sketch::{Merged, Sketch};
+use crate::sketch::{Dense, Merged, Sketch};
 use crate::tree::RegionTree;
 use app::model::{local_day, DAY_MS};
 use std::collections::BTreeMap;
@@ -138,6 +138,37 @@ impl Series {
         self.stride
     }
 
+    fn save<W: std::io::Write>(&self, w: &mut crate::persist::Writer<W>) -> std::io::Result<()> {
+        w.u64(self.stride as u64)?;
+        w.i64(self.base)?;
+        w.i64(self.ndays)?;
+        for &v in &self.days {
+            w.u32(v)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the days back; the blocks are summed again from them.
+    fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, stride: usize) -> Result<Series, crate::persist::LoadError> {
+        use crate::persist::LoadError;
+        let (st, base, ndays) = (r.u64()? as usize, r.i64()?, r.i64()?);
+        if st != stride || base.rem_euclid(BLOCK) != 0 || ndays.rem_euclid(BLOCK) != 0 || ndays < 0 || (ndays as u64).saturating_mul(stride as u64 * 4) > r.left() {
+            return Err(LoadError::Corrupt("a counter table of the wrong shape".into()));
+        }
+        let mut days = vec![0u32; ndays as usize * stride];
+        for v in days.iter_mut() {
+            *v = r.u32()?;
+        }
+        let mut blocks = vec![0u32; (ndays / BLOCK) as usize * stride];
+        for (d, row) in days.chunks(stride.max(1)).enumerate() {
+            let b = d / BLOCK as usize * stride;
+            for (o, v) in blocks[b..b + stride].iter_mut().zip(row) {
+                *o = o.wrapping_add(*v);
+            }
+        }
+        Ok(Series { stride, base, ndays, days, blocks })
+    }
+
     /// The value at `day` and `offset` (0 outside the days held).
     pub fn get(&self, day: i64, offset: usize) -> u32 {
         if day < self.base || day >= self.base + self.ndays {
@@ -174,7 +205,7 @@ pub struct NodeCells {
     pub mediation: Series,
     /// Per day and per 32-day block, time spent in each status before leaving it.
     pub stays: BTreeMap<i64, Vec<Sketch>>,
-    pub stay_blocks: BTreeMap<i64, Vec<Sketch>>,
+    pub stay_blocks: BTreeMap<i64, Vec<Dense>>,
     /// Per slot: (deadline day, close day) → closes after the deadline.
     pub late: Vec<BTreeMap<(i64, i64), u32>>,
     /// (report day, close day) → cases closed within `YOUNG_DAYS` of their report.
@@ -199,7 +230,92 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, sign: i32) {
     }
 }
 
+fn save_map<W: std::io::Write, K: Copy>(w: &mut crate::persist::Writer<W>, m: &BTreeMap<K, u32>, key: impl Fn(K) -> (i64, i64)) -> std::io::Result<()> {
+    w.u64(m.len() as u64)?;
+    for (&k, &n) in m {
+        let (a, b) = key(k);
+        w.i64(a)?;
+        w.i64(b)?;
+        w.u32(n)?;
+    }
+    Ok(())
+}
+
+fn load_map<R: std::io::Read>(r: &mut crate::persist::Reader<R>) -> Result<BTreeMap<(i64, i64), u32>, crate::persist::LoadError> {
+    let mut m = BTreeMap::new();
+    for _ in 0..r.count(20)? {
+        m.insert((r.i64()?, r.i64()?), r.u32()?);
+    }
+    Ok(m)
+}
+
 impl NodeCells {
+    fn save<W: std::io::Write>(&self, w: &mut crate::persist::Writer<W>) -> std::io::Result<()> {
+        self.counts.save(w)?;
+        self.links.save(w)?;
+        self.mediation.save(w)?;
+        w.u64(self.stays.len() as u64)?;
+        for (&day, v) in &self.stays {
+            w.i64(day)?;
+            for sk in v {
+                w.u64(sk.buckets().len() as u64)?;
+                for &(b, n) in sk.buckets() {
+                    w.u16(b)?;
+                    w.u32(n)?;
+                }
+            }
+        }
+        w.u64(self.late.len() as u64)?;
+        for m in &self.late {
+            save_map(w, m, |k| k)?;
+        }
+        save_map(w, &self.young, |k| k)
+    }
+
+    fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, slots: usize) -> Result<NodeCells, crate::persist::LoadError> {
+        use crate::persist::LoadError;
+        let mut n = NodeCells {
+            counts: Series::load(r, slots * COUNTERS)?,
+            links: Series::load(r, LINKS)?,
+            mediation: Series::load(r, MEDIATION)?,
+            ..NodeCells::default()
+        };
+        for _ in 0..r.count(8 + STATUSES as u64 * 8)? {
+            let day = r.i64()?;
+            let mut v = Vec::with_capacity(STATUSES);
+            for _ in 0..STATUSES {
+                let mut buckets = Vec::new();
+                let mut last = None;
+                for _ in 0..r.count(6)? {
+                    let (b, c) = (r.u16()?, r.u32()?);
+                    if last.is_some_and(|l| l >= b) || c == 0 {
+                        return Err(LoadError::Corrupt("a duration sketch out of order".into()));
+                    }
+                    last = Some(b);
+                    buckets.push((b, c));
+                }
+                v.push(Sketch::from_buckets(buckets));
+            }
+            // The 32-day blocks are the days summed again.
+            let blocks = n.stay_blocks.entry(day.div_euclid(BLOCK)).or_insert_with(|| vec![Dense::default(); STATUSES]);
+            for (d, sk) in blocks.iter_mut().zip(&v) {
+                for &(b, c) in sk.buckets() {
+                    d.add_bucket(b, c as i32);
+                }
+            }
+            n.stays.insert(day, v);
+        }
+        let nlate = r.count(8)?;
+        if nlate != slots {
+            return Err(LoadError::Corrupt("late closes for another number of slots".into()));
+        }
+        for _ in 0..nlate {
+            n.late.push(load_map(r)?);
+        }
+        n.young = load_map(r)?;
+        Ok(n)
+    }
+
     fn new(slots: usize) -> NodeCells {
         NodeCells {
             counts: Series::new(slots * COUNTERS),
@@ -210,7 +326,8 @@ impl NodeCells {
         }
     }
 
-    fn apply(&mut self, c: &Case, slots: &[usize; 4], i: &Instant, sign: i32) {
+    /// `bucket`: the stay's sketch bucket, for a transition (worked out once for every region above).
+    fn apply(&mut self, c: &Case, slots: &[usize; 4], i: &Instant, bucket: u16, sign: i32) {
         let day = local_day(i.at);
         let count = |this: &mut NodeCells, k: usize| {
             for &s in slots {
@@ -240,14 +357,18 @@ impl NodeCells {
             Kind::Supervised => count(self, SUPERVISED),
             Kind::Escalated => count(self, ESCALATED),
             Kind::Returned => count(self, RETURNED),
-            Kind::Link { from, to, stay } => {
+            Kind::Link { from, to, .. } => {
                 self.links.add(day, link_index(from, to), sign);
-                for (map, key) in [(&mut self.stays, day), (&mut self.stay_blocks, day.div_euclid(BLOCK))] {
-                    let v = map.entry(key).or_insert_with(|| vec![Sketch::default(); STATUSES]);
-                    v[from.index()].add(stay, sign);
-                    if v.iter().all(Sketch::is_empty) {
-                        map.remove(&key);
-                    }
+                let v = self.stays.entry(day).or_insert_with(|| vec![Sketch::default(); STATUSES]);
+                v[from.index()].add_bucket(bucket, sign);
+                if v.iter().all(Sketch::is_empty) {
+                    self.stays.remove(&day);
+                }
+                let block = day.div_euclid(BLOCK);
+                let v = self.stay_blocks.entry(block).or_insert_with(|| vec![Dense::default(); STATUSES]);
+                v[from.index()].add_bucket(bucket, sign);
+                if sign < 0 && v.iter().all(Dense::is_empty) {
+                    self.stay_blocks.remove(&block);
                 }
             }
             Kind::Mediation { tier, settled } => {
@@ -306,7 +427,7 @@ impl NodeCells {
         while d < to {
             if d.rem_euclid(BLOCK) == 0 && d + BLOCK <= to {
                 if let Some(v) = self.stay_blocks.get(&d.div_euclid(BLOCK)) {
-                    v.iter().zip(out.iter_mut()).for_each(|(s, m)| m.merge(s));
+                    v.iter().zip(out.iter_mut()).for_each(|(s, m)| m.merge_dense(s));
                 }
                 d += BLOCK;
             } else {
@@ -393,6 +514,29 @@ impl Cells {
         None
     }
 
+    pub(crate) fn save<W: std::io::Write>(&self, w: &mut crate::persist::Writer<W>) -> std::io::Result<()> {
+        w.u64(self.slots as u64)?;
+        w.u64(self.nodes.len() as u64)?;
+        for n in &self.nodes {
+            n.save(w)?;
+        }
+        Ok(())
+    }
+
+    /// Reads cells written by `save` for the same tree.
+    pub(crate) fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, tree: &RegionTree) -> Result<Cells, crate::persist::LoadError> {
+        let mut c = Cells::new(tree);
+        let slots = r.u64()? as usize;
+        if !(FIXED_SLOTS + 1..=FIXED_SLOTS + usize::from(u16::MAX)).contains(&slots) || r.u64()? as usize != c.nodes.len() {
+            return Err(crate::persist::LoadError::Corrupt("cells of another shape".into()));
+        }
+        c.slots = slots;
+        for i in 0..c.nodes.len() {
+            c.nodes[i] = NodeCells::load(r, slots)?;
+        }
+        Ok(c)
+    }
+
     pub fn node(&self, region: usize) -> Option<&NodeCells> {
         self.of[region].map(|i| &self.nodes[i as usize])
     }
@@ -400,9 +544,13 @@ impl Cells {
     /// Counts (sign 1) or takes back (sign -1) one instant of `c` in every rollup region above its grid.
     pub fn apply(&mut self, tree: &RegionTree, c: &Case, i: &Instant, sign: i32) {
         let slots = slots_of(c);
+        let bucket = match i.kind {
+            Kind::Link { stay, .. } => crate::sketch::bucket(stay),
+            _ => 0,
+        };
         for a in tree.ancestors(c.grid as usize) {
             if let Some(n) = self.of[a] {
-                self.nodes[n as usize].apply(c, &slots, i, sign);
+                self.nodes[n as usize].apply(c, &slots, i, bucket, sign);
             }
         }
     }

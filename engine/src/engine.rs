@@ -277,6 +277,28 @@ impl Engine {
         }
     }
 
+    /// `contribute` for a case the cells already hold: its day lists, live counters, open-set
+    /// membership and pending time.
+    fn contribute_beside_cells(&mut self, n: u32, h: i64) {
+        let c = self.cases.get(n);
+        let mut after = Vec::new();
+        instants(c, h, &mut after);
+        let mut days: Vec<i64> = after.iter().map(|i| local_day(i.at)).collect();
+        days.sort_unstable();
+        days.dedup();
+        for d in days {
+            self.active.entry(d).or_default().push(n);
+        }
+        let new = live_state(c, h);
+        let (category, grid) = (c.category, c.grid as usize);
+        self.count_live(grid, category, new, 1);
+        self.live[n as usize] = new;
+        if new.open {
+            self.open.insert(n);
+        }
+        self.reschedule(n, h);
+    }
+
     fn count_live(&mut self, grid: usize, category: Category, s: LiveState, sign: i32) {
         let tree = Arc::clone(&self.tree);
         let add = |x: &mut u32, on: bool| {
@@ -404,8 +426,9 @@ impl Engine {
         v
     }
 
-    /// An engine from a snapshot's parts: the counters are counted again from the cases, at the
-    /// snapshot's horizon, by the same code that counts live.
+    /// An engine from a snapshot's parts and its cells: the live counters, open set, day lists and
+    /// pending times are counted again from the cases, at the snapshot's horizon, by the same code that
+    /// counts live; the cells are taken as read.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn restore(
         &mut self,
@@ -417,10 +440,14 @@ impl Engine {
         safety: crate::safety::Safety,
         swept_to: i64,
         first_report: Option<i64>,
+        cells: Cells,
     ) -> Result<(), crate::persist::LoadError> {
         self.cases.feeds = feeds;
         self.cases.departments = departments;
-        self.cells.ensure_departments(self.cases.departments.len());
+        if cells.slots() < crate::cells::FIXED_SLOTS + self.cases.departments.len().max(1) {
+            return Err(crate::persist::LoadError::Corrupt("cells for fewer departments than the cases name".into()));
+        }
+        self.cells = cells;
         for c in cases {
             let grid = c.grid as usize;
             let id = c.id.clone();
@@ -436,7 +463,7 @@ impl Engine {
         self.swept_to = swept_to;
         if swept_to != i64::MIN {
             for n in 0..self.cases.len() as u32 {
-                self.contribute(n, &[], swept_to);
+                self.contribute_beside_cells(n, swept_to);
             }
         }
         self.version += 1;

@@ -1,7 +1,8 @@
-//! The snapshot file: what the engine holds (cases and their events, the ticker, last patrols, the
-//! safety figures, the horizon) and where in the store's history it stands, so that a restart loads it
-//! and takes only the events stored after it. The counters are not written: they are rebuilt from the
-//! cases on load, by the same code that counts live.
+//! The snapshot file: what the engine holds (cases and their events, the per-day cells, the ticker,
+//! last patrols, the safety figures, the horizon) and where in the store's history it stands, so that
+//! a restart loads it and takes only the events stored after it. The live counters are counted again
+//! from the cases on load; the cells are read (counting a city-year's cases again takes seconds), and
+//! the tests hold read cells equal to counted ones.
 //!
 //! Layout: the magic `CKPTENG\0`, the format version (u32), the body, then the body's CRC-32 and length.
 //! Everything little-endian. A file that is truncated, of another version, counted on another region
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 pub const MAGIC: &[u8; 8] = b"CKPTENG\0";
 /// Bump on any change of what is written or of what the counters mean.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Debug)]
 pub enum LoadError {
@@ -112,8 +113,14 @@ impl<R: Read> Reader<R> {
         Ok(b)
     }
     fn array<const N: usize>(&mut self) -> Result<[u8; N], LoadError> {
-        let b = self.bytes(N)?;
-        Ok(b.try_into().expect("N bytes"))
+        if N as u64 > self.left {
+            return Err(LoadError::Corrupt("a value runs past the end".into()));
+        }
+        let mut b = [0u8; N];
+        self.r.read_exact(&mut b)?;
+        self.crc.update(&b);
+        self.left -= N as u64;
+        Ok(b)
     }
     pub fn u8(&mut self) -> Result<u8, LoadError> {
         Ok(self.array::<1>()?[0])
@@ -137,6 +144,11 @@ impl<R: Read> Reader<R> {
         let n = self.u32()? as usize;
         String::from_utf8(self.bytes(n)?).map_err(|_| LoadError::Corrupt("text that is not UTF-8".into()))
     }
+    /// Bytes the body still holds.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
     pub fn opt_i64(&mut self) -> Result<Option<i64>, LoadError> {
         match self.u8()? {
             0 => Ok(None),
@@ -216,6 +228,7 @@ impl Engine {
             b.opt_i64(*p)?;
         }
         self.safety.save(&mut b)?;
+        self.cells.save(&mut b)?;
         let (crc, len) = (b.crc.clone().finalize(), b.len);
         let mut w = b.w;
         w.write_all(&crc.to_le_bytes())?;
@@ -312,6 +325,7 @@ impl Engine {
             last_patrol.push(b.opt_i64()?);
         }
         let safety = crate::safety::Safety::load(&mut b, &tree)?;
+        let cells = crate::cells::Cells::load(&mut b, &tree)?;
         let crc = b.crc.clone().finalize();
         let mut tail = [0u8; 12];
         b.r.read_exact(&mut tail)?;
@@ -319,7 +333,7 @@ impl Engine {
             return Err(LoadError::Checksum);
         }
         let mut e = Engine::new(tree);
-        e.restore(feeds, departments, cases, ticker, last_patrol, safety, swept_to, first_report)?;
+        e.restore(feeds, departments, cases, ticker, last_patrol, safety, swept_to, first_report, cells)?;
         Ok((e, positions))
     }
 }

@@ -18,16 +18,10 @@ pub fn bucket(ms: i64) -> u16 {
     if ms <= 0 {
         return 0;
     }
-    let i = ((ms as f64).ln() / GAMMA.ln()).ceil();
-    // Floating point can put an exact power of γ one bucket high; check against the bounds.
-    let mut i = i.max(0.0) as i64;
-    while i > 0 && GAMMA.powi(i as i32 - 1) >= ms as f64 {
-        i -= 1;
-    }
-    while GAMMA.powi(i as i32) < ms as f64 {
-        i += 1;
-    }
-    (i + 1).min(i64::from(u16::MAX)) as u16
+    // γ^k for k = 0.. up to beyond any duration in milliseconds: a lookup, not a logarithm per value.
+    static UPPER: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let upper = UPPER.get_or_init(|| (0..=2300).map(|k| GAMMA.powi(k)).collect());
+    (1 + upper.partition_point(|&u| u < ms as f64)).min(usize::from(u16::MAX)) as u16
 }
 
 /// The value a bucket stands for.
@@ -72,6 +66,39 @@ impl Sketch {
     }
 }
 
+/// The same sketch kept dense (a count per bucket): for the long-lived, busy sketches of 32-day blocks,
+/// where adding to a sorted list would shift it over and over.
+#[derive(Clone, Debug, Default)]
+pub struct Dense {
+    counts: Vec<u32>,
+}
+
+impl PartialEq for Dense {
+    /// The same counts, however far each was grown.
+    fn eq(&self, o: &Dense) -> bool {
+        let n = self.counts.len().max(o.counts.len());
+        (0..n).all(|i| self.counts.get(i).copied().unwrap_or(0) == o.counts.get(i).copied().unwrap_or(0))
+    }
+}
+
+impl Dense {
+    pub fn add(&mut self, ms: i64, n: i32) {
+        self.add_bucket(bucket(ms), n);
+    }
+
+    pub fn add_bucket(&mut self, b: u16, n: i32) {
+        let b = usize::from(b);
+        if self.counts.len() <= b {
+            self.counts.resize(b + 1, 0);
+        }
+        self.counts[b] = self.counts[b].wrapping_add_signed(n);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|&c| c == 0)
+    }
+}
+
 /// A dense accumulator to merge many sketches quickly, then read quantiles.
 #[derive(Clone, Debug, Default)]
 pub struct Merged {
@@ -83,6 +110,16 @@ impl Merged {
     pub fn merge(&mut self, s: &Sketch) {
         for &(b, n) in &s.buckets {
             self.add_bucket(b, u64::from(n));
+        }
+    }
+
+    pub fn merge_dense(&mut self, d: &Dense) {
+        if self.counts.len() < d.counts.len() {
+            self.counts.resize(d.counts.len(), 0);
+        }
+        for (o, &n) in self.counts.iter_mut().zip(&d.counts) {
+            *o += u64::from(n);
+            self.total += u64::from(n);
         }
     }
 

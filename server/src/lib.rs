@@ -85,17 +85,10 @@ pub async fn run_with_clock(
 
     let calendar = calendar::Calendar::new(&cfg.calendar).map_err(StartError)?;
     let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone(), calendar.clone()));
-    if let Some(d) = &demo {
-        if store.last_event_at(feeds::demo::FEED).await?.is_none() && cfg.demo.backfill_days > 0 {
-            let t = std::time::Instant::now();
-            let events = d.backfill(clock.now_ms());
-            for chunk in events.chunks(20_000) {
-                store.append(chunk).await?;
-            }
-            store.append_patrols(&d.patrol_backfill(clock.now_ms())).await?;
-            tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
-        }
-    }
+    let backfill = match &demo {
+        Some(_) => !store.has_cases(feeds::demo::FEED).await? && cfg.demo.backfill_days > 0,
+        None => false,
+    };
 
     let t = std::time::Instant::now();
     let (engine, origin) = indicators::start(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
@@ -104,6 +97,16 @@ pub async fn run_with_clock(
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
     let ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    if let (Some(d), true) = (&demo, backfill) {
+        // The demo's history goes in through the ingest path, so the engine counts it as it is stored.
+        let t = std::time::Instant::now();
+        let events = d.backfill(clock.now_ms());
+        for chunk in events.chunks(20_000) {
+            ingest.submit(chunk.to_vec()).await?;
+        }
+        ingest.submit_patrols(d.patrol_backfill(clock.now_ms())).await?;
+        tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
+    }
     let snapshots = tokio::spawn(indicators::run_snapshots(
         ingest.clone(),
         cfg.data_dir.clone(),

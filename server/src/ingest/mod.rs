@@ -67,6 +67,9 @@ impl Ingest {
 
     /// Stores and counts a batch; one outcome per event. Nothing is counted that was not stored.
     pub async fn submit(&self, events: Vec<CaseEvent>) -> Result<Vec<Outcome>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         let _one_writer = self.writer.lock().await;
         let mut outcomes: Vec<Option<Outcome>> = events.iter().map(|e| self.check(e).err().map(Outcome::Rejected)).collect();
         let valid: Vec<CaseEvent> =
@@ -104,6 +107,9 @@ impl Ingest {
 
     /// Stores and counts patrols; one outcome per patrol.
     pub async fn submit_patrols(&self, patrols: Vec<crate::patrol::Patrol>) -> Result<Vec<Outcome>, StoreError> {
+        if patrols.is_empty() {
+            return Ok(Vec::new());
+        }
         let _one_writer = self.writer.lock().await;
         let outcomes = self.store.append_patrols(&patrols).await?;
         let version = {

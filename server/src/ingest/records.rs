@@ -180,6 +180,29 @@ impl Ingest {
         (b, origin_of, tally)
     }
 
+    /// Takes observations from a source inside the cockpit (the dataset generator) through the same
+    /// durable batch as any feed's, with the feed's counts, then counts them. Each (id, version) must be
+    /// new: nothing is looked up first.
+    pub async fn take_observations(&self, feed: &str, observations: Vec<(String, i64, crate::feeds::record::Observation)>) -> Result<(), StoreError> {
+        let _one_writer = self.writer.lock().await;
+        let b = FeedBatch {
+            feed: feed.to_string(),
+            now: self.clock.now_ms(),
+            received: observations.len() as u64,
+            taken: observations.iter().map(|(id, v, _)| (id.clone(), *v)).collect(),
+            last_event_at: observations.iter().map(|(_, _, o)| o.at).max(),
+            observations,
+            ..Default::default()
+        };
+        match self.store.take_batch(&b).await? {
+            Ok(()) => {
+                self.count(&b);
+                Ok(())
+            }
+            Err(refused) => Err(StoreError::Corrupt(format!("feed {feed}: {} observations refused", refused.len()))),
+        }
+    }
+
     /// Counts what the store just took in the engine and wakes the live streams.
     fn count(&self, b: &FeedBatch) {
         let version = {

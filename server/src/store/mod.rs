@@ -101,6 +101,6 @@ pub trait Store: AccessStore + FeedStore + Send + Sync + 'static {
     fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
     /// The last patrol of every grid ever patrolled: (grid code, at).
     fn last_patrols(&self) -> BoxFuture<'_, Result<Vec<(String, i64)>, StoreError>>;
-    /// Time of the feed's newest stored event.
-    fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
+    /// Whether the feed has reported any case.
+    fn has_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }

@@ -2,12 +2,11 @@
 //! Write transactions begin IMMEDIATE: a deferred one that reads first cannot become a writer once another
 //! connection has written (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
 use super::{OpenCase, Store, StoreError};
-use crate::case::{CaseEvent, CaseFacts, Note, Origin, Outcome};
+use crate::case::{CaseEvent, CaseFacts, Origin, Outcome};
 use app::flow::{self, Action, Priority};
 use crate::city::{GridAttrs, RegionRow};
 use app::model::{Category, GridKind, Level, Source, Status, TimelineEntry};
 use futures::future::BoxFuture;
-use futures::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::collections::{HashMap, HashSet};
@@ -24,6 +23,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/sqlite/0008_quarantine_expiry.sql")),
     (9, include_str!("../../migrations/sqlite/0009_login_throttle.sql")),
     (10, include_str!("../../migrations/sqlite/0010_observation_order.sql")),
+    (11, include_str!("../../migrations/sqlite/0011_case_state.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_drop_event_time_index.sql")),
 ];
 
 pub struct SqliteStore {
@@ -51,7 +52,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
+            .busy_timeout(std::time::Duration::from_secs(10))
+            // A city-year is over a GB of pages: a 64 MiB cache per connection keeps index inserts from
+            // reading and writing the same pages over and over.
+            .pragma("cache_size", "-65536");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         let store = SqliteStore { pool };
         store.migrate().await?;
@@ -96,7 +100,7 @@ impl SqliteStore {
     async fn append_inner(&self, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let out = append_in(&mut tx, events).await?;
-        tx.commit().await?;
+            tx.commit().await?;
         Ok(out)
     }
 }
@@ -162,55 +166,49 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
             state.insert((e.feed.as_str(), e.case_id.as_str()), Some(fresh));
         }
     }
-    for e in events {
-        let key = (e.feed.as_str(), e.case_id.as_str());
-        if state.contains_key(&key) {
-            continue;
+    // The rest are read a few hundred at a time.
+    let unknown: Vec<(&str, &str)> = {
+        let mut seen = HashSet::new();
+        events.iter().map(|e| (e.feed.as_str(), e.case_id.as_str())).filter(|k| !state.contains_key(k) && seen.insert(*k)).collect()
+    };
+    for chunk in unknown.chunks(400) {
+        // Joined to a list of keys (SQLite scans the whole table for a row-value IN list).
+        let mut q = QueryBuilder::<Sqlite>::new("WITH k(feed, case_id) AS (VALUES ");
+        let mut sep = q.separated(", ");
+        for (feed, id) in chunk {
+            sep.push("(").push_bind_unseparated(*feed).push_unseparated(", ").push_bind_unseparated(*id).push_unseparated(")");
         }
-        let row = sqlx::query("SELECT status, seq, escalations, supervised, category FROM cases WHERE feed = ? AND case_id = ?")
-            .bind(key.0)
-            .bind(key.1)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let cur = match row {
-            None => None,
-            Some(r) => {
-                let status: String = r.try_get("status")?;
-                let desk_seq: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE feed = ? AND case_id = ? AND origin = 'desk'")
-                        .bind(key.0)
-                        .bind(key.1)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                let last: Option<(String, String)> = sqlx::query_as(
-                    "SELECT tier, outcome FROM case_events WHERE feed = ? AND case_id = ? AND action = 'mediate' ORDER BY seq DESC LIMIT 1",
-                )
-                .bind(key.0)
-                .bind(key.1)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let mediation = match last {
-                    Some((t, o)) => Some(flow::Mediation {
-                        tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
-                        outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
-                    }),
-                    None => None,
-                };
-                let category: String = r.try_get("category")?;
-                Some(CaseState {
-                    dispute: category == Category::Dispute.as_str(),
-                    mediation,
-                    status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                    seq: r.try_get::<i64, _>("seq")? as u32,
-                    desk_seq: desk_seq.unwrap_or(0) as u32,
-                    escalations: r.try_get::<i64, _>("escalations")? as u32,
-                    supervised: r.try_get::<i64, _>("supervised")? as u32,
-                    at: None,
-                    dirty: false,
-                })
-            }
-        };
-        state.insert(key, cur);
+        q.push(
+            ") SELECT c.feed, c.case_id, c.status, c.seq, c.escalations, c.supervised, c.category, c.desk_seq, c.med_tier, c.med_outcome \
+             FROM k JOIN cases c ON c.feed = k.feed AND c.case_id = k.case_id",
+        );
+        let mut found: HashMap<(String, String), CaseState> = HashMap::new();
+        for r in q.build().fetch_all(&mut *conn).await? {
+            let status: String = r.try_get("status")?;
+            let category: String = r.try_get("category")?;
+            let mediation = match (r.try_get::<Option<String>, _>("med_tier")?, r.try_get::<Option<String>, _>("med_outcome")?) {
+                (Some(t), Some(o)) => Some(flow::Mediation {
+                    tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
+                    outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
+                }),
+                _ => None,
+            };
+            let cur = CaseState {
+                dispute: category == Category::Dispute.as_str(),
+                mediation,
+                status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                seq: r.try_get::<i64, _>("seq")? as u32,
+                desk_seq: r.try_get::<i64, _>("desk_seq")? as u32,
+                escalations: r.try_get::<i64, _>("escalations")? as u32,
+                supervised: r.try_get::<i64, _>("supervised")? as u32,
+                at: None,
+                dirty: false,
+            };
+            found.insert((r.try_get("feed")?, r.try_get("case_id")?), cur);
+        }
+        for &(feed, id) in chunk {
+            state.insert((feed, id), found.remove(&(feed.to_string(), id.to_string())));
+        }
     }
 
     // The state machine decides first, in order, as if every admitted event were new: an event that
@@ -290,23 +288,43 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
         }
     }
 
-    for ((feed, case_id), cur) in &state {
-        let Some(cur) = cur.as_ref().filter(|c| c.dirty) else { continue };
-        sqlx::query(
-            "UPDATE cases SET status = ?, seq = ?, updated_at = COALESCE(?, updated_at), escalations = ?, supervised = ?, \
-             closed_at = CASE WHEN ? = 'closed' THEN COALESCE(?, closed_at) ELSE NULL END WHERE feed = ? AND case_id = ?",
-        )
-        .bind(cur.status.as_str())
-        .bind(i64::from(cur.seq))
-        .bind(cur.at)
-        .bind(i64::from(cur.escalations))
-        .bind(i64::from(cur.supervised))
-        .bind(cur.status.as_str())
-        .bind(cur.at)
-        .bind(feed)
-        .bind(case_id)
-        .execute(&mut *conn)
-        .await?;
+    // Every changed case in a few statements: UPDATE … FROM a list of new states.
+    let dirty: Vec<(&(&str, &str), &CaseState)> = state.iter().filter_map(|(k, c)| c.as_ref().filter(|c| c.dirty).map(|c| (k, c))).collect();
+    for chunk in dirty.chunks(300) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH v(feed, case_id, status, seq, at, escalations, supervised, desk_seq, med_tier, med_outcome) AS (VALUES ",
+        );
+        let mut sep = q.separated(", ");
+        for ((feed, id), c) in chunk {
+            sep.push("(")
+                .push_bind_unseparated(*feed)
+                .push_unseparated(", ")
+                .push_bind_unseparated(*id)
+                .push_unseparated(", ")
+                .push_bind_unseparated(c.status.as_str())
+                .push_unseparated(", ")
+                .push_bind_unseparated(i64::from(c.seq))
+                .push_unseparated(", ")
+                .push_bind_unseparated(c.at)
+                .push_unseparated(", ")
+                .push_bind_unseparated(i64::from(c.escalations))
+                .push_unseparated(", ")
+                .push_bind_unseparated(i64::from(c.supervised))
+                .push_unseparated(", ")
+                .push_bind_unseparated(i64::from(c.desk_seq))
+                .push_unseparated(", ")
+                .push_bind_unseparated(c.mediation.map(|m| m.tier.as_str()))
+                .push_unseparated(", ")
+                .push_bind_unseparated(c.mediation.map(|m| m.outcome.as_str()))
+                .push_unseparated(")");
+        }
+        q.push(
+            ") UPDATE cases SET status = v.status, seq = v.seq, updated_at = COALESCE(v.at, cases.updated_at), escalations = v.escalations, \
+             supervised = v.supervised, desk_seq = v.desk_seq, med_tier = v.med_tier, med_outcome = v.med_outcome, \
+             closed_at = CASE WHEN v.status = 'closed' THEN COALESCE(v.at, cases.closed_at) ELSE NULL END \
+             FROM v WHERE cases.feed = v.feed AND cases.case_id = v.case_id",
+        );
+        q.build().execute(&mut *conn).await?;
     }
     Ok(out)
 }
@@ -503,12 +521,12 @@ impl Store for SqliteStore {
         Box::pin(async move {
             let mut found: HashMap<(String, String), super::StoredCase> = HashMap::with_capacity(keys.len());
             for chunk in keys.chunks(200) {
-                let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases c WHERE (c.feed, c.case_id) IN (VALUES ");
+                let mut b = QueryBuilder::<Sqlite>::new("WITH k(feed, case_id) AS (VALUES ");
                 let mut sep = b.separated(", ");
                 for (feed, id) in chunk {
                     sep.push("(").push_bind_unseparated(feed).push_unseparated(", ").push_bind_unseparated(id).push_unseparated(")");
                 }
-                b.push(")");
+                b.push(") SELECT c.* FROM k JOIN cases c ON c.feed = k.feed AND c.case_id = k.case_id");
                 for r in b.build().fetch_all(&self.pool).await? {
                     let c = stored_case(&r)?;
                     found.insert((c.feed.clone(), c.case_id.clone()), c);
@@ -664,43 +682,61 @@ impl Store for SqliteStore {
 
     fn replay_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<(i64, CaseEvent)>, StoreError>> {
         Box::pin(async move {
-            let mut rows = sqlx::query(
-                "SELECT e.id, e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, NULL AS actor, NULL AS note, e.tier, e.outcome, c.category, c.source, c.grid, \
+            // Facts only with reports (what the engine reads them from): the join is skipped for the rest.
+            // Columns by position: this reads every stored event at a restart without a snapshot.
+            let rows = sqlx::query(
+                "SELECT e.id, e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.tier, e.outcome, c.category, c.source, c.grid, \
                  c.reported_at, c.deadline, c.priority, c.warn_at, c.department \
-                 FROM case_events e JOIN cases c ON c.feed = e.feed AND c.case_id = e.case_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+                 FROM case_events e LEFT JOIN cases c ON e.seq = 0 AND e.origin = 'feed' AND c.feed = e.feed AND c.case_id = e.case_id \
+                 WHERE e.id > ? ORDER BY e.id LIMIT ?",
             )
             .bind(after)
             .bind(i64::from(limit))
-            .fetch(&self.pool);
-            let mut out = Vec::new();
-            while let Some(r) = rows.try_next().await? {
-                let entry = timeline_entry(&r)?;
-                let category: String = r.try_get("category")?;
-                let source: String = r.try_get("source")?;
-                let origin: String = r.try_get("origin")?;
-                let priority: String = r.try_get("priority")?;
-                out.push((r.try_get::<i64, _>("id")?, CaseEvent {
-                    feed: r.try_get("feed")?,
-                    case_id: r.try_get("case_id")?,
-                    origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin", &origin))?,
-                    seq: r.try_get::<i64, _>("seq")? as u32,
-                    action: entry.action,
-                    status: entry.status,
-                    at: entry.at,
-                    facts: Some(CaseFacts {
-                        category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
-                        source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
-                        grid: r.try_get("grid")?,
-                        reported_at: r.try_get("reported_at")?,
-                        priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
-                        warn_at: r.try_get("warn_at")?,
-                        deadline: r.try_get("deadline")?,
-                        // Counting needs the department, never personal data or notes: a replay reads no more.
-                        details: crate::case::CaseDetails { department: r.try_get("department")?, ..Default::default() },
+            .fetch_all(&self.pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let text = |i: usize| r.try_get::<&str, _>(i);
+                let (origin, action, status) = (text(3)?, text(5)?, text(6)?);
+                let mediation = match (r.try_get::<Option<&str>, _>(8)?, r.try_get::<Option<&str>, _>(9)?) {
+                    (Some(t), Some(o)) => Some(flow::Mediation {
+                        tier: flow::Tier::parse(t).ok_or_else(|| corrupt("mediation tier", t))?,
+                        outcome: flow::Outcome::parse(o).ok_or_else(|| corrupt("mediation outcome", o))?,
                     }),
-                    note: entry.actor.map(|actor| Note { actor, text: entry.note.unwrap_or_default() }),
-                    mediation: entry.mediation,
-                }));
+                    _ => None,
+                };
+                let facts = match r.try_get::<Option<&str>, _>(10)? {
+                    None => None,
+                    Some(category) => {
+                        let (source, priority) = (text(11)?, text(15)?);
+                        Some(CaseFacts {
+                            category: Category::parse(category).ok_or_else(|| corrupt("category", category))?,
+                            source: Source::parse(source).ok_or_else(|| corrupt("source", source))?,
+                            grid: text(12)?.to_string(),
+                            reported_at: r.try_get(13)?,
+                            priority: Priority::parse(priority).ok_or_else(|| corrupt("priority", priority))?,
+                            warn_at: r.try_get(16)?,
+                            deadline: r.try_get(14)?,
+                            // Counting needs the department, never personal data or notes: a replay reads no more.
+                            details: crate::case::CaseDetails { department: r.try_get(17)?, ..Default::default() },
+                        })
+                    }
+                };
+                out.push((
+                    r.try_get::<i64, _>(0)?,
+                    CaseEvent {
+                        feed: text(1)?.to_string(),
+                        case_id: text(2)?.to_string(),
+                        origin: Origin::parse(origin).ok_or_else(|| corrupt("origin", origin))?,
+                        seq: r.try_get::<i64, _>(4)? as u32,
+                        action: Action::parse(action).ok_or_else(|| corrupt("action", action))?,
+                        status: Status::parse(status).ok_or_else(|| corrupt("status", status))?,
+                        at: r.try_get(7)?,
+                        facts,
+                        note: None,
+                        mediation,
+                    },
+                ));
             }
             Ok(out)
         })
@@ -739,11 +775,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn last_event_at<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>> {
+    fn has_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let at: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(at) FROM case_events WHERE feed = ?").bind(feed).fetch_one(&self.pool).await?;
-            Ok(at)
+            // The primary key's first column: one index probe, whatever the size of the history.
+            let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM cases WHERE feed = ? LIMIT 1").bind(feed).fetch_optional(&self.pool).await?;
+            Ok(any.is_some())
         })
     }
 }

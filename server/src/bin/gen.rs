@@ -1,0 +1,182 @@
+//! `cockpit-gen`: a realistic city-year (or any span) of the demo city, written through the normal
+//! store and counted by the engine as a live server would: cases from every source reported into grids
+//! by population, moved through the lifecycle with returns and mediation, escalated by the rule,
+//! supervised by officials, grids patrolled, and daily safety figures per town. Deterministic: the same
+//! seed, span and end give the same data. Ends with the engine's snapshot, so the first start is quick.
+//!
+//!     cockpit-gen --data-dir DIR [--days 365] [--cases-per-day 2900] [--seed 2026] [--end 2026-12-02T09:00:00+08:00]
+use engine::Engine;
+use server::calendar::Calendar;
+use server::case::{CaseEvent, Note};
+use server::clock::Clock;
+use server::config::DemoConfig;
+use server::feeds::demo::DemoFeed;
+use server::feeds::record::Observation;
+use server::ingest::Ingest;
+use server::rules::FlowConfig;
+use server::store::{SqliteStore, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+
+const USAGE: &str = "usage: cockpit-gen --data-dir DIR [--days N] [--cases-per-day N] [--seed N] [--end RFC3339]";
+const HOUR: i64 = 3_600_000;
+/// Hours of changes written in one transaction.
+const HOURS_PER_WRITE: u64 = 24;
+const DAY: i64 = 24 * HOUR;
+
+struct Args {
+    data_dir: PathBuf,
+    days: u32,
+    cases_per_day: f64,
+    seed: u64,
+    end: Option<i64>,
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut a = Args { data_dir: PathBuf::new(), days: 365, cases_per_day: 2900.0, seed: 2026, end: None };
+    while let Some(k) = it.next() {
+        let mut v = || it.next().ok_or_else(|| format!("{k} needs a value\n{USAGE}"));
+        match k.as_str() {
+            "--data-dir" => a.data_dir = v()?.into(),
+            "--days" => a.days = v()?.parse().map_err(|_| format!("--days: a whole number\n{USAGE}"))?,
+            "--cases-per-day" => a.cases_per_day = v()?.parse().map_err(|_| format!("--cases-per-day: a number\n{USAGE}"))?,
+            "--seed" => a.seed = v()?.parse().map_err(|_| format!("--seed: a whole number\n{USAGE}"))?,
+            "--end" => a.end = Some(server::clock::parse_instant(&v()?)?),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if a.data_dir.as_os_str().is_empty() {
+        return Err(format!("--data-dir is required\n{USAGE}"));
+    }
+    if a.days == 0 || a.days > 3 * 366 || !(a.cases_per_day > 0.0 && a.cases_per_day <= 100_000.0) {
+        return Err(format!("--days is 1 to 1098 and --cases-per-day above 0 and at most 100000\n{USAGE}"));
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match generate(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cockpit-gen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn generate(a: Args) -> Result<(), String> {
+    let t = std::time::Instant::now();
+    let store = Arc::new(SqliteStore::open(&a.data_dir).await.map_err(|e| e.to_string())?);
+    if store.replay_position().await.map_err(|e| e.to_string())? > 0 {
+        return Err(format!("{} already holds cases; generate into an empty data directory", a.data_dir.display()));
+    }
+    if store.region_count().await.map_err(|e| e.to_string())? == 0 {
+        store.save_regions(&server::city::shaoxing::build()).await.map_err(|e| e.to_string())?;
+    }
+    let tree = Arc::new(server::city::RegionTree::new(store.load_regions().await.map_err(|e| e.to_string())?)?);
+    let end = a.end.unwrap_or_else(|| Clock::system().now_ms());
+    let start = end - i64::from(a.days) * DAY;
+    let calendar = Calendar::new(&Default::default())?;
+    let cfg = DemoConfig { enabled: true, rate_per_minute: a.cases_per_day / 1440.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: a.seed, systems: false };
+    let feed = DemoFeed::new(cfg, tree.clone(), calendar.clone());
+    let engine = Arc::new(RwLock::new(Engine::new(tree.clone())));
+    let clock = Clock::manual(start);
+    let (changed, _) = tokio::sync::watch::channel(0);
+    let ingest = Ingest::new(store.clone(), tree.clone(), engine.clone(), changed, clock.clone()).with_calendar(calendar.clone());
+    let (mut progress, done) = feed.resume(store.as_ref(), start).await;
+    ingest.submit_patrols(done).await.map_err(|e| e.to_string())?;
+    let towns: Vec<String> = tree.iter().filter(|(_, r)| r.row.level == app::model::Level::Town).map(|(_, r)| r.row.code.clone()).collect();
+    let (mut events, mut hour) = (0usize, 0u64);
+    let mut now = start;
+    // Written as a live server would, but in fewer transactions: an hour's changes with the oversight of
+    // the hour before, a day's patrols at once.
+    let mut shadow = Engine::new(tree.clone());
+    let mut patrols = Vec::new();
+    let mut pending: Vec<CaseEvent> = Vec::new();
+    while now < end {
+        now = (now + HOUR).min(end);
+        hour += 1;
+        clock.set(now);
+        let (walked, batch) = feed.due(&mut progress, now);
+        patrols.extend(walked);
+        // Hour by hour, as on a live server: the hour's changes, then the escalation rule and officials
+        // supervising what is late, decided on a second engine that has seen everything so far (the
+        // store takes a day at a time, in one transaction).
+        shadow.sweep(now);
+        for e in &batch {
+            shadow.take(e);
+        }
+        pending.extend(batch);
+        let cfg = FlowConfig::default();
+        let escalate = shadow.due_for_escalation(|d| server::rules::should_escalate(&calendar, &cfg, d, now));
+        let late = shadow.due_for_escalation(|_| true);
+        let note = |actor: &str, text: &str| Note { actor: actor.into(), text: text.into() };
+        let mut oversight: Vec<CaseEvent> =
+            escalate.into_iter().map(|(f, id, status)| CaseEvent::oversight(&f, &id, app::flow::Action::Escalate, status, now, note(server::rules::ESCALATION_ACTOR, ""))).collect();
+        oversight.extend(
+            late.iter()
+                .filter(|(_, id, _)| server::city::shaoxing::hash(id, a.seed ^ hour) % 40 == 0)
+                .take(20)
+                .map(|(f, id, status)| CaseEvent::oversight(f, id, app::flow::Action::Supervise, *status, now, note("leader", "请加快办理"))),
+        );
+        for e in &oversight {
+            shadow.take(e);
+        }
+        pending.extend(oversight);
+        if hour % HOURS_PER_WRITE == 0 || now >= end {
+            events += pending.len();
+            ingest.submit(std::mem::take(&mut pending)).await.map_err(|e| e.to_string())?;
+        }
+        // The day's patrols and safety figures per town, once the day is over.
+        if app::model::local_day(now) != app::model::local_day(now - HOUR) {
+            let day = app::model::local_day(now - HOUR);
+            ingest.submit_patrols(std::mem::take(&mut patrols)).await.map_err(|e| e.to_string())?;
+            ingest.take_observations("stats", safety_day(&towns, day, a.seed)).await.map_err(|e| e.to_string())?;
+        }
+        if hour % (24 * 30) == 0 {
+            eprintln!("… {} days, {events} events, {:.0} s", hour / 24, t.elapsed().as_secs_f64());
+        }
+    }
+    events += pending.len();
+    ingest.submit(pending).await.map_err(|e| e.to_string())?;
+    ingest.submit_patrols(patrols).await.map_err(|e| e.to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    let cases = engine.read().expect("engine lock").case_count();
+    println!("generated {} days: {cases} cases, {events} events in {secs:.1} s ({:.0} events/s through the store)", a.days, events as f64 / secs);
+    let bytes = server::indicators::write_snapshot(&ingest, &a.data_dir).await?;
+    println!("engine snapshot: {bytes} bytes");
+    Ok(())
+}
+
+/// One day's figures of each town: video channels' uptime, alarms, criminal cases filed and solved, and
+/// (monthly survey, on the 1st) the sense of safety.
+fn safety_day(towns: &[String], day: i64, seed: u64) -> Vec<(String, i64, Observation)> {
+    use app::model::Indicator::*;
+    let at = day * DAY - app::model::CST_OFFSET_MS + 20 * HOUR;
+    let mut out = Vec::new();
+    for town in towns {
+        let h = server::city::shaoxing::hash(town, seed ^ day as u64);
+        let unit = |salt: u32| (server::city::shaoxing::mix(h ^ u64::from(salt)) >> 11) as f64 / (1u64 << 53) as f64;
+        let mut push = |indicator, value: f64| out.push((format!("{}-{day}-{}", town, indicator as u8), 1, Observation { indicator, region: town.clone(), at, value }));
+        push(VideoOnline, 0.9 + 0.09 * unit(1));
+        push(Alarm, (unit(2) * 12.0).floor());
+        let filed = (unit(3) * 4.0).floor();
+        push(CriminalFiled, filed);
+        push(CriminalSolved, (filed * (0.6 + 0.4 * unit(4))).floor());
+        if &app::model::date_time(at)[8..10] == "01" {
+            push(SafetySurvey, 92.0 + 6.0 * unit(5));
+        }
+    }
+    out
+}

@@ -1,5 +1,7 @@
 //! Per-day counters of the rollup regions (the city, its districts and towns), so that a period's
-//! figures are sums of days instead of a pass over its cases. Every counter is kept per day and per
+//! figures are sums of days instead of a pass over its cases. Villages keep the total slot's counters
+//! only ("slim" cells): enough for a town's breakdown by village, a few KiB a village, while a
+//! village's own full report scans its cases. Every counter is kept per day and per
 //! 32-day block (a year is 12 blocks and a few days), per slot: the total, each category, each source
 //! and each department. Late closes keep their deadline and close days (what a past period's "late and
 //! still open" needs), closes within 15 days of the report keep both days (the backlog by age at a
@@ -32,6 +34,12 @@ pub const STATUSES: usize = 6;
 /// Closes this soon after the report keep both days (the backlog's buckets reach 14 days).
 const YOUNG_DAYS: i64 = 15;
 const BLOCK: i64 = 32;
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// Hours since 1970-01-01 00:00 in Asia/Shanghai (day `d`'s hours are `24 d .. 24 d + 24`).
+pub fn local_hour(ms: i64) -> i64 {
+    (ms + app::model::CST_OFFSET_MS).div_euclid(HOUR_MS)
+}
 
 /// The slots a case counts in.
 pub fn slots_of(c: &Case) -> [usize; 4] {
@@ -197,6 +205,8 @@ impl Series {
 /// One rollup region's cells.
 #[derive(Clone, Debug, Default)]
 pub struct NodeCells {
+    /// Every slot, transitions, durations, mediation; false: the total slot's counters only.
+    pub full: bool,
     /// Per day, per slot, the `COUNTERS`.
     pub counts: Series,
     /// Per day, transitions by (from, to) as `link_index`.
@@ -210,6 +220,11 @@ pub struct NodeCells {
     pub late: Vec<BTreeMap<(i64, i64), u32>>,
     /// (report day, close day) → cases closed within `YOUNG_DAYS` of their report.
     pub young: BTreeMap<(i64, i64), u32>,
+    /// The total slot's counters per hour: a comparison period that ends inside a day (环比, 同比,
+    /// 较昨日 at the same time of day) sums that day's whole hours instead of scanning its cases.
+    pub hours: Series,
+    /// (close hour, deadline day) → closes after the deadline, the total slot's.
+    pub late_hours: BTreeMap<(i64, i64), u32>,
 }
 
 fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, sign: i32) {
@@ -269,12 +284,15 @@ impl NodeCells {
         for m in &self.late {
             save_map(w, m, |k| k)?;
         }
-        save_map(w, &self.young, |k| k)
+        save_map(w, &self.young, |k| k)?;
+        self.hours.save(w)?;
+        save_map(w, &self.late_hours, |k| k)
     }
 
-    fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, slots: usize) -> Result<NodeCells, crate::persist::LoadError> {
+    fn load<R: std::io::Read>(r: &mut crate::persist::Reader<R>, slots: usize, full: bool) -> Result<NodeCells, crate::persist::LoadError> {
         use crate::persist::LoadError;
         let mut n = NodeCells {
+            full,
             counts: Series::load(r, slots * COUNTERS)?,
             links: Series::load(r, LINKS)?,
             mediation: Series::load(r, MEDIATION)?,
@@ -313,26 +331,34 @@ impl NodeCells {
             n.late.push(load_map(r)?);
         }
         n.young = load_map(r)?;
+        n.hours = Series::load(r, COUNTERS)?;
+        n.late_hours = load_map(r)?;
         Ok(n)
     }
 
-    fn new(slots: usize) -> NodeCells {
+    fn new(slots: usize, full: bool) -> NodeCells {
         NodeCells {
+            full,
             counts: Series::new(slots * COUNTERS),
             links: Series::new(LINKS),
             mediation: Series::new(MEDIATION),
             late: vec![BTreeMap::new(); slots],
+            hours: Series::new(COUNTERS),
             ..NodeCells::default()
         }
     }
 
     /// `bucket`: the stay's sketch bucket, for a transition (worked out once for every region above).
     fn apply(&mut self, c: &Case, slots: &[usize; 4], i: &Instant, bucket: u16, sign: i32) {
-        let day = local_day(i.at);
+        if !self.full {
+            return self.apply_total(i, sign);
+        }
+        let (day, hour) = (local_day(i.at), local_hour(i.at));
         let count = |this: &mut NodeCells, k: usize| {
             for &s in slots {
                 this.counts.add(day, s * COUNTERS + k, sign);
             }
+            this.hours.add(hour, k, sign);
         };
         match i.kind {
             Kind::Reported => count(self, REPORTED),
@@ -353,6 +379,7 @@ impl NodeCells {
                 for &s in slots {
                     bump(&mut self.late[s], (local_day(deadline), day), sign);
                 }
+                bump(&mut self.late_hours, (hour, local_day(deadline)), sign);
             }
             Kind::Supervised => count(self, SUPERVISED),
             Kind::Escalated => count(self, ESCALATED),
@@ -380,6 +407,30 @@ impl NodeCells {
         }
     }
 
+    /// The total slot's counters and late closes: what slim cells keep.
+    fn apply_total(&mut self, i: &Instant, sign: i32) {
+        let day = local_day(i.at);
+        let k = match i.kind {
+            Kind::Reported => REPORTED,
+            Kind::Closed => CLOSED,
+            Kind::Due { on_time } => {
+                if on_time {
+                    self.counts.add(day, ON_TIME, sign);
+                }
+                DUE
+            }
+            Kind::LateClose { deadline } => {
+                bump(&mut self.late[0], (local_day(deadline), day), sign);
+                LATE_CLOSED
+            }
+            Kind::Supervised => SUPERVISED,
+            Kind::Escalated => ESCALATED,
+            Kind::Returned => RETURNED,
+            Kind::Link { .. } | Kind::Mediation { .. } => return,
+        };
+        self.counts.add(day, k, sign);
+    }
+
     /// The counters of `slot` over days `[from, to)`.
     pub fn sums(&self, slot: usize, from: i64, to: i64) -> [u64; COUNTERS] {
         let mut out = [0u64; COUNTERS];
@@ -402,6 +453,18 @@ impl NodeCells {
     pub fn late_within(&self, slot: usize, from: i64, to: i64) -> u64 {
         let Some(m) = self.late.get(slot) else { return 0 };
         m.range((from, i64::MIN)..(to, i64::MIN)).filter(|((_, c), _)| *c < to).map(|(_, n)| u64::from(*n)).sum()
+    }
+
+    /// The total slot's counters over hours `[from, to)`.
+    pub fn hour_sums(&self, from: i64, to: i64) -> [u64; COUNTERS] {
+        let mut out = [0u64; COUNTERS];
+        self.hours.sum(from, to, 0, &mut out);
+        out
+    }
+
+    /// Closes after the deadline in hours `[from, to)` of cases due from day `first` on.
+    pub fn late_in_hours(&self, first: i64, from: i64, to: i64) -> u64 {
+        self.late_hours.range((from, i64::MIN)..(to, i64::MIN)).filter(|((_, d), _)| *d >= first).map(|(_, n)| u64::from(*n)).sum()
     }
 
     /// Cases reported in days `[from, to)` and closed before day `before`, within `YOUNG_DAYS`.
@@ -447,7 +510,7 @@ impl NodeCells {
 /// The cells of every rollup region.
 #[derive(Clone, Debug)]
 pub struct Cells {
-    /// Region index → its cells' index, for rollup regions.
+    /// Region index → its cells' index, for rollup regions (full cells) and villages (slim).
     of: Vec<Option<u32>>,
     nodes: Vec<NodeCells>,
     slots: usize,
@@ -457,9 +520,14 @@ impl Cells {
     pub fn new(tree: &RegionTree) -> Cells {
         let mut of = vec![None; tree.len()];
         let mut nodes = Vec::new();
-        for (i, _) in tree.iter().filter(|(i, _)| tree.is_rollup(*i)) {
-            of[i] = Some(nodes.len() as u32);
-            nodes.push(NodeCells::new(FIXED_SLOTS + 1));
+        for (i, r) in tree.iter() {
+            if tree.is_rollup(i) {
+                of[i] = Some(nodes.len() as u32);
+                nodes.push(NodeCells::new(FIXED_SLOTS + 1, true));
+            } else if r.row.level == app::model::Level::Village {
+                of[i] = Some(nodes.len() as u32);
+                nodes.push(NodeCells::new(1, false));
+            }
         }
         Cells { of, nodes, slots: FIXED_SLOTS + 1 }
     }
@@ -474,7 +542,7 @@ impl Cells {
         if slots <= self.slots {
             return;
         }
-        for n in &mut self.nodes {
+        for n in self.nodes.iter_mut().filter(|n| n.full) {
             n.counts.restride(slots * COUNTERS, |i| i);
             n.late.resize(slots, BTreeMap::new());
         }
@@ -510,6 +578,12 @@ impl Cells {
             if a.young != b.young {
                 return Some(format!("region {code}: closes soon after report"));
             }
+            if let Some((h, off, x, y)) = a.hours.first_difference(&b.hours) {
+                return Some(format!("region {code}: counter {off} in hour {} of {}: {x} vs {y}", h.rem_euclid(24), day(h.div_euclid(24))));
+            }
+            if a.late_hours != b.late_hours {
+                return Some(format!("region {code}: late closes by hour"));
+            }
         }
         None
     }
@@ -532,16 +606,23 @@ impl Cells {
         }
         c.slots = slots;
         for i in 0..c.nodes.len() {
-            c.nodes[i] = NodeCells::load(r, slots)?;
+            let full = c.nodes[i].full;
+            c.nodes[i] = NodeCells::load(r, if full { slots } else { 1 }, full)?;
         }
         Ok(c)
     }
 
+    /// The full cells of a rollup region.
     pub fn node(&self, region: usize) -> Option<&NodeCells> {
+        self.total(region).filter(|n| n.full)
+    }
+
+    /// Cells that hold at least the total slot's counters (rollup regions and villages).
+    pub fn total(&self, region: usize) -> Option<&NodeCells> {
         self.of[region].map(|i| &self.nodes[i as usize])
     }
 
-    /// Counts (sign 1) or takes back (sign -1) one instant of `c` in every rollup region above its grid.
+    /// Counts (sign 1) or takes back (sign -1) one instant of `c` in every region with cells above its grid.
     pub fn apply(&mut self, tree: &RegionTree, c: &Case, i: &Instant, sign: i32) {
         let slots = slots_of(c);
         let bucket = match i.kind {

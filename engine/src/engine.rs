@@ -8,7 +8,7 @@
 //! events arrived in or when sweeps ran: live counting and any recount agree by construction.
 use crate::case::{CaseEvent, Origin};
 use crate::cases::{Case, Cases, Ev};
-use crate::cells::Cells;
+use crate::cells::{local_hour, Cells};
 use crate::instant::{instants, open_at, Instant};
 use crate::tree::RegionTree;
 use app::flow::Action;
@@ -64,7 +64,7 @@ pub struct Engine {
     pub(crate) nodes: Vec<Node>,
     /// Cases by grid (region index), in the order they were reported to us.
     pub(crate) by_grid: Vec<Vec<u32>>,
-    /// Local day → cases with an instant that day (for the part of a day a period ends in).
+    /// Local hour → cases with an instant in it (for the part of a day or hour a period ends in).
     pub(crate) active: HashMap<i64, Vec<u32>>,
     /// Cases open at the horizon.
     pub(crate) open: BTreeSet<u32>,
@@ -226,7 +226,7 @@ impl Engine {
         before.sort_unstable();
         after.sort_unstable();
         let (mut i, mut j) = (0, 0);
-        let mut new_days: Vec<i64> = Vec::new();
+        let mut new_hours: Vec<i64> = Vec::new();
         while i < before.len() || j < after.len() {
             match (before.get(i), after.get(j)) {
                 (Some(a), Some(b)) if a == b => {
@@ -243,18 +243,18 @@ impl Engine {
                 }
                 (_, Some(b)) => {
                     self.cells.apply(&tree, c, b, 1);
-                    new_days.push(local_day(b.at));
+                    new_hours.push(local_hour(b.at));
                     j += 1;
                 }
                 (None, None) => unreachable!(),
             }
         }
-        // A case joins a day's list once: its days only grow, so a day it had before is already there.
-        new_days.sort_unstable();
-        new_days.dedup();
-        for d in new_days {
-            if !before.iter().any(|x| local_day(x.at) == d) {
-                self.active.entry(d).or_default().push(n);
+        // A case joins an hour's list once: its hours only grow, so an hour it had before is already there.
+        new_hours.sort_unstable();
+        new_hours.dedup();
+        for h in new_hours {
+            if !before.iter().any(|x| local_hour(x.at) == h) {
+                self.active.entry(h).or_default().push(n);
             }
         }
         let old = self.live[n as usize];
@@ -283,11 +283,11 @@ impl Engine {
         let c = self.cases.get(n);
         let mut after = Vec::new();
         instants(c, h, &mut after);
-        let mut days: Vec<i64> = after.iter().map(|i| local_day(i.at)).collect();
-        days.sort_unstable();
-        days.dedup();
-        for d in days {
-            self.active.entry(d).or_default().push(n);
+        let mut hours: Vec<i64> = after.iter().map(|i| local_hour(i.at)).collect();
+        hours.sort_unstable();
+        hours.dedup();
+        for h in hours {
+            self.active.entry(h).or_default().push(n);
         }
         let new = live_state(c, h);
         let (category, grid) = (c.category, c.grid as usize);
@@ -420,7 +420,15 @@ impl Engine {
 
     /// Cases with an instant on `day`, in `region`, each once.
     pub(crate) fn active_under(&self, day: i64, region: usize) -> Vec<u32> {
-        let mut v: Vec<u32> = self.active.get(&day).map(|l| l.iter().copied().filter(|&n| self.tree.is_within(self.cases.get(n).grid as usize, region)).collect()).unwrap_or_default();
+        self.active_in_hours(day * 24, day * 24 + 24, region)
+    }
+
+    /// Cases with an instant in hours `[from, to)` (see `cells::local_hour`), in `region`, each once.
+    pub(crate) fn active_in_hours(&self, from: i64, to: i64, region: usize) -> Vec<u32> {
+        let mut v: Vec<u32> = (from..to)
+            .filter_map(|h| self.active.get(&h))
+            .flat_map(|l| l.iter().copied().filter(|&n| self.tree.is_within(self.cases.get(n).grid as usize, region)))
+            .collect();
         v.sort_unstable();
         v.dedup();
         v

@@ -3,9 +3,10 @@
 //! as many days and ends at the same time of day, the year-ago one (同比) is 365 days earlier.
 //!
 //! Rollup regions (city, districts, towns) sum their cells over whole days; a comparison period that
-//! ends inside a day adds that day's part by scanning the cases active on it. Villages and grids are
+//! ends inside a day adds that day's part by scanning the cases active on it. A village's totals (a
+//! town's breakdown) come from its slim cells the same way; a village's full report and every grid are
 //! scanned whole (they hold few cases), exactly.
-use crate::cells::{self, NodeCells, COUNTERS, FIXED_SLOTS, LINKS, MEDIATION, STATUSES};
+use crate::cells::{self, local_hour, NodeCells, HOUR_MS, COUNTERS, FIXED_SLOTS, LINKS, MEDIATION, STATUSES};
 use crate::engine::Engine;
 use crate::instant::{age_bucket, Instant};
 use crate::scan::{Acc, Fig, Window};
@@ -138,9 +139,9 @@ impl Engine {
     }
 
     fn sums(&self, region: usize, f: i64, t: i64, depth: Depth) -> Sums {
-        match self.cells.node(region) {
-            Some(cells) => self.rollup_sums(cells, region, f, t, depth),
-            None => self.scan_sums(region, f, t),
+        match self.cells.total(region) {
+            Some(cells) if cells.full || depth == Depth::Total => self.rollup_sums(cells, region, f, t, depth),
+            _ => self.scan_sums(region, f, t),
         }
     }
 
@@ -199,7 +200,33 @@ impl Engine {
             }
             cells.stays(first, end, &mut merged);
         }
-        if let Some(m) = partial {
+        if let (Some(m), Depth::Total, true) = (partial, depth, cells.full) {
+            // The day's whole hours from the hourly counters, the rest of the hour from its cases.
+            let h = midnight(local_day(t)) + (t - m) / HOUR_MS * HOUR_MS;
+            let (hm, hh) = (local_hour(m), local_hour(h));
+            let a = cells.hour_sums(hm, hh);
+            let i = |x: u64| x as i64;
+            let fig = &mut slots[0];
+            fig.reported += i(a[cells::REPORTED]);
+            fig.closed += i(a[cells::CLOSED]);
+            fig.due += i(a[cells::DUE]);
+            fig.on_time += i(a[cells::ON_TIME]);
+            fig.late_closed += i(cells.late_in_hours(first, hm, hh));
+            fig.open_end += i(a[cells::REPORTED]) - i(a[cells::CLOSED]);
+            fig.overdue_end += i(a[cells::DUE]) - i(a[cells::ON_TIME]) - i(a[cells::LATE_CLOSED]);
+            fig.supervised += i(a[cells::SUPERVISED]);
+            fig.escalated += i(a[cells::ESCALATED]);
+            fig.returned += i(a[cells::RETURNED]);
+            if t > h {
+                let mut acc = Acc::new(1);
+                let w = Window { f, a: h, t, since: Some(h) };
+                let mut buf = Vec::new();
+                for n in self.active_in_hours(hh, hh + 1, region) {
+                    acc.add(self.cases.get(n), &w, &mut buf);
+                }
+                slots[0].add(&acc.slots[0]);
+            }
+        } else if let Some(m) = partial {
             let mut acc = Acc::new(self.cells.slots());
             let w = Window { f, a: m, t, since: Some(m) };
             let mut buf = Vec::new();

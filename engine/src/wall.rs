@@ -21,7 +21,7 @@ impl Engine {
     /// The counts of `region` for each day `first..=last` (today: so far).
     pub fn days(&self, region: usize, first: i64, last: i64) -> Vec<DayCounts> {
         let n = (last - first + 1).max(0) as usize;
-        match self.cells.node(region) {
+        match self.cells.total(region) {
             Some(c) => (first..=last)
                 .map(|d| {
                     let s = c.sums(0, d, d + 1);

@@ -44,9 +44,11 @@ pub fn Desk() -> impl IntoView {
     let snapshot = Resource::new(|| (), |_| load_wall(None));
     let live = RwSignal::new(None::<WallSnapshot>);
     let online = RwSignal::new(false);
+    let lost = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let current = Signal::derive(move || live.get().or_else(|| snapshot.get().and_then(Result::ok)));
-    provide_context(WallCtx { lang, region, current, scale: RwSignal::new(1.0) });
+    let server_now = RwSignal::new(None::<i64>);
+    provide_context(WallCtx { lang, region, current, scale: RwSignal::new(1.0), server_now });
 
     let refresh = RwSignal::new(0u32);
     let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r));
@@ -57,7 +59,7 @@ pub fn Desk() -> impl IntoView {
     let csrf = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     {
-        crate::wall::live::connect(region, live, online);
+        crate::wall::live::connect(region, live, online, lost, server_now);
         if let Ok(h) = set_interval_with_handle(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
             on_cleanup(move || h.clear());
         }
@@ -65,7 +67,7 @@ pub fn Desk() -> impl IntoView {
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (online.write_only(), csrf.write_only());
+    let _ = (online.write_only(), lost.write_only(), csrf.write_only());
 
     let open = move |c: CaseView| {
         #[cfg(feature = "hydrate")]
@@ -85,7 +87,11 @@ pub fn Desk() -> impl IntoView {
                 <h1>{t(lang, Msg::DeskTitle)}</h1>
                 <crate::wall::StaleFeeds id="desk-stale" />
                 <span class="live" class:on=move || online.get()>
-                    {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
+                    {move || match (online.get(), lost.get()) {
+                        (true, _) => t(lang, Msg::Live),
+                        (false, true) => t(lang, Msg::Reconnecting),
+                        (false, false) => t(lang, Msg::Connecting),
+                    }}
                 </span>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {

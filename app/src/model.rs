@@ -427,9 +427,9 @@ pub struct FlowReport {
     pub from: i64,
     pub to: i64,
     pub figures: FlowFigures,
-    /// The period before (环比) and the same period a year earlier (同比); None when nothing is stored
-    /// that far back.
-    pub previous: FlowFigures,
+    /// The period before (环比) and the same period a year earlier (同比); None when the stored history
+    /// does not reach back to the first day of that period (no comparison, rather than a rise from zero).
+    pub previous: Option<FlowFigures>,
     pub year_ago: Option<FlowFigures>,
     /// Transitions in the period, returns included (to < from).
     pub links: Vec<FlowLink>,
@@ -665,6 +665,18 @@ pub fn clock(ms: i64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// The "data as of" time of `as_of` read at `now` (both Unix ms): the time of day when both fall on the same
+/// day in Asia/Shanghai, with the date in front otherwise, so a screen frozen overnight never shows
+/// yesterday's figures under a plausible time.
+pub fn as_of_label(as_of: i64, now: i64) -> String {
+    if local_day(as_of) == local_day(now) {
+        clock(as_of)
+    } else {
+        let (y, m, d) = civil_from_days(local_day(as_of));
+        format!("{y:04}-{m:02}-{d:02} {}", clock(as_of))
+    }
+}
+
 /// "YYYY-MM-DD HH:MM" in Asia/Shanghai.
 pub fn date_time(ms: i64) -> String {
     let (y, m, d) = civil_from_days(local_day(ms));
@@ -744,6 +756,16 @@ mod tests {
         assert_eq!(parse_day("2026-11-21"), Some(t));
         assert_eq!(parse_day("2026-02-30"), None);
         assert_eq!(parse_day("nonsense"), None);
+    }
+
+    #[test]
+    fn as_of_carries_the_date_once_the_day_has_turned() {
+        let midnight = 1_795_190_400_000; // 2026-11-21 00:00 in Shanghai
+        let evening = midnight - 2 * 3_600_000 + 5_000; // 2026-11-20 22:00:05
+        assert_eq!(as_of_label(evening, evening + 60_000), "22:00:05");
+        assert_eq!(as_of_label(evening, midnight - 1), "22:00:05", "a second before midnight: still today");
+        assert_eq!(as_of_label(evening, midnight), "2026-11-20 22:00:05", "the day has turned");
+        assert_eq!(as_of_label(evening, midnight + 9 * 3_600_000), "2026-11-20 22:00:05");
     }
 }
 

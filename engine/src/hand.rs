@@ -142,8 +142,21 @@ fn period_figures_count_open_overdue_as_late() {
 fn comparisons_with_the_period_before_and_a_year_before() {
     let r = run();
     // The week before: B reported; D due (on time); B open at its end, not yet overdue.
-    assert_eq!(r.previous, figures_of(1, 0, 1, 1, 0, 0, 1, 0));
+    assert_eq!(r.previous, Some(figures_of(1, 0, 1, 1, 0, 0, 1, 0)));
     assert_eq!(r.year_ago, None, "nothing stored a year back");
+}
+
+#[test]
+fn no_comparison_with_a_period_the_history_does_not_cover() {
+    // The first case (D) was reported on the day P-10D. The week before P-3D and the fortnight before
+    // P+4D both start on that day: covered. The fortnight before P+3D starts a day earlier, before
+    // anything was stored: no comparison rather than a rise from zero.
+    let e = Engine::rebuild(tree(), dataset(), P + 30 * D);
+    let prev = |from: i64, days: i64| e.flow_report(0, Period::Dates { from, to: from + days * D }).previous;
+    assert!(prev(P - 3 * D, 7).is_some());
+    assert!(prev(P + 4 * D, 14).is_some());
+    assert_eq!(prev(P + 3 * D, 14), None);
+    assert_eq!(e.flow_report_by_scan(0, Period::Dates { from: P + 3 * D, to: P + 17 * D }).previous, None, "the scan says the same");
 }
 
 #[test]

@@ -66,9 +66,12 @@ impl Engine {
         let main = sums(region, f, t, Depth::Full);
         let span = if t > f { local_day(t - 1) - local_day(f) + 1 } else { 0 };
         let (pf, pt) = (f - span * DAY_MS, t - span * DAY_MS);
-        let previous = sums(region, pf, pt, Depth::Total).slots[0].to_figures();
+        // A comparison is made only with a period the stored history covers from its first day: a period
+        // before anything was stored would read as a rise from zero.
+        let covered = |from: i64| self.first_report.is_some_and(|r| local_day(r) <= local_day(from));
+        let previous = covered(pf).then(|| sums(region, pf, pt, Depth::Total).slots[0].to_figures());
         let (yf, yt) = (f - 365 * DAY_MS, t - 365 * DAY_MS);
-        let year_ago = self.first_report.is_some_and(|r| r < yt).then(|| sums(region, yf, yt, Depth::Total).slots[0].to_figures());
+        let year_ago = covered(yf).then(|| sums(region, yf, yt, Depth::Total).slots[0].to_figures());
         let tree = &*self.tree;
         let by_region = tree
             .get(region)

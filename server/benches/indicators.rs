@@ -243,6 +243,11 @@ fn scope_prefix(tree: &RegionTree, all_grids: &[String], region: usize) -> Strin
     prefix
 }
 
+/// The first instant after the Shanghai day that holds `at`.
+fn day_end(at: i64) -> i64 {
+    (local_day(at) + 1) * DAY_MS - CST_OFFSET_MS
+}
+
 /// The literals the SQL texts take for one query (see the head of `flow_sqlite.sql`).
 fn sql_params(tree: &RegionTree, prefix: &str, q: &Query, now: i64) -> Vec<(String, String)> {
     let (f, t) = q.period.window(now);
@@ -266,6 +271,10 @@ fn sql_params(tree: &RegionTree, prefix: &str, q: &Query, now: i64) -> Vec<(Stri
         ("pt", pt.to_string()),
         ("yf", yf.to_string()),
         ("yt", yt.to_string()),
+        // A comparison is made when the first stored report falls before the end of the compared
+        // period's first day (engine/src/report.rs, `covered`).
+        ("pc", day_end(pf).to_string()),
+        ("yc", day_end(yf).to_string()),
         // SQLite only (see the head of flow_sqlite.sql): read the events first for the city.
         ("join", if q.level == Level::City { "CROSS JOIN" } else { "JOIN" }.to_string()),
     ]
@@ -286,7 +295,7 @@ struct SqlRow {
 #[derive(Debug, Default, PartialEq)]
 struct Answer {
     main: FlowFigures,
-    prev: FlowFigures,
+    prev: Option<FlowFigures>,
     year: Option<FlowFigures>,
     /// (child | category | source | department, key) → figures; rows with every figure 0 left out.
     rows: BTreeMap<(String, String), FlowFigures>,
@@ -317,15 +326,16 @@ fn figures(v: &[i64]) -> FlowFigures {
 
 fn from_sql(rows: &[SqlRow]) -> Answer {
     let mut a = Answer { backlog: vec![0; 5], ..Answer::default() };
-    let mut year = None;
-    let mut has_year = false;
+    let (mut prev, mut year) = (None, None);
+    let (mut has_prev, mut has_year) = (false, false);
     for r in rows {
         let g = |i: usize| r.v.get(i).copied().unwrap_or(0);
         match r.part.as_str() {
             "main" => a.main = figures(&r.v),
-            "prev" => a.prev = figures(&r.v),
+            "prev" => prev = Some(figures(&r.v)),
             "year" => year = Some(figures(&r.v)),
             "year_flag" => has_year = g(0) != 0,
+            "prev_flag" => has_prev = g(0) != 0,
             "child" | "category" | "source" | "department" => {
                 let f = figures(&r.v);
                 if f != FlowFigures::default() {
@@ -349,6 +359,7 @@ fn from_sql(rows: &[SqlRow]) -> Answer {
             other => panic!("unknown part {other:?} in a SQL answer"),
         }
     }
+    a.prev = if has_prev { Some(prev.unwrap_or_default()) } else { None };
     a.year = if has_year { Some(year.unwrap_or_default()) } else { None };
     a
 }

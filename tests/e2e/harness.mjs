@@ -17,15 +17,16 @@ mkdirSync(artifacts, { recursive: true });
 export const PINNED = '2026-12-02T10:00:00+08:00';
 
 // `config`: TOML for a config file (e.g. `[[feeds]]`); the demo's settings still come from the environment.
-export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config, clockStart = PINNED } = {}) {
+// `dataDir` and `listen` restart a server on the data and address of one that was killed (outage tests).
+export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config, clockStart = PINNED, dataDir, listen = '127.0.0.1:0' } = {}) {
   const bin = process.env.COCKPIT_BIN ?? join(root, 'target', 'debug', 'cockpit');
-  const dataDir = mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
+  dataDir ??= mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
   const configEnv = {};
   if (config) {
     configEnv.COCKPIT_CONFIG = join(dataDir, 'cockpit.toml');
     writeFileSync(configEnv.COCKPIT_CONFIG, config);
   }
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(bin, ['--listen', listen, '--data-dir', dataDir], {
     env: {
       ...process.env,
       COCKPIT_SITE_ROOT: process.env.COCKPIT_SITE_ROOT ?? join(root, 'target', 'site'),
@@ -55,8 +56,15 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
     if (Date.now() > deadline) throw new Error('server never became healthy');
     await new Promise((r) => setTimeout(r, 250));
   }
+  const exited = new Promise((r) => child.once('exit', r));
   return {
     url,
+    dataDir,
+    /// Ends the process with `signal` and keeps its data (an outage).
+    async kill(signal = 'SIGTERM') {
+      child.kill(signal);
+      await exited;
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { child.once('exit', r); setTimeout(r, 10_000); });

@@ -37,8 +37,23 @@ pub fn FlowScene() -> impl IntoView {
             Choice::Dates(f, t) => load_flow(r, None, Some(f), Some(t), None),
         },
     );
-    let current = Signal::derive(move || report.get().and_then(Result::ok));
-    let as_of = move || current.get().map(|r| crate::model::clock(r.as_of)).unwrap_or_default();
+    // What is on screen: the last report that arrived. Set by an effect, which runs only in the browser
+    // after hydration, so the first client render matches the server's HTML (reading the resource
+    // outside a Suspense did not, and hydration panicked); kept when a refresh fails, so an outage
+    // leaves the last figures in place instead of an error card.
+    let current = RwSignal::new(None::<FlowReport>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = report.get() {
+            current.set(Some(r));
+        }
+    });
+    // A refresh that failed shows the last good report; only a scene that never had one shows the error.
+    let good = move |res: Result<FlowReport, ServerFnError>| match res {
+        Ok(r) => Ok(r),
+        Err(e) => current.get_untracked().ok_or(e),
+    };
+    let as_of = move || current.get().map(|r| super::as_of_text(ctx, r.as_of)).unwrap_or_default();
 
     let sankey = NodeRef::<leptos::html::Div>::new();
     let stages = NodeRef::<leptos::html::Div>::new();
@@ -113,7 +128,7 @@ pub fn FlowScene() -> impl IntoView {
             </div>
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
-                    {move || Suspend::new(async move { report.await.map(|r| figures_row(lang, &r)) })}
+                    {move || Suspend::new(async move { good(report.await).map(|r| figures_row(lang, &r)) })}
                 </ErrorBoundary>
             </Transition>
             <div class="flow-charts">
@@ -127,17 +142,17 @@ pub fn FlowScene() -> impl IntoView {
             <div class="flow-tables">
                 {panel(Msg::ByDistrict, "flow-by-region", view! {
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { report.await.ok().map(|r| table(lang, &r.by_region, false)) })}
+                        {move || Suspend::new(async move { good(report.await).ok().map(|r| table(lang, &r.by_region, false)) })}
                     </Transition>
                 }.into_any())}
                 {panel(Msg::ByDepartment, "flow-by-department", view! {
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { report.await.ok().map(|r| table(lang, &r.by_department, true)) })}
+                        {move || Suspend::new(async move { good(report.await).ok().map(|r| table(lang, &r.by_department, true)) })}
                     </Transition>
                 }.into_any())}
                 {panel(Msg::MediationTitle, "flow-mediation", view! {
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { report.await.ok().map(|r| mediation_table(lang, &r.mediation)) })}
+                        {move || Suspend::new(async move { good(report.await).ok().map(|r| mediation_table(lang, &r.mediation)) })}
                     </Transition>
                 }.into_any())}
             </div>
@@ -177,7 +192,7 @@ fn figures_row(lang: Lang, r: &FlowReport) -> impl IntoView {
                 .map(|(label, id, get, rate)| {
                     let now = get(&r.figures);
                     let value = if rate { percent(now) } else { now.map(|v| v.to_string()).unwrap_or_default() };
-                    let prev = change(lang, now, get(&r.previous), rate);
+                    let prev = change(lang, now, r.previous.as_ref().and_then(get), rate);
                     let yoy = change(lang, now, year.as_ref().and_then(get), rate);
                     view! {
                         <div class="kpi flow-figure" id=format!("flow-{id}")>

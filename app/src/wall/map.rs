@@ -54,7 +54,7 @@ pub fn MapPanel() -> impl IntoView {
         });
     }
 
-    let as_of = move || ctx.current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
+    let as_of = move || ctx.current.get().map(|s| super::as_of_text(ctx, s.as_of)).unwrap_or_default();
     view! {
         <div class="panel map-panel" id="map-panel">
             <div class="panel-head">

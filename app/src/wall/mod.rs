@@ -89,6 +89,14 @@ pub struct WallCtx {
     /// Screen height / 1080: charts scale their fonts with it.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub scale: RwSignal<f64>,
+    /// The server's time as the browser estimates it from the live stream (None until the first
+    /// message): "data as of" shows the date once the server's day has turned, even while offline.
+    pub server_now: RwSignal<Option<i64>>,
+}
+
+/// The "data as of" text of `as_of` on this screen (see `model::as_of_label`).
+pub(crate) fn as_of_text(ctx: WallCtx, as_of: i64) -> String {
+    crate::model::as_of_label(as_of, ctx.server_now.get().unwrap_or(as_of))
 }
 
 #[component]
@@ -107,27 +115,30 @@ pub fn Wall() -> impl IntoView {
     let snapshot = Resource::new(|| (), move |_| load_wall(start.clone()));
     let live = RwSignal::new(None::<WallSnapshot>);
     let online = RwSignal::new(false);
+    let lost = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let scale = RwSignal::new(1.0);
     let current = Signal::derive(move || live.get().or_else(|| snapshot.get().and_then(Result::ok)));
-    let ctx = WallCtx { lang, region, current, scale };
+    let server_now = RwSignal::new(None::<i64>);
+    let ctx = WallCtx { lang, region, current, scale, server_now };
     provide_context(ctx);
 
     #[cfg(feature = "hydrate")]
     {
-        live::connect(region, live, online);
+        live::connect(region, live, online, lost, server_now);
         live::track_scale(scale);
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (live, online.write_only());
+    let _ = (live, online.write_only(), lost.write_only());
 
-    let as_of = move || current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
+    let as_of = move || current.get().map(|s| as_of_text(ctx, s.as_of)).unwrap_or_default();
     view! {
         <Html attr:lang=lang.html_tag() attr:class="wall-html" />
         <Title text=t(lang, Msg::WallTitle) />
         <script src="/assets/echarts.min.js"></script>
-        <main id="wall" class="wall" data-hydrated=move || hydrated.get().to_string()>
+        // Offline: dimmed and marked, so that nobody reads the last figures as live.
+        <main id="wall" class="wall" class:offline=move || lost.get() data-hydrated=move || hydrated.get().to_string() data-live=move || online.get().to_string()>
             <header class="wall-head">
                 <h1>{t(lang, Msg::WallTitle)}</h1>
                 <nav class="scenes">
@@ -143,8 +154,12 @@ pub fn Wall() -> impl IntoView {
                 </nav>
                 <div class="wall-status">
                     <StaleFeeds id="wall-stale" />
-                    <span class="live" class:on=move || online.get()>
-                        {move || if online.get() { t(lang, Msg::Live) } else { t(lang, Msg::Reconnecting) }}
+                    <span class="live" id="wall-live" class:on=move || online.get()>
+                        {move || match (online.get(), lost.get()) {
+                            (true, _) => t(lang, Msg::Live),
+                            (false, true) => t(lang, Msg::Reconnecting),
+                            (false, false) => t(lang, Msg::Connecting),
+                        }}
                     </span>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -200,7 +215,7 @@ fn Panels() -> impl IntoView {
 #[component]
 pub(crate) fn Panel(title: &'static str, id: &'static str, children: Children) -> impl IntoView {
     let ctx = expect_context::<WallCtx>();
-    let as_of = move || ctx.current.get().map(|s| crate::model::clock(s.as_of)).unwrap_or_default();
+    let as_of = move || ctx.current.get().map(|s| as_of_text(ctx, s.as_of)).unwrap_or_default();
     view! {
         <div class="panel" id=id>
             <div class="panel-head">

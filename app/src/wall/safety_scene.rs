@@ -27,7 +27,14 @@ pub fn SafetyScene() -> impl IntoView {
     let lang = ctx.lang;
     let tick = super::refresh_tick(REFRESH_SECS);
     let view_res = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_safety(r));
-    let current = Signal::derive(move || view_res.get().and_then(Result::ok));
+    // The last view that arrived (browser only, after hydration), kept through failed refreshes.
+    let current = RwSignal::new(None::<SafetyView>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = view_res.get() {
+            current.set(Some(v));
+        }
+    });
     let areas = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     super::charts::chart_effect(areas, move |c| {
@@ -42,7 +49,14 @@ pub fn SafetyScene() -> impl IntoView {
         <section class="safety-scene" id="safety-scene">
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
-                    {move || Suspend::new(async move { view_res.await.map(|v| tiles(lang, &v)) })}
+                    {move || Suspend::new(async move {
+                        // A failed refresh keeps the last figures (an outage); only a scene that never had any shows the error.
+                        match view_res.await {
+                            Ok(v) => Ok(v),
+                            Err(e) => current.get_untracked().ok_or(e),
+                        }
+                        .map(|v| tiles(lang, &v))
+                    })}
                 </ErrorBoundary>
             </Transition>
             <div class="panel" id="safety-areas">

@@ -5,6 +5,7 @@
 --   {child_len}         length of the child regions' codes (0 for a grid: no breakdown by area)
 --   {f}, {t}            the period [f, t) in Unix ms, seen at t
 --   {pf}, {pt}          the period before (环比), {yf}, {yt} the same period a year earlier (同比)
+--   {pc}, {yc}          compared only when the first report is earlier (the end of the compared period's first day)
 -- (`at` is quoted where it stands alone: DuckDB reads a bare `at` as a keyword.)
 -- A case is closed at `closed_at` (the time of its last source event when that event closed it; the
 -- bench checks the column against the events before it runs). Every statement returns rows of
@@ -86,7 +87,9 @@ SELECT 'department', dept, CAST(SUM(rep) AS BIGINT), CAST(SUM(clo) AS BIGINT), C
 UNION ALL
 SELECT 'backlog', '', CAST(SUM(b0) AS BIGINT), CAST(SUM(b1) AS BIGINT), CAST(SUM(b2) AS BIGINT), CAST(SUM(b3) AS BIGINT), CAST(SUM(b4) AS BIGINT), 0, 0, 0, 0, 0 FROM g
 UNION ALL
-SELECT 'year_flag', '', CASE WHEN (SELECT MIN(reported_at) FROM cases) < {yt} THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0, 0, 0, 0;
+SELECT 'prev_flag', '', CASE WHEN (SELECT MIN(reported_at) FROM cases) < {pc} THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0, 0, 0, 0
+UNION ALL
+SELECT 'year_flag', '', CASE WHEN (SELECT MIN(reported_at) FROM cases) < {yc} THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0, 0, 0, 0;
 
 -- 2. Transitions (Sankey links) in the period: a source event that changes the status, the source's
 --    events read in sequence order; the stay is from the event that entered the status left. Then the

@@ -5,6 +5,7 @@
 --   {child_len}         length of the child regions' codes (0 for a grid: no breakdown by area)
 --   {f}, {t}            the period [f, t) in Unix ms, seen at t
 --   {pf}, {pt}          the period before (环比), {yf}, {yt} the same period a year earlier (同比)
+--   {pc}, {yc}          compared only when the first report is earlier (the end of the compared period's first day)
 --   {join}              how the event statements meet `cases`: `CROSS JOIN` for the city (SQLite then reads
 --                       the events first and looks each case up: 3× faster than a million case lookups
 --                       into the events), `JOIN` below it (the planner's choice: the scope's cases by
@@ -90,7 +91,9 @@ SELECT 'department', dept, SUM(rep), SUM(clo), SUM(due), SUM(ont), SUM(lat), SUM
 UNION ALL
 SELECT 'backlog', '', SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), 0, 0, 0, 0, 0 FROM g
 UNION ALL
-SELECT 'year_flag', '', (SELECT MIN(reported_at) FROM cases) < {yt}, 0, 0, 0, 0, 0, 0, 0, 0, 0;
+SELECT 'prev_flag', '', (SELECT MIN(reported_at) FROM cases) < {pc}, 0, 0, 0, 0, 0, 0, 0, 0, 0
+UNION ALL
+SELECT 'year_flag', '', (SELECT MIN(reported_at) FROM cases) < {yc}, 0, 0, 0, 0, 0, 0, 0, 0, 0;
 
 -- 2. Transitions (Sankey links) in the period: a source event that changes the status, the source's
 --    events read in sequence order; the stay is from the event that entered the status left. Then the

@@ -1,5 +1,6 @@
-//! `/api/live?region=CODE`: Server-Sent Events, one `snapshot` event whenever the aggregates change
-//! (at most about three a second) and at least every 15 s. The subscriber is resolved by the access
+//! `/api/live?region=CODE`: Server-Sent Events: a `snapshot` event when what the region's screen shows
+//! has changed (the first change at once, later ones of a burst together, at most four a second), and a
+//! `beat` with the server's time (Unix ms) when nothing has gone out for 5 s. The subscriber is resolved by the access
 //! policy when the stream opens and again before every message and on every revocation: a signed-out
 //! person, a revoked wall or a narrowed scope ends the stream at once. Streams are capped per viewer and
 //! in all (`streams`), so that they never take the descriptors that sign-in, health and feeds need.
@@ -12,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use app::model::WallSnapshot;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,28 +67,79 @@ impl Subscriber {
     }
 }
 
+/// The longest silence on a stream: when nothing has gone out for this long a `beat` carrying the
+/// server's time does, so a screen knows within seconds that it is no longer live (the page allows 7 s).
+const BEAT: Duration = Duration::from_secs(5);
+/// Changes closer together than this go out as one snapshot; the first change after a quiet spell goes
+/// out at once (leading edge), so a single action reaches the walls without waiting.
+const COALESCE: Duration = Duration::from_millis(250);
+
+/// What woke a stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    Change,
+    Beat,
+    /// A revocation somewhere: check the subscriber again, send nothing.
+    Check,
+}
+
+/// A stream's state between messages.
+struct Flow {
+    state: AppState,
+    sub: Subscriber,
+    revoked: watch::Receiver<u64>,
+    /// The last snapshot sent, with its time cleared: a snapshot that differs only in time is not sent.
+    last: Option<WallSnapshot>,
+    sent_at: Option<Instant>,
+}
+
 fn events(state: AppState, sub: Subscriber) -> impl Stream<Item = Result<Event, Infallible>> {
     let revoked = state.cockpit.policy.auth().revocations();
-    futures::stream::unfold((state, sub, revoked, true), move |(mut s, sub, mut revoked, first)| async move {
-        if !first {
-            tokio::select! {
-                r = s.changed.changed() => if r.is_err() { return None },
-                _ = tokio::time::sleep(Duration::from_secs(15)) => {}
-                _ = s.shutdown.changed() => return None,
-                r = revoked.changed() => if r.is_err() { return None },
-            }
-            if !sub.still_allowed(&s) {
+    futures::stream::unfold(Flow { state, sub, revoked, last: None, sent_at: None }, |mut f| async move {
+        loop {
+            let wake = match f.sent_at {
+                None => Wake::Change,
+                Some(sent) => {
+                    let s = &mut f.state;
+                    tokio::select! {
+                        r = s.changed.changed() => if r.is_err() { return None } else { Wake::Change },
+                        _ = tokio::time::sleep_until((sent + BEAT).into()) => Wake::Beat,
+                        _ = s.shutdown.changed() => return None,
+                        r = f.revoked.changed() => if r.is_err() { return None } else { Wake::Check },
+                    }
+                }
+            };
+            if *f.state.shutdown.borrow() || !f.sub.still_allowed(&f.state) {
                 return None;
             }
-            // Coalesce bursts: one snapshot carries all changes of the last moment.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            s.changed.borrow_and_update();
+            if wake == Wake::Check {
+                continue;
+            }
+            if let (Wake::Change, Some(sent)) = (wake, f.sent_at) {
+                // Within the coalescing window of the last message: carry this change with what follows.
+                if let Some(rest) = COALESCE.checked_sub(sent.elapsed()) {
+                    tokio::time::sleep(rest).await;
+                    if *f.state.shutdown.borrow() || !f.sub.still_allowed(&f.state) {
+                        return None;
+                    }
+                }
+            }
+            f.state.changed.borrow_and_update();
+            let snap = f.state.cockpit.snapshot(f.sub.resolved);
+            let shown = WallSnapshot { as_of: 0, ..snap.clone() };
+            let event = if f.last.as_ref() == Some(&shown) {
+                if wake == Wake::Change {
+                    // Nothing this screen shows has changed (a change elsewhere in the city).
+                    continue;
+                }
+                Event::default().event("beat").data(snap.as_of.to_string())
+            } else {
+                let e = Event::default().event("snapshot").json_data(&snap).ok()?;
+                f.last = Some(shown);
+                e
+            };
+            f.sent_at = Some(Instant::now());
+            return Some((Ok(event), f));
         }
-        if *s.shutdown.borrow() || !sub.still_allowed(&s) {
-            return None;
-        }
-        let snap = s.cockpit.snapshot(sub.resolved);
-        let event = Event::default().event("snapshot").json_data(&snap).ok()?;
-        Some((Ok(event), (s, sub, revoked, false)))
     })
 }

@@ -474,6 +474,77 @@ pub struct Alerts {
     pub escalated: u32,
 }
 
+/// A scene of the wall display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SceneKey {
+    Overview,
+    Flow,
+    Safety,
+}
+
+/// One item of a wall device's playlist: a scene, for a region within the device's scope (None: the
+/// scope's root), shown for `dwell_secs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaylistItem {
+    pub scene: SceneKey,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub dwell_secs: u32,
+}
+
+/// What a wall device shows in turn, set by an administrator and stored with the device.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Playlist {
+    pub items: Vec<PlaylistItem>,
+}
+
+/// The limits of a playlist: enough for any command centre, small enough to check at once.
+pub const PLAYLIST_MAX_ITEMS: usize = 50;
+pub const PLAYLIST_DWELL_SECS: std::ops::RangeInclusive<u32> = 10..=3600;
+
+impl Playlist {
+    /// Why the playlist cannot be stored, if it cannot (regions are checked by the server's policy).
+    pub fn check(&self) -> Result<(), String> {
+        if self.items.len() > PLAYLIST_MAX_ITEMS {
+            return Err(format!("a playlist holds at most {PLAYLIST_MAX_ITEMS} items"));
+        }
+        if let Some((i, item)) = self.items.iter().enumerate().find(|(_, it)| !PLAYLIST_DWELL_SECS.contains(&it.dwell_secs)) {
+            return Err(format!("item {}: dwell_secs {} is not within {}..={}", i + 1, item.dwell_secs, PLAYLIST_DWELL_SECS.start(), PLAYLIST_DWELL_SECS.end()));
+        }
+        Ok(())
+    }
+
+    /// The item on screen at `now` (Unix ms, the server's clock), with the ms it has been on and the ms
+    /// it has left. A function of the clock alone, counted from the Unix epoch: every screen with the same
+    /// playlist shows the same item at the same second, whenever it was switched on.
+    pub fn at(&self, now: i64) -> Option<(usize, i64, i64)> {
+        let cycle: i64 = self.items.iter().map(|i| i64::from(i.dwell_secs) * 1000).sum();
+        if cycle == 0 {
+            return None;
+        }
+        let mut t = now.rem_euclid(cycle);
+        for (idx, item) in self.items.iter().enumerate() {
+            let d = i64::from(item.dwell_secs) * 1000;
+            if t < d {
+                return Some((idx, t, d - t));
+            }
+            t -= d;
+        }
+        None
+    }
+}
+
+/// A wall device's playlist with the server's time when it was read, so that the page places itself
+/// in the cycle before its live stream has said anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaylistNow {
+    pub playlist: Playlist,
+    pub now: i64,
+}
+
 /// Everything the wall display shows for one region, as of one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WallSnapshot {
@@ -756,6 +827,36 @@ mod tests {
         assert_eq!(parse_day("2026-11-21"), Some(t));
         assert_eq!(parse_day("2026-02-30"), None);
         assert_eq!(parse_day("nonsense"), None);
+    }
+
+    #[test]
+    fn a_playlist_is_a_function_of_the_clock() {
+        let item = |scene, dwell_secs| PlaylistItem { scene, region: None, dwell_secs };
+        let p = Playlist { items: vec![item(SceneKey::Overview, 60), item(SceneKey::Flow, 30), item(SceneKey::Safety, 30)] };
+        let cycle = 120_000;
+        let t0 = 1_795_190_400_000; // a multiple of the cycle
+        assert_eq!(t0 % cycle, 0);
+        assert_eq!(p.at(t0), Some((0, 0, 60_000)));
+        assert_eq!(p.at(t0 + 59_999), Some((0, 59_999, 1)));
+        assert_eq!(p.at(t0 + 60_000), Some((1, 0, 30_000)));
+        assert_eq!(p.at(t0 + 95_000), Some((2, 5_000, 25_000)));
+        assert_eq!(p.at(t0 + cycle), p.at(t0), "cycles repeat");
+        // Screens switched on at any moment agree at every instant: only `now` decides.
+        for k in 0..500 {
+            let now = t0 + k * 7_919;
+            assert_eq!(p.at(now), p.clone().at(now));
+            let (i, on, left) = p.at(now).unwrap();
+            assert_eq!(on + left, i64::from(p.items[i].dwell_secs) * 1000);
+        }
+        assert_eq!(Playlist::default().at(t0), None, "an empty playlist shows what the wall was opened with");
+        assert!(p.check().is_ok());
+        assert!(Playlist { items: vec![item(SceneKey::Flow, 9)] }.check().unwrap_err().contains("dwell_secs 9"));
+        assert!(Playlist { items: vec![item(SceneKey::Flow, 3601)] }.check().is_err());
+        assert!(Playlist { items: vec![item(SceneKey::Flow, 10); 51] }.check().is_err());
+        let bad: Result<Playlist, _> = serde_json::from_str(r#"{"items":[{"scene":"flow","dwell_secs":30,"x":1}]}"#);
+        assert!(bad.is_err(), "unknown fields are refused");
+        let bad: Result<Playlist, _> = serde_json::from_str(r#"{"items":[{"scene":"radar","dwell_secs":30}]}"#);
+        assert!(bad.is_err(), "unknown scenes are refused");
     }
 
     #[test]

@@ -292,6 +292,50 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert_eq!(request(&a, "GET", "/api/live?region=330602", &[("Cookie", &device)], "").await.status, 404);
     assert_eq!(request(&a, "GET", "/api/audit", &[("Cookie", &device)], "").await.status, 404, "a screen reads no audit log");
 
+    // Its playlist: scenes of regions inside its scope, set by an administrator who reaches it, read by
+    // the device itself with the server's time.
+    let playlist_path = format!("/api/admin/devices/{id}/playlist");
+    let set_playlist = |cookie: String, token: String, body: &'static str| {
+        let (a, path) = (a.clone(), playlist_path.clone());
+        async move {
+            let h = [("Cookie", cookie.as_str()), ("Content-Type", "application/json"), ("X-CSRF-Token", token.as_str())];
+            request(&a, "POST", &path, &h, body).await
+        }
+    };
+    assert_eq!(request(&a, "GET", "/api/playlist", &[("Cookie", &device)], "").await.body, "null", "none set yet");
+    for (body, why) in [
+        (r#"{"items":[{"scene":"flow","region":"330602","dwell_secs":30}]}"#, "not a region within the device's scope"),
+        (r#"{"items":[{"scene":"flow","region":"9999","dwell_secs":30}]}"#, "not a region within the device's scope"),
+        (r#"{"items":[{"scene":"flow","dwell_secs":5}]}"#, "dwell_secs 5"),
+        (r#"{"items":[{"scene":"radar","dwell_secs":30}]}"#, "a playlist is"),
+        (r#"{"items":[{"scene":"flow","dwell_secs":30,"extra":1}]}"#, "a playlist is"),
+        ("not json", "a playlist is"),
+    ] {
+        let r = set_playlist(zj.clone(), zt.clone(), body).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(r.body.contains(why), "{body}: the reason: {}", r.body);
+    }
+    let good = r#"{"items":[{"scene":"overview","dwell_secs":60},{"scene":"flow","region":"330681109","dwell_secs":30}]}"#;
+    let leader = login(&a, "leader").await;
+    let lt = csrf(&a, &leader).await;
+    assert!([403, 404].contains(&set_playlist(leader, lt, good).await.status), "viewing is not administering");
+    assert_eq!(request(&a, "POST", &playlist_path, &[("Content-Type", "application/json")], good).await.status, 401);
+    assert_eq!(request(&a, "GET", "/api/playlist", &[("Cookie", &device)], "").await.body, "null", "nothing refused was stored");
+    let r = set_playlist(zj.clone(), zt.clone(), good).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let read = |cookie: String| {
+        let a = a.clone();
+        async move {
+            let r = request(&a, "GET", "/api/playlist", &[("Cookie", &cookie)], "").await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            serde_json::from_str::<Option<app::model::PlaylistNow>>(&r.body).unwrap()
+        }
+    };
+    let got = read(device.clone()).await.expect("the device reads its playlist");
+    assert_eq!(got.playlist, serde_json::from_str::<app::model::Playlist>(good).unwrap());
+    assert!((got.now - common::now()).abs() < 5_000, "with the server's (pinned) time: {} vs {}", got.now, common::now());
+    assert_eq!(read(zj.clone()).await, None, "people have no playlist");
+
     // The auditor sees every grant; nobody else sees the log.
     let auditor = login(&a, "auditor").await;
     let r = request(&a, "GET", "/api/audit?actor=admin", &[("Cookie", &auditor)], "").await;
@@ -299,6 +343,7 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert!(r.body.contains("account zj-admin role admin clearance sensitive"), "{}", r.body);
     let r = request(&a, "GET", "/api/audit?region=330681", &[("Cookie", &auditor)], "").await;
     assert!(r.body.contains("device_issued") && r.body.contains("account x3"), "{}", r.body);
+    assert!(r.body.contains("device_playlist") && r.body.contains("330681109"), "the playlist change, with its new value: {}", r.body);
     assert!(!r.body.contains("account x1"), "refused grants are not grants");
     let r = request(&a, "GET", "/api/audit?region=330600", &[("Cookie", &auditor)], "").await;
     assert!(r.body.contains("account x3"), "the city's subtree includes 诸暨市's grants");
@@ -317,6 +362,8 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     let srv = start(common::config(dir.path())).await;
     let a = srv.addr.clone();
     assert_eq!(request(&a, "GET", "/api/live?region=330681", &[("Cookie", &device)], "").await.status, 200, "survives a restart");
+    let r = request(&a, "GET", "/api/playlist", &[("Cookie", &device)], "").await;
+    assert!(r.body.contains(r#""region":"330681109""#), "the playlist survives a restart: {}", r.body);
     let zj = login_resp(&a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
     let zt = csrf(&a, &zj).await;
     let h = [("Cookie", zj.as_str()), ("X-CSRF-Token", zt.as_str())];

@@ -76,6 +76,12 @@ pub(crate) fn px(base: f64, scale: f64) -> f64 {
     (base * scale).round()
 }
 
+/// An axis with its name (the unit it counts in) above it, in the charts' text style.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub(crate) fn axis_name(a: charming::component::Axis, name: &str, scale: f64) -> charming::component::Axis {
+    a.name(name).name_text_style(charming::element::TextStyle::new().color(TEXT).font_size(px(13.0, scale)))
+}
+
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn category_option(lang: Lang, cats: &[(Category, u32)], scale: f64) -> String {
     // ECharts draws category axes bottom-up; reverse so the list reads top-down as in the catalogue.

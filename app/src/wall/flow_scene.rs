@@ -2,7 +2,7 @@
 //! over a period picked on screen (today, 7 days, 30 days, this year, last year, or any dates; 7 days
 //! unless picked): figures with 环比 and 同比, a Sankey of transitions with returns, time in each
 //! stage (median, 90th percentile), the open backlog by age, and breakdowns by area and department.
-use super::charts::{px, TEXT};
+use super::charts::{axis_name, px, TEXT};
 use super::{load_flow, ErrorNote, WallCtx};
 use crate::i18n::{self, t, Lang, Msg};
 use crate::model::{FlowFigures, FlowReport, FlowRow, StageTime};
@@ -301,9 +301,9 @@ pub fn stage_option(lang: Lang, stages: &[StageTime], scale: f64) -> String {
     let chart = Chart::new()
         .background_color("transparent")
         .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(13.0, scale))))
-        .grid(Grid::new().left("10%").right("4%").top("14%").bottom("12%"))
+        .grid(Grid::new().left("10%").right("4%").top("18%").bottom("12%"))
         .x_axis(axis(Axis::new().type_(AxisType::Category).data(names)))
-        .y_axis(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))))
+        .y_axis(axis_name(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))), t(lang, Msg::AxisHours), scale))
         .series(
             Bar::new()
                 .name(t(lang, Msg::StageMedian))
@@ -326,9 +326,9 @@ pub fn backlog_option(lang: Lang, backlog: &[u32], scale: f64) -> String {
     let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(13.0, scale)).color(TEXT));
     let chart = Chart::new()
         .background_color("transparent")
-        .grid(Grid::new().left("12%").right("4%").top("8%").bottom("12%"))
+        .grid(Grid::new().left("12%").right("4%").top("14%").bottom("12%"))
         .x_axis(axis(Axis::new().type_(AxisType::Category).data(names)))
-        .y_axis(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))))
+        .y_axis(axis_name(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))), t(lang, Msg::AxisCases), scale))
         .series(Bar::new().data(backlog.iter().map(|&n| i64::from(n)).collect::<Vec<i64>>()).item_style(ItemStyle::new().color("#ef5350")));
     serde_json::to_string(&chart).unwrap_or_default()
 }
@@ -345,6 +345,7 @@ mod tests {
         assert_eq!(v["xAxis"]["data"][0], "处置");
         assert_eq!(v["series"][0]["data"][0], 1.5);
         assert_eq!(v["series"][1]["data"][0], 20.0);
+        assert_eq!(v["yAxis"]["name"], "小时", "the axis says its unit");
     }
 
     #[test]

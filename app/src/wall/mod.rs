@@ -9,6 +9,8 @@ mod safety_scene;
 #[cfg(feature = "hydrate")]
 pub(crate) mod live;
 pub(crate) mod map;
+#[cfg(feature = "hydrate")]
+mod playlist;
 mod ticker;
 
 use crate::i18n::{t, Lang, Msg};
@@ -44,6 +46,12 @@ pub async fn load_flow(region: Option<String>, days: Option<u32>, from: Option<S
         }
     };
     crate::backend::with_viewer_async(move |b, v| async move { b.flow_report(&v, region.as_deref(), period).await }).await
+}
+
+/// A wall device's playlist, with the server's time (None for people, and for devices without one).
+#[server(input = GetUrl, endpoint = "playlist")]
+pub async fn load_playlist() -> Result<Option<crate::model::PlaylistNow>, ServerFnError> {
+    crate::backend::with_viewer(|b, v| b.playlist(v))
 }
 
 /// What the wall shows: the overview, the case-flow scene (`?scene=flow`) or the safety scene (`?scene=safety`).
@@ -116,6 +124,8 @@ pub fn Wall() -> impl IntoView {
     let live = RwSignal::new(None::<WallSnapshot>);
     let online = RwSignal::new(false);
     let lost = RwSignal::new(false);
+    // Where a device's playlist stands (item, share of its time done); None: no playlist, or paused.
+    let position = RwSignal::new(None::<(usize, f64)>);
     let hydrated = RwSignal::new(false);
     let scale = RwSignal::new(1.0);
     let current = Signal::derive(move || live.get().or_else(|| snapshot.get().and_then(Result::ok)));
@@ -126,11 +136,14 @@ pub fn Wall() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         live::connect(region, live, online, lost, server_now);
+        let at = RwSignal::new(None::<playlist::Position>);
+        playlist::run(scene, region, at);
+        Effect::new(move |_| position.set(at.get().map(|p| (p.item, p.done))));
         live::track_scale(scale);
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (live, online.write_only(), lost.write_only());
+    let _ = (live, online.write_only(), lost.write_only(), position.write_only());
 
     let as_of = move || current.get().map(|s| as_of_text(ctx, s.as_of)).unwrap_or_default();
     view! {
@@ -169,6 +182,9 @@ pub fn Wall() -> impl IntoView {
                     </Transition>
                 </div>
             </header>
+            {move || position.get().map(|(item, done)| view! {
+                <div class="playlist-progress" id="playlist-progress" data-item=item style:width=format!("{:.2}%", done * 100.0)></div>
+            })}
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
                     {move || Suspend::new(async move {

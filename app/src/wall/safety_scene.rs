@@ -2,7 +2,7 @@
 //! criminal cases filed and solved, and the survey's sense of safety for the region on screen, each over
 //! the last 30 days with 环比 and 同比, its source feeds and as-of time; a figure whose feed is past its
 //! cadence says so. Below, video online and alarms by area.
-use super::charts::{px, TEXT};
+use super::charts::{axis_name, px, TEXT};
 use super::{ErrorNote, WallCtx};
 use crate::i18n::{self, t, Lang, Msg};
 use crate::model::{SafetyArea, SafetyFigure, SafetyKey, SafetyView};
@@ -125,8 +125,9 @@ pub fn area_option(lang: Lang, areas: &[SafetyArea], scale: f64) -> String {
         .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(13.0, scale))))
         .grid(Grid::new().left("6%").right("6%").top("14%").bottom("16%"))
         .x_axis(Axis::new().type_(AxisType::Category).data(names).axis_label(label()))
-        .y_axis(Axis::new().type_(AxisType::Value).max(100).split_line(SplitLine::new().show(false)).axis_label(label()))
-        .y_axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false)).axis_label(label()))
+        // Each axis names its unit: a rate in % on the left, a count of alarms on the right.
+        .y_axis(axis_name(Axis::new().type_(AxisType::Value).max(100).split_line(SplitLine::new().show(false)).axis_label(label()), t(lang, Msg::AxisOnlinePercent), scale))
+        .y_axis(axis_name(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false)).axis_label(label()), t(lang, Msg::AxisAlarmCount), scale))
         .series(Bar::new().name(t(lang, Msg::VideoOnlineShort)).data(rate).item_style(ItemStyle::new().color("#29b6f6")))
         .series(
             Bar::new()
@@ -158,6 +159,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&area_option(Lang::Zh, &areas, 1.0)).unwrap();
         assert_eq!(v["xAxis"][0]["data"][0].as_str().or(v["xAxis"]["data"][0].as_str()), Some("越城区"));
         assert_eq!(v["series"][0]["data"][0], 90.0);
+        assert_eq!(v["yAxis"][0]["name"], "在线率（%）", "the rate's axis says it is a percentage");
+        assert_eq!(v["yAxis"][1]["name"], "告警（条）", "the alarms' axis says it counts");
         assert_eq!(v["series"][1]["data"][0], 4);
     }
 }

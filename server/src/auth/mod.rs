@@ -113,14 +113,7 @@ impl Auth {
         }
         let t = cookie(cookies, DEVICE_COOKIE)?;
         let devices = self.devices.read().expect("devices lock");
-        let d = devices.get(&token::digest(t))?;
-        Some(Viewer {
-            principal: format!("device:{}", d.id),
-            role: Role::WallDevice,
-            scope: Scope { root: d.scope.clone() },
-            clearance: Clearance::Internal,
-            department: None,
-        })
+        devices.get(&token::digest(t)).map(device_viewer)
     }
 
     /// The live session and its account, for a token hash.
@@ -263,11 +256,40 @@ impl Auth {
             issued_by: by.principal.clone(),
             issued_at: now,
             revoked_at: None,
+            playlist: None,
         };
         d.id = self.store.insert_device(&d).await?;
         self.audit(&by.principal, "device_issued", Some(scope), &format!("device {} {:?}", d.id, d.name), now).await;
         self.devices.write().expect("devices lock").insert(d.token_hash.clone(), d.clone());
         Ok((d.id, tok))
+    }
+
+    /// The viewer a live device signs in as (its scope decides which regions its playlist may show).
+    pub fn device_viewer(&self, id: i64) -> Option<Viewer> {
+        let devices = self.devices.read().expect("devices lock");
+        devices.values().find(|d| d.id == id).map(device_viewer)
+    }
+
+    /// The stored playlist of a live device (None: none set, or no such device).
+    pub fn device_playlist(&self, id: i64) -> Option<String> {
+        let devices = self.devices.read().expect("devices lock");
+        devices.values().find(|d| d.id == id).and_then(|d| d.playlist.clone())
+    }
+
+    /// Stores a live device's playlist (already checked by the caller against the device's scope),
+    /// within the administrator's reach, audited with the new value.
+    pub async fn set_playlist(&self, by: &Viewer, id: i64, playlist: &str, now: i64) -> Result<(), AuthError> {
+        let scope = self.device_viewer(id).map(|v| v.scope.root).ok_or_else(|| AuthError::Invalid(format!("no live device {id}")))?;
+        self.may_grant(by, &scope, Clearance::Internal)?;
+        let audit = AuditEntry { at: now, actor: by.principal.clone(), action: "device_playlist".into(), region: Some(scope), detail: format!("device {id} playlist {playlist}") };
+        if !self.store.set_device_playlist(id, playlist, &audit).await? {
+            return Err(AuthError::Invalid(format!("no live device {id}")));
+        }
+        let mut devices = self.devices.write().expect("devices lock");
+        if let Some(d) = devices.values_mut().find(|d| d.id == id) {
+            d.playlist = Some(playlist.to_string());
+        }
+        Ok(())
     }
 
     pub async fn revoke_device(&self, by: &Viewer, id: i64, now: i64) -> Result<(), AuthError> {
@@ -292,6 +314,10 @@ impl Auth {
             tracing::error!(action, "audit entry not stored: {err}");
         }
     }
+}
+
+fn device_viewer(d: &Device) -> Viewer {
+    Viewer { principal: format!("device:{}", d.id), role: Role::WallDevice, scope: Scope { root: d.scope.clone() }, clearance: Clearance::Internal, department: None }
 }
 
 pub fn viewer_of(a: &Account) -> Viewer {

@@ -37,6 +37,8 @@ pub struct Device {
     pub issued_by: String,
     pub issued_at: i64,
     pub revoked_at: Option<i64>,
+    /// The playlist as stored (JSON of `app::model::Playlist`).
+    pub playlist: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -71,6 +73,9 @@ pub trait AccessStore: Send + Sync + 'static {
     fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>>;
     /// False when there was no such live device.
     fn revoke_device<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Sets a live device's playlist and records who did it, in one transaction; false when there was
+    /// no such live device.
+    fn set_device_playlist<'a>(&'a self, id: i64, playlist: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Sign-in failures counted under these keys (a key never counted is absent).
     fn throttle_counts<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<std::collections::HashMap<String, crate::auth::limiter::Count>, StoreError>>;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/sqlite/0010_observation_order.sql")),
     (11, include_str!("../../migrations/sqlite/0011_case_state.sql")),
     (12, include_str!("../../migrations/sqlite/0012_drop_event_time_index.sql")),
+    (13, include_str!("../../migrations/sqlite/0013_device_playlist.sql")),
 ];
 
 pub struct SqliteStore {

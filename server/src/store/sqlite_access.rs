@@ -124,6 +124,7 @@ impl AccessStore for SqliteStore {
                         issued_by: r.try_get("issued_by")?,
                         issued_at: r.try_get("issued_at")?,
                         revoked_at: r.try_get("revoked_at")?,
+                        playlist: r.try_get("playlist")?,
                     })
                 })
                 .collect()
@@ -143,6 +144,19 @@ impl AccessStore for SqliteStore {
             .fetch_one(self.pool())
             .await?;
             Ok(id)
+        })
+    }
+
+    fn set_device_playlist<'a>(&'a self, id: i64, playlist: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            let r = sqlx::query("UPDATE devices SET playlist = ? WHERE id = ? AND revoked_at IS NULL").bind(playlist).bind(id).execute(&mut *tx).await?;
+            if r.rows_affected() != 1 {
+                return Ok(false);
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
         })
     }
 

@@ -266,6 +266,40 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
     }
 }
 
+/// Sets what a wall device shows in turn. Every item's region must lie in the device's scope (the policy
+/// decides, as for the device's own requests); the administrator must reach the device's scope.
+pub async fn set_playlist(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, body: Result<Json<app::model::Playlist>, axum::extract::rejection::JsonRejection>) -> Response {
+    let v = match permitted(&state, &headers, Action::Grant) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let p = match body {
+        Ok(Json(p)) => p,
+        Err(e) => {
+            let shape = r#"a playlist is {"items": [{"scene": "overview" | "flow" | "safety", "region": "CODE" (optional), "dwell_secs": 10..3600}]}"#;
+            return (StatusCode::BAD_REQUEST, format!("{shape}: {}", e.body_text())).into_response();
+        }
+    };
+    if let Err(why) = p.check() {
+        return (StatusCode::BAD_REQUEST, why).into_response();
+    }
+    let auth = state.cockpit.policy.auth();
+    let Some(device) = auth.device_viewer(id) else {
+        return (StatusCode::NOT_FOUND, format!("no live device {id}")).into_response();
+    };
+    for (i, item) in p.items.iter().enumerate() {
+        if state.cockpit.policy.dashboard_region(&device, item.region.as_deref()).is_err() {
+            let code = item.region.as_deref().unwrap_or("");
+            return (StatusCode::BAD_REQUEST, format!("item {}: region {code:?} is not a region within the device's scope", i + 1)).into_response();
+        }
+    }
+    let json = serde_json::to_string(&p).expect("a playlist serialises");
+    match auth.set_playlist(&v, id, &json, state.cockpit.now()).await {
+        Ok(()) => Json(p).into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {

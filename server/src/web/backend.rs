@@ -46,6 +46,19 @@ impl Backend for Cockpit {
         self.policy.viewer(parts)
     }
 
+    fn playlist(&self, viewer: &Viewer) -> Result<Option<app::model::PlaylistNow>, AccessError> {
+        self.policy.dashboard_region(viewer, None)?;
+        let Some(id) = viewer.principal.strip_prefix("device:").and_then(|id| id.parse::<i64>().ok()) else {
+            return Ok(None);
+        };
+        let stored = self.policy.auth().device_playlist(id);
+        // Stored only after `Playlist::check`; a row that no longer reads is logged and shown as none.
+        let playlist = stored.and_then(|json| {
+            serde_json::from_str::<app::model::Playlist>(&json).map_err(|e| tracing::error!(device = id, "stored playlist does not read: {e}")).ok()
+        });
+        Ok(playlist.map(|playlist| app::model::PlaylistNow { playlist, now: self.now() }))
+    }
+
     fn wall_snapshot(&self, viewer: &Viewer, region: Option<&str>) -> Result<WallSnapshot, AccessError> {
         let idx = self.policy.dashboard_region(viewer, region)?;
         Ok(self.snapshot(idx))

@@ -65,6 +65,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/accounts"),
     ("POST", "/api/admin/devices"),
     ("POST", "/api/admin/devices/{id}/revoke"),
+    ("POST", "/api/admin/devices/{id}/playlist"),
     ("POST", "/api/admin/sessions/revoke"),
 ];
 
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/accounts", post(access::create_account))
         .route("/api/admin/devices", post(access::issue_device))
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
+        .route("/api/admin/devices/{id}/playlist", post(access::set_playlist))
         .route("/api/admin/sessions/revoke", post(access::revoke_sessions))
         .leptos_routes_with_context(
             &state,

@@ -135,7 +135,8 @@ pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
     let chart = Chart::new().background_color("transparent").series(
         Sankey::new()
             .left("2%")
-            .right("14%")
+            // Room for the last column's labels ("退回·受理") in the narrow overview panel.
+            .right("22%")
             .top("6%")
             .bottom("6%")
             .nodes(nodes)
@@ -143,7 +144,13 @@ pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
             .label(Label::new().color(TEXT).font_size(px(13.0, scale)))
             .line_style(LineStyle::new().color("source").opacity(0.35)),
     );
-    serde_json::to_string(&chart).unwrap_or_default()
+    // Space between the nodes of a column, so that the labels of small nodes (returns) do not overlap
+    // (charming has no setter for `nodeGap`).
+    let mut v = serde_json::to_value(&chart).unwrap_or_default();
+    if let Some(s) = v.pointer_mut("/series/0") {
+        s["nodeGap"] = serde_json::json!(px(18.0, scale));
+    }
+    v.to_string()
 }
 
 #[cfg(test)]
@@ -178,6 +185,7 @@ mod tests {
         assert_eq!(names, ["受理", "分拨", "退回·受理"]);
         assert_eq!((s["links"][1]["source"].as_str(), s["links"][1]["target"].as_str()), (Some("分拨"), Some("退回·受理")));
         assert_eq!(s["links"].as_array().unwrap().len(), 2, "empty links are left out");
+        assert_eq!(s["nodeGap"], 18.0, "room between small nodes' labels");
     }
 
     #[test]

@@ -153,7 +153,8 @@ pub fn map_option(lang: Lang, layer: &MapLayer, values: &[AreaValue], scale: f64
         "tooltip": { "trigger": "item", "textStyle": { "fontSize": px(14.0) } },
         "visualMap": {
             "type": "continuous", "min": 0, "max": max, "left": "2%", "bottom": "3%",
-            "text": [t(lang, Msg::OpenCases), "0"], "calculable": false,
+            // The scale's ends as numbers: what the brightest colour means, read from across the room.
+            "text": [format!("{} {max}", t(lang, Msg::OpenCases)), "0".to_string()], "calculable": false,
             "itemHeight": px(120.0), "itemWidth": px(14.0),
             "textStyle": { "color": "#cfe3ff", "fontSize": px(13.0) },
             "inRange": { "color": ["#0b2a4a", "#145c9e", "#2a9df4", "#f4d35e", "#f95738"] }
@@ -208,5 +209,6 @@ mod tests {
         assert_eq!(s["data"][1]["code"], "330603");
         assert_eq!(s["data"][1]["value"], 42);
         assert_eq!(v["visualMap"]["max"], 42);
+        assert_eq!(v["visualMap"]["text"][0], "在办 42", "the legend's top end is a number");
     }
 }

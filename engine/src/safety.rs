@@ -141,16 +141,20 @@ impl Safety {
         }
     }
 
-    /// The last `days` days up to `today`, the `days` before them, and the same days a year earlier.
-    /// A count with nothing observed in a window reads 0 only if the measure has a source at all.
+    /// The last `days` days up to the newest day the measure's feeds have delivered (never after
+    /// `today`), the `days` before them, and the same days a year earlier. A daily feed that has not yet
+    /// sent today's figure is thus compared over whole days on both sides (30 against 30, not 29 against
+    /// 30); a live feed's window ends today. A count with nothing observed in a window reads 0 only if
+    /// the measure has a source at all.
     pub fn trend(&self, region: usize, m: Measure, today: i64, days: i64) -> Trend {
-        if !self.sources.contains_key(&m) {
+        let Some(source) = self.sources.get(&m) else {
             return Trend::default();
-        }
+        };
+        let last = local_day(source.1).min(today);
         Trend {
-            value: self.window(region, m, today, days),
-            previous: self.window(region, m, today - days, days),
-            year_ago: self.window(region, m, today - 365, days),
+            value: self.window(region, m, last, days),
+            previous: self.window(region, m, last - days, days),
+            year_ago: self.window(region, m, last - 365, days),
         }
     }
 
@@ -269,6 +273,28 @@ impl Safety {
 mod tests {
     use super::*;
     use app::model::{Level, DAY_MS};
+
+    #[test]
+    fn a_daily_feed_is_compared_over_whole_days_on_both_sides() {
+        let tree = crate::testing::tree();
+        let district = tree.find("11").unwrap();
+        let town = tree.iter().find(|(i, r)| r.row.level == Level::Town && tree.is_within(*i, district)).unwrap().1.row.code.clone();
+        let mut s = Safety::default();
+        let now = 1_763_688_600_000i64; // mid-morning: today's statistics have not come yet
+        let today = local_day(now);
+        // One criminal case a day, reported the next morning for the day before, for 400 days.
+        for days_ago in 1..=400 {
+            let obs = Observation { indicator: Indicator::CriminalFiled, region: town.clone(), at: now - days_ago * DAY_MS, value: 1.0 };
+            s.observe(&tree, "stats", &format!("d{days_ago}"), 1, &obs);
+        }
+        let t = s.trend(district, Measure::Observed(Indicator::CriminalFiled), today, 30);
+        assert_eq!(t, Trend { value: Some(30.0), previous: Some(30.0), year_ago: Some(30.0) }, "a steady city reads as steady");
+        // Once today's figure has come, the window ends today.
+        let obs = Observation { indicator: Indicator::CriminalFiled, region: town.clone(), at: now, value: 5.0 };
+        s.observe(&tree, "stats", "d0", 1, &obs);
+        let t = s.trend(district, Measure::Observed(Indicator::CriminalFiled), today, 30);
+        assert_eq!((t.value, t.previous), (Some(34.0), Some(30.0)));
+    }
 
     #[test]
     fn trends_sum_counts_average_rates_and_follow_the_newest_channel_state() {

@@ -274,11 +274,17 @@ mod tests {
     use super::*;
     use app::model::{Level, DAY_MS};
 
-    #[test]
-    fn a_daily_feed_is_compared_over_whole_days_on_both_sides() {
+    /// The test tree, a district in it, and the code of a town of that district.
+    fn district_and_town() -> (std::sync::Arc<RegionTree>, usize, String) {
         let tree = crate::testing::tree();
         let district = tree.find("11").unwrap();
         let town = tree.iter().find(|(i, r)| r.row.level == Level::Town && tree.is_within(*i, district)).unwrap().1.row.code.clone();
+        (tree, district, town)
+    }
+
+    #[test]
+    fn a_daily_feed_is_compared_over_whole_days_on_both_sides() {
+        let (tree, district, town) = district_and_town();
         let mut s = Safety::default();
         let now = 1_763_688_600_000i64; // mid-morning: today's statistics have not come yet
         let today = local_day(now);
@@ -298,9 +304,7 @@ mod tests {
 
     #[test]
     fn trends_sum_counts_average_rates_and_follow_the_newest_channel_state() {
-        let tree = crate::testing::tree();
-        let district = tree.find("11").unwrap();
-        let town = tree.iter().find(|(i, r)| r.row.level == Level::Town && tree.is_within(*i, district)).unwrap().1.row.code.clone();
+        let (tree, district, town) = district_and_town();
         let mut s = Safety::default();
         let now = 1_763_688_600_000i64;
         let today = local_day(now);

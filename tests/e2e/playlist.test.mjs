@@ -57,19 +57,23 @@ test('two screens of one wall rotate through the device\'s playlist in step; a t
   await b.waitForSelector('#wall[data-hydrated="true"] #playlist-progress', { timeout: 30_000 });
 
   const seen = new Set();
-  const nearEdge = (s) => s.done === null || s.done < 0.04 || s.done > 0.96;
+  let skew = 0;
+  // Screens agree to within half a round trip to the server plus one 250 ms step: "the same second".
+  const nearEdge = (s) => s.done === null || s.done < 0.08 || s.done > 0.92;
   for (let i = 0; i < 50; i += 1) {
     const [sa, sb] = await Promise.all([standing(a), standing(b)]);
     if (!nearEdge(sa) && !nearEdge(sb)) {
       assert.equal(sa.item, sb.item, `sample ${i}: both screens show the same item (${JSON.stringify([sa, sb])})`);
-      assert.ok(Math.abs(sa.done - sb.done) < 0.04, `sample ${i}: at the same point of it (${sa.done} vs ${sb.done})`);
+      assert.ok(Math.abs(sa.done - sb.done) < 0.08, `sample ${i}: within the same second of it (${sa.done} vs ${sb.done})`);
       assert.equal(sa.scene, SCENES[sa.item], `sample ${i}: item ${sa.item} is the ${SCENES[sa.item]} scene`);
       assert.equal(sb.scene, SCENES[sb.item]);
       seen.add(sa.item);
+      skew = Math.max(skew, Math.abs(sa.done - sb.done) * 10_000);
     }
     await a.waitForTimeout(600);
   }
   assert.deepEqual([...seen].sort(), [0, 1, 2], 'the whole playlist came round');
+  console.log(`# largest difference between the two screens: ${Math.round(skew)} ms`);
   // The flow item is for 越城区: the scene shows that district's towns.
   await b.waitForFunction(() => document.querySelector('#playlist-progress')?.dataset.item === '1', null, { timeout: 40_000, polling: 200 });
   await b.waitForSelector('#flow-by-region tbody tr', { timeout: 30_000 });

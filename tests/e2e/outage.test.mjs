@@ -63,7 +63,8 @@ test('the wall keeps its figures through outages, marks itself offline at once a
     await server.kill(signal);
     await page.waitForSelector('#wall.offline[data-live="false"]', { timeout: 15_000 });
     const markedAfter = Date.now() - wentAt;
-    assert.ok(markedAfter <= 8_000, `${signal}: marked offline after ${markedAfter} ms`);
+    // The page allows 7 s of silence (a beat every 5 s); 2 s more for a busy machine.
+    assert.ok(markedAfter <= 9_000, `${signal}: marked offline after ${markedAfter} ms`);
     await page.waitForTimeout(Math.max(0, down * 1000 - (Date.now() - wentAt)));
     assert.equal(await page.locator('.error-note').count(), 0, `${signal}: no error card during the outage`);
     assert.equal(await page.textContent('#safety-scene'), figures, `${signal}: the last figures stay`);

@@ -63,7 +63,14 @@ impl Engine {
         let now = self.now();
         let (f, t) = period.window(now);
         let t = t.max(f);
-        let main = sums(region, f, t, Depth::Full);
+        // A region without full cells is scanned, and its children's totals come out of the same scan.
+        let (main, child_totals) = match self.cells.total(region) {
+            Some(c) if c.full && !scan_only => (self.sums(region, f, t, Depth::Full), None),
+            _ => {
+                let (s, c) = self.scan_by_child(region, f, t);
+                (s, Some(c))
+            }
+        };
         let span = if t > f { local_day(t - 1) - local_day(f) + 1 } else { 0 };
         let (pf, pt) = (f - span * DAY_MS, t - span * DAY_MS);
         // A comparison is made only with a period the stored history covers from its first day: a period
@@ -77,7 +84,14 @@ impl Engine {
             .get(region)
             .children
             .iter()
-            .map(|&ch| FlowRow { key: tree.get(ch).row.code.clone(), name: tree.get(ch).row.name.clone(), figures: sums(ch, f, t, Depth::Total).slots[0].to_figures() })
+            .enumerate()
+            .map(|(i, &ch)| {
+                let figures = match &child_totals {
+                    Some(c) => c[i].to_figures(),
+                    None => sums(ch, f, t, Depth::Total).slots[0].to_figures(),
+                };
+                FlowRow { key: tree.get(ch).row.code.clone(), name: tree.get(ch).row.name.clone(), figures }
+            })
             .collect();
         let row = |key: String, name: String, fig: &Fig| FlowRow { key, name, figures: fig.to_figures() };
         let nonempty = |fig: &&Fig| fig.to_figures() != app::model::FlowFigures::default();
@@ -157,6 +171,29 @@ impl Engine {
             acc.add(self.cases.get(n), &w, &mut buf);
         }
         Sums { slots: acc.slots, links: acc.links, mediation: acc.mediation, stays: Stays::Exact(acc.stays), backlog: acc.backlog }
+    }
+
+    /// `scan_sums`, and the total figures of each child of `region` from the same pass (every case is
+    /// in a grid, so the children's grids are the region's).
+    fn scan_by_child(&self, region: usize, f: i64, t: i64) -> (Sums, Vec<Fig>) {
+        let children = &self.tree.get(region).children;
+        if children.is_empty() {
+            return (self.scan_sums(region, f, t), Vec::new());
+        }
+        let mut acc = Acc::new(self.cells.slots());
+        let w = Window { f, a: f, t, since: None };
+        let mut buf: Vec<Instant> = Vec::new();
+        let totals = children
+            .iter()
+            .map(|&ch| {
+                let mut total = Fig::default();
+                for n in self.cases_under(ch) {
+                    total.add(&acc.add(self.cases.get(n), &w, &mut buf));
+                }
+                total
+            })
+            .collect();
+        (Sums { slots: acc.slots, links: acc.links, mediation: acc.mediation, stays: Stays::Exact(acc.stays), backlog: acc.backlog }, totals)
     }
 
     /// Sums the cells of whole days, and scans the cases of the part of a day a period ends in.

@@ -80,9 +80,9 @@ impl Acc {
         Acc { slots: vec![Fig::default(); slots], links: [0; LINKS], mediation: [0; MEDIATION], stays: vec![Vec::new(); STATUSES], backlog: [0; 5] }
     }
 
-    /// Adds what `c` contributes in `w`. `full` also adds links, stays, mediation and the backlog;
-    /// otherwise only the figures of the total slot and the case's slots.
-    pub fn add(&mut self, c: &Case, w: &Window, buf: &mut Vec<Instant>) {
+    /// Adds what `c` contributes in `w` (figures to the total slot and the case's slots, links, stays,
+    /// mediation, the backlog) and returns the case's figures.
+    pub fn add(&mut self, c: &Case, w: &Window, buf: &mut Vec<Instant>) -> Fig {
         let slots = cells::slots_of(c);
         if self.slots.len() <= slots[3] {
             self.slots.resize(slots[3] + 1, Fig::default());
@@ -131,5 +131,6 @@ impl Acc {
         for s in slots {
             self.slots[s].add(&f);
         }
+        f
     }
 }

@@ -336,6 +336,10 @@ fn cells_equal_an_exact_scan_for_any_region_and_period() {
                 assert_eq!(cells.links, scan.links, "{what}: transitions");
                 assert_eq!(cells.backlog, scan.backlog, "{what}: backlog");
                 assert_eq!(cells.by_region, scan.by_region, "{what}: by region");
+                // Each child's row is that child's own report, however the parent's was computed.
+                for (row, &ch) in cells.by_region.iter().zip(&tree.get(idx).children) {
+                    assert_eq!(row.figures, e.flow_report(ch, p).figures, "{what}: row of child {}", row.key);
+                }
                 assert_eq!(cells.by_department, scan.by_department, "{what}: by department");
                 assert_eq!(cells.by_category, scan.by_category, "{what}: by category");
                 assert_eq!(cells.by_source, scan.by_source, "{what}: by source");

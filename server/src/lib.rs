@@ -170,7 +170,7 @@ pub async fn run_with_clock(
         config_file: cfg.file.clone(),
         streams,
     });
-    let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx };
+    let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default() };
     let app = web::router(state);
     let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(async move {
         shutdown.await;

@@ -60,6 +60,7 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
   return {
     url,
     dataDir,
+    pid: child.pid,
     /// Ends the process with `signal` and keeps its data (an outage).
     async kill(signal = 'SIGTERM') {
       child.kill(signal);

@@ -133,6 +133,44 @@ test('at 7680x2160 (32:9) the wall widens its panels without scrollbars', async 
   await page.close();
 });
 
+/// Every panel and figure tile lies inside the screen, and no two panels overlap.
+async function noOverlap(page) {
+  const boxes = await page.evaluate(() => [...document.querySelectorAll('.panel, .kpi')].map((e) => {
+    const r = e.getBoundingClientRect();
+    return { panel: e.classList.contains('panel'), name: e.querySelector('h2, .kpi-label')?.textContent ?? e.className, l: r.left, t: r.top, r: r.right, b: r.bottom };
+  }));
+  const w = page.viewportSize();
+  assert.ok(boxes.length >= 8, `panels and tiles on screen: ${boxes.length}`);
+  for (const b of boxes) assert.ok(b.l >= 0 && b.t >= 0 && b.r <= w.width + 0.5 && b.b <= w.height + 0.5, `${b.name} inside ${w.width}x${w.height}: ${JSON.stringify(b)}`);
+  const panels = boxes.filter((b) => b.panel);
+  for (const [i, a] of panels.entries()) {
+    for (const b of panels.slice(i + 1)) {
+      const apart = a.r <= b.l + 0.5 || b.r <= a.l + 0.5 || a.b <= b.t + 0.5 || b.b <= a.t + 0.5;
+      assert.ok(apart, `${a.name} and ${b.name} overlap`);
+    }
+  }
+}
+
+for (const [width, height, what] of [[5760, 1080, 'three screens side by side'], [1080, 1920, 'a portrait totem']]) {
+  test(`at ${width}x${height} (${what}) every scene fits without scrollbars or overlap`, async () => {
+    const { page, errors } = await openWall(width, height);
+    await mapNames(page, 6);
+    await noScrollbars(page);
+    await noOverlap(page);
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: join(artifacts, `wall-${width}x${height}.png`) });
+    for (const scene of ['flow', 'safety']) {
+      await page.click(`#scene-${scene}`);
+      await page.waitForSelector(`#${scene}-scene canvas`, { timeout: 30_000 });
+      await page.waitForTimeout(2500);
+      await noScrollbars(page);
+      await page.screenshot({ path: join(artifacts, `wall-${scene}-${width}x${height}.png`) });
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
 test('at 3840x2160 the wall scales up without scrollbars', async () => {
   const { page } = await openWall(3840, 2160);
   await mapNames(page, 6);

@@ -18,6 +18,8 @@ const SILENT_MS: i32 = 7_000;
 pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnapshot>>, online: RwSignal<bool>, lost: RwSignal<bool>, server_now: RwSignal<Option<i64>>) {
     // Each region change starts a new loop; older loops see a newer generation and stop.
     let generation = StoredValue::new(0u64);
+    // After the watchdog reloaded the page, the first stream tells the server why.
+    let reloaded = StoredValue::new(super::watchdog::take_reason());
     // The server's clock minus the browser's at the last message: the server's time goes on being
     // estimated while offline, so "data as of" gains its date when the server's day turns.
     let offset = StoredValue::new(None::<f64>);
@@ -35,10 +37,15 @@ pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnaps
         let r = region.get();
         let gen = generation.get_value() + 1;
         generation.set_value(gen);
-        let url = match r.filter(|c| c.bytes().all(|b| b.is_ascii_digit())) {
+        let mut url = match r.filter(|c| c.bytes().all(|b| b.is_ascii_digit())) {
             Some(code) => format!("/api/live?region={code}"),
             None => "/api/live".to_string(),
         };
+        if let Some(why) = reloaded.get_value() {
+            reloaded.set_value(None);
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("reloaded={why}"));
+        }
         leptos::task::spawn_local(async move {
             let mut failures = 0u32;
             while generation.get_value() == gen {
@@ -108,7 +115,7 @@ pub fn track_scale(scale: RwSignal<f64>) {
     std::mem::forget(handle);
 }
 
-async fn sleep_ms(ms: i32) {
+pub(super) async fn sleep_ms(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });

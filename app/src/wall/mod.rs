@@ -12,6 +12,8 @@ pub(crate) mod map;
 #[cfg(feature = "hydrate")]
 mod playlist;
 mod ticker;
+#[cfg(feature = "hydrate")]
+mod watchdog;
 
 use crate::i18n::{t, Lang, Msg};
 use crate::model::{FlowReport, MapLayer, WallSnapshot};
@@ -138,6 +140,7 @@ pub fn Wall() -> impl IntoView {
         live::connect(region, live, online, lost, server_now);
         let at = RwSignal::new(None::<playlist::Position>);
         playlist::run(scene, region, at);
+        watchdog::run(lost, at);
         Effect::new(move |_| position.set(at.get().map(|p| (p.item, p.done))));
         live::track_scale(scale);
         Effect::new(move |_| hydrated.set(true));

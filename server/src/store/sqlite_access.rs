@@ -46,7 +46,7 @@ impl AccessStore for SqliteStore {
 
     fn create_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -94,7 +94,7 @@ impl AccessStore for SqliteStore {
                 .bind(&s.csrf)
                 .bind(s.created_at)
                 .bind(s.expires_at)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
             Ok(())
         })
@@ -105,7 +105,7 @@ impl AccessStore for SqliteStore {
             sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
                 .bind(at)
                 .bind(token_hash)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
             Ok(())
         })
@@ -149,7 +149,7 @@ impl AccessStore for SqliteStore {
 
     fn set_device_playlist<'a>(&'a self, id: i64, playlist: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             let r = sqlx::query("UPDATE devices SET playlist = ? WHERE id = ? AND revoked_at IS NULL").bind(playlist).bind(id).execute(&mut *tx).await?;
             if r.rows_affected() != 1 {
                 return Ok(false);
@@ -166,7 +166,7 @@ impl AccessStore for SqliteStore {
                 .bind(at)
                 .bind(by)
                 .bind(id)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
             Ok(r.rows_affected() == 1)
         })
@@ -191,7 +191,7 @@ impl AccessStore for SqliteStore {
 
     fn throttle_fail<'a>(&'a self, keys: &'a [String], now: i64) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             for k in keys {
                 sqlx::query(
                     "INSERT INTO login_throttle (key, failures, last_at) VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE SET \
@@ -211,7 +211,7 @@ impl AccessStore for SqliteStore {
     fn throttle_clear<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             for k in keys {
-                sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(k).execute(self.pool()).await?;
+                sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(k).execute(self.writer()).await?;
             }
             Ok(())
         })

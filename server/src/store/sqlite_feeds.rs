@@ -46,7 +46,7 @@ impl FeedStore for SqliteStore {
 
     fn take_batch<'a>(&'a self, b: &'a FeedBatch) -> BoxFuture<'a, Result<Result<(), Vec<(usize, String)>>, StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             let outcomes = super::sqlite::append_in(&mut tx, &b.events).await?;
             let refused: Vec<(usize, String)> =
                 outcomes.into_iter().enumerate().filter_map(|(i, o)| if let Outcome::Rejected(r) = o { Some((i, r)) } else { None }).collect();
@@ -131,7 +131,7 @@ impl FeedStore for SqliteStore {
             sqlx::query("INSERT INTO feed_state (feed, paused) VALUES (?1, ?2) ON CONFLICT (feed) DO UPDATE SET paused = ?2")
                 .bind(feed)
                 .bind(paused)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
             Ok(())
         })
@@ -176,7 +176,7 @@ impl FeedStore for SqliteStore {
 
     fn expire_quarantine(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             let counted = sqlx::query(
                 "UPDATE feed_state SET expired = expired + (SELECT count(*) FROM quarantine q WHERE q.feed = feed_state.feed AND q.at < ?1) \
                  WHERE feed IN (SELECT feed FROM quarantine WHERE at < ?1)",

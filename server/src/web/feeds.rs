@@ -248,7 +248,9 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         Err(e) => return unavailable(e),
     };
     let open = state.cockpit.engine.read().expect("engine lock").open_cases();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render_metrics(&statuses, open)).into_response()
+    let mut text = render_metrics(&statuses, open);
+    text.push_str(&state.hub.counts.render(state.cockpit.streams.open(), state.hub.regions()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 pub fn render_metrics(statuses: &[FeedStatus], open_cases: usize) -> String {

@@ -1,6 +1,7 @@
 //! `/api/live?region=CODE`: Server-Sent Events: a `snapshot` event when what the region's screen shows
-//! has changed (the first change at once, later ones of a burst together, at most four a second), and a
-//! `beat` with the server's time (Unix ms) when nothing has gone out for 5 s. The subscriber is resolved by the access
+//! has changed (computed and serialised once per region by `hub`: the first change at once, later ones
+//! of a burst together, at most four a second), and a `beat` with the server's time (Unix ms) when
+//! nothing has gone out for 5 s. The subscriber is resolved by the access
 //! policy when the stream opens and again before every message and on every revocation: a signed-out
 //! person, a revoked wall or a narrowed scope ends the stream at once. Streams are capped per viewer and
 //! in all (`streams`), so that they never take the descriptors that sign-in, health and feeds need.
@@ -8,24 +9,33 @@ use super::streams::{Full, Permit};
 use super::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use app::model::WallSnapshot;
+use super::hub::Frame;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LiveQuery {
     region: Option<String>,
+    /// Set by a wall on its first stream after its watchdog reloaded the page: why (`hub::RELOAD_REASONS`).
+    reloaded: Option<String>,
 }
 
 pub async fn stream(State(state): State<AppState>, query: Result<Query<LiveQuery>, axum::extract::rejection::QueryRejection>, parts: Parts) -> Response {
     let Ok(Query(q)) = query else {
         return (StatusCode::BAD_REQUEST, "unknown query parameter; use ?region=CODE").into_response();
+    };
+    let reloaded = match q.reloaded.as_deref() {
+        None => None,
+        Some(r) => match super::hub::RELOAD_REASONS.iter().position(|x| *x == r) {
+            Some(i) => Some(i),
+            None => return (StatusCode::BAD_REQUEST, "reloaded: heap or stream").into_response(),
+        },
     };
     let cockpit = state.cockpit.clone();
     let viewer = match cockpit.policy.viewer(Some(&parts)) {
@@ -47,8 +57,14 @@ pub async fn stream(State(state): State<AppState>, query: Result<Query<LiveQuery
             return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")], why).into_response();
         }
     };
+    // Counted once the stream is allowed, so that nobody outside the policy moves the figure.
+    if let Some(i) = reloaded {
+        state.hub.counts.reloads[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(principal = %viewer.principal, reason = super::hub::RELOAD_REASONS[i], "a wall's watchdog reloaded it");
+    }
     let sub = Subscriber { headers: parts.headers, region: q.region, resolved: region, _permit: permit };
-    Sse::new(events(state, sub)).keep_alive(KeepAlive::default()).into_response()
+    // No keep-alive comments: the `beat` already breaks every silence of 5 s.
+    Sse::new(events(state, sub)).into_response()
 }
 
 /// Who a stream is for, kept to check them again before every message.
@@ -70,14 +86,11 @@ impl Subscriber {
 /// The longest silence on a stream: when nothing has gone out for this long a `beat` carrying the
 /// server's time does, so a screen knows within seconds that it is no longer live (the page allows 7 s).
 const BEAT: Duration = Duration::from_secs(5);
-/// Changes closer together than this go out as one snapshot; the first change after a quiet spell goes
-/// out at once (leading edge), so a single action reaches the walls without waiting.
-const COALESCE: Duration = Duration::from_millis(250);
 
 /// What woke a stream.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wake {
-    Change,
+    Frame,
     Beat,
     /// A revocation somewhere: check the subscriber again, send nothing.
     Check,
@@ -88,55 +101,44 @@ struct Flow {
     state: AppState,
     sub: Subscriber,
     revoked: watch::Receiver<u64>,
-    /// The last snapshot sent, with its time cleared: a snapshot that differs only in time is not sent.
-    last: Option<WallSnapshot>,
+    /// The region's frames, shared with every other stream of the region (`hub`).
+    frames: watch::Receiver<Option<Frame>>,
+    /// The last frame sent.
+    sent_seq: u64,
     sent_at: Option<Instant>,
 }
 
 fn events(state: AppState, sub: Subscriber) -> impl Stream<Item = Result<Event, Infallible>> {
     let revoked = state.cockpit.policy.auth().revocations();
-    futures::stream::unfold(Flow { state, sub, revoked, last: None, sent_at: None }, |mut f| async move {
+    let frames = state.hub.subscribe(&state, sub.resolved);
+    futures::stream::unfold(Flow { state, sub, revoked, frames, sent_seq: 0, sent_at: None }, |mut f| async move {
         loop {
             let wake = match f.sent_at {
-                None => Wake::Change,
-                Some(sent) => {
-                    let s = &mut f.state;
-                    tokio::select! {
-                        r = s.changed.changed() => if r.is_err() { return None } else { Wake::Change },
-                        _ = tokio::time::sleep_until((sent + BEAT).into()) => Wake::Beat,
-                        _ = s.shutdown.changed() => return None,
-                        r = f.revoked.changed() => if r.is_err() { return None } else { Wake::Check },
-                    }
-                }
+                // The region's current frame first (its publisher computes one as it starts).
+                None => tokio::select! {
+                    r = f.frames.wait_for(Option::is_some) => if r.is_err() { return None } else { Wake::Frame },
+                    _ = f.state.shutdown.changed() => return None,
+                },
+                Some(sent) => tokio::select! {
+                    r = f.frames.changed() => if r.is_err() { return None } else { Wake::Frame },
+                    _ = tokio::time::sleep_until((sent + BEAT).into()) => Wake::Beat,
+                    _ = f.state.shutdown.changed() => return None,
+                    r = f.revoked.changed() => if r.is_err() { return None } else { Wake::Check },
+                },
             };
             if *f.state.shutdown.borrow() || !f.sub.still_allowed(&f.state) {
                 return None;
             }
-            if wake == Wake::Check {
-                continue;
-            }
-            if let (Wake::Change, Some(sent)) = (wake, f.sent_at) {
-                // Within the coalescing window of the last message: carry this change with what follows.
-                if let Some(rest) = COALESCE.checked_sub(sent.elapsed()) {
-                    tokio::time::sleep(rest).await;
-                    if *f.state.shutdown.borrow() || !f.sub.still_allowed(&f.state) {
-                        return None;
+            let event = match wake {
+                Wake::Check => continue,
+                Wake::Frame => match f.frames.borrow_and_update().clone() {
+                    Some(frame) if frame.seq != f.sent_seq => {
+                        f.sent_seq = frame.seq;
+                        Event::default().event("snapshot").data(&*frame.json)
                     }
-                }
-            }
-            f.state.changed.borrow_and_update();
-            let snap = f.state.cockpit.snapshot(f.sub.resolved);
-            let shown = WallSnapshot { as_of: 0, ..snap.clone() };
-            let event = if f.last.as_ref() == Some(&shown) {
-                if wake == Wake::Change {
-                    // Nothing this screen shows has changed (a change elsewhere in the city).
-                    continue;
-                }
-                Event::default().event("beat").data(snap.as_of.to_string())
-            } else {
-                let e = Event::default().event("snapshot").json_data(&snap).ok()?;
-                f.last = Some(shown);
-                e
+                    _ => continue,
+                },
+                Wake::Beat => Event::default().event("beat").data(f.state.cockpit.now().to_string()),
             };
             f.sent_at = Some(Instant::now());
             return Some((Ok(event), f));

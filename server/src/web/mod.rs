@@ -5,6 +5,7 @@ mod backend;
 mod cases;
 mod feeds;
 pub mod gate;
+pub mod hub;
 mod live;
 mod public_stats;
 mod safety;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub cockpit: Arc<Cockpit>,
     pub changed: watch::Receiver<u64>,
     pub shutdown: watch::Receiver<bool>,
+    /// Live streams' shared snapshots, one per region.
+    pub hub: Arc<hub::Hub>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

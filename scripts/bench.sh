@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the figures in docs/BENCHMARKS.md on this machine: transfer sizes (raw and brotli), server
 # start-up and memory with the demo city and 30 days of history, and navigation → map drawn in headless
-# Chromium against a baseline page measured in the same run; then records per second from each feed kind
+# Chromium against a baseline page measured in the same run; live-stream fan-out to 5,000 clients and an
+# accelerated day of a wall on a playlist (memory); then records per second from each feed kind
 # against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly;
 # last, the indicator engine on a generated city-year: a fixed mix of queries at every level and period
 # against the same flow reports answered by SQLite, PostgreSQL and DuckDB, ingest rates, restart, memory
@@ -54,6 +55,12 @@ node tests/bench/flow_timing.mjs "$URL"
 
 log "navigation → map drawn (headless Chromium)"
 node tests/bench/wall_timing.mjs "$URL" 5
+
+log "live streams: 5,000 SSE clients over 20 regions, an oversight action every 2 s, against one client per region"
+COCKPIT_BIN="$ROOT/target/release/cockpit" COCKPIT_SITE_ROOT="$ROOT/target/site" node tests/bench/fanout.mjs 5000 60
+
+log "the wall left alone: an accelerated day (server clock 96x) on a playlist of every scene, memory sampled"
+COCKPIT_BIN="$ROOT/target/release/cockpit" COCKPIT_SITE_ROOT="$ROOT/target/site" node tests/bench/soak.mjs "${SOAK_MINUTES:-15}"
 
 log "feeds: records per second, durable (SQLite, synchronous=FULL) and counted live, against Ingest::take"
 cargo bench -p server --bench feeds

@@ -14,18 +14,25 @@ ensure_browser
 ensure_test_peers
 "$ROOT/scripts/build.sh" release
 
-log "transfer sizes"
+log "transfer sizes (the build's brotli files, as the server sends them)"
 node -e '
-const fs = require("fs"), zlib = require("zlib");
-const files = ["pkg/cockpit.wasm", "pkg/cockpit.js", "pkg/cockpit.css", "assets/echarts.min.js"];
-let raw = 0, br = 0;
-for (const f of files) {
-  const b = fs.readFileSync("target/site/" + f);
-  const c = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }).length;
-  raw += b.length; br += c;
-  console.log(`${f.padEnd(24)} ${(b.length / 1024).toFixed(0).padStart(6)} KiB raw ${(c / 1024).toFixed(0).padStart(6)} KiB brotli`);
+const fs = require("fs");
+const site = "target/site/";
+const m = JSON.parse(fs.readFileSync(site + "assets.json", "utf8"));
+const pages = {
+  "wall": [`pkg/${m.wall ?? m.app}.wasm`, `pkg/${m.wall ?? m.app}.js`, m.css.slice(1), m.echarts.slice(1)],
+  "desk (every page's bundle)": [`pkg/${m.app}.wasm`, `pkg/${m.app}.js`, m.css.slice(1), m.echarts.slice(1)],
+};
+for (const [page, files] of Object.entries(pages)) {
+  let raw = 0, br = 0;
+  console.log(page);
+  for (const f of files) {
+    const b = fs.statSync(site + f).size, c = fs.statSync(site + f + ".br").size;
+    raw += b; br += c;
+    console.log(`  ${f.padEnd(34)} ${(b / 1024).toFixed(0).padStart(6)} KiB raw ${(c / 1024).toFixed(0).padStart(6)} KiB brotli`);
+  }
+  console.log(`  ${"total (static)".padEnd(34)} ${(raw / 1024).toFixed(0).padStart(6)} KiB raw ${(br / 1024).toFixed(0).padStart(6)} KiB brotli`);
 }
-console.log(`${"total (wall, static)".padEnd(24)} ${(raw / 1024).toFixed(0).padStart(6)} KiB raw ${(br / 1024).toFixed(0).padStart(6)} KiB brotli`);
 '
 
 DATA=$(mktemp -d)

@@ -143,7 +143,6 @@ pub fn Desk() -> impl IntoView {
     view! {
         <Html attr:lang=lang.html_tag() attr:class="desk-html" />
         <Title text=t(lang, Msg::DeskTitle) />
-        <script src="/assets/echarts.min.js"></script>
         <main id="desk" class="desk" data-hydrated=move || hydrated.get().to_string()>
             {head}
             {body}

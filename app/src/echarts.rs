@@ -1,4 +1,4 @@
-//! Bindings to the ECharts library that the page loads from `/assets/echarts.min.js`.
+//! Bindings to the ECharts library that the page shell loads (a build with only the charts we draw).
 //! charming builds the options; these few calls draw them, and add what charming's own renderer lacks:
 //! `registerMap` for the choropleth and `on('click')` for drill-down.
 use wasm_bindgen::prelude::*;

@@ -1,7 +1,9 @@
 //! # Layout
 //! The cockpit's user interface, rendered on the server (feature `ssr`) and hydrated in the browser
 //! (feature `hydrate`), plus the types both sides share.
+//! - `assets`: the content-hashed names of the built static files (manifest written by the build)
 //! - `flow`: the case state machine, priorities, holders and timeliness
+//! - `patch`: what changed between two snapshots (JSON Patch), for the live streams
 //! - `model`: regions, scope, cases and the snapshots dashboards read (JSON on the wire)
 //! - `i18n`: the one catalogue of user-facing strings (zh-CN default, `?lang=en`)
 //! - `wall/`: the wall display `/wall` (map with drill-down, KPI tiles, case flow, live ticker)
@@ -10,33 +12,57 @@
 //! - `home`: the landing page `/`
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
 //! - `backend` (server only): what the server must provide to the server functions
+pub mod assets;
 pub mod flow;
 pub mod i18n;
 pub mod model;
+pub mod patch;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+#[cfg(not(feature = "wall-only"))]
 mod desk;
 #[cfg(feature = "hydrate")]
 mod echarts;
+#[cfg(not(feature = "wall-only"))]
 mod home;
+#[cfg(not(feature = "wall-only"))]
 mod public;
 pub(crate) mod wall;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     hooks::use_query_map,
-    path, SsrMode,
+    path,
 };
 
+#[cfg(not(feature = "wall-only"))]
 pub use desk::{load_coverage, load_desk};
+#[cfg(not(feature = "wall-only"))]
 pub use public::load_public;
 pub use wall::{load_flow, load_map, load_wall};
 
 /// The HTML document around the app; the server renders it for every page.
+/// The stylesheet and ECharts are named here, outside the hydrated app, because their names are known
+/// only to the server (from the build's manifest).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let assets = use_context::<assets::Assets>().unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    let charts = use_context::<http::request::Parts>().is_some_and(|p| assets::Assets::needs_charts(p.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let charts = false;
+    // The wall loads its own, smaller bundle (feature `wall-only`) when the build made one.
+    #[cfg(feature = "ssr")]
+    let options = match (&assets.wall, use_context::<http::request::Parts>()) {
+        (Some(wall), Some(p)) if p.uri.path() == "/wall" => {
+            let mut o = options;
+            o.output_name = wall.as_str().into();
+            o
+        }
+        _ => options,
+    };
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
@@ -44,6 +70,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href=assets.css />
+                // Classic deferred scripts run before the app's module, so ECharts is there when charts draw.
+                {charts.then(|| view! { <script defer src=assets.echarts></script> })}
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -58,17 +87,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="cockpit" href="/pkg/cockpit.css" />
         <Title text=i18n::t(i18n::Lang::Zh, i18n::Msg::Product) />
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=home::Home />
-                <Route path=path!("/wall") view=wall::Wall />
-                <Route path=path!("/desk") view=desk::Desk />
-                // Async: the whole page arrives as plain HTML, so it reads the same without JavaScript.
-                <Route path=path!("/public") view=public::PublicPage ssr=SsrMode::Async />
-            </Routes>
-        </Router>
+        <Router>{routes()}</Router>
+    }
+}
+
+#[cfg(not(feature = "wall-only"))]
+fn routes() -> impl IntoView {
+    view! {
+        <Routes fallback=NotFound>
+            <Route path=path!("/") view=home::Home />
+            <Route path=path!("/wall") view=wall::Wall />
+            <Route path=path!("/desk") view=desk::Desk />
+            // Async: the whole page arrives as plain HTML, so it reads the same without JavaScript.
+            <Route path=path!("/public") view=public::PublicPage ssr=leptos_router::SsrMode::Async />
+        </Routes>
+    }
+}
+
+/// The wall's own bundle (`wall-only`): a wall never leaves `/wall`, so it does without the tablet's,
+/// the public page's and the landing page's code, and transfers that much less.
+#[cfg(feature = "wall-only")]
+fn routes() -> impl IntoView {
+    view! {
+        <Routes fallback=NotFound>
+            <Route path=path!("/wall") view=wall::Wall />
+        </Routes>
     }
 }
 

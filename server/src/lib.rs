@@ -136,8 +136,9 @@ pub async fn run_with_clock(
         feed_tasks.push(tokio::spawn(feed.run(ingest.clone(), stop_rx.clone())));
     }
 
+    let assets = app::assets::Assets::load(&cfg.site_root).map_err(StartError)?;
     let leptos = leptos::prelude::LeptosOptions::builder()
-        .output_name("cockpit")
+        .output_name(assets.app.clone())
         .site_root(cfg.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .build();
@@ -170,7 +171,7 @@ pub async fn run_with_clock(
         config_file: cfg.file.clone(),
         streams,
     });
-    let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default() };
+    let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default(), assets };
     let app = web::router(state);
     let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(async move {
         shutdown.await;

@@ -27,14 +27,20 @@ async fn settles(addr: &str, series: &str, want: f64) -> bool {
     false
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_of_a_region_share_one_publisher_and_walls_report_their_reloads() {
+/// A demo server whose /metrics take the token `scrape-me`, its address, and leader's session.
+async fn serve() -> (tempfile::TempDir, common::Server, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = common::config(dir.path());
     cfg.access.metrics_token = Some("scrape-me".into());
     let srv = start(cfg).await;
     let a = srv.addr.clone();
     let leader = login(&a, "leader").await;
+    (dir, srv, a, leader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_of_a_region_share_one_publisher_and_walls_report_their_reloads() {
+    let (_dir, srv, a, leader) = serve().await;
 
     let mut yuecheng = Vec::new();
     for _ in 0..3 {
@@ -79,5 +85,111 @@ async fn streams_of_a_region_share_one_publisher_and_walls_report_their_reloads(
     assert_eq!(metric(&m, heap), Some(1.0), "{m}");
     assert_eq!(metric(&m, stream), Some(0.0), "{m}");
     drop(s);
+    srv.stop().await;
+}
+
+/// A live stream read event by event (HTTP/1.0, so the body is the bare event stream).
+struct Events {
+    conn: tokio::net::TcpStream,
+    buf: String,
+}
+
+impl Events {
+    async fn open(addr: &str, path: &str, cookie: &str) -> Events {
+        use tokio::io::AsyncWriteExt;
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n").as_bytes()).await.unwrap();
+        let mut e = Events { conn, buf: String::new() };
+        let head = e.block("\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+        e
+    }
+
+    async fn block(&mut self, end: &str) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 16384];
+        loop {
+            if let Some(i) = self.buf.find(end) {
+                let b = self.buf[..i].to_string();
+                self.buf.drain(..i + end.len());
+                return b;
+            }
+            let n = tokio::time::timeout(Duration::from_secs(20), self.conn.read(&mut chunk)).await.expect("an event in time").unwrap();
+            assert!(n > 0, "the stream ended");
+            self.buf.push_str(std::str::from_utf8(&chunk[..n]).unwrap());
+        }
+    }
+
+    /// The next `snapshot` or `patch`: (kind, id, data); beats are skipped.
+    async fn next(&mut self) -> (String, u64, String) {
+        loop {
+            let block = self.block("\n\n").await;
+            let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim_start().to_string());
+            let kind = field("event:").unwrap_or_default();
+            if kind == "beat" {
+                continue;
+            }
+            let id = field("id:").expect("frames carry their number").parse().unwrap();
+            return (kind, id, field("data:").expect("data"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_keeps_up_gets_patches_that_rebuild_the_same_snapshot() {
+    let (_dir, srv, a, leader) = serve().await;
+
+    let mut first = Events::open(&a, "/api/live?region=330602", &leader).await;
+    let (kind, mut id, data) = first.next().await;
+    assert_eq!(kind, "snapshot", "a new stream starts with the whole snapshot");
+    let mut doc: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let full_len = data.len();
+    let mut docs = std::collections::HashMap::new();
+    docs.insert(id, doc.clone());
+
+    // The demo moves on at 600 cases a minute: what follows are patches against the frame before (or,
+    // when a burst changed more than a patch would save, the whole snapshot again), in order.
+    let mut sizes = Vec::new();
+    for _ in 0..8 {
+        let (kind, next, data) = first.next().await;
+        assert_eq!(next, id + 1, "frames in order, none skipped");
+        if kind == "patch" {
+            let p: serde_json::Value = serde_json::from_str(&data).unwrap();
+            assert_eq!(p["base"], id, "a patch names the frame it applies to");
+            app::patch::apply(&mut doc, &p["ops"]).unwrap();
+            serde_json::from_value::<app::model::WallSnapshot>(doc.clone()).expect("a patched snapshot is a snapshot");
+            sizes.push(data.len());
+        } else {
+            assert_eq!(kind, "snapshot");
+            doc = serde_json::from_str(&data).unwrap();
+        }
+        id = next;
+        docs.insert(id, doc.clone());
+    }
+    sizes.sort();
+    assert!(sizes.len() >= 5, "a stream that keeps up gets mostly patches: {} of 8", sizes.len());
+    assert!(sizes[sizes.len() / 2] < full_len / 2, "a typical patch ({sizes:?} bytes) is much smaller than a snapshot ({full_len})");
+
+    // A second stream starts from the whole snapshot of the current frame; the first stream, patched
+    // frame by frame, holds exactly the same document at that frame.
+    let mut second = Events::open(&a, "/api/live?region=330602", &leader).await;
+    let (kind, joined, data) = second.next().await;
+    assert_eq!(kind, "snapshot");
+    let whole: serde_json::Value = serde_json::from_str(&data).unwrap();
+    while id < joined {
+        let (kind, next, data) = first.next().await;
+        if kind == "patch" {
+            let p: serde_json::Value = serde_json::from_str(&data).unwrap();
+            app::patch::apply(&mut doc, &p["ops"]).unwrap();
+        } else {
+            doc = serde_json::from_str(&data).unwrap();
+        }
+        id = next;
+        docs.insert(id, doc.clone());
+    }
+    assert_eq!(docs.get(&joined), Some(&whole), "frame {joined}: patched == whole");
+
+    let m = metrics(&a).await;
+    assert!(metric(&m, "cockpit_live_patch_bytes_total").unwrap() > 0.0, "{m}");
     srv.stop().await;
 }

@@ -16,8 +16,31 @@ mod common;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_serves_pages_health_and_a_scoped_live_stream() {
     let dir = tempfile::tempdir().unwrap();
+    // A built site as scripts/hash-assets.mjs leaves it: content-hashed names, precompressed copies.
+    let site = dir.path().join("site");
+    for d in ["pkg", "assets"] {
+        std::fs::create_dir_all(site.join(d)).unwrap();
+    }
+    for (f, body) in [("pkg/cockpit.0a1b2c3d4e5f.js", "js"), ("pkg/cockpit.0a1b2c3d4e5f.wasm", "wasm"), ("pkg/cockpit.99aa88bb77cc.css", "css"), ("assets/echarts.123456abcdef.js", "echarts"), ("assets/plain.js", "plain")] {
+        std::fs::write(site.join(f), body).unwrap();
+        std::fs::write(site.join(format!("{f}.br")), format!("br:{body}")).unwrap();
+    }
+    std::fs::write(site.join("assets.json"), r#"{"app":"cockpit.0a1b2c3d4e5f","css":"/pkg/cockpit.99aa88bb77cc.css","echarts":"/assets/echarts.123456abcdef.js"}"#).unwrap();
     let srv = common::start(common::config(dir.path())).await;
     let addr = srv.addr.clone();
+    let br = |path: &'static str| {
+        let addr = addr.clone();
+        async move { common::request(&addr, "GET", path, &[("Accept-Encoding", "br, gzip")], "").await }
+    };
+    let r = br("/pkg/cockpit.0a1b2c3d4e5f.wasm").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "br:wasm"), "the build's brotli copy is sent as it is");
+    assert_eq!(r.header("content-encoding").as_deref(), Some("br"));
+    assert_eq!(r.header("cache-control").as_deref(), Some("public, max-age=31536000, immutable"), "hashed: kept a year");
+    let r = br("/assets/plain.js").await;
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-cache"), "unhashed: revalidated");
+    let r = common::request(&addr, "GET", "/assets/echarts.123456abcdef.js", &[], "").await;
+    assert_eq!((r.status, r.body.as_str(), r.header("content-encoding")), (200, "echarts", None), "plain for a client without brotli");
+    assert_eq!(br("/pkg/cockpit.ffffffffffff.wasm").await.status, 404, "an old build's file is gone, not another page");
     let get = |path: &'static str, cookie: Option<String>| {
         let addr = addr.clone();
         async move {
@@ -35,16 +58,24 @@ async fn server_serves_pages_health_and_a_scoped_live_stream() {
         assert!(r.body.contains(name), "/public lists {name}");
     }
     assert!(r.body.contains(r#"id="districts""#));
+    assert!(r.body.contains("/pkg/cockpit.99aa88bb77cc.css") && !r.body.contains("echarts"), "the public page has its style and no chart library");
+    let r = get("/login", None).await;
+    assert!(r.body.contains(r#"href="/pkg/cockpit.99aa88bb77cc.css""#), "server-made pages use the hashed stylesheet too");
+
 
     let r = get("/wall", None).await;
     assert_eq!(r.status, 303, "the wall needs a session");
     assert_eq!(r.header("location").as_deref(), Some("/login?next=/wall"));
 
     let leader = Some(common::login(&addr, "leader").await);
+    let r = get("/no-such-page", leader.clone()).await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("/pkg/cockpit.99aa88bb77cc.css"), "the not-found page has its style too: {}", r.body);
     let r = get("/wall", leader.clone()).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains(r#"data-kpi="open""#), "the wall is rendered on the server with its KPI tiles");
-    assert!(r.body.contains("/assets/echarts.min.js"), "ECharts comes from this server, not a CDN");
+    assert!(r.body.contains(r#"src="/assets/echarts.123456abcdef.js""#), "ECharts comes from this server, not a CDN, under its build's name");
+    assert!(r.body.contains(r#"href="/pkg/cockpit.99aa88bb77cc.css""#) && r.body.contains("/pkg/cockpit.0a1b2c3d4e5f.wasm"), "the page names this build's files");
     assert!(!r.body.contains("https://"), "no external address in the page");
 
     // The live stream sends the snapshot of the requested region at once.

@@ -45,7 +45,7 @@ const towns = [];
 for (const d of districts) towns.push(...(await get(`/api/wall?region=${d}`)).areas.map((a) => a.code).slice(0, 3));
 const regions = [...districts, ...towns].slice(0, 20);
 
-/// One SSE client: counts bytes and messages, and calls `onSnapshot(text, at)` per snapshot.
+/// One SSE client: counts bytes and messages, and calls `onSnapshot(text, at)` per snapshot or patch.
 function client(region, onSnapshot) {
   const c = { region, bytes: 0, messages: 0, ready: false, sock: null };
   c.opened = new Promise((resolve, reject) => {
@@ -63,7 +63,9 @@ function client(region, onSnapshot) {
       while ((i = buf.indexOf('\n\n')) >= 0) {
         const msg = buf.slice(0, i);
         buf = buf.slice(i + 2);
-        if (msg.includes('event: snapshot')) {
+        // The first message is the whole snapshot; later ones are patches of what changed (or a whole
+        // snapshot again after falling behind): either carries the acted-on case's id.
+        if (msg.includes('event: snapshot') || msg.includes('event: patch')) {
           c.messages += 1;
           if (!c.ready) { c.ready = true; resolve(); }
           onSnapshot(msg, at);

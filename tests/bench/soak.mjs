@@ -4,12 +4,17 @@
 // in headless Chromium. Once a playlist cycle (so always on the same scene): the JS heap after a forced garbage collection, DOM nodes, documents
 // and event listeners (Chrome DevTools Protocol), the renderer process's RSS, and the server's RSS.
 // Prints the samples' first, last and growth per hour of wall time and per playlist cycle, against the
-// targets (< 5 MB heap and < 50 MB renderer growth over the accelerated day, flat DOM).
-// Usage: node tests/bench/soak.mjs [minutes=15]
+// targets (< 5 MB heap and < 50 MB renderer growth over the accelerated day, flat DOM). Beside the
+// browser's wall, `WALLS - 1` more walls (each its own device, at the city, a district or a town) hold
+// live streams read by this script, so that the server's RSS is sampled with 50 walls connected.
+// Usage: node tests/bench/soak.mjs [minutes=15] [walls=50]
 import { readFileSync, readdirSync } from 'node:fs';
 import { startServer, launchBrowser, signIn } from '../e2e/harness.mjs';
 
 const MINUTES = Number(process.argv[2] ?? 15);
+const WALLS = Number(process.argv[3] ?? 50);
+// Where the other walls look: the city, its six districts and some towns, as a command centre's would.
+const PLACES = ['330600', '330602', '330603', '330604', '330624', '330681', '330683', '330602001', '330681001', '330683002'];
 const RATE = 96;
 const DWELL = 20;
 const ITEMS = [{ scene: 'overview', dwell_secs: DWELL }, { scene: 'flow', dwell_secs: DWELL }, { scene: 'safety', dwell_secs: DWELL }, { scene: 'overview', region: '330681', dwell_secs: DWELL }];
@@ -34,15 +39,41 @@ function rendererRss() {
 try {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, server.url, 'admin', '/wall');
-  const activate = await admin.evaluate(async (items) => {
+  const [activate, others] = await admin.evaluate(async ([items, n, places]) => {
     const me = await (await fetch('/api/me')).json();
     const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf };
-    const d = await (await fetch('/api/admin/devices', { method: 'POST', headers: h, body: JSON.stringify({ name: '指挥中心 soak', scope: '330600' }) })).json();
+    const issue = async (name, scope) => {
+      const r = await fetch('/api/admin/devices', { method: 'POST', headers: h, body: JSON.stringify({ name, scope }) });
+      if (!r.ok) throw new Error(`device: ${r.status} ${await r.text()}`);
+      return r.json();
+    };
+    const d = await issue('指挥中心 soak', '330600');
     const r = await fetch(`/api/admin/devices/${d.id}/playlist`, { method: 'POST', headers: h, body: JSON.stringify({ items }) });
     if (!r.ok) throw new Error(`playlist: ${r.status} ${await r.text()}`);
-    return d.activate;
-  }, ITEMS);
+    const others = [];
+    for (let i = 1; i < n; i++) {
+      const scope = places[i % places.length];
+      others.push({ scope, activate: (await issue(`soak wall ${i}`, scope)).activate });
+    }
+    return [d.activate, others];
+  }, [ITEMS, WALLS, PLACES]);
   await admin.context().close();
+
+  // The other walls: a device session each (the activation link's cookie), one live stream each, read
+  // to the end and counted.
+  const streams = { bytes: 0, events: 0, failed: 0 };
+  const stop = new AbortController();
+  for (const o of others) {
+    const a = await fetch(server.url + o.activate, { redirect: 'manual' });
+    const cookie = a.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    fetch(`${server.url}/api/live?region=${o.scope}`, { headers: { Cookie: cookie }, signal: stop.signal }).then(async (r) => {
+      if (!r.ok) throw new Error(`live ${o.scope}: ${r.status}`);
+      for await (const chunk of r.body) {
+        streams.bytes += chunk.length;
+        streams.events += (Buffer.from(chunk).toString().match(/^event: (snapshot|patch)$/gm) ?? []).length;
+      }
+    }).catch((e) => { if (!stop.signal.aborted) { streams.failed += 1; console.error(String(e)); } });
+  }
 
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
@@ -83,7 +114,9 @@ try {
   const peak = (xs, k) => Math.max(...xs.map((s) => s[k]));
   console.log(`DOM nodes, max of the first half / second half of the samples: ${peak(samples.slice(0, half), 'nodes')} / ${peak(samples.slice(half), 'nodes')}; listeners: ${peak(samples.slice(0, half), 'listeners')} / ${peak(samples.slice(half), 'listeners')}`);
   console.log(`over the accelerated day: heap ${(last.heap - first.heap).toFixed(1)} MiB (target < 5), renderer ${(last.renderer - first.renderer).toFixed(1)} MiB (target < 50), DOM nodes ${last.nodes - first.nodes}`);
+  console.log(`${WALLS} walls: server RSS ${first.server.toFixed(1)} → ${last.server.toFixed(1)} MiB (max ${Math.max(...samples.map((x) => x.server)).toFixed(1)}); the ${others.length} streamed walls received ${streams.events} events, ${(streams.bytes / 1024 / Math.max(others.length, 1) / (MINUTES)).toFixed(1)} KiB per wall per minute; streams failed: ${streams.failed}`);
   if (errors.length) console.log(`page errors: ${errors.slice(0, 3).join(' | ')}`);
+  stop.abort();
 } finally {
   await browser.close();
   await server.stop();

@@ -117,3 +117,25 @@ export async function signIn(page, baseUrl, user, next = '/wall') {
   await page.fill('input[name="password"]', DEMO_PASSWORD);
   await Promise.all([page.waitForURL(`**${next}`), page.click('button[type="submit"]')]);
 }
+
+/// Records what `page` transfers (Chrome DevTools Protocol): per finished response its URL, encoded bytes
+/// on the wire, headers and whether the cache answered. `list()` returns them; `clear()` starts over;
+/// `clearCache()` empties the browser's cache (a cold load).
+export async function recordTransfer(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const seen = new Map();
+  let done = [];
+  cdp.on('Network.responseReceived', (e) => seen.set(e.requestId, {
+    url: e.response.url,
+    status: e.response.status,
+    headers: Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    cached: !!(e.response.fromDiskCache || e.response.fromMemoryCache || e.response.fromPrefetchCache),
+  }));
+  cdp.on('Network.requestServedFromCache', (e) => { const r = seen.get(e.requestId); if (r) r.cached = true; });
+  cdp.on('Network.loadingFinished', (e) => {
+    const r = seen.get(e.requestId);
+    if (r) done.push({ ...r, bytes: e.encodedDataLength });
+  });
+  return { list: () => done, clear: () => { done = []; }, clearCache: () => cdp.send('Network.clearBrowserCache') };
+}

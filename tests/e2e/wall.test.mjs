@@ -151,19 +151,72 @@ async function noOverlap(page) {
   }
 }
 
-for (const [width, height, what] of [[5760, 1080, 'three screens side by side'], [1080, 1920, 'a portrait totem']]) {
+// Every text ECharts drew (labels, axis names, legends) inside its chart: none cut at an edge.
+async function labelsInside(page) {
+  const cut = await page.evaluate(() => [...document.querySelectorAll('.chart')].flatMap((el) => {
+    const c = window.echarts.getInstanceByDom(el);
+    if (!c) return [];
+    const [w, h] = [c.getWidth(), c.getHeight()];
+    return c.getZr().storage.getDisplayList(true)
+      .filter((d) => d.type === 'text' && !d.ignore && !d.invisible && d.style && d.style.text)
+      .map((d) => {
+        const r = d.getBoundingRect().clone();
+        const m = d.getComputedTransform();
+        if (m) r.applyTransform(m);
+        return { chart: el.id || el.parentElement.id, text: d.style.text, l: r.x, t: r.y, r: r.x + r.width, b: r.y + r.height, w, h };
+      })
+      .filter((b) => b.l < -1 || b.t < -1 || b.r > b.w + 1 || b.b > b.h + 1);
+  }));
+  assert.deepEqual(cut, [], 'chart texts cut at an edge');
+}
+
+// The design distance (README): no text on the wall smaller than 1.5 rem (1.39 % of a landscape wall's
+// height: 16 arcmin at three wall heights away), neither in the page nor drawn by ECharts.
+async function readableText(page) {
+  const small = await page.evaluate(() => {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const min = 1.5 * rem - 0.5;
+    const html = [...document.querySelectorAll('#wall *')]
+      .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length > 0)
+      .map((e) => ({ text: e.textContent.trim().slice(0, 20), px: parseFloat(getComputedStyle(e).fontSize) }))
+      .filter((t) => t.px < min);
+    // Text cut by its tile or panel (a line half hidden at the bottom edge).
+    const cut = [...document.querySelectorAll('#wall .kpi *, #wall .panel-head *')]
+      .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length > 0)
+      .map((e) => ({ e, box: e.closest('.kpi, .panel').getBoundingClientRect(), r: e.getBoundingClientRect() }))
+      .filter(({ box, r }) => r.bottom > box.bottom + 1 || r.top < box.top - 1)
+      .map(({ e, r, box }) => ({ cut: e.textContent.trim().slice(0, 20), bottom: r.bottom, edge: box.bottom }));
+    html.push(...cut);
+    const charts = [...document.querySelectorAll('.chart')].flatMap((el) => {
+      const c = window.echarts.getInstanceByDom(el);
+      if (!c) return [];
+      return c.getZr().storage.getDisplayList(true)
+        .filter((d) => d.type === 'text' && !d.ignore && !d.invisible && d.style && d.style.text)
+        .map((d) => ({ text: String(d.style.text).slice(0, 20), px: d.style.fontSize ? parseFloat(d.style.fontSize) : parseFloat(/(\d+(\.\d+)?)px/.exec(d.style.font || '')?.[1] ?? '12') }))
+        .filter((t) => t.px < min);
+    });
+    return { rem, html, charts };
+  });
+  assert.deepEqual([...small.html, ...small.charts], [], `text under 1.5 rem (${small.rem}px)`);
+}
+
+for (const [width, height, what] of [[1920, 1080, 'the common wall'], [5760, 1080, 'three screens side by side'], [1080, 1920, 'a portrait totem']]) {
   test(`at ${width}x${height} (${what}) every scene fits without scrollbars or overlap`, async () => {
     const { page, errors } = await openWall(width, height);
     await mapNames(page, 6);
     await noScrollbars(page);
     await noOverlap(page);
     await page.waitForTimeout(1500);
+    await labelsInside(page);
+    await readableText(page);
     await page.screenshot({ path: join(artifacts, `wall-${width}x${height}.png`) });
     for (const scene of ['flow', 'safety']) {
       await page.click(`#scene-${scene}`);
       await page.waitForSelector(`#${scene}-scene canvas`, { timeout: 30_000 });
       await page.waitForTimeout(2500);
       await noScrollbars(page);
+      await labelsInside(page);
+      await readableText(page);
       await page.screenshot({ path: join(artifacts, `wall-${scene}-${width}x${height}.png`) });
     }
     assert.deepEqual(errors, []);

@@ -79,7 +79,7 @@ pub(crate) fn px(base: f64, scale: f64) -> f64 {
 /// An axis with its name (the unit it counts in) above it, in the charts' text style.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub(crate) fn axis_name(a: charming::component::Axis, name: &str, scale: f64) -> charming::component::Axis {
-    a.name(name).name_text_style(charming::element::TextStyle::new().color(TEXT).font_size(px(13.0, scale)))
+    a.name(name).name_text_style(charming::element::TextStyle::new().color(TEXT).font_size(px(15.0, scale)))
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -101,14 +101,14 @@ pub fn category_option(lang: Lang, cats: &[(Category, u32)], scale: f64) -> Stri
             Axis::new()
                 .type_(AxisType::Category)
                 .data(names)
-                .axis_label(AxisLabel::new().font_size(px(14.0, scale)).color(TEXT)),
+                .axis_label(AxisLabel::new().font_size(px(15.0, scale)).color(TEXT)),
         )
         .series(
             Bar::new()
                 .data(values)
                 .bar_width("55%")
                 .item_style(ItemStyle::new().color("#29b6f6"))
-                .label(Label::new().show(true).position(LabelPosition::Right).font_size(px(14.0, scale)).color(TEXT)),
+                .label(Label::new().show(true).position(LabelPosition::Right).font_size(px(15.0, scale)).color(TEXT)),
         );
     serde_json::to_string(&chart).unwrap_or_default()
 }
@@ -132,16 +132,20 @@ pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
         .map(|&(ret, s)| if ret { format!("{}·{}", t(lang, Msg::Returned), i18n::status(lang, s)) } else { i18n::status(lang, s).to_string() })
         .collect();
     let links: Vec<(String, String, f64)> = flow.iter().map(|l| (node(l, l.from), node(l, l.to), f64::from(l.count))).collect();
+    let font = px(15.0, scale);
+    // Room, in pixels, for the labels right of the last column ("结案", "退回·受理"): a share of the width
+    // cut them off in a narrow panel (the portrait totem's overview).
+    let last = nodes.iter().filter(|n| !links.iter().any(|(from, _, _)| from == *n));
+    let right = last.map(|n| label_em(n)).fold(0.0, f64::max) * font + px(10.0, scale);
     let chart = Chart::new().background_color("transparent").series(
         Sankey::new()
             .left("2%")
-            // Room for the last column's labels ("退回·受理") in the narrow overview panel.
-            .right("22%")
+            .right(right)
             .top("6%")
             .bottom("6%")
             .nodes(nodes)
             .links(links)
-            .label(Label::new().color(TEXT).font_size(px(13.0, scale)))
+            .label(Label::new().color(TEXT).font_size(font))
             .line_style(LineStyle::new().color("source").opacity(0.35)),
     );
     // Space between the nodes of a column, so that the labels of small nodes (returns) do not overlap
@@ -153,9 +157,32 @@ pub fn flow_option(lang: Lang, flow: &[FlowLink], scale: f64) -> String {
     v.to_string()
 }
 
+/// A label's width in ems: a CJK character is one, Latin letters and digits about 0.6.
+fn label_em(s: &str) -> f64 {
+    s.chars().map(|c| if c.is_ascii() { 0.6 } else { 1.0 }).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_column_has_room_for_its_labels_at_any_size() {
+        let flow = vec![
+            FlowLink { from: Status::Accepted, to: Status::Dispatched, count: 5 },
+            FlowLink { from: Status::Dispatched, to: Status::Accepted, count: 2 },
+        ];
+        for scale in [1.0, 1.78, 2.0] {
+            let v: serde_json::Value = serde_json::from_str(&flow_option(Lang::Zh, &flow, scale)).unwrap();
+            let font = v["series"][0]["label"]["fontSize"].as_f64().unwrap();
+            let right = v["series"][0]["right"].as_f64().expect("right margin in pixels");
+            assert!(right >= 5.0 * font, "退回·受理 is five characters at {font}px; room {right}px");
+        }
+        let v: serde_json::Value = serde_json::from_str(&flow_option(Lang::En, &flow, 1.0)).unwrap();
+        let right = v["series"][0]["right"].as_f64().unwrap();
+        let want = label_em(&format!("{}·{}", t(Lang::En, Msg::Returned), i18n::status(Lang::En, Status::Accepted))) * 13.0;
+        assert!(right >= want, "English labels are longer: {right} < {want}");
+    }
 
     #[test]
     fn flow_option_has_one_node_per_status_and_every_link() {
@@ -194,6 +221,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&category_option(Lang::En, &cats, 2.0)).unwrap();
         assert_eq!(v["yAxis"]["data"][1], "Disputes");
         assert_eq!(v["series"][0]["data"][1], 5);
-        assert_eq!(v["yAxis"]["axisLabel"]["fontSize"], 28.0);
+        assert_eq!(v["yAxis"]["axisLabel"]["fontSize"], 30.0, "15 px at 1080, scaled");
     }
 }

@@ -297,10 +297,10 @@ fn hours(ms: i64) -> f64 {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn stage_option(lang: Lang, stages: &[StageTime], scale: f64) -> String {
     let names: Vec<String> = stages.iter().map(|s| i18n::status(lang, s.status).to_string()).collect();
-    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(13.0, scale)).color(TEXT));
+    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(15.0, scale)).color(TEXT));
     let chart = Chart::new()
         .background_color("transparent")
-        .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(13.0, scale))))
+        .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(15.0, scale))))
         .grid(Grid::new().left("10%").right("4%").top("18%").bottom("12%"))
         .x_axis(axis(Axis::new().type_(AxisType::Category).data(names)))
         .y_axis(axis_name(axis(Axis::new().type_(AxisType::Value).split_line(SplitLine::new().show(false))), t(lang, Msg::AxisHours), scale))
@@ -323,7 +323,7 @@ pub fn stage_option(lang: Lang, stages: &[StageTime], scale: f64) -> String {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn backlog_option(lang: Lang, backlog: &[u32], scale: f64) -> String {
     let names: Vec<String> = (0..backlog.len()).map(|i| i18n::backlog_bucket(lang, i).to_string()).collect();
-    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(13.0, scale)).color(TEXT));
+    let axis = |a: Axis| a.axis_label(AxisLabel::new().font_size(px(15.0, scale)).color(TEXT));
     let chart = Chart::new()
         .background_color("transparent")
         .grid(Grid::new().left("12%").right("4%").top("14%").bottom("12%"))

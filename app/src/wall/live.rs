@@ -1,5 +1,6 @@
 //! The live connection of the wall and the tablet (browser only): one Server-Sent Events stream per region
-//! on screen. The server sends a `snapshot` when what the screen shows has changed and a `beat` carrying
+//! on screen. The server sends a `snapshot` (or a `patch` of the last one) when what the screen shows has
+//! changed and a `beat` carrying
 //! its time when nothing has, at least every few seconds; a longer silence, a closed stream or a failed
 //! connection marks the screen offline at once and reconnects. A wall runs unattended for weeks, so it
 //! reconnects forever, jittered so that a thousand walls do not return in the same second.
@@ -50,8 +51,10 @@ pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnaps
             let mut failures = 0u32;
             while generation.get_value() == gen {
                 if let Ok(mut es) = EventSource::new(&url) {
-                    if let (Ok(snapshots), Ok(beats)) = (es.subscribe("snapshot"), es.subscribe("beat")) {
-                        let mut messages = futures::stream::select(snapshots, beats);
+                    if let (Ok(snapshots), Ok(patches), Ok(beats)) = (es.subscribe("snapshot"), es.subscribe("patch"), es.subscribe("beat")) {
+                        let mut messages = futures::stream::select(futures::stream::select(snapshots, patches), beats);
+                        // The snapshot this connection holds, as JSON, with its frame number: patches apply to it.
+                        let mut held: Option<(String, serde_json::Value)> = None;
                         loop {
                             let silence = std::pin::pin!(sleep_ms(SILENT_MS));
                             let (kind, msg) = match futures::future::select(messages.next(), silence).await {
@@ -64,22 +67,24 @@ pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnaps
                                 return;
                             }
                             let text = msg.data().as_string().unwrap_or_default();
-                            let at = if kind == "snapshot" {
-                                match serde_json::from_str::<WallSnapshot>(&text) {
+                            let at = if kind == "beat" {
+                                match text.trim().parse::<i64>() {
+                                    Ok(at) => at,
+                                    Err(_) => continue,
+                                }
+                            } else {
+                                match read_frame(&kind, &text, msg.last_event_id(), &mut held) {
                                     Ok(s) => {
                                         let at = s.as_of;
                                         live.set(Some(s));
                                         at
                                     }
+                                    // A patch that does not fit what this page holds: a new connection
+                                    // starts with the whole snapshot.
                                     Err(e) => {
                                         leptos::logging::warn!("bad live message: {e}");
-                                        continue;
+                                        break;
                                     }
-                                }
-                            } else {
-                                match text.trim().parse::<i64>() {
-                                    Ok(at) => at,
-                                    Err(_) => continue,
                                 }
                             };
                             offset.set_value(Some(at as f64 - js_sys::Date::now()));
@@ -103,11 +108,32 @@ pub fn connect(region: RwSignal<Option<String>>, live: RwSignal<Option<WallSnaps
     });
 }
 
-/// Keeps `scale` = screen height / 1080 so that charts scale their fonts with the CSS layout.
+/// The snapshot a `snapshot` or `patch` event brings, given what the connection `held` before (updated).
+fn read_frame(kind: &str, text: &str, id: String, held: &mut Option<(String, serde_json::Value)>) -> Result<WallSnapshot, String> {
+    let doc = if kind == "snapshot" {
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())?
+    } else {
+        let p: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let base = p.get("base").and_then(|b| b.as_u64()).map(|b| b.to_string());
+        let (held_id, mut doc) = held.take().ok_or("a patch before any snapshot")?;
+        if base.as_deref() != Some(held_id.as_str()) {
+            return Err(format!("a patch for frame {base:?}, holding {held_id}"));
+        }
+        crate::patch::apply(&mut doc, p.get("ops").unwrap_or(&serde_json::Value::Null))?;
+        doc
+    };
+    let snap = serde_json::from_str::<WallSnapshot>(&doc.to_string()).map_err(|e| e.to_string())?;
+    *held = Some((id, doc));
+    Ok(snap)
+}
+
+/// Keeps `scale` = the screen's shorter side / 1080, as the CSS sets its rem (the height of a landscape
+/// wall, the width of a portrait totem), so that charts scale their fonts with the layout.
 pub fn track_scale(scale: RwSignal<f64>) {
     let read = move || {
-        let h = window().inner_height().ok().and_then(|v| v.as_f64()).unwrap_or(1080.0);
-        scale.set((h / 1080.0).max(0.5));
+        let side = |v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(1080.0);
+        let (w, h) = (side(window().inner_width()), side(window().inner_height()));
+        scale.set((w.min(h) / 1080.0).max(0.5));
     };
     read();
     let handle = window_event_listener(leptos::ev::resize, move |_| read());

@@ -150,13 +150,13 @@ pub fn map_option(lang: Lang, layer: &MapLayer, values: &[AreaValue], scale: f64
     let px = |b: f64| (b * scale).round();
     json!({
         "backgroundColor": "transparent",
-        "tooltip": { "trigger": "item", "textStyle": { "fontSize": px(14.0) } },
+        "tooltip": { "trigger": "item", "textStyle": { "fontSize": px(15.0) } },
         "visualMap": {
             "type": "continuous", "min": 0, "max": max, "left": "2%", "bottom": "3%",
             // The scale's ends as numbers: what the brightest colour means, read from across the room.
             "text": [format!("{} {max}", t(lang, Msg::OpenCases)), "0".to_string()], "calculable": false,
-            "itemHeight": px(120.0), "itemWidth": px(14.0),
-            "textStyle": { "color": "#cfe3ff", "fontSize": px(13.0) },
+            "itemHeight": px(120.0), "itemWidth": px(15.0),
+            "textStyle": { "color": "#cfe3ff", "fontSize": px(15.0) },
             "inRange": { "color": ["#0b2a4a", "#145c9e", "#2a9df4", "#f4d35e", "#f95738"] }
         },
         "series": [{

@@ -152,7 +152,6 @@ pub fn Wall() -> impl IntoView {
     view! {
         <Html attr:lang=lang.html_tag() attr:class="wall-html" />
         <Title text=t(lang, Msg::WallTitle) />
-        <script src="/assets/echarts.min.js"></script>
         // Offline: dimmed and marked, so that nobody reads the last figures as live.
         <main id="wall" class="wall" class:offline=move || lost.get() data-hydrated=move || hydrated.get().to_string() data-live=move || online.get().to_string()>
             <header class="wall-head">

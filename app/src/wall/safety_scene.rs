@@ -118,11 +118,11 @@ fn tiles(lang: Lang, v: &SafetyView) -> impl IntoView {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn area_option(lang: Lang, areas: &[SafetyArea], scale: f64) -> String {
     let names: Vec<String> = areas.iter().map(|a| a.name.clone()).collect();
-    let label = || AxisLabel::new().font_size(px(13.0, scale)).color(TEXT);
+    let label = || AxisLabel::new().font_size(px(15.0, scale)).color(TEXT);
     let rate: Vec<f64> = areas.iter().map(|a| if a.channels == 0 { 0.0 } else { (f64::from(a.online) / f64::from(a.channels) * 1000.0).round() / 10.0 }).collect();
     let chart = Chart::new()
         .background_color("transparent")
-        .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(13.0, scale))))
+        .legend(Legend::new().top("0").text_style(TextStyle::new().color(TEXT).font_size(px(15.0, scale))))
         .grid(Grid::new().left("6%").right("6%").top("14%").bottom("16%"))
         .x_axis(Axis::new().type_(AxisType::Category).data(names).axis_label(label()))
         // Each axis names its unit: a rate in % on the left, a count of alarms on the right.

@@ -82,7 +82,7 @@ fn login_form(state: &AppState, lang: Lang, message: &str, next: Option<&str>) -
     let csrf = token::new_token();
     let html = format!(
         r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · {product}</title><link rel="stylesheet" href="/pkg/cockpit.css"><link rel="icon" href="/favicon.svg"></head>
+<title>{title} · {product}</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
 <body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{msg}
 <form method="post" action="/auth/login" class="login-form">
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}"><input type="hidden" name="lang" value="{lang_code}">
@@ -90,6 +90,7 @@ fn login_form(state: &AppState, lang: Lang, message: &str, next: Option<&str>) -
 <label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">{submit}</button></form></main></body></html>"#,
         tag = lang.html_tag(),
+        css = state.assets.css,
         title = t(lang, Msg::LoginTitle),
         product = t(lang, Msg::Product),
         msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{}</p>"#, esc(message)) },
@@ -385,11 +386,12 @@ pub async fn audit_page(State(state): State<AppState>, headers: HeaderMap, q: Re
         .collect();
     let html = format!(
         r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="stylesheet" href="/pkg/cockpit.css"></head><body><main class="page audit"><h1>{title}</h1>
+<title>{title}</title><link rel="stylesheet" href="{css}"></head><body><main class="page audit"><h1>{title}</h1>
 <form method="get" class="audit-filter">{a}{r}{f}{to}<button type="submit">{filter}</button></form>
 <table id="audit" class="table"><thead><tr><th>{at}</th><th>{actor}</th><th>{action}</th><th>{region}</th><th>{detail}</th></tr></thead>
 <tbody>{body}</tbody></table></main></body></html>"#,
         tag = lang.html_tag(),
+        css = state.assets.css,
         title = t(lang, Msg::AuditTitle),
         a = field("actor", Msg::AuditActor, &q.actor, "text"),
         r = field("region", Msg::AuditRegion, &q.region, "text"),

@@ -201,7 +201,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
         .collect();
     let html = format!(
         r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="stylesheet" href="/pkg/cockpit.css"></head><body><main class="page feeds"><h1>{title}</h1>
+<title>{title}</title><link rel="stylesheet" href="{css}"></head><body><main class="page feeds"><h1>{title}</h1>
 <p><button data-op="reload">{reload}</button> <output id="feed-result"></output></p>
 <table id="feeds" class="table"><thead><tr><th>{name}</th><th>{kind}</th><th>{state}</th><th>{last}</th><th>{lag}</th><th>{counts}</th><th>{errors}</th><th></th></tr></thead>
 <tbody>{rows}</tbody></table>
@@ -219,6 +219,7 @@ document.addEventListener('click', async (ev) => {{
 }});
 </script></body></html>"#,
         tag = lang.html_tag(),
+        css = state.assets.css,
         title = t(lang, Msg::FeedsTitle),
         reload = t(lang, Msg::FeedReload),
         name = t(lang, Msg::FeedName),

@@ -3,7 +3,9 @@
 //! the region's snapshot once, and publishes it, serialised once, only if something the screen shows
 //! differs from the last one it published (a change elsewhere in the city, or only the time, wakes no
 //! wall). The first change after a quiet spell goes out at once (leading edge); later ones of a burst
-//! go out together, at most one per `COALESCE`. The publisher stops when its last subscriber leaves.
+//! go out together, at most one per `COALESCE`. Each frame carries, beside the snapshot, the patch from
+//! the previous frame, so a stream that keeps up sends only what changed. The publisher stops when its
+//! last subscriber leaves.
 use super::AppState;
 use app::model::WallSnapshot;
 use std::collections::HashMap;
@@ -15,12 +17,14 @@ use tokio::sync::watch;
 /// Changes closer together than this go out as one snapshot.
 pub const COALESCE: Duration = Duration::from_millis(250);
 
-/// A region's snapshot as it goes out: the JSON of a `WallSnapshot`.
+/// A region's snapshot as it goes out: the JSON of a `WallSnapshot`, and what changed since the
+/// region's previous frame (`{"base": seq - 1, "ops": JSON Patch}`) when that is shorter.
 #[derive(Clone, Debug)]
 pub struct Frame {
     /// Counts the region's publications from 1.
     pub seq: u64,
     pub json: Arc<str>,
+    pub patch: Option<Arc<str>>,
 }
 
 /// What the hub has done since the server started, for /metrics.
@@ -32,6 +36,8 @@ pub struct HubCounts {
     pub published: AtomicU64,
     /// Bytes of JSON published (before each subscriber's copy).
     pub published_bytes: AtomicU64,
+    /// Bytes of the patches published beside them (what a stream that keeps up receives).
+    pub patch_bytes: AtomicU64,
     /// Walls that reloaded themselves, by why (`RELOAD_REASONS`), as they reported on reconnecting.
     pub reloads: [AtomicU64; 2],
 }
@@ -53,10 +59,13 @@ impl HubCounts {
              # TYPE cockpit_live_snapshots_published_total counter\ncockpit_live_snapshots_published_total {}\n\
              # HELP cockpit_live_published_bytes_total Bytes of snapshot JSON published, once per region.\n\
              # TYPE cockpit_live_published_bytes_total counter\ncockpit_live_published_bytes_total {}\n\
+             # HELP cockpit_live_patch_bytes_total Bytes of the patches published beside the snapshots.\n\
+             # TYPE cockpit_live_patch_bytes_total counter\ncockpit_live_patch_bytes_total {}\n\
              # HELP cockpit_wall_reloads_total Walls whose watchdog reloaded the page, by reason.\n# TYPE cockpit_wall_reloads_total counter\n",
             n(&self.computed),
             n(&self.published),
             n(&self.published_bytes),
+            n(&self.patch_bytes),
         );
         for (reason, c) in RELOAD_REASONS.iter().zip(&self.reloads) {
             out.push_str(&format!("cockpit_wall_reloads_total{{reason=\"{reason}\"}} {}\n", n(c)));
@@ -106,6 +115,7 @@ impl Hub {
 
 async fn publish(hub: Arc<Hub>, mut state: AppState, region: usize, tx: watch::Sender<Option<Frame>>) {
     let mut last: Option<WallSnapshot> = None;
+    let mut last_json: Option<serde_json::Value> = None;
     let mut sent_at: Option<Instant> = None;
     let mut seq = 0u64;
     let mut first = true;
@@ -133,19 +143,24 @@ async fn publish(hub: Arc<Hub>, mut state: AppState, region: usize, tx: watch::S
         if last.as_ref() == Some(&shown) {
             continue;
         }
-        let json: Arc<str> = match serde_json::to_string(&snap) {
-            Ok(j) => j.into(),
+        let value = match serde_json::to_value(&snap) {
+            Ok(v) => v,
             Err(e) => {
                 tracing::error!(region, "a snapshot does not serialise: {e}");
                 continue;
             }
         };
+        let json: Arc<str> = value.to_string().into();
+        let patch = last_json.as_ref().map(|prev| serde_json::json!({ "base": seq, "ops": app::patch::diff(prev, &value) }).to_string());
+        let patch: Option<Arc<str>> = patch.filter(|p| p.len() < json.len()).map(Into::into);
         seq += 1;
         hub.counts.published.fetch_add(1, Ordering::Relaxed);
         hub.counts.published_bytes.fetch_add(json.len() as u64, Ordering::Relaxed);
+        hub.counts.patch_bytes.fetch_add(patch.as_ref().map_or(0, |p| p.len() as u64), Ordering::Relaxed);
         last = Some(shown);
+        last_json = Some(value);
         sent_at = Some(Instant::now());
-        tx.send_replace(Some(Frame { seq, json }));
+        tx.send_replace(Some(Frame { seq, json, patch }));
     }
     // Shutting down: the channel goes with the hub's entry, and streams end on their own shutdown watch.
     hub.regions.lock().expect("hub lock").remove(&region);

@@ -1,6 +1,8 @@
-//! `/api/live?region=CODE`: Server-Sent Events: a `snapshot` event when what the region's screen shows
-//! has changed (computed and serialised once per region by `hub`: the first change at once, later ones
-//! of a burst together, at most four a second), and a `beat` with the server's time (Unix ms) when
+//! `/api/live?region=CODE`: Server-Sent Events: when what the region's screen shows has changed
+//! (computed and serialised once per region by `hub`: the first change at once, later ones of a burst
+//! together, at most four a second), a `snapshot` (the whole `WallSnapshot`, first and after falling
+//! behind) or a `patch` (`{"base": id, "ops": JSON Patch}` against the previous event's snapshot), each
+//! with the region's frame number as its id; and a `beat` with the server's time (Unix ms) when
 //! nothing has gone out for 5 s. The subscriber is resolved by the access
 //! policy when the stream opens and again before every message and on every revocation: a signed-out
 //! person, a revoked wall or a narrowed scope ends the stream at once. Streams are capped per viewer and
@@ -133,8 +135,14 @@ fn events(state: AppState, sub: Subscriber) -> impl Stream<Item = Result<Event, 
                 Wake::Check => continue,
                 Wake::Frame => match f.frames.borrow_and_update().clone() {
                     Some(frame) if frame.seq != f.sent_seq => {
+                        // What changed, when this stream holds the frame it was computed from; the whole
+                        // snapshot to a new stream or one that fell behind.
+                        let follows = f.sent_seq != 0 && frame.seq == f.sent_seq + 1;
                         f.sent_seq = frame.seq;
-                        Event::default().event("snapshot").data(&*frame.json)
+                        match frame.patch.filter(|_| follows) {
+                            Some(p) => Event::default().event("patch").id(frame.seq.to_string()).data(&*p),
+                            None => Event::default().event("snapshot").id(frame.seq.to_string()).data(&*frame.json),
+                        }
                     }
                     _ => continue,
                 },

@@ -1,6 +1,7 @@
 //! HTTP: the Leptos pages and server functions, the live stream, health, and the built static site
 //! (wasm bundle, vendored ECharts, CSS), compressed.
 mod access;
+mod assets;
 mod backend;
 mod cases;
 mod feeds;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Live streams' shared snapshots, one per region.
     pub hub: Arc<hub::Hub>,
+    /// The build's content-hashed file names, for every page that links them.
+    pub assets: app::assets::Assets,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -92,6 +95,9 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let handle = app::backend::BackendHandle(state.cockpit.clone());
     let leptos = state.leptos.clone();
+    let site_root = std::path::PathBuf::from(state.leptos.site_root.as_ref());
+    let names = state.assets.clone();
+    let names_404 = names.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(feeds::readyz))
@@ -124,10 +130,15 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(handle.clone()),
+            move || {
+                provide_context(handle.clone());
+                provide_context(names.clone());
+            },
             move || app::shell(leptos.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .nest("/pkg", assets::files(&site_root, "pkg"))
+        .nest("/assets", assets::files(&site_root, "assets"))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(move || provide_context(names_404.clone()), app::shell))
         .layer(axum::middleware::from_fn(server_fns::bad_arguments))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(CompressionLayer::new())

@@ -47,6 +47,9 @@ impl Assets {
         Ok(a)
     }
 
+}
+
+impl Assets {
     /// Pages that draw charts load ECharts; the others (public, login) do without it.
     pub fn needs_charts(path: &str) -> bool {
         ["/wall", "/desk"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))

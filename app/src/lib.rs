@@ -50,13 +50,13 @@ pub use wall::{load_flow, load_map, load_wall};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let assets = use_context::<assets::Assets>().unwrap_or_default();
     #[cfg(feature = "ssr")]
-    let charts = use_context::<http::request::Parts>().is_some_and(|p| assets::Assets::needs_charts(p.uri.path()));
+    let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string()).unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
-    let charts = false;
+    let path = String::new();
+    let charts = assets::Assets::needs_charts(&path);
     // The wall loads its own, smaller bundle (feature `wall-only`) when the build made one.
-    #[cfg(feature = "ssr")]
-    let options = match (&assets.wall, use_context::<http::request::Parts>()) {
-        (Some(wall), Some(p)) if p.uri.path() == "/wall" => {
+    let options = match &assets.wall {
+        Some(wall) if path == "/wall" => {
             let mut o = options;
             o.output_name = wall.as_str().into();
             o

@@ -180,7 +180,8 @@ mod tests {
         }
         let v: serde_json::Value = serde_json::from_str(&flow_option(Lang::En, &flow, 1.0)).unwrap();
         let right = v["series"][0]["right"].as_f64().unwrap();
-        let want = label_em(&format!("{}·{}", t(Lang::En, Msg::Returned), i18n::status(Lang::En, Status::Accepted))) * 13.0;
+        let font = v["series"][0]["label"]["fontSize"].as_f64().unwrap();
+        let want = label_em(&format!("{}·{}", t(Lang::En, Msg::Returned), i18n::status(Lang::En, Status::Accepted))) * font;
         assert!(right >= want, "English labels are longer: {right} < {want}");
     }
 

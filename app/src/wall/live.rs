@@ -122,6 +122,8 @@ fn read_frame(kind: &str, text: &str, id: String, held: &mut Option<(String, ser
         crate::patch::apply(&mut doc, p.get("ops").unwrap_or(&serde_json::Value::Null))?;
         doc
     };
+    // Through text, not `from_value`: the bundle already has the text deserialiser of `WallSnapshot`, and a
+    // second one for `Value` would add to every wall's download.
     let snap = serde_json::from_str::<WallSnapshot>(&doc.to_string()).map_err(|e| e.to_string())?;
     *held = Some((id, doc));
     Ok(snap)

@@ -7,7 +7,6 @@
 //! the previous frame, so a stream that keeps up sends only what changed. The publisher stops when its
 //! last subscriber leaves.
 use super::AppState;
-use app::model::WallSnapshot;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -114,8 +113,8 @@ impl Hub {
 }
 
 async fn publish(hub: Arc<Hub>, mut state: AppState, region: usize, tx: watch::Sender<Option<Frame>>) {
-    let mut last: Option<WallSnapshot> = None;
-    let mut last_json: Option<serde_json::Value> = None;
+    // The last frame published, as JSON: what the next one is compared with and patched against.
+    let mut last: Option<serde_json::Value> = None;
     let mut sent_at: Option<Instant> = None;
     let mut seq = 0u64;
     let mut first = true;
@@ -139,10 +138,6 @@ async fn publish(hub: Arc<Hub>, mut state: AppState, region: usize, tx: watch::S
         state.changed.borrow_and_update();
         let snap = state.cockpit.snapshot(region);
         hub.counts.computed.fetch_add(1, Ordering::Relaxed);
-        let shown = WallSnapshot { as_of: 0, ..snap.clone() };
-        if last.as_ref() == Some(&shown) {
-            continue;
-        }
         let value = match serde_json::to_value(&snap) {
             Ok(v) => v,
             Err(e) => {
@@ -150,15 +145,19 @@ async fn publish(hub: Arc<Hub>, mut state: AppState, region: usize, tx: watch::S
                 continue;
             }
         };
+        let ops = last.as_ref().map(|prev| app::patch::diff(prev, &value));
+        // Only the time moved: the screen shows nothing new.
+        if ops.as_ref().is_some_and(|o| o.as_array().is_some_and(|o| o.iter().all(|op| op["path"] == "/as_of"))) {
+            continue;
+        }
         let json: Arc<str> = value.to_string().into();
-        let patch = last_json.as_ref().map(|prev| serde_json::json!({ "base": seq, "ops": app::patch::diff(prev, &value) }).to_string());
+        let patch = ops.map(|ops| serde_json::json!({ "base": seq, "ops": ops }).to_string());
         let patch: Option<Arc<str>> = patch.filter(|p| p.len() < json.len()).map(Into::into);
         seq += 1;
         hub.counts.published.fetch_add(1, Ordering::Relaxed);
         hub.counts.published_bytes.fetch_add(json.len() as u64, Ordering::Relaxed);
         hub.counts.patch_bytes.fetch_add(patch.as_ref().map_or(0, |p| p.len() as u64), Ordering::Relaxed);
-        last = Some(shown);
-        last_json = Some(value);
+        last = Some(value);
         sent_at = Some(Instant::now());
         tx.send_replace(Some(Frame { seq, json, patch }));
     }

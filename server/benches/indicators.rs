@@ -46,6 +46,74 @@ const DESK_LIMIT: usize = 100;
 const REPLAY_BATCH: u32 = 50_000;
 /// Events per `Ingest::submit` in the durable ingest.
 const DURABLE_BATCH: usize = 500;
+/// Feeds submitting at once in the second durable run (each with its own cases).
+const DURABLE_FEEDS: usize = 8;
+
+/// This thread's major page faults and involuntary context switches so far (/proc/thread-self); zeros
+/// where there is none.
+fn interruptions() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // After "pid (comm) ": state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt, majflt.
+    let rest: Vec<&str> = stat.rsplit_once(") ").map_or(Vec::new(), |(_, r)| r.split_whitespace().collect());
+    let majflt = rest.get(9).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
+    let preempted = status.lines().find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    (majflt, preempted)
+}
+
+/// What a durable ingest run measured.
+struct DurableRun {
+    time: Duration,
+    stored: usize,
+    refused: Option<String>,
+    /// Batches submitted, and the store transactions that took them.
+    batches: (u64, u64),
+}
+
+/// `events` through `Ingest::submit` into a fresh store by `feeds` submitters at once: the events are
+/// split by case (a feed owns its cases), each submitter's in their stored order, `DURABLE_BATCH` a batch.
+async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, now: i64, events: &[CaseEvent], feeds: usize) -> DurableRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(SqliteStore::open(dir.path()).await.expect("temp store"));
+    store.save_regions(rows).await.expect("regions");
+    let engine = Arc::new(RwLock::new(Engine::new(tree.clone())));
+    let (changed, _) = tokio::sync::watch::channel(0);
+    let ingest = server::ingest::Ingest::new(store.clone(), tree.clone(), engine, changed, server::clock::Clock::manual(now));
+    let mut parts: Vec<Vec<CaseEvent>> = vec![Vec::new(); feeds];
+    for e in events {
+        let h = e.case_id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        parts[(h % feeds as u64) as usize].push(e.clone());
+    }
+    let t = Instant::now();
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .map(|part| {
+            let ingest = ingest.clone();
+            tokio::spawn(async move {
+                let (mut stored, mut refused) = (0usize, None);
+                for chunk in part.chunks(DURABLE_BATCH) {
+                    for o in ingest.submit(chunk.to_vec()).await.expect("submit") {
+                        match o {
+                            server::case::Outcome::Stored => stored += 1,
+                            server::case::Outcome::Rejected(why) if refused.is_none() => refused = Some(why),
+                            _ => {}
+                        }
+                    }
+                }
+                (stored, refused)
+            })
+        })
+        .collect();
+    let mut run = DurableRun { time: Duration::ZERO, stored: 0, refused: None, batches: (0, 0) };
+    for task in tasks {
+        let (stored, refused) = task.await.expect("submitter");
+        run.stored += stored;
+        run.refused = run.refused.or(refused);
+    }
+    run.time = t.elapsed();
+    run.batches = ingest.batch_counts();
+    run
+}
 
 fn env_usize(key: &str, default: usize) -> usize {
     match std::env::var(key) {
@@ -858,8 +926,7 @@ async fn run(dir: PathBuf) {
 
     // ---- the query mix on the engine
     let mix = query_mix(&tree, nqueries, seed, first_day, today);
-    let run_one = |e: &Engine, q: &Query, kind: usize| -> Duration {
-        let t = Instant::now();
+    let run_kind = |e: &Engine, q: &Query, kind: usize| {
         match kind {
             0 => drop(black_box(e.flow_report(q.region, q.period))),
             1 => drop(black_box(e.snapshot(q.region))),
@@ -871,6 +938,10 @@ async fn run(dir: PathBuf) {
             }
             _ => drop(black_box(e.public_rows())),
         }
+    };
+    let run_one = |e: &Engine, q: &Query, kind: usize| -> Duration {
+        let t = Instant::now();
+        run_kind(e, q, kind);
         t.elapsed()
     };
     log(format!("engine: {} scope × period pairs × {} report kinds", mix.len(), KINDS.len()));
@@ -880,10 +951,17 @@ async fn run(dir: PathBuf) {
         }
     }
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(mix.len()); KINDS.len()];
+    // Page faults and preemptions each call met (read outside its timing): a call that had to bring a
+    // page back from disk, or lost the core to another process, says so instead of passing for a slow
+    // query.
+    let mut faulted: Vec<Vec<(u64, u64)>> = vec![Vec::with_capacity(mix.len()); KINDS.len()];
     let t_all = Instant::now();
     for q in &mix {
         for (k, v) in times.iter_mut().enumerate() {
+            let before = interruptions();
             v.push(run_one(&engine, q, k));
+            let after = interruptions();
+            faulted[k].push((after.0 - before.0, after.1 - before.1));
         }
     }
     let engine_wall = t_all.elapsed();
@@ -939,7 +1017,7 @@ async fn run(dir: PathBuf) {
     let mut t = String::from(
         "Slowest flow reports, and two of their parts timed alone: the region's total over the period \
          (`total_between`), and the totals of its child regions (the breakdown by area, one `total_between` each):\n\n\
-         | region | level | period | report ms | region total ms | children's totals ms (children) |\n| --- | --- | --- | ---: | ---: | ---: |\n",
+         | region | level | period | report ms | major page faults / preemptions in the call | the report asked again, ms | region total ms | children's totals ms (children) |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for i in slowest {
         let q = &mix[i];
@@ -955,18 +1033,36 @@ async fn run(dir: PathBuf) {
             black_box(engine.total_between(c, f, to));
         }
         let kids = t0.elapsed();
+        let again = run_one(&engine, q, 0);
         t += &format!(
-            "| {} {} | {} | {} | {} | {} | {} ({}) |\n",
+            "| {} {} | {} | {} | {} | {} / {} | {} | {} | {} ({}) |\n",
             r.code,
             r.name,
             r.level.as_str(),
             describe(q.period),
             ms(times[0][i]),
+            faulted[0][i].0,
+            faulted[0][i].1,
+            ms(again),
             ms(own),
             ms(kids),
             children.len()
         );
     }
+    emit(&mut md, t);
+    let slow: Vec<(usize, usize)> = (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i))).filter(|&(k, i)| times[k][i] > Duration::from_millis(2)).collect();
+    let calls = mix.len() * KINDS.len();
+    let with = |pick: &dyn Fn(&(u64, u64)) -> bool, among: &mut dyn Iterator<Item = (usize, usize)>| among.filter(|&(k, i)| pick(&faulted[k][i])).count();
+    let t = format!(
+        "Interruptions: {} of {} calls took a major page fault (a page read back from disk) and {} lost the core to \
+         another thread (an involuntary context switch); of the {} calls over 2 ms, {} took a major fault and {} lost the core.\n",
+        thousands(with(&|f| f.0 > 0, &mut (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i)))) as f64),
+        thousands(calls as f64),
+        thousands(with(&|f| f.1 > 0, &mut (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i)))) as f64),
+        slow.len(),
+        with(&|f| f.0 > 0, &mut slow.iter().copied()),
+        with(&|f| f.1 > 0, &mut slow.iter().copied()),
+    );
     emit(&mut md, t);
 
     // ---- SQL baselines on a stratified part of the mix's flow reports
@@ -1225,32 +1321,13 @@ async fn run(dir: PathBuf) {
     drop(json_engine);
     drop(lines);
 
-    // ---- durable: Ingest::submit into a fresh SQLite store
+    // ---- durable: Ingest::submit into a fresh SQLite store, from one feed and from eight at once
     let durable: Vec<CaseEvent> = sample.into_iter().take(durable_events).collect();
     log(format!("ingest: {} events through Ingest::submit into a fresh SQLite store (WAL, synchronous=FULL), {DURABLE_BATCH} a batch", durable.len()));
-    let ddir = tempfile::tempdir().expect("temp dir");
-    let dstore = Arc::new(SqliteStore::open(ddir.path()).await.expect("temp store"));
-    dstore.save_regions(&rows).await.expect("regions");
-    let dengine = Arc::new(RwLock::new(Engine::new(tree.clone())));
-    let (changed, _) = tokio::sync::watch::channel(0);
-    let ingest = server::ingest::Ingest::new(dstore.clone(), tree.clone(), dengine.clone(), changed, server::clock::Clock::manual(now));
-    let t = Instant::now();
-    let mut stored = 0usize;
-    let mut refused: Option<String> = None;
-    for chunk in durable.chunks(DURABLE_BATCH) {
-        for o in ingest.submit(chunk.to_vec()).await.expect("submit") {
-            match o {
-                server::case::Outcome::Stored => stored += 1,
-                server::case::Outcome::Rejected(why) if refused.is_none() => refused = Some(why),
-                _ => {}
-            }
-        }
-    }
-    let durable_time = t.elapsed();
-    drop(ingest);
-    drop(dengine);
-    drop(dstore);
-    drop(ddir);
+    let one = durable_run(&rows, &tree, now, &durable, 1).await;
+    log(format!("ingest: the same events from {DURABLE_FEEDS} feeds at once"));
+    let many = durable_run(&rows, &tree, now, &durable, DURABLE_FEEDS).await;
+    let (durable_time, stored, refused) = (one.time, one.stored, one.refused.clone());
 
     let rate = |n: usize, d: Duration| thousands(n as f64 / d.as_secs_f64().max(1e-9));
     emit(&mut md, format!(
@@ -1259,7 +1336,8 @@ async fn run(dir: PathBuf) {
          | live ingest, take alone | {} events/s | `Engine::take` over all {} stored events, already decoded (batches of {}), one thread; then `sweep` to the horizon {:.2} s |\n\
          | live ingest, decoding from SQLite + take | {} events/s | `Store::replay_after` + `Engine::take`, {:.1} s in all: the server's recount without a snapshot |\n\
          | live ingest, JSON parsing + take | {} events/s | {} events as JSON lines ({:.0} bytes a line): `serde_json` into a struct, enums parsed, `Engine::take` ({} taken); parsing alone {} events/s |\n\
-         | durable ingest (SQLite WAL, synchronous=FULL) | {} events/s | `Ingest::submit` (check, store, count) of the first {} stored events into a fresh store, {DURABLE_BATCH} a batch; {} stored{} |\n\
+         | durable ingest (SQLite WAL, synchronous=FULL) | {} events/s | `Ingest::submit` (check, store, count) of the first {} stored events into a fresh store, {DURABLE_BATCH} a batch, one after another; {} stored{} |\n\
+         | durable ingest, {DURABLE_FEEDS} feeds at once | {} events/s | the same events split by case among {DURABLE_FEEDS} submitters, {DURABLE_BATCH} a batch each; group commit stored {} batches in {} transactions; {} stored{} |\n\
          | restart: `Engine::load` + `sweep` | {} s (median of 3; {} .. {}) | `Engine::load` of the {:.1} MiB snapshot, then `sweep` one minute on; the first load took {:.2} s |\n\
          | restart: the server's path | {:.2} s | `indicators::start`: snapshot, store tail, last patrols, observations, sweep ({origin:?}) |\n\
          | snapshot write (to memory) | {:.2} s | `Engine::save`, {:.1} MiB |\n\
@@ -1280,6 +1358,11 @@ async fn run(dir: PathBuf) {
         thousands(durable_events.min(n) as f64),
         thousands(stored as f64),
         refused.map(|r| format!("; first refusal: {r}")).unwrap_or_default(),
+        rate(durable_events.min(n), many.time),
+        thousands(many.batches.0 as f64),
+        thousands(many.batches.1 as f64),
+        thousands(many.stored as f64),
+        many.refused.map(|r| format!("; first refusal: {r}")).unwrap_or_default(),
         format!("{:.2}", pct(&restarts, 0.5).as_secs_f64()),
         format!("{:.2}", restarts[0].as_secs_f64()),
         format!("{:.2}", restarts[restarts.len() - 1].as_secs_f64()),

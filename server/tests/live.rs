@@ -51,6 +51,8 @@ async fn streams_of_a_region_share_one_publisher_and_walls_report_their_reloads(
     let m = metrics(&a).await;
     assert_eq!(metric(&m, "cockpit_live_streams"), Some(3.0), "{m}");
     assert_eq!(metric(&m, "cockpit_live_regions"), Some(1.0), "three streams of one region, one publisher: {m}");
+    let (batches, writes) = (metric(&m, "cockpit_ingest_batches_total"), metric(&m, "cockpit_ingest_writes_total"));
+    assert!(matches!((batches, writes), (Some(b), Some(w)) if w >= 1.0 && w <= b), "the demo feed's batches and their transactions: {m}");
     let zhuji = open_live(&a, "/api/live?region=330681", &leader).await;
     assert_eq!(zhuji.status, 200);
     assert!(settles(&a, "cockpit_live_regions", 2.0).await);

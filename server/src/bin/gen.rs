@@ -93,9 +93,32 @@ async fn generate(a: Args) -> Result<(), String> {
     let engine = Arc::new(RwLock::new(Engine::new(tree.clone())));
     let clock = Clock::manual(start);
     let (changed, _) = tokio::sync::watch::channel(0);
-    let ingest = Ingest::new(store.clone(), tree.clone(), engine.clone(), changed, clock.clone()).with_calendar(calendar.clone());
+    let ingest = Ingest::new(store.clone(), tree.clone(), engine.clone(), changed, clock).with_calendar(calendar.clone());
     let (mut progress, done) = feed.resume(store.as_ref(), start).await;
     ingest.submit_patrols(done).await.map_err(|e| e.to_string())?;
+    // The store writes (with the engine counting them) on one core while the city goes on being
+    // simulated on the other: the writer takes the work in order, two items behind at most.
+    let (work, mut queued) = tokio::sync::mpsc::channel::<(i64, Work)>(2);
+    let writer = {
+        let ingest = ingest.clone();
+        tokio::spawn(async move {
+            while let Some((now, w)) = queued.recv().await {
+                // The live server's clock at the time the work was made.
+                ingest.clock().set(now);
+                match w {
+                    Work::Events(e) => ingest.submit(e).await.map(drop),
+                    Work::Patrols(p) => ingest.submit_patrols(p).await.map(drop),
+                    Work::Observations(o) => ingest.take_observations("stats", o).await,
+                }
+                .map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        })
+    };
+    let send = |now: i64, w: Work| {
+        let work = work.clone();
+        async move { work.send((now, w)).await.map_err(|_| "the store writer stopped".to_string()) }
+    };
     let towns: Vec<String> = tree.iter().filter(|(_, r)| r.row.level == app::model::Level::Town).map(|(_, r)| r.row.code.clone()).collect();
     let (mut events, mut hour) = (0usize, 0u64);
     let mut now = start;
@@ -107,7 +130,6 @@ async fn generate(a: Args) -> Result<(), String> {
     while now < end {
         now = (now + HOUR).min(end);
         hour += 1;
-        clock.set(now);
         let (walked, batch) = feed.due(&mut progress, now);
         patrols.extend(walked);
         // Hour by hour, as on a live server: the hour's changes, then the escalation rule and officials
@@ -136,27 +158,36 @@ async fn generate(a: Args) -> Result<(), String> {
         pending.extend(oversight);
         if hour % HOURS_PER_WRITE == 0 || now >= end {
             events += pending.len();
-            ingest.submit(std::mem::take(&mut pending)).await.map_err(|e| e.to_string())?;
+            send(now, Work::Events(std::mem::take(&mut pending))).await?;
         }
         // The day's patrols and safety figures per town, once the day is over.
         if app::model::local_day(now) != app::model::local_day(now - HOUR) {
             let day = app::model::local_day(now - HOUR);
-            ingest.submit_patrols(std::mem::take(&mut patrols)).await.map_err(|e| e.to_string())?;
-            ingest.take_observations("stats", safety_day(&towns, day, a.seed)).await.map_err(|e| e.to_string())?;
+            send(now, Work::Patrols(std::mem::take(&mut patrols))).await?;
+            send(now, Work::Observations(safety_day(&towns, day, a.seed))).await?;
         }
         if hour % (24 * 30) == 0 {
             eprintln!("… {} days, {events} events, {:.0} s", hour / 24, t.elapsed().as_secs_f64());
         }
     }
     events += pending.len();
-    ingest.submit(pending).await.map_err(|e| e.to_string())?;
-    ingest.submit_patrols(patrols).await.map_err(|e| e.to_string())?;
+    send(end, Work::Events(pending)).await?;
+    send(end, Work::Patrols(patrols)).await?;
+    drop(work);
+    writer.await.map_err(|e| format!("the store writer failed: {e}"))??;
     let secs = t.elapsed().as_secs_f64();
     let cases = engine.read().expect("engine lock").case_count();
     println!("generated {} days: {cases} cases, {events} events in {secs:.1} s ({:.0} events/s through the store)", a.days, events as f64 / secs);
     let bytes = server::indicators::write_snapshot(&ingest, &a.data_dir).await?;
     println!("engine snapshot: {bytes} bytes");
     Ok(())
+}
+
+/// What the generator hands the store writer.
+enum Work {
+    Events(Vec<CaseEvent>),
+    Patrols(Vec<server::patrol::Patrol>),
+    Observations(Vec<(String, i64, Observation)>),
 }
 
 /// One day's figures of each town: video channels' uptime, alarms, criminal cases filed and solved, and

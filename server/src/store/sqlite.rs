@@ -122,10 +122,8 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     let mut out = vec![Outcome::Duplicate; events.len()];
 
     let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
-    // Cases this batch creates (a report of a known case is a duplicate). Keyed by id within one feed's
-    // batch; a batch mixing feeds with equal ids falls back to asking the store.
-    let mut new_cases: HashSet<String> = HashSet::new();
-    let one_feed = events.windows(2).all(|w| w[0].feed == w[1].feed);
+    // Cases this batch creates (a report of a known case is a duplicate).
+    let mut new_cases: HashSet<(String, String)> = HashSet::new();
     for chunk in reports.chunks(200) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
@@ -153,9 +151,9 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
                 .push_bind(f.priority.as_str())
                 .push_bind(f.warn_at);
         });
-        q.push(" RETURNING case_id");
+        q.push(" RETURNING feed, case_id");
         for row in q.build().fetch_all(&mut *conn).await? {
-            new_cases.insert(row.try_get::<String, _>("case_id")?);
+            new_cases.insert((row.try_get("feed")?, row.try_get("case_id")?));
         }
     }
 
@@ -163,7 +161,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     // reported in this very batch is known without asking.
     let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
     for (e, f) in &reports {
-        if one_feed && new_cases.contains(&e.case_id) {
+        if new_cases.contains(&(e.feed.clone(), e.case_id.clone())) {
             let fresh = CaseState {
                 dispute: f.category == Category::Dispute,
                 mediation: None,

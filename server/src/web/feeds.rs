@@ -251,6 +251,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let open = state.cockpit.engine.read().expect("engine lock").open_cases();
     let mut text = render_metrics(&statuses, open);
     text.push_str(&state.hub.counts.render(state.cockpit.streams.open(), state.hub.regions()));
+    text.push_str(&state.cockpit.ingest.render_metrics());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

@@ -50,6 +50,14 @@ for (const [user, path, badge, viewport] of [
     assert.match(text, /patrol-app/);
     assert.doesNotMatch(text, /demo/, 'the demo feed delivers and is not stale');
     assert.deepEqual(errors, []);
+    // Loaded while the feed is stale, the page comes with the badge from the server (and hydrates over it).
+    const html = await (await page.request.get(server.url + path)).text();
+    assert.match(html, /stale-badge[\s\S]{0,200}数据过期/, 'the server renders the badge with the page');
+    assert.match(html, /patrol-app/);
+    await page.goto(server.url + path);
+    await page.waitForSelector(`${badge}`, { timeout: 30_000 });
+    await page.waitForSelector('[data-hydrated="true"]', { timeout: 30_000 });
+    assert.deepEqual(errors, [], 'a page loaded with the badge hydrates');
     await context.close();
   });
 }

@@ -37,22 +37,9 @@ pub fn FlowScene() -> impl IntoView {
             Choice::Dates(f, t) => load_flow(r, None, Some(f), Some(t), None),
         },
     );
-    // What is on screen: the last report that arrived. Set by an effect, which runs only in the browser
-    // after hydration, so the first client render matches the server's HTML (reading the resource
-    // outside a Suspense did not, and hydration panicked); kept when a refresh fails, so an outage
-    // leaves the last figures in place instead of an error card.
-    let current = RwSignal::new(None::<FlowReport>);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(r)) = report.get() {
-            current.set(Some(r));
-        }
-    });
-    // A refresh that failed shows the last good report; only a scene that never had one shows the error.
-    let good = move |res: Result<FlowReport, ServerFnError>| match res {
-        Ok(r) => Ok(r),
-        Err(e) => current.get_untracked().ok_or(e),
-    };
+    // What is on screen: the last report that arrived.
+    let current = super::last_good(report);
+    let good = move |res: Result<FlowReport, ServerFnError>| super::or_last_good(res, current);
     let as_of = move || current.get().map(|r| super::as_of_text(ctx, r.as_of)).unwrap_or_default();
 
     let sankey = NodeRef::<leptos::html::Div>::new();

@@ -78,14 +78,47 @@ pub(crate) fn refresh_tick(secs: u64) -> RwSignal<u32> {
 }
 
 /// Names the case feeds past their cadence, whose cases the figures on screen may be missing; shown by
-/// every screen that reads the snapshot (the wall, the tablet).
+/// every screen that reads the snapshot (the wall, the tablet). Inside a Transition: the snapshot is a
+/// resource, and read outside one the server would render the badge before the snapshot arrived while
+/// the browser, hydrating with it, rendered it at once: a wall loaded while a feed was stale would not
+/// hydrate.
 #[component]
 pub fn StaleFeeds(id: &'static str) -> impl IntoView {
     let WallCtx { lang, current, .. } = expect_context::<WallCtx>();
-    move || {
-        let stale = current.get().map(|s| s.stale).unwrap_or_default();
-        (!stale.is_empty()).then(|| view! { <span class="stale-badge" id=id>{t(lang, Msg::FeedStale)} ": " {stale.join(", ")}</span> })
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let stale = current.get().map(|s| s.stale).unwrap_or_default();
+                (!stale.is_empty()).then(|| view! { <span class="stale-badge" id=id>{t(lang, Msg::FeedStale)} ": " {stale.join(", ")}</span> })
+            }}
+        </Transition>
     }
+}
+
+/// The last value a refreshing resource delivered, kept through failed refreshes so that an outage leaves
+/// the last figures on screen. Set by an effect, which runs only in the browser after hydration, so the
+/// first client render matches the server's HTML (reading the resource outside a Suspense did not, and
+/// hydration panicked).
+pub(crate) fn last_good<T>(res: Resource<Result<T, ServerFnError>>) -> RwSignal<Option<T>>
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    let current = RwSignal::new(None::<T>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = res.get() {
+            current.set(Some(v));
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = res;
+    current
+}
+
+/// A refresh's result, or after a failure the last good value: only a scene that never had one shows
+/// the error.
+pub(crate) fn or_last_good<T: Clone + Send + Sync + 'static>(res: Result<T, ServerFnError>, last: RwSignal<Option<T>>) -> Result<T, ServerFnError> {
+    res.or_else(|e| last.get_untracked().ok_or(e))
 }
 
 /// State the wall's panels share.

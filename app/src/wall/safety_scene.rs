@@ -27,14 +27,7 @@ pub fn SafetyScene() -> impl IntoView {
     let lang = ctx.lang;
     let tick = super::refresh_tick(REFRESH_SECS);
     let view_res = Resource::new(move || (ctx.region.get(), tick.get()), |(r, _)| load_safety(r));
-    // The last view that arrived (browser only, after hydration), kept through failed refreshes.
-    let current = RwSignal::new(None::<SafetyView>);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = view_res.get() {
-            current.set(Some(v));
-        }
-    });
+    let current = super::last_good(view_res);
     let areas = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     super::charts::chart_effect(areas, move |c| {
@@ -43,19 +36,12 @@ pub fn SafetyScene() -> impl IntoView {
             c.set_option(&area_option(lang, &v.areas, ctx.scale.get()), true);
         }
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = current;
     view! {
         <section class="safety-scene" id="safety-scene">
             <Transition fallback=move || view! { <p class="loading">{t(lang, Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| view! { <ErrorNote lang errors /> }>
                     {move || Suspend::new(async move {
-                        // A failed refresh keeps the last figures (an outage); only a scene that never had any shows the error.
-                        match view_res.await {
-                            Ok(v) => Ok(v),
-                            Err(e) => current.get_untracked().ok_or(e),
-                        }
-                        .map(|v| tiles(lang, &v))
+                        super::or_last_good(view_res.await, current).map(|v| tiles(lang, &v))
                     })}
                 </ErrorBoundary>
             </Transition>

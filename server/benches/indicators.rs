@@ -954,14 +954,14 @@ async fn run(dir: PathBuf) {
     // Page faults and preemptions each call met (read outside its timing): a call that had to bring a
     // page back from disk, or lost the core to another process, says so instead of passing for a slow
     // query.
-    let mut faulted: Vec<Vec<(u64, u64)>> = vec![Vec::with_capacity(mix.len()); KINDS.len()];
+    let mut interrupted: Vec<Vec<(u64, u64)>> = vec![Vec::with_capacity(mix.len()); KINDS.len()];
     let t_all = Instant::now();
     for q in &mix {
         for (k, v) in times.iter_mut().enumerate() {
             let before = interruptions();
             v.push(run_one(&engine, q, k));
             let after = interruptions();
-            faulted[k].push((after.0 - before.0, after.1 - before.1));
+            interrupted[k].push((after.0 - before.0, after.1 - before.1));
         }
     }
     let engine_wall = t_all.elapsed();
@@ -1041,8 +1041,8 @@ async fn run(dir: PathBuf) {
             r.level.as_str(),
             describe(q.period),
             ms(times[0][i]),
-            faulted[0][i].0,
-            faulted[0][i].1,
+            interrupted[0][i].0,
+            interrupted[0][i].1,
             ms(again),
             ms(own),
             ms(kids),
@@ -1050,18 +1050,21 @@ async fn run(dir: PathBuf) {
         );
     }
     emit(&mut md, t);
-    let slow: Vec<(usize, usize)> = (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i))).filter(|&(k, i)| times[k][i] > Duration::from_millis(2)).collect();
-    let calls = mix.len() * KINDS.len();
-    let with = |pick: &dyn Fn(&(u64, u64)) -> bool, among: &mut dyn Iterator<Item = (usize, usize)>| among.filter(|&(k, i)| pick(&faulted[k][i])).count();
+    let every: Vec<(usize, usize)> = (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i))).collect();
+    let slow: Vec<(usize, usize)> = every.iter().copied().filter(|&(k, i)| times[k][i] > Duration::from_millis(2)).collect();
+    // Of these calls: how many took a major page fault, and how many lost the core.
+    let count = |calls: &[(usize, usize)]| {
+        let n = |pick: fn(&(u64, u64)) -> bool| calls.iter().filter(|&&(k, i)| pick(&interrupted[k][i])).count();
+        (n(|x| x.0 > 0), n(|x| x.1 > 0))
+    };
+    let ((faults, preempted), (slow_faults, slow_preempted)) = (count(&every), count(&slow));
     let t = format!(
         "Interruptions: {} of {} calls took a major page fault (a page read back from disk) and {} lost the core to \
-         another thread (an involuntary context switch); of the {} calls over 2 ms, {} took a major fault and {} lost the core.\n",
-        thousands(with(&|f| f.0 > 0, &mut (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i)))) as f64),
-        thousands(calls as f64),
-        thousands(with(&|f| f.1 > 0, &mut (0..KINDS.len()).flat_map(|k| (0..mix.len()).map(move |i| (k, i)))) as f64),
+         another thread (an involuntary context switch); of the {} calls over 2 ms, {slow_faults} took a major fault and {slow_preempted} lost the core.\n",
+        thousands(faults as f64),
+        thousands(every.len() as f64),
+        thousands(preempted as f64),
         slow.len(),
-        with(&|f| f.0 > 0, &mut slow.iter().copied()),
-        with(&|f| f.1 > 0, &mut slow.iter().copied()),
     );
     emit(&mut md, t);
 

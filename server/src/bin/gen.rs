@@ -115,10 +115,6 @@ async fn generate(a: Args) -> Result<(), String> {
             Ok::<(), String>(())
         })
     };
-    let send = |now: i64, w: Work| {
-        let work = work.clone();
-        async move { work.send((now, w)).await.map_err(|_| "the store writer stopped".to_string()) }
-    };
     let towns: Vec<String> = tree.iter().filter(|(_, r)| r.row.level == app::model::Level::Town).map(|(_, r)| r.row.code.clone()).collect();
     let (mut events, mut hour) = (0usize, 0u64);
     let mut now = start;
@@ -158,21 +154,21 @@ async fn generate(a: Args) -> Result<(), String> {
         pending.extend(oversight);
         if hour % HOURS_PER_WRITE == 0 || now >= end {
             events += pending.len();
-            send(now, Work::Events(std::mem::take(&mut pending))).await?;
+            send(&work, now, Work::Events(std::mem::take(&mut pending))).await?;
         }
         // The day's patrols and safety figures per town, once the day is over.
         if app::model::local_day(now) != app::model::local_day(now - HOUR) {
             let day = app::model::local_day(now - HOUR);
-            send(now, Work::Patrols(std::mem::take(&mut patrols))).await?;
-            send(now, Work::Observations(safety_day(&towns, day, a.seed))).await?;
+            send(&work, now, Work::Patrols(std::mem::take(&mut patrols))).await?;
+            send(&work, now, Work::Observations(safety_day(&towns, day, a.seed))).await?;
         }
         if hour % (24 * 30) == 0 {
             eprintln!("… {} days, {events} events, {:.0} s", hour / 24, t.elapsed().as_secs_f64());
         }
     }
     events += pending.len();
-    send(end, Work::Events(pending)).await?;
-    send(end, Work::Patrols(patrols)).await?;
+    send(&work, end, Work::Events(pending)).await?;
+    send(&work, end, Work::Patrols(patrols)).await?;
     drop(work);
     writer.await.map_err(|e| format!("the store writer failed: {e}"))??;
     let secs = t.elapsed().as_secs_f64();
@@ -181,6 +177,11 @@ async fn generate(a: Args) -> Result<(), String> {
     let bytes = server::indicators::write_snapshot(&ingest, &a.data_dir).await?;
     println!("engine snapshot: {bytes} bytes");
     Ok(())
+}
+
+/// Hands work to the store writer, waiting while it is two items behind.
+async fn send(work: &tokio::sync::mpsc::Sender<(i64, Work)>, now: i64, w: Work) -> Result<(), String> {
+    work.send((now, w)).await.map_err(|_| "the store writer stopped".to_string())
 }
 
 /// What the generator hands the store writer.

@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch, Mutex};
 
+/// Batches of case events submitted, and the store writes (transactions) that took them.
+#[derive(Default)]
+struct Counts {
+    batches: AtomicU64,
+    writes: AtomicU64,
+}
+
 /// A batch waiting to be written, and where its outcomes go.
 struct Queued {
     events: Vec<CaseEvent>,
@@ -29,8 +36,8 @@ pub struct Ingest {
     writer: Arc<Mutex<()>>,
     /// Batches waiting for the writer (see `submit`).
     queue: Arc<std::sync::Mutex<Vec<Queued>>>,
-    /// Batches submitted, and the store writes that took them.
-    counts: Arc<[AtomicU64; 2]>,
+    /// How well group commit is working.
+    counts: Arc<Counts>,
     /// Deadlines of cases that real feeds report are counted on it.
     calendar: crate::calendar::Calendar,
     /// What time it is, for everything that enters here and every feed that feeds it.
@@ -86,7 +93,7 @@ impl Ingest {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        self.counts[0].fetch_add(1, Ordering::Relaxed);
+        self.counts.batches.fetch_add(1, Ordering::Relaxed);
         let (reply, mut answer) = oneshot::channel();
         self.queue.lock().expect("ingest queue").push(Queued { events, reply });
         let abandoned = |_| Err(StoreError::Db("the write of this batch was abandoned".into()));
@@ -115,11 +122,6 @@ impl Ingest {
 
     /// Writes queued batches as one; if that fails, each alone, so one batch's failure stays its own.
     async fn write_group(&self, group: Vec<Queued>) {
-        if let [one] = &group[..] {
-            let result = self.write(&one.events).await;
-            let _ = group.into_iter().next().map(|q| q.reply.send(result));
-            return;
-        }
         let (mut all, mut replies) = (Vec::new(), Vec::with_capacity(group.len()));
         for q in group {
             replies.push((q.events.len(), q.reply));
@@ -131,6 +133,9 @@ impl Ingest {
                 for (n, reply) in replies {
                     let _ = reply.send(Ok(rest.by_ref().take(n).collect()));
                 }
+            }
+            Err(e) if replies.len() == 1 => {
+                let _ = replies.pop().map(|(_, reply)| reply.send(Err(e)));
             }
             Err(e) => {
                 tracing::warn!(batches = replies.len(), error = %e, "a group of batches failed to store; storing each alone");
@@ -146,7 +151,7 @@ impl Ingest {
     /// Batches of case events submitted, and the store writes (transactions) that took them: how well
     /// group commit is working.
     pub fn batch_counts(&self) -> (u64, u64) {
-        (self.counts[0].load(Ordering::Relaxed), self.counts[1].load(Ordering::Relaxed))
+        (self.counts.batches.load(Ordering::Relaxed), self.counts.writes.load(Ordering::Relaxed))
     }
 
     /// Prometheus text for the ingest path.
@@ -162,7 +167,7 @@ impl Ingest {
 
     /// Checks, stores and counts events; the caller holds the writer.
     async fn write(&self, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
-        self.counts[1].fetch_add(1, Ordering::Relaxed);
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
         let mut outcomes: Vec<Option<Outcome>> = events.iter().map(|e| self.check(e).err().map(Outcome::Rejected)).collect();
         let stored = if outcomes.iter().all(Option::is_none) {
             self.store.append(events).await?

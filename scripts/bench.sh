@@ -74,14 +74,7 @@ cargo bench -p server --bench feeds
 
 # DuckDB for the indicators bench's baseline, from PyPI into a virtualenv under target/.
 ensure_bench_python() {
-  local venv="$ROOT/target/bench-venv"
-  command -v python3 >/dev/null || ensure_apt python3
-  python3 -c 'import ensurepip' 2>/dev/null || ensure_apt python3-venv
-  [ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
-  if ! "$venv/bin/python3" -c 'import duckdb' 2>/dev/null; then
-    log "installing duckdb (PyPI) into $venv"
-    "$venv/bin/pip" install -q duckdb
-  fi
+  ensure_venv "$ROOT/target/bench-venv" duckdb duckdb
 }
 
 log "indicator engine: query mix against SQLite, PostgreSQL and DuckDB on a generated city-year; ingest, restart, memory"

@@ -49,4 +49,23 @@ ensure_browser() {
 # nats feeds (server/tests/brokers.rs), and openssl to make a city CA for the HTTPS feed test.
 ensure_test_peers() {
   ensure_apt postgresql mosquitto nats-server openssl
+  ensure_test_python
+}
+
+# An Open311 client we did not write (georeport, from PyPI) for server/tests/open311.rs, in a virtualenv
+# under target/ (the test finds it at target/test-venv, or at COCKPIT_TEST_PYTHON).
+ensure_test_python() {
+  ensure_venv "$ROOT/target/test-venv" georeport 'georeport==0.3.1'
+}
+
+# ensure_venv DIR MODULE REQUIREMENT: a virtualenv at DIR in which MODULE imports (pip installs REQUIREMENT).
+ensure_venv() {
+  local venv=$1 module=$2 requirement=$3
+  command -v python3 >/dev/null || ensure_apt python3
+  python3 -c 'import ensurepip' 2>/dev/null || ensure_apt python3-venv
+  [ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+  if ! "$venv/bin/python3" -c "import $module" 2>/dev/null; then
+    log "installing $requirement (PyPI) into $venv"
+    "$venv/bin/pip" install -q "$requirement"
+  fi
 }

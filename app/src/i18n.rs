@@ -540,3 +540,70 @@ pub fn outcome(lang: Lang, o: Outcome) -> &'static str {
     };
     pick(lang, zh, en)
 }
+
+/// What residents may report under each service (the Open311 service description).
+pub fn service_description(lang: Lang, c: Category) -> &'static str {
+    let (zh, en) = match c {
+        Category::Dispute => ("邻里、物业、劳资、婚姻家庭等矛盾纠纷，请求调解", "Disputes between neighbours, with property managers or employers, in families: ask for mediation"),
+        Category::Hazard => ("消防通道堵塞、井盖缺失、危房、电线私拉乱接等安全隐患", "Hazards: blocked fire lanes, missing manhole covers, unsafe buildings, illegal wiring"),
+        Category::PublicOrder => ("噪声扰民、占道经营、聚众滋事等治安秩序问题", "Public order: noise, street stalls blocking the way, brawls"),
+        Category::Environment => ("垃圾堆放、污水、违规焚烧等环境卫生问题", "Environment: rubbish, sewage, open burning"),
+        Category::Livelihood => ("供水供电、道路设施、公共服务等民生诉求", "Livelihood: water and power, roads, public services"),
+    };
+    pick(lang, zh, en)
+}
+
+/// Why a resident's report or a read of the city's requests was refused.
+pub fn refusal(lang: Lang, r: &crate::residents::Refusal) -> String {
+    use crate::residents::Refusal::*;
+    let zh = lang == Lang::Zh;
+    match r {
+        Missing(f) if zh => format!("缺少必填项 {}", f.name()),
+        Missing(f) => format!("{} is required", f.name()),
+        Invalid(f) if zh => format!("{} 的格式不正确", f.name()),
+        Invalid(f) => format!("{} is not in the form it takes", f.name()),
+        TooLong(f, n) if zh => format!("{} 超过 {n} 个字符", f.name()),
+        TooLong(f, n) => format!("{} is longer than {n} characters", f.name()),
+        PeriodTooLong(d) if zh => format!("查询时段不能超过 {d} 天"),
+        PeriodTooLong(d) => format!("a read covers {d} days at most"),
+        TooMany(s) if zh => format!("提交过于频繁，请 {s} 秒后再试"),
+        TooMany(s) => format!("too many reports; try again in {s} seconds"),
+        other => {
+            let (zh_text, en_text) = match other {
+                UnknownService => ("service_code 不是本市受理的问题类别", "service_code is not one of the city's services"),
+                NoPlace => ("请提供位置：lat 与 long（WGS-84），或网格编码 address_id", "give the place: lat and long (WGS-84), or a grid code as address_id"),
+                OutsideCity => ("该位置不在本市范围内", "the place is outside the city"),
+                UnknownJurisdiction => ("jurisdiction_id 不是本平台服务的辖区", "jurisdiction_id is not served here"),
+                KeyRequired => ("本市要求提供有效的 api_key", "the city requires a valid api_key"),
+                KeyInvalid => ("api_key 无效或已被撤销", "api_key is not valid or was revoked"),
+                NotFound => ("未找到", "not found"),
+                NotAForm => ("请求体须为表单编码（application/x-www-form-urlencoded）", "the body must be form-encoded (application/x-www-form-urlencoded)"),
+                _ => ("服务暂不可用，请稍后再试；本次未保存任何内容", "the service is unavailable; nothing was taken, try again later"),
+            };
+            pick(lang, zh_text, en_text).to_string()
+        }
+    }
+}
+
+/// A question of the residents' report form (an Open311 attribute of a service).
+pub fn report_question(lang: Lang, code: &str) -> &'static str {
+    let (zh, en) = match code {
+        "ongoing" => ("问题现在是否仍在发生？", "Is it still happening now?"),
+        "parties" => ("涉及多少人？", "How many people are involved?"),
+        _ => ("", ""),
+    };
+    pick(lang, zh, en)
+}
+
+/// An answer to a report question (for a value list; the number itself otherwise), or with `key` empty
+/// how the answer is introduced in the case's summary.
+pub fn report_answer(lang: Lang, code: &str, key: &str) -> String {
+    let (zh, en) = match (code, key) {
+        ("ongoing", "") => ("", ""),
+        ("ongoing", "yes") => ("仍在持续", "Still happening"),
+        ("ongoing", "no") => ("已经停止", "Has stopped"),
+        ("parties", "") => ("涉及人数：", "People involved: "),
+        (_, number) => return number.to_string(),
+    };
+    pick(lang, zh, en).to_string()
+}

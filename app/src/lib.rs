@@ -10,6 +10,7 @@
 //! - `desk`: the street official's tablet `/desk` (overdue and due-soon cases, timeline, oversight actions)
 //! - `public`: the public page `/public`, readable without JavaScript
 //! - `home`: the landing page `/`
+//! - `residents`: what the Open311 server and the residents' pages share (a case as the public reads it, refusals)
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
 //! - `backend` (server only): what the server must provide to the server functions
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod flow;
 pub mod i18n;
 pub mod model;
 pub mod patch;
+pub mod residents;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -949,6 +949,9 @@ pub struct Person {
     pub phone: String,
     /// Resident ID number, when the source system records one (petitions do).
     pub id_number: Option<String>,
+    /// When the person left one (residents reporting online may).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// One case as an official sees it: facts, current holder, timeline; personal fields masked unless the

@@ -24,6 +24,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub live: LiveConfig,
     pub engine: EngineConfig,
+    /// Residents' reports and the Open311 server.
+    pub residents: crate::residents::ResidentsConfig,
     /// What time the server takes it to be: the system clock unless pinned (demos, rehearsals, tests).
     pub clock: crate::clock::ClockConfig,
     /// The city's systems to take data from: `[[feeds]]` entries, each with `name`, `type` (see
@@ -132,6 +134,7 @@ impl Default for Config {
             clock: crate::clock::ClockConfig::default(),
             live: LiveConfig::default(),
             engine: EngineConfig::default(),
+            residents: crate::residents::ResidentsConfig::default(),
             feeds: Vec::new(),
             file: None,
         }

@@ -11,6 +11,7 @@
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `masking`: personal fields hidden below the viewer's clearance
 //! - `patrol`: grid patrols, the last visit per grid
+//! - `residents/`: residents' reports and the city's requests as the public reads them (Open311)
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), feeds (webhook, operator page,
 //!   /metrics, /readyz), health, static site
@@ -32,6 +33,7 @@ pub mod ingest;
 pub mod masking;
 pub mod patrol;
 pub mod policy;
+pub mod residents;
 pub mod rules;
 pub mod sim;
 pub mod store;
@@ -151,7 +153,8 @@ pub async fn run_with_clock(
     let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access, clock.clone()).await?);
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
-    let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator, stop_rx.clone()));
+    let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator.clone(), stop_rx.clone()));
+    let residents = residents::Residents::new(cfg.residents.clone(), &cfg.city, locator, ingest.clone());
     let declared = if cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
         let port = listener.local_addr().map_err(|e| StartError(format!("listener: {e}")))?.port();
         sim::city::start(tree.clone(), &cfg.data_dir, format!("127.0.0.1:{port}"), cfg.demo.seed, clock.clone(), stop_rx.clone()).await.map_err(StartError)?
@@ -170,6 +173,7 @@ pub async fn run_with_clock(
         feeds: registry,
         config_file: cfg.file.clone(),
         streams,
+        residents,
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default(), assets };
     let app = web::router(state);

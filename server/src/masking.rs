@@ -34,9 +34,23 @@ pub fn address(s: &str) -> String {
     format!("{}****", &s[..cut])
 }
 
+/// Keeps the first character and the domain: "wang.jg@example.cn" → "w*****@example.cn".
+pub fn email(s: &str) -> String {
+    match s.split_once('@') {
+        Some((user, domain)) => format!("{}@{domain}", name(user)),
+        None => name(s),
+    }
+}
+
+/// Free text shown to the public: every digit becomes an asterisk (phone, ID, plate, house and room
+/// numbers alike: "3组12号" is a house), so a description cannot carry a person's number or door out.
+pub fn free_text(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_digit() || ('０'..='９').contains(&c) { '*' } else { c }).collect()
+}
+
 /// The person with every field masked.
 pub fn person(p: &Person) -> Person {
-    Person { name: name(&p.name), phone: phone(&p.phone), id_number: p.id_number.as_deref().map(id_number) }
+    Person { name: name(&p.name), phone: phone(&p.phone), id_number: p.id_number.as_deref().map(id_number), email: p.email.as_deref().map(email) }
 }
 
 #[cfg(test)]
@@ -51,7 +65,10 @@ mod tests {
         assert_eq!(id_number("33068119800101123X"), "330681********123X");
         assert_eq!(address("天竺社区3组12号"), "天竺社区****");
         assert_eq!(address("枫源村5组2号"), "枫源村****");
-        let p = Person { name: "王建国".into(), phone: "13912345678".into(), id_number: Some("33068119800101123X".into()) };
+        assert_eq!(free_text("楼道堆物，电话13812341234，3组12号"), "楼道堆物，电话***********，*组**号");
+        assert_eq!(free_text("１３８ call"), "*** call");
+        assert_eq!(email("wang.jg@example.cn"), "w******@example.cn");
+        let p = Person { name: "王建国".into(), phone: "13912345678".into(), id_number: Some("33068119800101123X".into()), email: None };
         let m = person(&p);
         assert_eq!((m.name.as_str(), m.phone.as_str()), ("王**", "139****5678"));
         assert_eq!(m.id_number.as_deref(), Some("330681********123X"));

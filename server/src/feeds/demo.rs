@@ -197,6 +197,7 @@ fn details(h: u64, category: Category, source: Source, tree: &RegionTree, grid: 
                 let code = &tree.get(grid).row.code[..6];
                 format!("{code}19{:02}{:02}{:02}{:04}", 50 + (h2 >> 30) % 50, 1 + (h2 >> 36) % 12, 1 + (h2 >> 40) % 28, (h2 >> 44) % 10_000)
             }),
+            email: None,
         }),
     };
     CaseDetails {

@@ -245,6 +245,7 @@ impl Mapper {
                     summary: opt(&m.summary).unwrap_or_default().chars().take(500).collect(),
                     address: opt(&m.address),
                     department: opt(&m.department),
+                    person: None,
                 })
             }
             Compiled::Observation { fixed, map } => {

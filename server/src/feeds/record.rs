@@ -36,6 +36,9 @@ pub struct CaseRecord {
     pub summary: String,
     pub address: Option<String>,
     pub department: Option<String>,
+    /// Who reported it, when the source passes that on (taken with the case, masked on every screen
+    /// below the viewer's clearance).
+    pub person: Option<app::model::Person>,
 }
 
 pub use engine::safety::Observation;
@@ -65,7 +68,7 @@ pub fn case_events(feed: &str, id: &str, r: &CaseRecord, stored: Option<(Status,
                 return Err(format!("its status time is before its report time ({} < {reported_at})", r.at));
             }
             let (warn_at, deadline) = crate::rules::due(calendar, category, r.priority, reported_at);
-            let details = CaseDetails { summary: r.summary.clone(), department: r.department.clone(), person: None, address: r.address.clone() };
+            let details = CaseDetails { summary: r.summary.clone(), department: r.department.clone(), person: r.person.clone(), address: r.address.clone() };
             let facts = CaseFacts { category, source: r.source, grid, reported_at, priority: r.priority, warn_at, deadline, details };
             out.push(CaseEvent { facts: Some(facts), ..CaseEvent::change(feed, id, 0, Action::Report, Status::Reported, reported_at) });
             (Status::Reported, 0)
@@ -102,6 +105,7 @@ mod tests {
             summary: "井盖缺失".into(),
             address: None,
             department: None,
+            person: None,
         }
     }
 

@@ -47,6 +47,24 @@ impl Ingest {
         self.take_mapped(feed, mapped, received, cursor).await
     }
 
+    /// Takes records made inside the cockpit (residents' reports) as a feed's: idempotent by (feed, id,
+    /// version), counted on the feed, durable before it returns. A record that could not be taken is
+    /// quarantined with its reason, its payload without the person.
+    pub async fn take_records(&self, feed: &str, records: Vec<Record>) -> Result<Tally, StoreError> {
+        let received = records.len() as u64;
+        let mapped = records
+            .into_iter()
+            .map(|r| {
+                let payload = match &r.body {
+                    Body::Case(c) => serde_json::json!({"id": r.external_id, "version": r.version, "category": c.category.map(|c| c.as_str()), "grid": c.grid, "summary": c.summary}),
+                    Body::Observation(o) => serde_json::json!({"id": r.external_id, "version": r.version, "region": o.region, "at": o.at, "value": o.value}),
+                };
+                Mapped { external_id: Some(r.external_id.clone()), payload: payload.to_string(), record: Ok(r), replay_of: None }
+            })
+            .collect();
+        self.take_mapped(feed, mapped, received, None).await
+    }
+
     /// Maps quarantined records again (after the mapping was fixed) and takes those that now pass; the
     /// rest stay quarantined with their new reason.
     pub async fn replay(&self, feed: &str, mapper: &Mapper, rows: Vec<QuarantineRow>) -> Result<Tally, StoreError> {

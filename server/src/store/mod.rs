@@ -42,6 +42,8 @@ pub struct StoredCase {
     pub escalations: u32,
     pub supervised: u32,
     pub closed_at: Option<i64>,
+    /// The last change of its status (Unix ms).
+    pub updated_at: i64,
     /// Oldest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -58,6 +60,29 @@ pub struct CaseQuery {
     /// Only open cases due soon or overdue by this instant, soonest deadline first.
     pub alerting_at: Option<i64>,
     pub limit: u32,
+}
+
+/// Which time a window of cases is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowOn {
+    Reported,
+    /// The last change of status.
+    Updated,
+}
+
+/// Cases in a time window, oldest first by that time: the public list of the city's requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowQuery {
+    pub on: WindowOn,
+    pub from: i64,
+    pub to: i64,
+    /// Empty: every category.
+    pub categories: Vec<app::model::Category>,
+    /// Some(true): only open cases; Some(false): only closed ones.
+    pub open: Option<bool>,
+    pub limit: u32,
+    /// Only cases from these sources (empty: none).
+    pub sources: Vec<app::model::Source>,
 }
 
 /// A case that is not closed yet, as a feed needs it to carry on after a restart.
@@ -94,6 +119,8 @@ pub trait Store: AccessStore + FeedStore + Send + Sync + 'static {
     fn cases_by_keys<'a>(&'a self, keys: &'a [(String, String)]) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Newest first.
     fn cases<'a>(&'a self, q: &'a CaseQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
+    /// Cases of the window, oldest first by its time, without timelines.
+    fn cases_in<'a>(&'a self, q: &'a WindowQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Cases of the query alive in `[from, to)` (reported before `to`, and open, closed or due from `from`
     /// on), with their timelines and no personal data: the input of flow analytics.
     fn histories<'a>(&'a self, q: &'a CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_case_state.sql")),
     (12, include_str!("../../migrations/sqlite/0012_drop_event_time_index.sql")),
     (13, include_str!("../../migrations/sqlite/0013_device_playlist.sql")),
+    (14, include_str!("../../migrations/sqlite/0014_resident_contact.sql")),
 ];
 
 pub struct SqliteStore {
@@ -127,7 +128,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     for chunk in reports.chunks(200) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
-             summary, department, person_name, person_phone, person_id_number, address, priority, warn_at) ",
+             summary, department, person_name, person_phone, person_id_number, person_email, address, priority, warn_at) ",
         );
         q.push_values(chunk, |mut b, (e, f)| {
             b.push_bind(&e.feed)
@@ -147,6 +148,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
                 .push_bind(p.map(|p| p.name.clone()))
                 .push_bind(p.map(|p| p.phone.clone()))
                 .push_bind(p.and_then(|p| p.id_number.clone()))
+                .push_bind(p.and_then(|p| p.email.clone()))
                 .push_bind(&d.address)
                 .push_bind(f.priority.as_str())
                 .push_bind(f.warn_at);
@@ -407,6 +409,7 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
         escalations: r.try_get::<i64, _>("escalations")? as u32,
         supervised: r.try_get::<i64, _>("supervised")? as u32,
         closed_at: r.try_get("closed_at")?,
+        updated_at: r.try_get("updated_at")?,
         feed: r.try_get("feed")?,
         case_id: r.try_get("case_id")?,
         status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
@@ -426,6 +429,7 @@ fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreEr
                         name,
                         phone: r.try_get::<Option<String>, _>("person_phone")?.unwrap_or_default(),
                         id_number: r.try_get("person_id_number")?,
+                        email: r.try_get("person_email")?,
                     }),
                     None => None,
                 },
@@ -557,7 +561,7 @@ impl Store for SqliteStore {
             let mut b = QueryBuilder::<Sqlite>::new(
                 "SELECT c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, c.priority, c.warn_at, \
                  c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL AS person_name, NULL AS person_phone, \
-                 NULL AS person_id_number, NULL AS address, \
+                 NULL AS person_id_number, NULL AS person_email, NULL AS address, c.updated_at, \
                  group_concat(e.action || ' ' || e.status || ' ' || e.at || ' ' || COALESCE(e.tier, '-') || ' ' || COALESCE(e.outcome, '-'), ';') AS events \
                  FROM cases c JOIN case_events e ON e.feed = c.feed AND e.case_id = c.case_id WHERE",
             );
@@ -782,6 +786,42 @@ impl Store for SqliteStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn cases_in<'a>(&'a self, q: &'a super::WindowQuery) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
+        Box::pin(async move {
+            let column = match q.on {
+                super::WindowOn::Reported => "c.reported_at",
+                super::WindowOn::Updated => "c.updated_at",
+            };
+            let mut b = QueryBuilder::<Sqlite>::new(format!("SELECT * FROM cases c WHERE {column} >= "));
+            b.push_bind(q.from).push(format!(" AND {column} < ")).push_bind(q.to);
+            if !q.categories.is_empty() {
+                b.push(" AND c.category IN (");
+                let mut sep = b.separated(", ");
+                for c in &q.categories {
+                    sep.push_bind(c.as_str());
+                }
+                b.push(")");
+            }
+            b.push(" AND c.source IN (");
+            let mut sep = b.separated(", ");
+            for s in &q.sources {
+                sep.push_bind(s.as_str());
+            }
+            if q.sources.is_empty() {
+                sep.push("NULL");
+            }
+            b.push(")");
+            match q.open {
+                Some(true) => b.push(" AND c.status <> 'closed'"),
+                Some(false) => b.push(" AND c.status = 'closed'"),
+                None => &mut b,
+            };
+            b.push(format!(" ORDER BY {column}, c.feed, c.case_id LIMIT ")).push_bind(i64::from(q.limit));
+            let rows = b.build().fetch_all(&self.pool).await?;
+            rows.iter().map(stored_case).collect()
         })
     }
 

@@ -21,6 +21,8 @@ pub struct Cockpit {
     pub config_file: Option<std::path::PathBuf>,
     /// The live streams open, and how many may be.
     pub streams: super::streams::Streams,
+    /// Residents' reports and the public Open311 reads.
+    pub residents: crate::residents::Residents,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {

@@ -25,8 +25,9 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/favicon.svg",
     "/api/public",
 ];
-/// Static files of the built site: code, styles, the charting library. No data.
-pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/"];
+/// Static files of the built site (code, styles, the charting library: no data), and the Open311 reads
+/// (public fields only, `residents::public`).
+pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/"];
 /// State-changing routes that check their CSRF token themselves (from a form field).
 pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout"];
 
@@ -35,12 +36,16 @@ pub fn is_public(path: &str) -> bool {
 }
 
 /// Routes for machines, which present their own credentials instead of a session: a source system's
-/// push (the feed's token and HMAC signature) and a Prometheus scrape (the metrics token, or else an
+/// push (the feed's token and HMAC signature), a resident's report through an Open311 app, and a
+/// Prometheus scrape (the metrics token, or else an
 /// administrator's session). The policy checks those credentials (`Policy::feed_push`, `Policy::metrics`)
 /// before the handler does anything else.
 pub fn is_machine(method: &Method, path: &str) -> bool {
     let webhook = path.strip_prefix("/feeds/").and_then(|r| r.strip_suffix("/webhook")).is_some_and(|name| !name.is_empty() && !name.contains('/'));
-    (*method == Method::POST && webhook) || (*method == Method::GET && path == "/metrics")
+    // A resident's report needs no session: whether it needs an app's key is the city's setting, which
+    // `Residents::submit` applies; the route is rate-limited per address.
+    let report = matches!(path, "/open311/v2/requests.json" | "/open311/v2/requests.xml");
+    (*method == Method::POST && (webhook || report)) || (*method == Method::GET && path == "/metrics")
 }
 
 pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {

@@ -8,6 +8,7 @@ mod feeds;
 pub mod gate;
 pub mod hub;
 mod live;
+mod open311;
 mod public_stats;
 mod safety;
 mod server_fns;
@@ -73,6 +74,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/devices/{id}/revoke"),
     ("POST", "/api/admin/devices/{id}/playlist"),
     ("POST", "/api/admin/sessions/revoke"),
+    ("GET", "/open311/v2/{file}"),
+    ("POST", "/open311/v2/{file}"),
+    ("GET", "/open311/v2/services/{file}"),
+    ("GET", "/open311/v2/requests/{file}"),
+    ("GET", "/open311/v2/tokens/{file}"),
 ];
 
 /// The viewer behind a request, as the policy sees it, or the response that refuses it.
@@ -127,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
         .route("/api/admin/devices/{id}/playlist", post(access::set_playlist))
         .route("/api/admin/sessions/revoke", post(access::revoke_sessions))
+        .route("/open311/v2/{file}", get(open311::index).post(open311::post))
+        .route("/open311/v2/services/{file}", get(open311::definition))
+        .route("/open311/v2/requests/{file}", get(open311::one))
+        .route("/open311/v2/tokens/{file}", get(open311::token))
         .leptos_routes_with_context(
             &state,
             routes,

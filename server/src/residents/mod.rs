@@ -1,0 +1,160 @@
+//! # Layout
+//! The residents' side: what a resident may report, and what anyone may read of the city's cases.
+//! - `service`: the city's services (one per case category) and the questions each asks
+//! - `report`: a resident's report checked field by field, and the record it becomes
+//! - `public`: a stored case as the public may read it (no person, no house, no internal step)
+//! - `limit`: how often one address or app may report
+//! - `open311`: GeoReport v2 on the wire (JSON and XML documents, read parameters)
+//!
+//! A report enters like any feed's record: `Ingest::take_records` under the feed `residents`, so it is
+//! stored once (a repeat is a duplicate), counted on /feeds and in the engine, and moves through the
+//! case flow like a 12345 case.
+pub mod limit;
+pub mod open311;
+pub mod public;
+pub mod report;
+pub mod service;
+
+use crate::feeds::locate::Locator;
+use crate::ingest::Ingest;
+use crate::store::{StoreError, WindowQuery};
+use app::model::Source;
+use app::residents::{PublicRequest, Refusal};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The feed residents' reports are stored under.
+pub const FEED: &str = "residents";
+
+/// The case sources published case by case. Petitions (信访), police incidents and camera alerts are
+/// counted in the public statistics only: a single one can point at a person.
+pub const PUBLISHED_SOURCES: [Source; 2] = [Source::Hotline12345, Source::GridPatrol];
+
+/// `[residents]`: the city's settings for residents' reports and the Open311 server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResidentsConfig {
+    /// The `jurisdiction_id` apps may name; any other is refused. Empty: the city's region code.
+    pub jurisdiction_id: String,
+    /// Whether reports without an api_key are taken (on in the demo).
+    pub anonymous_posts: bool,
+    /// Reports one network address may send in any rolling hour (refused ones count too).
+    pub posts_per_address_per_hour: u32,
+    /// Reports one api_key may send in any rolling hour.
+    pub posts_per_key_per_hour: u32,
+    /// Most requests one read returns.
+    pub max_results: u32,
+}
+
+impl Default for ResidentsConfig {
+    fn default() -> Self {
+        ResidentsConfig { jurisdiction_id: String::new(), anonymous_posts: true, posts_per_address_per_hour: 20, posts_per_key_per_hour: 2000, max_results: 1000 }
+    }
+}
+
+pub struct Residents {
+    cfg: ResidentsConfig,
+    jurisdiction: String,
+    limiter: limit::Limiter,
+    locator: Arc<Locator>,
+    ingest: Ingest,
+}
+
+fn unavailable(e: StoreError) -> Refusal {
+    tracing::error!("residents: store: {e}");
+    Refusal::Unavailable
+}
+
+impl Residents {
+    pub fn new(cfg: ResidentsConfig, city: &str, locator: Arc<Locator>, ingest: Ingest) -> Residents {
+        let jurisdiction = if cfg.jurisdiction_id.is_empty() { city.to_string() } else { cfg.jurisdiction_id.clone() };
+        Residents { cfg, jurisdiction, limiter: limit::Limiter::default(), locator, ingest }
+    }
+
+    pub fn jurisdiction(&self) -> &str {
+        &self.jurisdiction
+    }
+
+    /// A request naming another jurisdiction is refused; naming none is fine (this server has one).
+    pub fn check_jurisdiction(&self, given: Option<&str>) -> Result<(), Refusal> {
+        match given.map(str::trim).filter(|j| !j.is_empty()) {
+            Some(j) if j != self.jurisdiction => Err(Refusal::UnknownJurisdiction),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.ingest.clock().now_ms()
+    }
+
+    /// Counts a POST from `address` (with `api_key`): every one counts, refused or not, so a flood of
+    /// bad requests is stopped as early as a flood of good ones.
+    pub fn admit(&self, address: &str, api_key: Option<&str>) -> Result<(), Refusal> {
+        let by_address = format!("ip:{address}");
+        let by_key = api_key.map(|k| format!("key:{k}"));
+        let mut keys = vec![(by_address.as_str(), self.cfg.posts_per_address_per_hour)];
+        keys.extend(by_key.as_deref().map(|k| (k, self.cfg.posts_per_key_per_hour)));
+        self.limiter.admit(&keys, self.now()).map_err(Refusal::TooMany)
+    }
+
+    /// Takes a report (admitted by `admit`); its tracking number once it is durably stored (the same
+    /// report sent again gets the same number and changes nothing).
+    pub async fn submit(&self, s: &report::Submission, api_key: Option<&str>) -> Result<String, Refusal> {
+        let now = self.now();
+        if api_key.is_some() {
+            // No app has been issued a key yet; a key is never taken on trust.
+            return Err(Refusal::KeyInvalid);
+        }
+        if !self.cfg.anonymous_posts {
+            return Err(Refusal::KeyRequired);
+        }
+        let report = report::check(s, &self.locator, now)?;
+        let tally = self.ingest.take_records(FEED, vec![report.record()]).await.map_err(unavailable)?;
+        if tally.quarantined > 0 {
+            tracing::error!(report = %report.id, "residents: a checked report was quarantined");
+            return Err(Refusal::Unavailable);
+        }
+        Ok(report.id)
+    }
+
+    fn published(&self, c: &crate::store::StoredCase) -> bool {
+        PUBLISHED_SOURCES.contains(&c.facts.source)
+    }
+
+    fn public(&self, c: &crate::store::StoredCase) -> PublicRequest {
+        let mut r = public::request(self.locator.tree(), c);
+        // Only what a resident wrote to the city to be followed is shown in their words; other
+        // systems' summaries were written for officials.
+        if c.feed != FEED {
+            r.description.clear();
+        }
+        r
+    }
+
+    /// One request with its public history.
+    pub async fn one(&self, id: &str) -> Result<PublicRequest, Refusal> {
+        let (feed, case_id) = public::case_key(id);
+        let c = self.ingest.store().case(&feed, &case_id).await.map_err(unavailable)?;
+        c.filter(|c| self.published(c)).map(|c| self.public(&c)).ok_or(Refusal::NotFound)
+    }
+
+    /// What a read of `requests` asks for.
+    pub async fn read(&self, read: open311::Read) -> Result<Vec<PublicRequest>, Refusal> {
+        let store = self.ingest.store();
+        let cases = match read {
+            open311::Read::Ids(ids) => {
+                let keys: Vec<(String, String)> = ids.iter().map(|i| public::case_key(i)).collect();
+                store.cases_by_keys(&keys).await.map_err(unavailable)?
+            }
+            open311::Read::Window { on, from, to, categories, open, limit } => {
+                let q = WindowQuery { on, from, to, categories, open, limit, sources: PUBLISHED_SOURCES.to_vec() };
+                store.cases_in(&q).await.map_err(unavailable)?
+            }
+        };
+        Ok(cases.iter().filter(|c| self.published(c)).map(|c| self.public(c)).collect())
+    }
+
+    pub fn max_results(&self) -> u32 {
+        self.cfg.max_results
+    }
+}

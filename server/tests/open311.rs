@@ -1,0 +1,282 @@
+//! Open311 GeoReport v2 on the real server over real HTTP: the city's services, a resident's report
+//! through to a stored case, reads in JSON and XML without personal data, the spec's errors, the flood
+//! limit, and a second cockpit that reads the first through its own `open311` feed kind.
+mod common;
+
+use common::{form, request, start, Resp};
+use serde_json::Value;
+use std::time::Duration;
+
+/// A point inside a grid of the demo city (WGS-84), and the grid's code.
+fn grid_point(nth: usize) -> (f64, f64, String) {
+    let rows = server::city::shaoxing::build();
+    let g = rows.iter().filter(|r| r.level == app::model::Level::Grid).nth(nth).unwrap();
+    let [lon, lat] = geom::label_point(&g.shape);
+    (lon, lat, g.code.clone())
+}
+
+async fn post(addr: &str, file: &str, pairs: &[(&str, &str)]) -> Resp {
+    let h = [("Content-Type", "application/x-www-form-urlencoded")];
+    request(addr, "POST", &format!("/open311/v2/{file}"), &h, &form(pairs)).await
+}
+
+fn json(r: &Resp) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
+}
+
+async fn db(dir: &std::path::Path) -> sqlx::SqlitePool {
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join("cockpit.db")).read_only(true);
+    sqlx::SqlitePool::connect_with(opts).await.unwrap()
+}
+
+const PHONE: &str = "13912345678";
+
+/// The demo city with a day of history and (almost) no new cases meanwhile, so that what a read
+/// returns can be counted in the store.
+fn quiet_city(dir: &std::path::Path, posts_per_hour: u32) -> server::config::Config {
+    let mut cfg = common::config(dir);
+    cfg.demo.rate_per_minute = 0.0;
+    cfg.demo.systems = false;
+    cfg.residents.posts_per_address_per_hour = posts_per_hour;
+    cfg.residents.max_results = 100_000;
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reports_and_anyone_follows_it_without_seeing_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 10)).await;
+    let a = srv.addr.clone();
+
+    // The services, in both formats.
+    let s = request(&a, "GET", "/open311/v2/services.json", &[], "").await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let list = json(&s);
+    let codes: Vec<&str> = list.as_array().unwrap().iter().map(|x| x["service_code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["dispute", "hazard", "public_order", "environment", "livelihood"]);
+    assert_eq!(list[0]["service_name"], "矛盾纠纷");
+    assert_eq!(list[0]["metadata"], true);
+    let x = request(&a, "GET", "/open311/v2/services.xml?lang=en", &[], "").await;
+    assert!(x.header("content-type").unwrap().starts_with("text/xml"), "{}", x.head);
+    assert!(x.body.contains("<services><service>") && x.body.contains("<service_name>Disputes</service_name>"), "{}", x.body);
+    let d = json(&request(&a, "GET", "/open311/v2/services/dispute.json", &[], "").await);
+    let attrs = d["attributes"].as_array().unwrap();
+    assert_eq!(attrs.iter().map(|x| x["code"].as_str().unwrap()).collect::<Vec<_>>(), ["ongoing", "parties"]);
+    assert_eq!(attrs[0]["datatype"], "singlevaluelist");
+    assert_eq!(attrs[0]["values"][0]["key"], "yes");
+    assert_eq!(request(&a, "GET", "/open311/v2/services/ufo.json", &[], "").await.status, 404);
+
+    // A report with contact details and numbers in its text.
+    let (lon, lat, grid) = grid_point(7);
+    let (lon_s, lat_s) = (lon.to_string(), lat.to_string());
+    let report = [
+        ("service_code", "hazard"),
+        ("lat", lat_s.as_str()),
+        ("long", lon_s.as_str()),
+        ("description", "<b>井盖缺失</b>，3组12号门口，电话13912345678"),
+        ("first_name", "建国"),
+        ("last_name", "王"),
+        ("phone", PHONE),
+        ("email", "wang.jg@example.cn"),
+        ("attribute[ongoing]", "yes"),
+        ("jurisdiction_id", "330600"),
+    ];
+    let r = post(&a, "requests.json", &report).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = json(&r)[0]["service_request_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with('R'), "{id}");
+    // Sent again (a double tap): the same number, still one case, and the feed counts a duplicate.
+    let again = post(&a, "requests.xml", &report).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert!(again.body.contains(&format!("<service_request_id>{id}</service_request_id>")), "{}", again.body);
+
+    let pool = db(dir.path()).await;
+    let (n, stored_grid, phone, source): (i64, String, String, String) =
+        sqlx::query_as("SELECT COUNT(*) OVER (), grid, person_phone, source FROM cases WHERE feed = 'residents' AND case_id = ?").bind(&id).fetch_one(&pool).await.unwrap();
+    assert_eq!((n, stored_grid.as_str(), phone.as_str(), source.as_str()), (1, grid.as_str(), PHONE, "hotline_12345"));
+    let (received, stored, duplicate): (i64, i64, i64) =
+        sqlx::query_as("SELECT received, stored, duplicate FROM feed_state WHERE feed = 'residents'").fetch_one(&pool).await.unwrap();
+    assert_eq!((received, stored, duplicate), (2, 1, 1));
+
+    // Followed by its number: public fields only, in both formats.
+    let one = request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    let v = json(&one);
+    assert_eq!(v[0]["service_request_id"], id.as_str());
+    assert_eq!(v[0]["status"], "open");
+    assert_eq!(v[0]["service_code"], "hazard");
+    assert_eq!(v[0]["extended_attributes"]["history"][0]["stage"], "reported");
+    let place = v[0]["address"].as_str().unwrap();
+    assert!(place.split(' ').count() == 3 && !place.contains("12"), "district, town, community only: {place}");
+    for text in [&one.body, &request(&a, "GET", &format!("/open311/v2/requests/{id}.xml"), &[], "").await.body] {
+        for secret in [PHONE, "建国", "wang.jg", "3组12号"] {
+            assert!(!text.contains(secret), "{secret:?} leaked: {text}");
+        }
+    }
+    let xml = request(&a, "GET", &format!("/open311/v2/requests/{id}.xml"), &[], "").await.body;
+    assert!(xml.contains("<description>&lt;b&gt;井盖缺失&lt;/b&gt;，*组**号门口，电话***********"), "escaped, digits masked: {xml}");
+    let tok = json(&request(&a, "GET", &format!("/open311/v2/tokens/{id}.json"), &[], "").await);
+    assert_eq!(tok[0]["service_request_id"], id.as_str());
+
+    // The list: the city's published requests of the last 90 days, the report among them, nobody's data.
+    let all = request(&a, "GET", "/open311/v2/requests.json", &[], "").await;
+    let list = json(&all);
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|x| x["service_request_id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&id.as_str()), "{ids:?}");
+    let published: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE source IN ('hotline_12345', 'grid_patrol') AND reported_at >= ?")
+        .bind(common::now() - 90 * 86_400_000)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len() as i64, published, "petitions, police incidents and camera alerts are not published one by one");
+    let all_cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&pool).await.unwrap();
+    assert!(all_cases > published && published > 100, "{all_cases} {published}");
+    let people: Vec<(String, String)> = sqlx::query_as("SELECT person_name, person_phone FROM cases WHERE person_name IS NOT NULL AND person_name <> ''").fetch_all(&pool).await.unwrap();
+    assert!(people.len() > 10);
+    for (name, phone) in &people {
+        assert!(!all.body.contains(phone.as_str()), "{phone} leaked");
+        // Two-character names can be part of a place's name; three and more are a person's.
+        if name.chars().count() > 2 {
+            assert!(!all.body.contains(name.as_str()), "{name} leaked");
+        }
+    }
+    let open = json(&request(&a, "GET", "/open311/v2/requests.json?status=closed&service_code=hazard", &[], "").await);
+    assert!(open.as_array().unwrap().iter().all(|x| x["status"] == "closed" && x["service_code"] == "hazard"));
+    let two = json(&request(&a, "GET", &format!("/open311/v2/requests.json?service_request_id={id},nope"), &[], "").await);
+    assert_eq!(two.as_array().unwrap().len(), 1);
+
+    // Errors in the spec's shape, with the status the spec gives them, and nothing stored.
+    let cases_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE feed = 'residents'").fetch_one(&pool).await.unwrap();
+    let e = post(&a, "requests.json", &[("lat", lat_s.as_str()), ("long", lon_s.as_str()), ("description", "x")]).await;
+    assert_eq!((e.status, json(&e)[0]["code"].as_i64()), (400, Some(400)), "{}", e.body);
+    assert!(json(&e)[0]["description"].as_str().unwrap().contains("service_code"));
+    let e = post(&a, "requests.xml", &[("service_code", "hazard"), ("lat", "39.9"), ("long", "116.4"), ("description", "x")]).await;
+    assert_eq!(e.status, 400);
+    assert!(e.body.contains("<errors><error><code>400</code><description>该位置不在本市范围内</description></error></errors>"), "{}", e.body);
+    let e = post(&a, "requests.json", &[("service_code", "hazard"), ("address_id", &grid), ("description", "x"), ("jurisdiction_id", "beijing")]).await;
+    assert_eq!(e.status, 404, "{}", e.body);
+    let e = post(&a, "requests.json", &[("service_code", "hazard"), ("address_id", &grid), ("description", "x"), ("api_key", "guess")]).await;
+    assert_eq!(e.status, 403, "{}", e.body);
+    let e = request(&a, "POST", "/open311/v2/requests.json", &[("Content-Type", "application/json")], "{\"service_code\":\"hazard\"}").await;
+    assert_eq!(e.status, 400, "{}", e.body);
+    assert!(e.body.contains("form"), "{}", e.body);
+    assert_eq!(request(&a, "GET", "/open311/v2/requests.json?start_date=2026-01-01&end_date=2026-12-01", &[], "").await.status, 400);
+    assert_eq!(request(&a, "GET", "/open311/v2/requests/nope.json", &[], "").await.status, 404);
+    assert_eq!(request(&a, "GET", "/open311/v2/requests.csv", &[], "").await.status, 404);
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases WHERE feed = 'residents'").fetch_one(&pool).await.unwrap(), cases_before);
+
+    // A flood from one address: every POST counts, refused ones too (seven so far); the limit is ten an
+    // hour here.
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let text = format!("路灯不亮{}", ["甲", "乙", "丙", "丁"][i]);
+        let r = post(&a, "requests.json", &[("service_code", "livelihood"), ("address_id", &grid), ("description", &text)]).await;
+        statuses.push(r.status);
+        if r.status == 429 {
+            assert!(r.header("retry-after").is_some_and(|s| s.parse::<u64>().unwrap() > 0), "{}", r.head);
+            assert_eq!(json(&r)[0]["code"], 429);
+        }
+    }
+    assert_eq!(statuses, [201, 201, 201, 429], "{statuses:?}");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_cockpit_reads_the_first_through_its_open311_feed() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let a = start(quiet_city(dir_a.path(), 10)).await;
+    let (lon, lat, grid) = grid_point(11);
+    let r = post(&a.addr, "requests.json", &[("service_code", "environment"), ("lat", &lat.to_string()), ("long", &lon.to_string()), ("description", "河道漂浮垃圾")]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = json(&r)[0]["service_request_id"].as_str().unwrap().to_string();
+    let pool_a = db(dir_a.path()).await;
+
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir_b.path());
+    cfg.demo.enabled = false;
+    let feed = format!(
+        r#"
+name = "city"
+type = "open311"
+endpoint = "http://{}/open311/v2"
+jurisdiction_id = "330600"
+backfill_days = 7
+window_hours = 240
+max_results = 1000
+interval_seconds = 1
+[mapping]
+record = "case"
+id = "service_request_id"
+time = "updated_datetime"
+status = "extended_attributes.stage"
+category = "service_code"
+source = "hotline_12345"
+reported_at = "requested_datetime"
+summary = "description"
+department = "agency_responsible"
+lon = "long"
+lat = "lat"
+datum = "wgs84"
+"#,
+        a.addr
+    );
+    cfg.feeds = vec![toml::from_str(&feed).unwrap()];
+    let b = start(cfg).await;
+    let pool = db(dir_b.path()).await;
+    // Every request A publishes, once: (A's count is asked each time, as its city goes on.)
+    let (mut got, mut published) = (0i64, -1i64);
+    for _ in 0..150 {
+        published = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE source IN ('hotline_12345', 'grid_patrol')").fetch_one(&pool_a).await.unwrap();
+        got = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE feed = 'city'").fetch_one(&pool).await.unwrap_or(0);
+        if got == published {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(published > 100, "{published}");
+    assert_eq!(got, published, "every published request mirrored once");
+    let (g, cat, status): (String, String, String) =
+        sqlx::query_as("SELECT grid, category, status FROM cases WHERE feed = 'city' AND case_id = ?").bind(&id).fetch_one(&pool).await.unwrap();
+    assert_eq!((g.as_str(), cat.as_str(), status.as_str()), (grid.as_str(), "environment", "reported"));
+    let quarantined: i64 = sqlx::query_scalar("SELECT quarantined FROM feed_state WHERE feed = 'city'").fetch_one(&pool).await.unwrap();
+    assert_eq!(quarantined, 0);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// The Python that has the georeport client: scripts/test.sh installs it into target/test-venv.
+fn client_python() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let py = std::env::var_os("COCKPIT_TEST_PYTHON").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target/test-venv/bin/python3"));
+    assert!(py.exists(), "{} is missing: scripts/test.sh installs the georeport client (or run: source scripts/lib.sh; ensure_test_python)", py.display());
+    py
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_library_we_did_not_write_reads_json_and_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 10)).await;
+    let (lon, lat, _) = grid_point(3);
+    let r = post(&srv.addr, "requests.json", &[("service_code", "hazard"), ("lat", &lat.to_string()), ("long", &lon.to_string()), ("description", "路面塌陷")]).await;
+    let id = json(&r)[0]["service_request_id"].as_str().unwrap().to_string();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/open311/georeport_client.py");
+    let base = format!("http://{}/open311/v2", srv.addr);
+    let py = client_python();
+    let args = [script.into_os_string(), base.into(), "330600".into(), id.clone().into()];
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for fmt in ["json", "xml"] {
+        let s = &seen[fmt];
+        assert_eq!(s["services"], serde_json::json!(["dispute", "hazard", "public_order", "environment", "livelihood"]), "{fmt}");
+        assert_eq!(s["attributes"], serde_json::json!(["ongoing", "parties"]), "{fmt}");
+        assert_eq!(s["one"]["service_request_id"], id.as_str(), "{fmt}");
+        assert_eq!((s["one"]["status"].as_str(), s["one"]["service_code"].as_str()), (Some("open"), Some("hazard")), "{fmt}");
+        assert_eq!(s["by_id"], serde_json::json!([id]), "{fmt}");
+        assert_eq!(s["recent_statuses"], serde_json::json!(["open"]), "{fmt}");
+        assert!(s["recent"].as_u64().unwrap() > 10, "{fmt}: {s}");
+        assert!(s["recent_codes"].as_array().unwrap().iter().all(|c| c == "hazard" || c == "environment"), "{fmt}: {s}");
+    }
+    assert_eq!(seen["json"], seen["xml"], "the same answers in both formats");
+    srv.stop().await;
+}

@@ -4,12 +4,14 @@
 //! - `report`: a resident's report checked field by field, and the record it becomes
 //! - `public`: a stored case as the public may read it (no person, no house, no internal step)
 //! - `limit`: how often one address or app may report
+//! - `map`: the server-drawn map a report is placed on without JavaScript
 //! - `open311`: GeoReport v2 on the wire (JSON and XML documents, read parameters)
 //!
 //! A report enters like any feed's record: `Ingest::take_records` under the feed `residents`, so it is
 //! stored once (a repeat is a duplicate), counted on /feeds and in the engine, and moves through the
 //! case flow like a 12345 case.
 pub mod limit;
+pub mod map;
 pub mod open311;
 pub mod public;
 pub mod report;
@@ -152,6 +154,12 @@ impl Residents {
             }
         };
         Ok(cases.iter().filter(|c| self.published(c)).map(|c| self.public(c)).collect())
+    }
+
+    /// The public name of the place at a WGS-84 point (district, town, community), if it is in the city.
+    pub fn place_at(&self, lon: f64, lat: f64) -> Option<String> {
+        let tree = self.locator.tree();
+        self.locator.grid_at(lon, lat).and_then(|g| tree.find(g)).map(|g| public::place(tree, g))
     }
 
     pub fn max_results(&self) -> u32 {

@@ -25,19 +25,20 @@ pub fn case_key(public_id: &str) -> (String, String) {
     }
 }
 
+/// Where a grid is, as the public may read it: district, town and community or village names.
+pub fn place(tree: &RegionTree, grid: usize) -> String {
+    let mut names: Vec<&str> = tree
+        .ancestors(grid)
+        .filter(|&i| matches!(tree.get(i).row.level, Level::District | Level::Town | Level::Village))
+        .map(|i| tree.get(i).row.name.as_str())
+        .collect();
+    names.reverse();
+    names.join(" ")
+}
+
 pub fn request(tree: &RegionTree, c: &StoredCase) -> PublicRequest {
     let grid = tree.find(&c.facts.grid);
-    let place = grid
-        .map(|g| {
-            let mut names: Vec<&str> = tree
-                .ancestors(g)
-                .filter(|&i| matches!(tree.get(i).row.level, Level::District | Level::Town | Level::Village))
-                .map(|i| tree.get(i).row.name.as_str())
-                .collect();
-            names.reverse();
-            names.join(" ")
-        })
-        .unwrap_or_default();
+    let place = grid.map(|g| place(tree, g)).unwrap_or_default();
     let point = grid.map(|g| geom::label_point(&tree.get(g).row.shape)).unwrap_or([0.0, 0.0]);
     // Status changes only: who supervised or escalated, and what they wrote, stays inside.
     let history = c

@@ -24,10 +24,11 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/readyz",
     "/favicon.svg",
     "/api/public",
+    "/report",
 ];
 /// Static files of the built site (code, styles, the charting library: no data), and the Open311 reads
-/// (public fields only, `residents::public`).
-pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/"];
+/// and the residents' pages (public fields only, `residents::public`).
+pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/", "/report/"];
 /// State-changing routes that check their CSRF token themselves (from a form field).
 pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout"];
 
@@ -44,7 +45,7 @@ pub fn is_machine(method: &Method, path: &str) -> bool {
     let webhook = path.strip_prefix("/feeds/").and_then(|r| r.strip_suffix("/webhook")).is_some_and(|name| !name.is_empty() && !name.contains('/'));
     // A resident's report needs no session: whether it needs an app's key is the city's setting, which
     // `Residents::submit` applies; the route is rate-limited per address.
-    let report = matches!(path, "/open311/v2/requests.json" | "/open311/v2/requests.xml");
+    let report = matches!(path, "/open311/v2/requests.json" | "/open311/v2/requests.xml" | "/report");
     (*method == Method::POST && (webhook || report)) || (*method == Method::GET && path == "/metrics")
 }
 

@@ -10,6 +10,7 @@ pub mod hub;
 mod live;
 mod open311;
 mod public_stats;
+mod report;
 mod safety;
 mod server_fns;
 pub mod streams;
@@ -79,6 +80,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/open311/v2/services/{file}"),
     ("GET", "/open311/v2/requests/{file}"),
     ("GET", "/open311/v2/tokens/{file}"),
+    ("GET", "/report"),
+    ("POST", "/report"),
+    ("GET", "/report/{id}"),
+    ("GET", "/report/map/{file}"),
 ];
 
 /// The viewer behind a request, as the policy sees it, or the response that refuses it.
@@ -137,6 +142,9 @@ pub fn router(state: AppState) -> Router {
         .route("/open311/v2/services/{file}", get(open311::definition))
         .route("/open311/v2/requests/{file}", get(open311::one))
         .route("/open311/v2/tokens/{file}", get(open311::token))
+        .route("/report", get(report::form).post(report::post))
+        .route("/report/{id}", get(report::progress))
+        .route("/report/map/{file}", get(report::map_svg))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -23,6 +23,8 @@ pub enum Action {
     Oversee,
     /// See feed health and quarantine reasons (never record contents), pause, resume, replay, reload.
     OperateFeeds,
+    /// Issue, list and revoke the keys of Open311 apps.
+    IssueApiKeys,
 }
 
 pub fn may(role: Role, action: Action) -> bool {
@@ -34,7 +36,7 @@ pub fn may(role: Role, action: Action) -> bool {
         Action::ViewAudit => role == Auditor,
         Action::Grant => role == Admin,
         Action::Oversee => matches!(role, CityLeader | DistrictOfficial | StreetOfficial),
-        Action::OperateFeeds => role == Admin,
+        Action::OperateFeeds | Action::IssueApiKeys => role == Admin,
     }
 }
 
@@ -84,6 +86,17 @@ impl Policy {
         self.allow(&v, Action::OperateFeeds)
     }
 
+    /// Who sends a resident's report: an app with a live key (its id), or anyone (None) where the city
+    /// takes reports without a key. A key that is not live is refused even then: it is never trusted.
+    pub fn report_sender(&self, api_key: Option<&str>, anonymous_posts: bool) -> Result<Option<i64>, app::residents::Refusal> {
+        use app::residents::Refusal;
+        match api_key {
+            Some(k) => self.auth.api_key_id(k).map(Some).ok_or(Refusal::KeyInvalid),
+            None if anonymous_posts => Ok(None),
+            None => Err(Refusal::KeyRequired),
+        }
+    }
+
     /// Who is asking, from the request's cookies only.
     pub fn viewer(&self, request: Option<&http::request::Parts>) -> Result<Viewer, AccessError> {
         match request {
@@ -105,8 +118,9 @@ impl Policy {
         }
         // The feeds are the city's systems, shared by every district: operating them (and reading their
         // metrics) is a city-level right, not one a district administrator's scope can carry.
-        if action == Action::OperateFeeds && self.tree.find(&viewer.scope.root) != Some(self.tree.root()) {
-            tracing::info!(principal = %viewer.principal, scope = %viewer.scope.root, "feeds are operated at city level; refused");
+        // So are the keys of the apps residents report through: they speak for the whole city.
+        if matches!(action, Action::OperateFeeds | Action::IssueApiKeys) && self.tree.find(&viewer.scope.root) != Some(self.tree.root()) {
+            tracing::info!(principal = %viewer.principal, scope = %viewer.scope.root, ?action, "a city-level right; refused");
             return Err(AccessError::NotFound);
         }
         Ok(())

@@ -280,3 +280,85 @@ async fn a_client_library_we_did_not_write_reads_json_and_xml() {
     assert_eq!(seen["json"], seen["xml"], "the same answers in both formats");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apps_report_with_keys_that_city_administrators_issue_list_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = quiet_city(dir.path(), 100);
+    cfg.residents.anonymous_posts = false;
+    cfg.residents.posts_per_key_per_hour = 2;
+    let srv = start(cfg).await;
+    let a = srv.addr.clone();
+    let (_, _, grid) = grid_point(5);
+    let report = |text: &'static str, key: Option<String>| {
+        let grid = grid.clone();
+        let a = a.clone();
+        async move {
+            let mut p = vec![("service_code", "livelihood".to_string()), ("address_id", grid), ("description", text.to_string())];
+            p.extend(key.map(|k| ("api_key", k)));
+            let pairs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&a, "requests.json", &pairs).await
+        }
+    };
+    // This city takes reports from its apps only.
+    let r = report("路灯不亮", None).await;
+    assert_eq!((r.status, json(&r)[0]["code"].as_i64()), (403, Some(403)), "{}", r.body);
+
+    // A district official may not issue keys; the city's administrator may.
+    let zhuji = common::login(&a, "zhuji").await;
+    let t = common::csrf(&a, &zhuji).await;
+    assert_eq!(common::post_json(&a, &zhuji, &t, "/api/admin/api-keys", r#"{"name": "x"}"#).await.status, 404);
+    let admin = common::login(&a, "admin").await;
+    let t = common::csrf(&a, &admin).await;
+    assert_eq!(common::post_json(&a, &admin, &t, "/api/admin/api-keys", r#"{"name": ""}"#).await.status, 400);
+    assert_eq!(common::post_json(&a, &admin, &t, "/api/admin/api-keys", r#"{"app": "x"}"#).await.status, 400);
+    let issued = common::post_json(&a, &admin, &t, "/api/admin/api-keys", r#"{"name": "越城随手拍"}"#).await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let issued = json(&issued);
+    let (id, key) = (issued["id"].as_i64().unwrap(), issued["api_key"].as_str().unwrap().to_string());
+
+    // The key's reports are taken, up to its hourly allowance (2 here).
+    assert_eq!(report("路灯不亮", Some(key.clone())).await.status, 201);
+    assert_eq!(report("井盖松动", Some(key.clone())).await.status, 201);
+    assert_eq!(report("树枝压线", Some(key.clone())).await.status, 429);
+    assert_eq!(report("路灯不亮", Some("not-a-key".into())).await.status, 403);
+
+    // Listed without the key or its hash; revoked, it is refused at once.
+    let list = request(&a, "GET", "/api/admin/api-keys", &[("Cookie", &admin)], "").await;
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains(&key) && !list.body.contains("hash"), "{}", list.body);
+    let l = json(&list);
+    assert_eq!((l[0]["id"].as_i64(), l[0]["name"].as_str(), l[0]["revoked_at"].is_null()), (Some(id), Some("越城随手拍"), true));
+    assert_eq!(request(&a, "GET", "/api/admin/api-keys", &[("Cookie", &zhuji)], "").await.status, 404);
+    let rv = common::post_json(&a, &admin, &t, &format!("/api/admin/api-keys/{id}/revoke"), "").await;
+    assert_eq!(rv.status, 204, "{}", rv.body);
+    assert_eq!(common::post_json(&a, &admin, &t, &format!("/api/admin/api-keys/{id}/revoke"), "").await.status, 400, "already revoked");
+    assert_eq!(report("路灯又不亮", Some(key.clone())).await.status, 403);
+    assert!(json(&request(&a, "GET", "/api/admin/api-keys", &[("Cookie", &admin)], "").await)[0]["revoked_at"].is_i64());
+
+    // Both steps are in the audit log, without the key.
+    let auditor = common::login(&a, "auditor").await;
+    let log = request(&a, "GET", "/api/audit?actor=admin", &[("Cookie", &auditor)], "").await.body;
+    assert!(log.contains("api_key_issued") && log.contains("api_key_revoked") && !log.contains(&key), "{log}");
+    srv.stop().await;
+
+    // Issued keys survive a restart; revoked ones stay revoked.
+    let mut cfg = quiet_city(dir.path(), 100);
+    cfg.residents.anonymous_posts = false;
+    let srv = start(cfg).await;
+    let admin = common::login(&srv.addr, "admin").await;
+    let t = common::csrf(&srv.addr, &admin).await;
+    let second = json(&common::post_json(&srv.addr, &admin, &t, "/api/admin/api-keys", r#"{"name": "柯桥掌上通"}"#).await)["api_key"].as_str().unwrap().to_string();
+    srv.stop().await;
+    let mut cfg = quiet_city(dir.path(), 100);
+    cfg.residents.anonymous_posts = false;
+    let srv = start(cfg).await;
+    let a = srv.addr.clone();
+    let report2 = |key: String| {
+        let (a, grid) = (a.clone(), grid.clone());
+        async move { post(&a, "requests.json", &[("service_code", "hazard"), ("address_id", &grid), ("description", "重启后"), ("api_key", &key)]).await }
+    };
+    assert_eq!(report2(second).await.status, 201);
+    assert_eq!(report2(key).await.status, 403);
+    srv.stop().await;
+}

@@ -10,7 +10,7 @@ pub mod token;
 pub use demo_accounts::{seed_demo_accounts, DEMO_PASSWORD};
 
 use crate::city::RegionTree;
-use crate::store::access::{Account, AuditEntry, Device, Session};
+use crate::store::access::{Account, ApiKey, AuditEntry, Device, Session};
 use crate::store::{Store, StoreError};
 use app::backend::Viewer;
 use app::model::{Clearance, Role, Scope};
@@ -49,6 +49,8 @@ pub struct Auth {
     accounts: RwLock<HashMap<String, Account>>,
     sessions: RwLock<HashMap<String, Session>>,
     devices: RwLock<HashMap<String, Device>>,
+    /// Live Open311 app keys by hash.
+    api_keys: RwLock<HashMap<String, ApiKey>>,
     clock: crate::clock::Clock,
     /// Bumped whenever a session or device ends (sign-out, revocation), so that open live streams check
     /// their subscriber again at once instead of at their next message.
@@ -74,6 +76,7 @@ impl Auth {
             .filter(|d| d.revoked_at.is_none())
             .map(|d| (d.token_hash.clone(), d))
             .collect();
+        let api_keys = store.api_keys().await?.into_iter().filter(|k| k.revoked_at.is_none()).map(|k| (k.key_hash.clone(), k)).collect();
         Ok(Auth {
             store,
             tree,
@@ -81,6 +84,7 @@ impl Auth {
             accounts: RwLock::new(accounts),
             sessions: RwLock::new(sessions),
             devices: RwLock::new(devices),
+            api_keys: RwLock::new(api_keys),
             clock,
             revoked: tokio::sync::watch::channel(0).0,
         })
@@ -304,6 +308,40 @@ impl Auth {
         self.announce_revocation();
         self.audit(&by.principal, "device_revoked", Some(&scope), &format!("device {id}"), now).await;
         Ok(())
+    }
+
+    /// Issues a key for an Open311 app (the caller has checked that `by` may: `Action::IssueApiKeys`);
+    /// returns its id and the key, shown this once.
+    pub async fn issue_api_key(&self, by: &Viewer, name: &str, now: i64) -> Result<(i64, String), AuthError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::Invalid("an api key needs a name of 1 to 100 characters (the app it is for)".into()));
+        }
+        let key = token::new_token();
+        let mut k = ApiKey { id: 0, name: name.to_string(), key_hash: token::digest(&key), issued_by: by.principal.clone(), issued_at: now, revoked_at: None };
+        k.id = self.store.insert_api_key(&k).await?;
+        self.audit(&by.principal, "api_key_issued", None, &format!("api key {} {:?}", k.id, k.name), now).await;
+        self.api_keys.write().expect("api keys lock").insert(k.key_hash.clone(), k.clone());
+        Ok((k.id, key))
+    }
+
+    pub async fn revoke_api_key(&self, by: &Viewer, id: i64, now: i64) -> Result<(), AuthError> {
+        if !self.store.revoke_api_key(id, &by.principal, now).await? {
+            return Err(AuthError::Invalid(format!("no live api key {id}")));
+        }
+        self.api_keys.write().expect("api keys lock").retain(|_, k| k.id != id);
+        self.audit(&by.principal, "api_key_revoked", None, &format!("api key {id}"), now).await;
+        Ok(())
+    }
+
+    /// Every key ever issued (without hashes), revoked ones too.
+    pub async fn api_keys(&self) -> Result<Vec<ApiKey>, AuthError> {
+        Ok(self.store.api_keys().await?)
+    }
+
+    /// The id of the live key `key`, if it is one.
+    pub fn api_key_id(&self, key: &str) -> Option<i64> {
+        self.api_keys.read().expect("api keys lock").get(&token::digest(key)).map(|k| k.id)
     }
 
     /// Appends to the audit log. A failure to record is logged loudly but does not hide the action's

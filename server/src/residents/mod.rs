@@ -89,27 +89,26 @@ impl Residents {
         self.ingest.clock().now_ms()
     }
 
-    /// Counts a POST from `address` (with `api_key`): every one counts, refused or not, so a flood of
-    /// bad requests is stopped as early as a flood of good ones.
-    pub fn admit(&self, address: &str, api_key: Option<&str>) -> Result<(), Refusal> {
+    /// Whether reports without an app's key are taken (`Policy::report_sender` decides with it).
+    pub fn anonymous_posts(&self) -> bool {
+        self.cfg.anonymous_posts
+    }
+
+    /// Counts a POST from `address` (sent by the app with key id `key`): every one counts, refused or
+    /// not, so a flood of bad requests is stopped as early as a flood of good ones.
+    pub fn admit(&self, address: &str, key: Option<i64>) -> Result<(), Refusal> {
         let by_address = format!("ip:{address}");
-        let by_key = api_key.map(|k| format!("key:{k}"));
+        let by_key = key.map(|k| format!("key:{k}"));
         let mut keys = vec![(by_address.as_str(), self.cfg.posts_per_address_per_hour)];
         keys.extend(by_key.as_deref().map(|k| (k, self.cfg.posts_per_key_per_hour)));
         self.limiter.admit(&keys, self.now()).map_err(Refusal::TooMany)
     }
 
-    /// Takes a report (admitted by `admit`); its tracking number once it is durably stored (the same
-    /// report sent again gets the same number and changes nothing).
-    pub async fn submit(&self, s: &report::Submission, api_key: Option<&str>) -> Result<String, Refusal> {
+    /// Takes a report (its sender allowed by `Policy::report_sender`, counted by `admit`); its tracking
+    /// number once it is durably stored (the same report sent again gets the same number and changes
+    /// nothing).
+    pub async fn submit(&self, s: &report::Submission) -> Result<String, Refusal> {
         let now = self.now();
-        if api_key.is_some() {
-            // No app has been issued a key yet; a key is never taken on trust.
-            return Err(Refusal::KeyInvalid);
-        }
-        if !self.cfg.anonymous_posts {
-            return Err(Refusal::KeyRequired);
-        }
         let report = report::check(s, &self.locator, now)?;
         let tally = self.ingest.take_records(FEED, vec![report.record()]).await.map_err(unavailable)?;
         if tally.quarantined > 0 {

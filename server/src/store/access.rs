@@ -41,6 +41,18 @@ pub struct Device {
     pub playlist: Option<String>,
 }
 
+/// A key an Open311 app presents with residents' reports; only its hash is stored.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    #[serde(skip)]
+    pub key_hash: String,
+    pub issued_by: String,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct AuditEntry {
     pub at: i64,
@@ -76,6 +88,12 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Sets a live device's playlist and records who did it, in one transaction; false when there was
     /// no such live device.
     fn set_device_playlist<'a>(&'a self, id: i64, playlist: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Every key ever issued, revoked ones too, oldest first.
+    fn api_keys(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>>;
+    /// Returns the new key's id.
+    fn insert_api_key<'a>(&'a self, k: &'a ApiKey) -> BoxFuture<'a, Result<i64, StoreError>>;
+    /// False when there was no such live key.
+    fn revoke_api_key<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Sign-in failures counted under these keys (a key never counted is absent).
     fn throttle_counts<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<std::collections::HashMap<String, crate::auth::limiter::Count>, StoreError>>;

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/sqlite/0012_drop_event_time_index.sql")),
     (13, include_str!("../../migrations/sqlite/0013_device_playlist.sql")),
     (14, include_str!("../../migrations/sqlite/0014_resident_contact.sql")),
+    (15, include_str!("../../migrations/sqlite/0015_api_keys.sql")),
 ];
 
 pub struct SqliteStore {

@@ -1,5 +1,5 @@
 //! The access layer's rows in SQLite.
-use super::access::{AccessStore, Account, AuditEntry, AuditFilter, Device, Session};
+use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, Session};
 use super::{SqliteStore, StoreError};
 use crate::auth::limiter::{Count, WINDOW_MS};
 use app::model::{Clearance, Role};
@@ -168,6 +168,44 @@ impl AccessStore for SqliteStore {
                 .bind(id)
                 .execute(self.writer())
                 .await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    fn api_keys(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT id, name, key_hash, issued_by, issued_at, revoked_at FROM api_keys ORDER BY id").fetch_all(self.pool()).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ApiKey {
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
+                        key_hash: r.try_get("key_hash")?,
+                        issued_by: r.try_get("issued_by")?,
+                        issued_at: r.try_get("issued_at")?,
+                        revoked_at: r.try_get("revoked_at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn insert_api_key<'a>(&'a self, k: &'a ApiKey) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let id: i64 = sqlx::query_scalar("INSERT INTO api_keys (name, key_hash, issued_by, issued_at) VALUES (?, ?, ?, ?) RETURNING id")
+                .bind(&k.name)
+                .bind(&k.key_hash)
+                .bind(&k.issued_by)
+                .bind(k.issued_at)
+                .fetch_one(self.writer())
+                .await?;
+            Ok(id)
+        })
+    }
+
+    fn revoke_api_key<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let r = sqlx::query("UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL").bind(at).bind(by).bind(id).execute(self.writer()).await?;
             Ok(r.rows_affected() == 1)
         })
     }

@@ -454,3 +454,47 @@ mod tests {
         assert_eq!(local(Some(&format!("/{}", "a".repeat(3000)))), "/wall", "absurdly long");
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// The app the key is for.
+    name: String,
+}
+
+/// Issues a key for an Open311 app; the key is in this answer only (the store keeps its hash).
+pub async fn issue_api_key(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<NewApiKey>, axum::extract::rejection::JsonRejection>) -> Response {
+    let v = match permitted(&state, &headers, Action::IssueApiKeys) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(Json(n)) = body else {
+        return (StatusCode::BAD_REQUEST, r#"an api key is asked for with {"name": "the app it is for"}"#).into_response();
+    };
+    match state.cockpit.policy.auth().issue_api_key(&v, &n.name, state.cockpit.now()).await {
+        Ok((id, key)) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "api_key": key }))).into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
+/// Every key issued, revoked ones too: id, name, who issued it and when, when it was revoked.
+pub async fn api_keys(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = permitted(&state, &headers, Action::IssueApiKeys) {
+        return r;
+    }
+    match state.cockpit.policy.auth().api_keys().await {
+        Ok(keys) => Json(keys).into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
+pub async fn revoke_api_key(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let v = match permitted(&state, &headers, Action::IssueApiKeys) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.cockpit.policy.auth().revoke_api_key(&v, id, state.cockpit.now()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => auth_error(e),
+    }
+}

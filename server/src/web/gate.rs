@@ -44,7 +44,7 @@ pub fn is_public(path: &str) -> bool {
 pub fn is_machine(method: &Method, path: &str) -> bool {
     let webhook = path.strip_prefix("/feeds/").and_then(|r| r.strip_suffix("/webhook")).is_some_and(|name| !name.is_empty() && !name.contains('/'));
     // A resident's report needs no session: whether it needs an app's key is the city's setting, which
-    // `Residents::submit` applies; the route is rate-limited per address.
+    // `Policy::report_sender` applies; the route is rate-limited per address and per key.
     let report = matches!(path, "/open311/v2/requests.json" | "/open311/v2/requests.xml" | "/report");
     (*method == Method::POST && (webhook || report)) || (*method == Method::GET && path == "/metrics")
 }

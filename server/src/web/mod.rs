@@ -75,6 +75,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/devices/{id}/revoke"),
     ("POST", "/api/admin/devices/{id}/playlist"),
     ("POST", "/api/admin/sessions/revoke"),
+    ("GET", "/api/admin/api-keys"),
+    ("POST", "/api/admin/api-keys"),
+    ("POST", "/api/admin/api-keys/{id}/revoke"),
     ("GET", "/open311/v2/{file}"),
     ("POST", "/open311/v2/{file}"),
     ("GET", "/open311/v2/services/{file}"),
@@ -138,6 +141,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
         .route("/api/admin/devices/{id}/playlist", post(access::set_playlist))
         .route("/api/admin/sessions/revoke", post(access::revoke_sessions))
+        .route("/api/admin/api-keys", get(access::api_keys).post(access::issue_api_key))
+        .route("/api/admin/api-keys/{id}/revoke", post(access::revoke_api_key))
         .route("/open311/v2/{file}", get(open311::index).post(open311::post))
         .route("/open311/v2/services/{file}", get(open311::definition))
         .route("/open311/v2/requests/{file}", get(open311::one))

@@ -2,7 +2,7 @@
 //! the spec says), and the city's requests as anyone may read them, in JSON or XML by the file's
 //! extension. Errors in the spec's shape with the matching HTTP status. Anyone may call these routes: the
 //! gate lets them through (`gate::is_machine`); whether a report needs an app's key is the city's
-//! setting, applied in `Residents::submit`.
+//! setting, and which keys are live the policy's (`Policy::report_sender`).
 use super::AppState;
 use crate::residents::open311::{self as wire, Doc, Format};
 use crate::residents::report::Submission;
@@ -129,7 +129,11 @@ pub async fn post(
     }
     let residents = &state.cockpit.residents;
     let key = param(&pairs, "api_key").map(str::trim).filter(|k| !k.is_empty());
-    if let Err(r) = residents.admit(&addr.ip().to_string(), key) {
+    let sender = state.cockpit.policy.report_sender(key, residents.anonymous_posts());
+    if let Err(r) = residents.admit(&addr.ip().to_string(), sender.clone().ok().flatten()) {
+        return refuse(r, lang, f);
+    }
+    if let Err(r) = sender {
         return refuse(r, lang, f);
     }
     if form.is_err() {
@@ -139,7 +143,7 @@ pub async fn post(
         return refuse(r, lang, f);
     }
     let submission = Submission::from_pairs(&pairs);
-    match residents.submit(&submission, key).await {
+    match residents.submit(&submission).await {
         Ok(id) => reply(StatusCode::CREATED, &wire::created(&id, lang), f),
         Err(r) => refuse(r, lang, f),
     }

@@ -160,9 +160,11 @@ pub async fn post(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<
         return page(&state, lang, StatusCode::OK, &f);
     }
     let residents = &state.cockpit.residents;
-    if let Err(r) = residents.admit(&addr.ip().to_string(), None) {
+    let sender = state.cockpit.policy.report_sender(None, residents.anonymous_posts());
+    if let Err(r) = residents.admit(&addr.ip().to_string(), None).and(sender) {
         f.error = Some(i18n::refusal(lang, &r));
-        return page(&state, lang, StatusCode::TOO_MANY_REQUESTS, &f);
+        let status = StatusCode::from_u16(r.http_status()).unwrap_or(StatusCode::FORBIDDEN);
+        return page(&state, lang, status, &f);
     }
     if f.point.is_none() {
         f.error = Some(t(lang, Msg::ReportNeedPlace).to_string());
@@ -170,7 +172,7 @@ pub async fn post(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<
     }
     let fields = ["service_code", "description", "address_string", "last_name", "phone", "email", "lat", "long"];
     let pairs: Pairs = q.iter().filter(|(k, _)| fields.contains(&k.as_str())).cloned().collect();
-    match residents.submit(&Submission::from_pairs(&pairs), None).await {
+    match residents.submit(&Submission::from_pairs(&pairs)).await {
         Ok(id) => Redirect::to(&format!("/report/{id}?lang={}", lang_code(lang))).into_response(),
         Err(r) => {
             f.error = Some(i18n::refusal(lang, &r));

@@ -72,6 +72,9 @@ COCKPIT_BIN="$ROOT/target/release/cockpit" COCKPIT_SITE_ROOT="$ROOT/target/site"
 log "feeds: records per second, durable (SQLite, synchronous=FULL) and counted live, against Ingest::take"
 cargo bench -p server --bench feeds
 
+log "residents: Open311 POST and reads over HTTP, against /healthz"
+cargo bench -p server --bench open311
+
 # DuckDB for the indicators bench's baseline, from PyPI into a virtualenv under target/.
 ensure_bench_python() {
   ensure_venv "$ROOT/target/bench-venv" duckdb duckdb

@@ -97,6 +97,13 @@ async fn a_resident_reports_and_anyone_follows_it_without_seeing_a_person() {
     let (received, stored, duplicate): (i64, i64, i64) =
         sqlx::query_as("SELECT received, stored, duplicate FROM feed_state WHERE feed = 'residents'").fetch_one(&pool).await.unwrap();
     assert_eq!((received, stored, duplicate), (2, 1, 1));
+    // On the operators' feeds list like any other feed, with nothing to pause or replay.
+    let admin = common::login(&a, "admin").await;
+    let feeds = json(&request(&a, "GET", "/api/admin/feeds", &[("Cookie", &admin)], "").await);
+    let row = feeds["feeds"].as_array().unwrap().iter().find(|f| f["name"] == "residents").unwrap().clone();
+    assert_eq!((row["kind"].as_str(), row["received"].as_u64(), row["stored"].as_u64(), row["duplicate"].as_u64(), row["stale"].as_bool()), (Some("residents"), Some(2), Some(1), Some(1), Some(false)));
+    let page = request(&a, "GET", "/feeds", &[("Cookie", &admin)], "").await.body;
+    assert!(page.contains(r#"<tr data-feed="residents">"#) && !page.contains(r#"data-feed="residents" data-op"#), "{page}");
 
     // Followed by its number: public fields only, in both formats.
     let one = request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await;

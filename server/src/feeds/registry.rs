@@ -207,6 +207,9 @@ pub struct FeedStatus {
     pub stale: bool,
 }
 
+/// The kind shown for the residents' reports (`/report`, Open311 POST), a feed the cockpit itself runs.
+pub const RESIDENTS_KIND: &str = "residents";
+
 pub struct Registry {
     ingest: Ingest,
     locator: Arc<Locator>,
@@ -372,10 +375,29 @@ impl Registry {
             .collect()
     }
 
-    /// Every configured feed with its health and counts.
+    /// Every configured feed with its health and counts, then the residents' reports (built in: always
+    /// on, with no cadence, so never stale, and nothing to pause or replay).
     pub async fn statuses(&self, now: i64) -> Result<Vec<FeedStatus>, StoreError> {
         let rows: BTreeMap<String, crate::store::feeds::FeedRow> =
             self.ingest.store().feed_rows().await?.into_iter().map(|r| (r.feed.clone(), r)).collect();
+        let residents = rows.get(crate::residents::FEED).cloned().unwrap_or_default();
+        let residents = FeedStatus {
+            name: crate::residents::FEED.to_string(),
+            kind: RESIDENTS_KIND,
+            paused: false,
+            cadence_seconds: 0,
+            last_success: residents.last_success,
+            last_event_at: residents.last_event_at,
+            lag_ms: residents.last_event_at.map(|t| (now - t).max(0)),
+            errors: 0,
+            stale: false,
+            last_error: None,
+            received: residents.received,
+            stored: residents.stored,
+            duplicate: residents.duplicate,
+            quarantined: residents.quarantined,
+            expired: residents.expired,
+        };
         let feeds = self.feeds.lock().expect("feeds lock");
         Ok(feeds
             .values()
@@ -400,6 +422,7 @@ impl Registry {
                     expired: row.expired,
                 }
             })
+            .chain(std::iter::once(residents))
             .collect())
     }
 }

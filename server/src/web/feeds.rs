@@ -4,7 +4,7 @@
 use super::access::{esc, permitted};
 use super::AppState;
 use crate::feeds::kinds::KindConfig;
-use crate::feeds::registry::{FeedSpec, FeedStatus};
+use crate::feeds::registry::{FeedSpec, FeedStatus, RESIDENTS_KIND};
 use crate::feeds::webhook::Refusal;
 use crate::policy::Action;
 use app::i18n::{t, Lang, Msg};
@@ -182,8 +182,14 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 qu = s.quarantined,
                 ex = if s.expired > 0 { format!(" <small>({} {})</small>", t(lang, Msg::FeedExpired), s.expired) } else { String::new() },
                 errs = s.errors,
-                b1 = if s.paused { button(&s.name, "resume", Msg::FeedResume) } else { button(&s.name, "pause", Msg::FeedPause) },
-                b2 = button(&s.name, "replay", Msg::FeedReplay),
+                b1 = if s.kind == RESIDENTS_KIND {
+                    String::new()
+                } else if s.paused {
+                    button(&s.name, "resume", Msg::FeedResume)
+                } else {
+                    button(&s.name, "pause", Msg::FeedPause)
+                },
+                b2 = if s.kind == RESIDENTS_KIND { String::new() } else { button(&s.name, "replay", Msg::FeedReplay) },
             )
         })
         .collect();

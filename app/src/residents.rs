@@ -31,6 +31,8 @@ pub struct PublicRequest {
 pub struct PublicStep {
     pub status: Status,
     pub at: i64,
+    /// On a resident's report: the department it was dispatched to, the reply it was resolved with.
+    pub note: Option<String>,
 }
 
 impl PublicRequest {

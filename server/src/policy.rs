@@ -180,7 +180,7 @@ impl Policy {
         Ok(())
     }
 
-    /// The oversight actions `viewer` may take on `c` now: what the state machine allows, if they may
+    /// The actions `viewer` may take on `c` now (oversight, and the handling of a resident's report): what the state machine allows, if they may
     /// oversee and the case is theirs to see. Escalating is for the holder's own level or above: a street
     /// cannot push further a case the district already holds.
     pub fn oversight(&self, viewer: &Viewer, c: &StoredCase) -> Vec<app::flow::Action> {
@@ -189,9 +189,15 @@ impl Policy {
         }
         let Some(holder) = crate::case::holder(&self.tree, &c.facts, c.status, c.escalations) else { return Vec::new() };
         let holder_in_scope = self.region(viewer, Some(&holder.region)).is_ok();
+        // A resident's report has no other system behind it: the officials who oversee it also move it
+        // (受理, 分拨, 处置, 办结, 核查, 结案, 退回), recorded as the residents' feed.
+        let handles = c.feed == crate::residents::FEED;
         app::flow::allowed(c.status, holder.level)
             .into_iter()
-            .filter(|a| a.is_oversight() && (*a != app::flow::Action::Escalate || holder_in_scope))
+            .filter(|a| {
+                let handling = handles && !matches!(a, app::flow::Action::Report | app::flow::Action::Mediate);
+                (a.is_oversight() || handling) && (*a != app::flow::Action::Escalate || holder_in_scope)
+            })
             .collect()
     }
 

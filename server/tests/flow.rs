@@ -56,7 +56,10 @@ async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     let r = request(&a, "POST", &format!("/api/cases/{}/{}/actions", target.feed, target.case_id), &[("Cookie", tashan.as_str())], &supervise).await;
     assert_eq!(r.status, 403, "no CSRF token");
     assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"supervise","note":"  "}"#.into()).await.status, 400);
-    assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"close"}"#.into()).await.status, 400);
+    // Closing is the source system's to record (only a resident's report is moved in the cockpit).
+    let r = act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"close"}"#.into()).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"report"}"#.into()).await.status, 400);
     assert_eq!(act(tashan.clone(), tashan_token.clone(), target.clone(), r#"{"action":"supervise","extra":1}"#.into()).await.status, 400);
     let huayuan = login(&a, "huayuan").await;
     let t = csrf(&a, &huayuan).await;

@@ -369,3 +369,57 @@ async fn apps_report_with_keys_that_city_administrators_issue_list_and_revoke() 
     assert_eq!(report2(key).await.status, 403);
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resident_follows_each_step_an_official_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 100)).await;
+    let a = srv.addr.clone();
+    // A grid of 塔山街道, the tashan account's street.
+    let grid = server::city::shaoxing::build().into_iter().find(|r| r.level == app::model::Level::Grid && r.code.starts_with("330602001")).unwrap().code;
+    let r = post(&a, "requests.json", &[("service_code", "hazard"), ("address_id", &grid), ("description", "楼道电线裸露"), ("phone", PHONE)]).await;
+    let id = json(&r)[0]["service_request_id"].as_str().unwrap().to_string();
+    let path = format!("/api/cases/residents/{id}");
+
+    let tashan = common::login(&a, "tashan").await;
+    let t = common::csrf(&a, &tashan).await;
+    let case = json(&request(&a, "GET", &path, &[("Cookie", &tashan)], "").await);
+    assert!(case["actions"].as_array().unwrap().iter().any(|x| x == "Accept"), "{case}");
+    let act = |action: &'static str, note: &'static str| {
+        let (a, tashan, t, path) = (a.clone(), tashan.clone(), t.clone(), path.clone());
+        async move { common::post_json(&a, &tashan, &t, &format!("{path}/actions"), &serde_json::json!({"action": action, "note": note}).to_string()).await }
+    };
+    assert_eq!(act("accept", "").await.status, 200);
+    let r = act("dispatch", "").await;
+    assert_eq!(r.status, 400, "the department is named: {}", r.body);
+    assert_eq!(act("dispatch", "越城区住建局").await.status, 200);
+    assert_eq!(act("close", "").await.status, 409, "not from dispatched");
+    let public = json(&request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await);
+    assert_eq!(public[0]["agency_responsible"], "越城区住建局");
+    let stages: Vec<&str> = public[0]["extended_attributes"]["history"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["reported", "accepted", "dispatched"]);
+    assert_eq!(act("start", "").await.status, 200);
+    assert_eq!(act("resolve", "已更换线路并加装线槽，感谢反映").await.status, 200);
+    let page = request(&a, "GET", &format!("/report/{id}"), &[], "").await.body;
+    assert!(page.contains("越城区住建局") && page.contains("已更换线路并加装线槽") && page.contains("办结"), "{page}");
+    assert!(!page.contains(PHONE) && !page.contains("tashan"), "no phone, no official's account");
+    assert_eq!(act("close", "").await.status, 409, "a resolved case is verified first");
+    assert_eq!(act("verify", "").await.status, 200);
+    let r = act("close", "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let public = json(&request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await);
+    assert_eq!((public[0]["status"].as_str(), public[0]["status_notes"].as_str()), (Some("closed"), Some("已更换线路并加装线槽，感谢反映")));
+
+    // Outside the street, the report is not there; another system's case is that system's to move.
+    let fengqiao = common::login(&a, "fengqiao").await;
+    assert_eq!(request(&a, "GET", &path, &[("Cookie", &fengqiao)], "").await.status, 404);
+    let pool = db(dir.path()).await;
+    let (feed, other): (String, String) = sqlx::query_as("SELECT feed, case_id FROM cases WHERE feed <> 'residents' AND grid LIKE '330602001%' AND status = 'reported' LIMIT 1").fetch_one(&pool).await.unwrap();
+    let r = common::post_json(&a, &tashan, &t, &format!("/api/cases/{feed}/{other}/actions"), r#"{"action": "accept", "note": ""}"#).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("source system"), "{}", r.body);
+    // Each step is in the residents' feed's counts: the report and six steps.
+    let stored: i64 = sqlx::query_scalar("SELECT stored FROM feed_state WHERE feed = 'residents'").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 7);
+    srv.stop().await;
+}

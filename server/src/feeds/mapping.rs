@@ -246,6 +246,7 @@ impl Mapper {
                     address: opt(&m.address),
                     department: opt(&m.department),
                     person: None,
+                    note: None,
                 })
             }
             Compiled::Observation { fixed, map } => {

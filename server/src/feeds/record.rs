@@ -39,6 +39,9 @@ pub struct CaseRecord {
     /// Who reported it, when the source passes that on (taken with the case, masked on every screen
     /// below the viewer's clearance).
     pub person: Option<app::model::Person>,
+    /// Who made this change and what they wrote (the residents' feed: the department a report is
+    /// dispatched to, the reply it is resolved with).
+    pub note: Option<crate::case::Note>,
 }
 
 pub use engine::safety::Observation;
@@ -85,7 +88,7 @@ pub fn case_events(feed: &str, id: &str, r: &CaseRecord, stored: Option<(Status,
     } else {
         return Err(format!("status {} cannot follow {}", r.status.as_str(), cur.as_str()));
     };
-    out.push(CaseEvent::change(feed, id, next, action, r.status, r.at));
+    out.push(CaseEvent { note: r.note.clone(), ..CaseEvent::change(feed, id, next, action, r.status, r.at) });
     Ok(out)
 }
 
@@ -106,6 +109,7 @@ mod tests {
             address: None,
             department: None,
             person: None,
+            note: None,
         }
     }
 

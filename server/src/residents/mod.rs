@@ -118,6 +118,44 @@ impl Residents {
         Ok(report.id)
     }
 
+    /// Moves a resident's report one step (`Policy::may_act` has allowed `action` to the official):
+    /// a new version of its record, through the same path as the report itself. `note` is public: the
+    /// department a report is dispatched to, the reply it is resolved with. Err with the reason when the
+    /// step cannot be taken now (a step taken meanwhile by someone else included).
+    pub async fn advance(&self, c: &crate::store::StoredCase, action: app::flow::Action, note: crate::case::Note) -> Result<(), String> {
+        use crate::feeds::record::{Body, CaseRecord, Record};
+        let to = app::flow::step(c.status, action).map_err(|e| e.to_string())?;
+        let now = self.now();
+        let record = Record {
+            external_id: c.case_id.clone(),
+            // Versions grow with every change; two steps within one millisecond are one too many.
+            version: now,
+            body: Body::Case(CaseRecord {
+                status: to,
+                at: now,
+                category: None,
+                source: c.facts.source,
+                grid: None,
+                reported_at: None,
+                priority: c.facts.priority,
+                summary: String::new(),
+                address: None,
+                department: None,
+                person: None,
+                note: Some(note),
+            }),
+        };
+        let tally = self.ingest.take_records(FEED, vec![record]).await.map_err(|e| {
+            tracing::error!("residents: store: {e}");
+            "the store is unavailable; nothing was recorded".to_string()
+        })?;
+        match (tally.stored, tally.duplicate) {
+            (1, _) => Ok(()),
+            (_, 1) => Err("another step was recorded at the same moment; reload the case".into()),
+            _ => Err("the step was refused; reload the case".into()),
+        }
+    }
+
     fn published(&self, c: &crate::store::StoredCase) -> bool {
         PUBLISHED_SOURCES.contains(&c.facts.source)
     }

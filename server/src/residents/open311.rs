@@ -176,7 +176,9 @@ fn request_entry(r: &PublicRequest, lang: Lang) -> Value {
     let mut m = Map::new();
     m.insert("service_request_id".into(), json!(r.id));
     m.insert("status".into(), json!(if r.open() { "open" } else { "closed" }));
-    m.insert("status_notes".into(), json!(i18n::status(lang, r.status)));
+    // The city's latest word to the resident (the reply it was resolved with), else the stage's name.
+    let latest = r.history.iter().rev().find_map(|s| s.note.clone());
+    m.insert("status_notes".into(), json!(latest.unwrap_or_else(|| i18n::status(lang, r.status).to_string())));
     m.insert("service_name".into(), json!(i18n::category(lang, r.category)));
     m.insert("service_code".into(), json!(r.category.as_str()));
     m.insert("description".into(), json!(r.description));
@@ -198,7 +200,7 @@ fn request_entry(r: &PublicRequest, lang: Lang) -> Value {
     if !r.history.is_empty() {
         ext.insert(
             "history".into(),
-            Value::Array(r.history.iter().map(|s| json!({"stage": s.status.as_str(), "stage_name": i18n::status(lang, s.status), "datetime": w3c(s.at)})).collect()),
+            Value::Array(r.history.iter().map(|s| json!({"stage": s.status.as_str(), "stage_name": i18n::status(lang, s.status), "datetime": w3c(s.at), "note": s.note})).collect()),
         );
     }
     m.insert("extended_attributes".into(), Value::Object(ext));

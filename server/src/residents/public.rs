@@ -40,23 +40,27 @@ pub fn request(tree: &RegionTree, c: &StoredCase) -> PublicRequest {
     let grid = tree.find(&c.facts.grid);
     let place = grid.map(|g| place(tree, g)).unwrap_or_default();
     let point = grid.map(|g| geom::label_point(&tree.get(g).row.shape)).unwrap_or([0.0, 0.0]);
-    // Status changes only: who supervised or escalated, and what they wrote, stays inside.
+    // Status changes only: who supervised or escalated, and what they wrote, stays inside. On a
+    // resident's report, the department it went to and the reply it got are written for them.
+    let mine = c.feed == FEED;
+    let public_note = |e: &app::model::TimelineEntry| e.note.clone().filter(|_| mine && matches!(e.action, Action::Dispatch | Action::Resolve));
     let history = c
         .timeline
         .iter()
         .filter(|e| !matches!(e.action, Action::Supervise | Action::Escalate | Action::Acknowledge))
-        .map(|e| PublicStep { status: e.status, at: e.at })
+        .map(|e| PublicStep { status: e.status, at: e.at, note: public_note(e) })
         .fold(Vec::<PublicStep>::new(), |mut v, s| {
             if v.last().map(|l| l.status) != Some(s.status) {
                 v.push(s);
             }
             v
         });
+    let dispatched_to = c.timeline.iter().rev().find(|e| e.action == Action::Dispatch).and_then(public_note);
     PublicRequest {
         id: public_id(&c.feed, &c.case_id),
         category: c.facts.category,
         status: c.status,
-        department: c.facts.details.department.clone(),
+        department: c.facts.details.department.clone().or(dispatched_to),
         requested: c.facts.reported_at,
         updated: c.updated_at,
         expected: c.facts.deadline,

@@ -197,6 +197,7 @@ impl Report {
                 address: Some(self.address.clone()),
                 department: None,
                 person: self.person.clone(),
+                note: None,
             }),
         }
     }

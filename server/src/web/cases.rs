@@ -159,8 +159,8 @@ pub async fn act(
         Err(r) => return r,
     };
     let Ok(axum::Json(form)) = body else { return (StatusCode::BAD_REQUEST, "body: {\"action\": ..., \"note\": ...}").into_response() };
-    let Some(action) = app::flow::Action::parse(&form.action).filter(|a| a.is_oversight()) else {
-        return (StatusCode::BAD_REQUEST, "action must be supervise, escalate or acknowledge").into_response();
+    let Some(action) = app::flow::Action::parse(&form.action).filter(|a| !matches!(a, app::flow::Action::Report | app::flow::Action::Mediate)) else {
+        return (StatusCode::BAD_REQUEST, "action must be supervise, escalate or acknowledge (or, on a resident's report, a step of its handling)").into_response();
     };
     let note = form.note.trim().to_string();
     if note.chars().count() > NOTE_MAX_CHARS {
@@ -168,6 +168,10 @@ pub async fn act(
     }
     if action == app::flow::Action::Supervise && note.is_empty() {
         return (StatusCode::BAD_REQUEST, "supervision needs a note saying what is expected").into_response();
+    }
+    // A resident follows these two on their report's page: who has it, and the city's answer.
+    if matches!(action, app::flow::Action::Dispatch | app::flow::Action::Resolve) && note.is_empty() {
+        return (StatusCode::BAD_REQUEST, "dispatching names the department in the note; resolving gives the reply the resident will read").into_response();
     }
     let policy = &state.cockpit.policy;
     let store = policy.auth().store();
@@ -182,12 +186,20 @@ pub async fn act(
         Err(crate::policy::ActRefusal::Flow(why)) => return conflict(why),
     }
     let now = state.cockpit.now();
-    let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, crate::case::Note { actor: v.principal.clone(), text: note });
-    match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
-        Ok(crate::case::Outcome::Stored) => {}
-        Ok(crate::case::Outcome::Rejected(why)) => return conflict(why),
-        Ok(crate::case::Outcome::Duplicate) => return conflict("already recorded"),
-        Err(e) => return unavailable(e),
+    let note = crate::case::Note { actor: v.principal.clone(), text: note };
+    if !action.is_oversight() {
+        // Only a resident's report gets here (the policy allows handling steps on nothing else).
+        if let Err(why) = state.cockpit.residents.advance(&c, action, note).await {
+            return conflict(why);
+        }
+    } else {
+        let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note);
+        match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
+            Ok(crate::case::Outcome::Stored) => {}
+            Ok(crate::case::Outcome::Rejected(why)) => return conflict(why),
+            Ok(crate::case::Outcome::Duplicate) => return conflict("already recorded"),
+            Err(e) => return unavailable(e),
+        }
     }
     policy.auth().audit(&v.principal, &format!("case_{}", action.as_str()), Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;
     match store.case(&feed, &id).await {

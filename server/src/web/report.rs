@@ -193,7 +193,10 @@ pub async fn progress(State(state): State<AppState>, Path(id): Path<String>, Que
             let steps: String = r
                 .history
                 .iter()
-                .map(|s| format!("<li><time>{}</time> {}</li>", app::model::date_time(s.at), i18n::status(lang, s.status)))
+                .map(|s| {
+                    let note = s.note.as_deref().map(|n| format!("<br><q>{}</q>", esc(n))).unwrap_or_default();
+                    format!("<li><time>{}</time> {}{note}</li>", app::model::date_time(s.at), i18n::status(lang, s.status))
+                })
                 .collect();
             format!(
                 r#"<h1>{title}</h1><p class="report-number">{l_no}<strong>{id}</strong></p>

@@ -317,6 +317,50 @@ mod tests {
         assert_eq!(read(&q(&[("service_request_id", "R1, hotline:2")]), NOW, 10).unwrap(), Read::Ids(vec!["R1".into(), "hotline:2".into()]));
     }
 
+    /// The keys of each document equal those of the GeoReport v2 specification's examples
+    /// (wiki.open311.org/GeoReport_v2), plus our `extended_attributes` on requests.
+    #[test]
+    fn documents_have_the_fields_of_the_specifications_examples() {
+        fn keys(v: &Value) -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        }
+        let spec_service = r#"{"service_code":"001","service_name":"Cans left out 24x7","description":"Garbage or recycling cans that have been left out for more than 24 hours after collection. Violators will be cited.","metadata":true,"type":"realtime","keywords":"lorem, ipsum, dolor","group":"sanitation"}"#;
+        let spec_definition = r#"{"service_code":"DMV66","attributes":[{"variable":true,"code":"WHISHETN","datatype":"singlevaluelist","required":true,"datatype_description":null,"order":1,"description":"What is the ticket/tag/DL number?","values":[{"key":123,"name":"Ford"},{"key":124,"name":"Chrysler"}]}]}"#;
+        let spec_created = r#"[{"service_request_id":293944,"service_notice":"The City will inspect and require the responsible party to correct within 24 hours and/or issue a Correction Notice or Notice of Violation of the Public Works Code","account_id":null}]"#;
+        let spec_token = r#"[{"service_request_id":638344,"token":"12345"}]"#;
+        let spec_request = r#"{"service_request_id":638344,"status":"closed","status_notes":"Duplicate request.","service_name":"Sidewalk and Curb Issues","service_code":"006","description":null,"agency_responsible":null,"service_notice":null,"requested_datetime":"2010-04-14T06:37:38-08:00","updated_datetime":"2010-04-14T06:37:38-08:00","expected_datetime":"2010-04-15T06:37:38-08:00","address":"8TH AVE and JUDAH ST","address_id":545483,"zipcode":94122,"lat":37.762221815,"long":-122.4651145,"media_url":"http://city.gov.s3.amazonaws.com/requests/media/638344.jpg"}"#;
+        let spec_error = r#"[{"code":403,"description":"Invalid api_key"}]"#;
+        let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+
+        assert_eq!(keys(&services(Lang::Zh).value[0]), keys(&parse(spec_service)));
+        let ours = definition(super::super::service::find("dispute").unwrap(), Lang::Zh).value;
+        let spec = parse(spec_definition);
+        assert_eq!(keys(&ours), keys(&spec));
+        assert_eq!(keys(&ours["attributes"][0]), keys(&spec["attributes"][0]));
+        assert_eq!(keys(&ours["attributes"][0]["values"][0]), keys(&spec["attributes"][0]["values"][0]));
+        assert_eq!(keys(&created("R1", Lang::Zh).value[0]), keys(&parse(spec_created)[0]));
+        assert_eq!(keys(&token("R1").value[0]), keys(&parse(spec_token)[0]));
+        assert_eq!(keys(&errors(Lang::En, &[Refusal::KeyInvalid]).value[0]), keys(&parse(spec_error)[0]));
+        let r = PublicRequest {
+            id: "R1".into(),
+            category: app::model::Category::Hazard,
+            status: app::model::Status::Closed,
+            department: None,
+            requested: 0,
+            updated: 0,
+            expected: 0,
+            place: String::new(),
+            point: [120.0, 30.0],
+            description: String::new(),
+            history: Vec::new(),
+        };
+        let mut ours = keys(&requests(&[r], Lang::Zh).value[0]);
+        ours.retain(|k| k != "extended_attributes");
+        assert_eq!(ours, keys(&parse(spec_request)));
+    }
+
     #[test]
     fn xml_and_json_carry_the_same_document() {
         let d = errors(Lang::En, &[Refusal::Missing(Field::ServiceCode), Refusal::UnknownJurisdiction]);

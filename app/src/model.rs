@@ -1011,3 +1011,49 @@ pub struct TimelineEntry {
     /// A mediation attempt's tier and outcome.
     pub mediation: Option<crate::flow::Mediation>,
 }
+
+/// One row of the city's record for a period (city, district or town): counts, each small one withheld
+/// with its complements, so that no withheld figure can be worked back out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordRow {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+    pub parent: Option<String>,
+    pub reported: Cell,
+    pub closed: Cell,
+    /// Cases whose deadline fell in the period, and of them those closed on time (open overdue count as
+    /// late): the on-time rate is `on_time / due` where both are published.
+    pub due: Cell,
+    pub on_time: Cell,
+    /// Reported in the period before (环比) and in the same period a year earlier (同比); districts and the
+    /// city only, None where the stored history does not reach back.
+    pub reported_previous: Option<Cell>,
+    pub reported_year_ago: Option<Cell>,
+}
+
+impl RecordRow {
+    /// The on-time rate, when both its counts are published and something fell due.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        match (self.on_time, self.due) {
+            (Cell::Count(k), Cell::Count(n)) if n > 0 => Some(f64::from(k) / f64::from(n)),
+            _ => None,
+        }
+    }
+}
+
+/// The city's public record for a period: per district and town, mediation per tier for the city, and
+/// the city's reports month by month over the year before the period's end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicRecord {
+    pub city: String,
+    pub from: i64,
+    pub to: i64,
+    /// The city first, then each district followed by its towns.
+    pub rows: Vec<RecordRow>,
+    /// (tier, attempts, settled), small counts withheld.
+    pub mediation: Vec<(crate::flow::Tier, Cell, Cell)>,
+    /// (first day of the month, reported in the city), oldest first, twelve months.
+    pub trend: Vec<(i64, Cell)>,
+    pub as_of: i64,
+}

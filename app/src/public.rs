@@ -41,6 +41,7 @@ pub fn PublicPage() -> impl IntoView {
                                     <a href="/public/stats.json">"JSON"</a> " · "
                                     <a href="/public/stats.geojson">"GeoJSON"</a>
                                 </p>
+                                <p class="record-link"><a href="/public/record">{t(lang, Msg::PublicRecordLink)}</a></p>
                             }
                         })
                     })}

@@ -14,6 +14,7 @@
 //! - `report`: flow reports for any region and period, with 环比 and 同比
 //! - `wall`, `coverage`, `safety`: the wall snapshot and public rows, grid coverage, safety indicators
 //! - `disclosure`: small-cell suppression for every public output
+//! - `portal`: the city's public record for a period (districts and towns, mediation, the year's trend)
 //! - `persist`: the snapshot file (versioned, checksummed) a restart loads before the store's tail
 //! - `diff`: where two engines differ, for the recount tests
 pub mod case;
@@ -26,6 +27,7 @@ pub mod disclosure;
 mod engine;
 pub mod instant;
 pub mod persist;
+mod portal;
 mod report;
 pub mod safety;
 pub mod scan;

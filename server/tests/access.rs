@@ -422,6 +422,10 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         "/open311/v2/requests.xml",
         "/open311/v2/services.json",
         "/report",
+        "/public/record",
+        "/public/record?year=2026&lang=en",
+        "/public/record.json",
+        "/public/record.csv",
         &mine,
         &mine_xml,
         &progress,
@@ -466,6 +470,44 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         }
     }
     assert!(withheld > 0, "the thin history produced small cells to withhold");
+
+    // The record for a month and a year: every column withheld the same way, the CSV saying the same.
+    for period in ["month=2026-12", "month=2026-11", "year=2026"] {
+        let record: app::model::PublicRecord = serde_json::from_str(&request(&srv.addr, "GET", &format!("/public/record.json?{period}"), &[], "").await.body).unwrap();
+        assert_eq!(record.rows.len(), 1 + 6 + 103, "{period}");
+        let columns: [fn(&app::model::RecordRow) -> Cell; 4] = [|r| r.reported, |r| r.closed, |r| r.due, |r| r.on_time];
+        let mut hidden = 0;
+        for col in columns {
+            for row in &record.rows {
+                match col(row) {
+                    Cell::Count(n) => assert!(n == 0 || n >= 5, "{period} {} shows {n}", row.code),
+                    Cell::Suppressed => hidden += 1,
+                }
+                let kids: Vec<Cell> = record.rows.iter().filter(|k| k.parent.as_deref() == Some(row.code.as_str())).map(col).collect();
+                if col(row) != Cell::Suppressed {
+                    assert_ne!(kids.iter().filter(|c| **c == Cell::Suppressed).count(), 1, "{period} {}: one withheld part under a published total", row.code);
+                }
+            }
+        }
+        assert!(hidden > 0, "{period}: small cells withheld");
+        assert!(record.rows[0].reported != Cell::Count(0), "{period}: the city reported something");
+        for (_, a, s) in &record.mediation {
+            for c in [a, s] {
+                assert!(!matches!(c, Cell::Count(1..=4)), "{period} mediation {c:?}");
+            }
+        }
+        let csv = request(&srv.addr, "GET", &format!("/public/record.csv?{period}"), &[], "").await.body;
+        for row in &record.rows {
+            let line = format!("{},{},", row.level.as_str(), row.code);
+            let l = csv.lines().find(|l| l.starts_with(&line)).unwrap_or_else(|| panic!("CSV has {}", row.code));
+            assert!(l.contains(&format!(",{},{},{},{},", row.reported.text(), row.closed.text(), row.due.text(), row.on_time.text())), "{l}");
+        }
+    }
+    let page = request(&srv.addr, "GET", "/public/record?month=2026-12", &[], "").await;
+    assert!(page.body.contains(r#"<table id="record-districts""#) && page.body.contains("<svg") && page.body.contains(r#"id="dictionary""#), "{}", page.body);
+    for bad in ["month=2030-01", "month=2026-13", "year=1999", "month=soon"] {
+        assert_eq!(request(&srv.addr, "GET", &format!("/public/record?{bad}"), &[], "").await.status, 400, "{bad}");
+    }
 
     // The CSV, GeoJSON and page say the same.
     let csv = request(&srv.addr, "GET", "/public/stats.csv", &[], "").await.body;

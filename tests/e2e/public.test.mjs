@@ -33,3 +33,35 @@ test('/public shows the district table with JavaScript disabled, and no personal
   await page.screenshot({ path: join(artifacts, 'public-nojs.png'), fullPage: true });
   await ctx.close();
 });
+
+test('/public/record: the city\'s month per district and town, a map and a trend, without JavaScript, on a phone', async () => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await ctx.newPage();
+  const sizes = [];
+  const onFinished = (req) => sizes.push(req.sizes().then((s) => s.responseBodySize + s.responseHeadersSize));
+  page.on('requestfinished', onFinished);
+  const resp = await page.goto(server.url + '/public/record?month=2026-12', { waitUntil: 'load' });
+  assert.equal(resp.status(), 200);
+  page.off('requestfinished', onFinished);
+  const bytes = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+  const districts = await page.$$eval('table#record-districts tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent.trim())));
+  assert.equal(districts.length, 6);
+  for (const r of districts) {
+    for (const cell of r.slice(1, 5)) assert.match(cell, /^(\d+|<5)$/);
+    assert.match(r[5], /^(\d+\.\d%|—)$/);
+  }
+  assert.ok((await page.$$('table#record-towns tbody tr')).length > 100);
+  assert.equal(await page.locator('figure svg').count(), 2, 'the map and the trend, drawn on the server');
+  assert.equal(await page.locator('figure svg path').count(), 6, 'one shape per district');
+  const html = await page.content();
+  assert.doesNotMatch(html, /<script/, 'no script at all');
+  await page.screenshot({ path: join(artifacts, 'public-record-phone.png'), fullPage: true });
+  // Another year, chosen with the form (a GET, no script needed).
+  await page.fill('input[name=month]', '');
+  await page.fill('input[name=year]', '2026');
+  await page.click('form.record-period button');
+  assert.match(page.url(), /year=2026/);
+  assert.match(await page.textContent('h1'), /2026$/);
+  console.log(`# /public/record without JavaScript: ${bytes} bytes on the wire on first load`);
+  await ctx.close();
+});

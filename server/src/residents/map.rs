@@ -56,7 +56,8 @@ fn layers(tree: &RegionTree, idx: usize) -> (Vec<usize>, Vec<usize>) {
     }
 }
 
-fn path(tree: &RegionTree, frame: &Frame, idx: usize) -> String {
+/// The SVG path of region `idx`'s outline in `frame`.
+pub fn path(tree: &RegionTree, frame: &Frame, idx: usize) -> String {
     let mut d = String::new();
     for ring in &tree.get(idx).row.shape {
         for (i, p) in ring.iter().enumerate() {

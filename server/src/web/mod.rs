@@ -9,6 +9,7 @@ pub mod gate;
 pub mod hub;
 mod live;
 mod open311;
+mod portal;
 mod public_stats;
 mod report;
 mod safety;
@@ -62,6 +63,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public/stats.json"),
     ("GET", "/public/stats.csv"),
     ("GET", "/public/stats.geojson"),
+    ("GET", "/public/record"),
+    ("GET", "/public/record.json"),
+    ("GET", "/public/record.csv"),
     ("GET", "/api/me"),
     ("GET", "/api/live"),
     ("GET", "/api/cases"),
@@ -128,6 +132,9 @@ pub fn router(state: AppState) -> Router {
         .route("/public/stats.json", get(public_stats::json))
         .route("/public/stats.csv", get(public_stats::csv))
         .route("/public/stats.geojson", get(public_stats::geojson))
+        .route("/public/record", get(portal::page))
+        .route("/public/record.json", get(portal::json))
+        .route("/public/record.csv", get(portal::csv))
         .route("/api/me", get(access::me))
         .route("/api/live", get(live::stream))
         .route("/api/cases", get(cases::list))

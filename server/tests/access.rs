@@ -426,6 +426,7 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         "/public/record?year=2026&lang=en",
         "/public/record.json",
         "/public/record.csv",
+        "/public/record.geojson",
         &mine,
         &mine_xml,
         &progress,
@@ -501,6 +502,13 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
             let line = format!("{},{},", row.level.as_str(), row.code);
             let l = csv.lines().find(|l| l.starts_with(&line)).unwrap_or_else(|| panic!("CSV has {}", row.code));
             assert!(l.contains(&format!(",{},{},{},{},", row.reported.text(), row.closed.text(), row.due.text(), row.on_time.text())), "{l}");
+        }
+        let geo: serde_json::Value = serde_json::from_str(&request(&srv.addr, "GET", &format!("/public/record.geojson?{period}"), &[], "").await.body).unwrap();
+        assert_eq!(geo["features"].as_array().unwrap().len(), 6 + 103);
+        for f in geo["features"].as_array().unwrap() {
+            let p = &f["properties"];
+            let row = record.rows.iter().find(|r| p["code"] == r.code.as_str()).unwrap();
+            assert_eq!((serde_json::to_value(row.reported).unwrap(), serde_json::to_value(row.on_time).unwrap()), (p["reported"].clone(), p["on_time"].clone()));
         }
     }
     let page = request(&srv.addr, "GET", "/public/record?month=2026-12", &[], "").await;

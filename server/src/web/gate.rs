@@ -20,6 +20,7 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/public/record",
     "/public/record.json",
     "/public/record.csv",
+    "/public/record.geojson",
     "/login",
     "/auth/login",
     "/device",

@@ -66,6 +66,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public/record"),
     ("GET", "/public/record.json"),
     ("GET", "/public/record.csv"),
+    ("GET", "/public/record.geojson"),
     ("GET", "/api/me"),
     ("GET", "/api/live"),
     ("GET", "/api/cases"),
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/record", get(portal::page))
         .route("/public/record.json", get(portal::json))
         .route("/public/record.csv", get(portal::csv))
+        .route("/public/record.geojson", get(portal::geojson))
         .route("/api/me", get(access::me))
         .route("/api/live", get(live::stream))
         .route("/api/cases", get(cases::list))

@@ -1,7 +1,7 @@
 //! The transparency portal `/public/record`: the city's record for a chosen month or year, per district
 //! and town (reported, closed, on time, with 环比 and 同比), mediation per tier, a choropleth of the
 //! districts' on-time rates and the year's trend, both drawn on the server as SVG: plain HTML, no
-//! JavaScript. The same figures as `/public/record.json` and `.csv`, with the data dictionary on the page.
+//! JavaScript. The same figures as `/public/record.json`, `.csv` and `.geojson`, GeoJSON, with the data dictionary on the page.
 //! Every figure comes from the engine's public record, small counts already withheld with their
 //! complements (`engine::disclosure`).
 use super::AppState;
@@ -175,7 +175,7 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
 <figure>{trend}<figcaption>{l_trend}</figcaption></figure>
 {districts}{towns}
 <table id="record-mediation" class="table"><caption>{l_med}</caption><thead><tr><th scope="col">{l_tier}</th><th scope="col">{l_att}</th><th scope="col">{l_set}</th></tr></thead><tbody>{mediation}</tbody></table>
-<p class="downloads"><a href="/public/record.json?{query}">JSON</a> · <a href="/public/record.csv?{query}">CSV</a></p>
+<p class="downloads"><a href="/public/record.json?{query}">JSON</a> · <a href="/public/record.csv?{query}">CSV</a> · <a href="/public/record.geojson?{query}">GeoJSON</a></p>
 <section id="dictionary"><h2>{l_dict}</h2><ul>{dictionary}</ul></section>
 <p class="as-of">{l_asof} {asof}</p>"#,
         title = t(lang, Msg::RecordTitle),
@@ -222,6 +222,33 @@ pub async fn json(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
         Ok((r, _)) => axum::Json(r).into_response(),
         Err(resp) => resp,
     }
+}
+
+/// Districts (real boundaries) and towns (schematic, marked so) with the period's figures.
+pub async fn geojson(State(state): State<AppState>, Query(q): Query<Pairs>) -> Response {
+    let (r, _) = match record(&state, &q) {
+        Ok(x) => x,
+        Err(resp) => return resp,
+    };
+    let tree = state.cockpit.policy.tree();
+    let features: Vec<serde_json::Value> = r
+        .rows
+        .iter()
+        .filter(|row| matches!(row.level, Level::District | Level::Town))
+        .filter_map(|row| {
+            let region = tree.get(tree.find(&row.code)?);
+            Some(serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "code": row.code, "name": row.name, "level": row.level.as_str(), "schematic": region.row.schematic,
+                    "reported": row.reported, "closed": row.closed, "due": row.due, "on_time": row.on_time,
+                },
+                "geometry": super::public_stats::geometry(region),
+            }))
+        })
+        .collect();
+    let fc = serde_json::json!({ "type": "FeatureCollection", "from": r.from, "to": r.to, "as_of": r.as_of, "features": features });
+    ([(header::CONTENT_TYPE, "application/geo+json")], fc.to_string()).into_response()
 }
 
 pub async fn csv(State(state): State<AppState>, Query(q): Query<Pairs>) -> Response {

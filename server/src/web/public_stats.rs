@@ -34,6 +34,21 @@ pub async fn csv(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
 }
 
+/// A region's outline as a GeoJSON MultiPolygon (each ring closed, as the format wants).
+pub(super) fn geometry(region: &engine::tree::Region) -> serde_json::Value {
+    let rings: Vec<Vec<Vec<[f64; 2]>>> = region
+        .row
+        .shape
+        .iter()
+        .map(|ring| {
+            let mut r = ring.clone();
+            r.extend(ring.first().copied());
+            vec![r]
+        })
+        .collect();
+    serde_json::json!({ "type": "MultiPolygon", "coordinates": rings })
+}
+
 /// Districts (real boundaries) and towns (schematic, marked so) with their published counts.
 pub async fn geojson(State(state): State<AppState>) -> Response {
     let r = report(&state);
@@ -45,23 +60,13 @@ pub async fn geojson(State(state): State<AppState>) -> Response {
         .filter_map(|row| {
             let idx = tree.find(&row.code)?;
             let region = tree.get(idx);
-            let rings: Vec<Vec<Vec<[f64; 2]>>> = region
-                .row
-                .shape
-                .iter()
-                .map(|ring| {
-                    let mut r = ring.clone();
-                    r.extend(ring.first().copied());
-                    vec![r]
-                })
-                .collect();
             Some(serde_json::json!({
                 "type": "Feature",
                 "properties": {
                     "code": row.code, "name": row.name, "level": row.level.as_str(), "schematic": region.row.schematic,
                     "reported_30d": row.reported_30d, "closed_30d": row.closed_30d, "open": row.open,
                 },
-                "geometry": { "type": "MultiPolygon", "coordinates": rings },
+                "geometry": geometry(region),
             }))
         })
         .collect();

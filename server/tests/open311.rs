@@ -414,8 +414,22 @@ async fn the_resident_follows_each_step_an_official_takes() {
     let fengqiao = common::login(&a, "fengqiao").await;
     assert_eq!(request(&a, "GET", &path, &[("Cookie", &fengqiao)], "").await.status, 404);
     let pool = db(dir.path()).await;
-    let (feed, other): (String, String) = sqlx::query_as("SELECT feed, case_id FROM cases WHERE feed <> 'residents' AND grid LIKE '330602001%' AND status = 'reported' LIMIT 1").fetch_one(&pool).await.unwrap();
-    let r = common::post_json(&a, &tashan, &t, &format!("/api/cases/{feed}/{other}/actions"), r#"{"action": "accept", "note": ""}"#).await;
+    // Whatever stage the demo's case has reached (it moves with the clock), the next step is one the
+    // state machine allows: the refusal can only be that the case is not the cockpit's to move.
+    let (feed, other, status): (String, String, String) = sqlx::query_as(
+        "SELECT feed, case_id, status FROM cases WHERE feed <> 'residents' AND grid LIKE '330602001%' AND status IN ('reported', 'accepted', 'dispatched', 'handling') LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let next = match status.as_str() {
+        "reported" => "accept",
+        "accepted" => "dispatch",
+        "dispatched" => "start",
+        _ => "resolve",
+    };
+    let body = serde_json::json!({"action": next, "note": "城管局"}).to_string();
+    let r = common::post_json(&a, &tashan, &t, &format!("/api/cases/{feed}/{other}/actions"), &body).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("source system"), "{}", r.body);
     // Each step is in the residents' feed's counts: the report and six steps.

@@ -103,10 +103,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// W3C datetime in Beijing time, as GeoReport writes them.
-pub fn w3c(ms: i64) -> String {
-    crate::feeds::open311::w3c(ms)
-}
+/// W3C datetimes in Beijing time, written as the open311 feed kind reads them.
+pub use crate::feeds::open311::w3c;
 
 /// A W3C datetime (any offset; a date alone is its midnight in Beijing) as Unix ms.
 pub fn parse_w3c(s: &str) -> Option<i64> {

@@ -53,7 +53,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Case-flow analytics of the region over the period.
     fn flow_report<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, period: Period) -> Reply<'a, FlowReport>;
     /// The tablet's list: the region's cases due soon or overdue, soonest deadline first.
-    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView>;
+    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, queue: crate::model::DeskQueue) -> Reply<'a, DeskView>;
     /// A wall device's playlist with the server's time (None: the viewer is no device, or has none).
     fn playlist(&self, viewer: &Viewer) -> Result<Option<crate::model::PlaylistNow>, AccessError>;
     /// Safety indicators of the region from the observation feeds, with trends, sources and staleness.

@@ -4,7 +4,7 @@
 //! detail the official supervises (督办, with a note), escalates or acknowledges; each action is a case
 //! event on the server (checked by the policy and the state machine, audited) and reaches every wall live.
 use crate::i18n::{self, t, Lang, Msg};
-use crate::model::{date_time, CaseView, Coverage, DeskView, GridCount, WallSnapshot};
+use crate::model::{date_time, CaseView, Coverage, DeskQueue, DeskView, GridCount, WallSnapshot};
 use crate::use_lang;
 use crate::wall::{load_wall, ErrorNote, WallCtx};
 use leptos::prelude::*;
@@ -12,8 +12,8 @@ use leptos::server_fn::codec::GetUrl;
 use leptos_meta::{Html, Title};
 
 #[server(input = GetUrl, endpoint = "desk")]
-pub async fn load_desk(region: Option<String>) -> Result<DeskView, ServerFnError> {
-    crate::backend::with_viewer_async(move |b, v| async move { b.desk(&v, region.as_deref()).await }).await
+pub async fn load_desk(region: Option<String>, queue: Option<DeskQueue>) -> Result<DeskView, ServerFnError> {
+    crate::backend::with_viewer_async(move |b, v| async move { b.desk(&v, region.as_deref(), queue.unwrap_or_default()).await }).await
 }
 
 /// Grid coverage of the region (None: the viewer's scope): patrols in the last `days` days (default 3).
@@ -51,7 +51,8 @@ pub fn Desk() -> impl IntoView {
     provide_context(WallCtx { lang, region, current, scale: RwSignal::new(1.0), server_now });
 
     let refresh = RwSignal::new(0u32);
-    let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r));
+    let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, None));
+    let reports = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Residents)));
     let coverage = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_coverage(r, None));
     let tab = RwSignal::new(Tab::Cases);
     let selected = RwSignal::new(None::<Selected>);
@@ -119,6 +120,9 @@ pub fn Desk() -> impl IntoView {
                         <button role="tab" id="tab-cases" class:on=move || tab.get() == Tab::Cases on:click=move |_| tab.set(Tab::Cases)>
                             {t(lang, Msg::DeskAlerts)}
                         </button>
+                        <button role="tab" id="tab-reports" class:on=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>
+                            {t(lang, Msg::DeskReports)}
+                        </button>
                         <button role="tab" id="tab-coverage" class:on=move || tab.get() == Tab::Coverage on:click=move |_| tab.set(Tab::Coverage)>
                             {t(lang, Msg::CoverageTab)}
                         </button>
@@ -130,6 +134,7 @@ pub fn Desk() -> impl IntoView {
                                 Suspend::new(async move {
                                     match which {
                                         Tab::Cases => list.await.map(|d| case_list(lang, d.cases, open)),
+                                        Tab::Reports => reports.await.map(|d| case_list(lang, d.cases, open)),
                                         Tab::Coverage => coverage.await.map(|c| coverage_view(lang, c)),
                                     }
                                 })
@@ -186,7 +191,15 @@ fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Cases,
+    Reports,
     Coverage,
+}
+
+/// The server refuses these without a note: a supervision says what is expected; on a resident's report,
+/// dispatching names the department and resolving is the reply the resident reads.
+fn needs_note(a: crate::flow::Action) -> bool {
+    use crate::flow::Action;
+    matches!(a, Action::Supervise | Action::Dispatch | Action::Resolve)
 }
 
 fn coverage_view(lang: Lang, c: Coverage) -> AnyView {
@@ -251,8 +264,9 @@ fn Detail(
     let act = move |action: crate::flow::Action| {
         #[cfg(feature = "hydrate")]
         {
-            if action == crate::flow::Action::Supervise && note.get_untracked().trim().is_empty() {
-                sheet.update(|s| if let Some(s) = s { s.message = Some((false, t(lang, Msg::NoteRequired).to_string())) });
+            if needs_note(action) && note.get_untracked().trim().is_empty() {
+                let why = if action == crate::flow::Action::Supervise { Msg::NoteRequired } else { Msg::StepNoteRequired };
+                sheet.update(|s| if let Some(s) = s { s.message = Some((false, t(lang, why).to_string())) });
                 return;
             }
             let Some(token) = csrf.get_untracked() else { return };
@@ -275,11 +289,16 @@ fn Detail(
         let _ = (action, csrf, refresh, sheet);
     };
     let supervise = c.actions.contains(&crate::flow::Action::Supervise);
+    let steps = c.actions.iter().any(|&a| a != crate::flow::Action::Supervise && needs_note(a));
+    let label = match (supervise, steps) {
+        (_, true) => Msg::StepNoteLabel,
+        _ => Msg::NoteLabel,
+    };
     let actions = view! {
             <div class="actions">
-                {supervise.then(|| view! {
+                {(supervise || steps).then(|| view! {
                     <label>
-                        {t(lang, Msg::NoteLabel)}
+                        {t(lang, label)}
                         <textarea id="supervise-note" rows="3" maxlength="500"
                             prop:value=move || note.get()
                             on:input=move |ev| note.set(event_target_value(&ev))></textarea>
@@ -336,9 +355,16 @@ fn Detail(
                 <dd>{i18n::priority(lang, c.priority)}</dd>
                 <dt>{t(lang, Msg::GridTitle)}</dt>
                 <dd>{c.place.clone()}</dd>
+                {c.address.clone().map(|a| view! { <dt>{t(lang, Msg::CaseAddress)}</dt><dd id="detail-address">{a}</dd> })}
                 {person.map(|p| view! { <dt>{i18n::source(lang, c.source)}</dt><dd>{p}</dd> })}
                 {c.masked.then(|| view! { <dd class="masked">{t(lang, Msg::Masked)}</dd> })}
             </dl>
+            {c.photo.then(|| view! {
+                <figure class="detail-photo">
+                    <img id="detail-photo" src=photo_src(&c.feed, &c.case_id) alt=t(lang, Msg::CasePhoto) />
+                    <figcaption>{t(lang, Msg::CasePhoto)}</figcaption>
+                </figure>
+            })}
             {timeline}
             {actions}
         </aside>
@@ -346,6 +372,16 @@ fn Detail(
     .into_any()
 }
 
+/// Where the case's photo is read (the server checks the viewer again, and audits it).
+fn photo_src(feed: &str, id: &str) -> String {
+    // Percent-encodes all but unreserved characters, as encodeURIComponent does.
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect()
+    };
+    format!("/api/cases/{}/{}/photo", enc(feed), enc(id))
+}
 
 /// The tablet's calls to the case API (browser only). Writes carry the session's CSRF token.
 #[cfg(feature = "hydrate")]

@@ -101,8 +101,6 @@ fn routes() -> impl IntoView {
             <Route path=path!("/") view=home::Home />
             <Route path=path!("/wall") view=wall::Wall />
             <Route path=path!("/desk") view=desk::Desk />
-            // Async: the whole page arrives as plain HTML, so it reads the same without JavaScript.
-            <Route path=path!("/public") view=public::PublicPage ssr=leptos_router::SsrMode::Async />
         </Routes>
     }
 }

@@ -434,6 +434,10 @@ pub struct FlowReport {
     /// Transitions in the period, returns included (to < from).
     pub links: Vec<FlowLink>,
     pub stages: Vec<StageTime>,
+    /// How long the cases closed in the period took from report to close (status `Closed`): None when
+    /// none closed. Within `quantile_error` like the stages.
+    #[serde(default)]
+    pub time_to_close: Option<StageTime>,
     /// Counts per age bucket (`BACKLOG_AGE_DAYS`), five buckets.
     pub backlog: Vec<u32>,
     pub by_region: Vec<FlowRow>,
@@ -988,6 +992,20 @@ pub struct CaseView {
     pub actions: Vec<crate::flow::Action>,
     /// Oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// A resident sent a photo with it, and this viewer may see it (`/api/cases/{feed}/{id}/photo`).
+    #[serde(default)]
+    pub photo: bool,
+}
+
+/// Which list the tablet shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskQueue {
+    /// Open cases due soon or overdue, from every system.
+    #[default]
+    Alerts,
+    /// Every open resident's report: the cockpit is their system of record, so someone here moves them on.
+    Residents,
 }
 
 /// The tablet's view of a region: cases due soon or overdue (personal fields masked: a list is for triage).
@@ -1030,6 +1048,10 @@ pub struct RecordRow {
     /// city only, None where the stored history does not reach back.
     pub reported_previous: Option<Cell>,
     pub reported_year_ago: Option<Cell>,
+    /// Median time from report to close of the cases closed in the period (ms); None when fewer than
+    /// five closed (a median of one or two cases is theirs). Within `PublicRecord::close_error`.
+    #[serde(default)]
+    pub close_median_ms: Option<i64>,
 }
 
 impl RecordRow {
@@ -1055,5 +1077,8 @@ pub struct PublicRecord {
     pub mediation: Vec<(crate::flow::Tier, Cell, Cell)>,
     /// (first day of the month, reported in the city), oldest first, twelve months.
     pub trend: Vec<(i64, Cell)>,
+    /// Relative error bound of the medians (0: exact).
+    #[serde(default)]
+    pub close_error: f64,
     pub as_of: i64,
 }

@@ -110,8 +110,14 @@ pub enum Refusal {
     /// Longer than the field takes (characters).
     TooLong(Field, usize),
     UnknownService,
-    /// Neither a point nor a grid: nobody could go there.
+    /// Neither a point, an address nor a grid: nobody could go there.
     NoPlace,
+    /// The address names no place of the city.
+    AddressUnknown,
+    /// The address names only this district or town: the community or village is needed.
+    AddressVague(String),
+    /// The address fits several communities or villages (town and name, a few of them).
+    AddressAmbiguous(Vec<String>),
     OutsideCity,
     /// A period longer than a read may cover (days).
     PeriodTooLong(u32),
@@ -123,6 +129,12 @@ pub enum Refusal {
     NotFound,
     /// The body is not a form (application/x-www-form-urlencoded).
     NotAForm,
+    /// The photo is larger than this many MiB.
+    PhotoTooLarge(usize),
+    /// The photo is not a JPEG or PNG (or not a whole one).
+    PhotoType,
+    /// The photo held for the report is gone (held for a day only); it must be attached again.
+    PhotoExpired,
     /// The store cannot be reached; nothing was taken.
     Unavailable,
 }
@@ -133,6 +145,8 @@ impl Refusal {
             Refusal::UnknownJurisdiction | Refusal::NotFound => 404,
             Refusal::KeyRequired | Refusal::KeyInvalid => 403,
             Refusal::TooMany(_) => 429,
+            Refusal::PhotoTooLarge(_) => 413,
+            Refusal::PhotoType => 415,
             Refusal::Unavailable => 503,
             _ => 400,
         }

@@ -11,7 +11,7 @@ use crate::cases::Case;
 use crate::instant::{link_index, Instant, Kind};
 use crate::sketch::{Dense, Merged, Sketch};
 use crate::tree::RegionTree;
-use app::model::{local_day, DAY_MS};
+use app::model::{local_day, Status, DAY_MS};
 use std::collections::BTreeMap;
 
 /// The counters of a slot and day.
@@ -30,7 +30,9 @@ pub const COUNTERS: usize = 8;
 pub const FIXED_SLOTS: usize = 11;
 pub const LINKS: usize = 49;
 pub const MEDIATION: usize = 12;
-pub const STATUSES: usize = 6;
+/// Duration sketches per status: the time spent in each of the six a case leaves, and in the slot of
+/// Closed (which nothing leaves) the time from report to close.
+pub const STATUSES: usize = 7;
 /// Closes this soon after the report keep both days (the backlog's buckets reach 14 days).
 const YOUNG_DAYS: i64 = 15;
 const BLOCK: i64 = 32;
@@ -348,6 +350,21 @@ impl NodeCells {
         }
     }
 
+    /// A duration into the day's sketch of `status` (and its block's).
+    fn stay(&mut self, day: i64, status: usize, bucket: u16, sign: i32) {
+        let v = self.stays.entry(day).or_insert_with(|| vec![Sketch::default(); STATUSES]);
+        v[status].add_bucket(bucket, sign);
+        if v.iter().all(Sketch::is_empty) {
+            self.stays.remove(&day);
+        }
+        let block = day.div_euclid(BLOCK);
+        let v = self.stay_blocks.entry(block).or_insert_with(|| vec![Dense::default(); STATUSES]);
+        v[status].add_bucket(bucket, sign);
+        if sign < 0 && v.iter().all(Dense::is_empty) {
+            self.stay_blocks.remove(&block);
+        }
+    }
+
     /// `bucket`: the stay's sketch bucket, for a transition (worked out once for every region above).
     fn apply(&mut self, c: &Case, slots: &[usize; 4], i: &Instant, bucket: u16, sign: i32) {
         if !self.full {
@@ -364,6 +381,8 @@ impl NodeCells {
             Kind::Reported => count(self, REPORTED),
             Kind::Closed => {
                 count(self, CLOSED);
+                // Nothing leaves Closed, so its sketch holds the time from report to close.
+                self.stay(day, Status::Closed.index(), bucket, sign);
                 if i.at - c.reported_at < YOUNG_DAYS * DAY_MS {
                     bump(&mut self.young, (local_day(c.reported_at), day), sign);
                 }
@@ -386,17 +405,7 @@ impl NodeCells {
             Kind::Returned => count(self, RETURNED),
             Kind::Link { from, to, .. } => {
                 self.links.add(day, link_index(from, to), sign);
-                let v = self.stays.entry(day).or_insert_with(|| vec![Sketch::default(); STATUSES]);
-                v[from.index()].add_bucket(bucket, sign);
-                if v.iter().all(Sketch::is_empty) {
-                    self.stays.remove(&day);
-                }
-                let block = day.div_euclid(BLOCK);
-                let v = self.stay_blocks.entry(block).or_insert_with(|| vec![Dense::default(); STATUSES]);
-                v[from.index()].add_bucket(bucket, sign);
-                if sign < 0 && v.iter().all(Dense::is_empty) {
-                    self.stay_blocks.remove(&block);
-                }
+                self.stay(day, from.index(), bucket, sign);
             }
             Kind::Mediation { tier, settled } => {
                 self.mediation.add(day, tier as usize * 2, sign);
@@ -627,6 +636,7 @@ impl Cells {
         let slots = slots_of(c);
         let bucket = match i.kind {
             Kind::Link { stay, .. } => crate::sketch::bucket(stay),
+            Kind::Closed => crate::sketch::bucket(i.at - c.reported_at),
             _ => 0,
         };
         for a in tree.ancestors(c.grid as usize) {

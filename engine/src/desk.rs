@@ -10,18 +10,33 @@ pub struct DeskFilter {
     /// Department staff: only cases of their department, once dispatched to it.
     pub department: Option<String>,
     pub limit: usize,
+    /// Every open case of this feed, due or not (a queue to work through), instead of the alerting ones.
+    pub feed: Option<String>,
 }
 
 impl Engine {
-    /// (feed, case id) of the open cases due soon or overdue under the filter, soonest deadline first.
+    /// (feed, case id) of the open cases due soon or overdue under the filter (or, with `feed`, every
+    /// open case of that feed), soonest deadline first.
     pub fn alerting(&self, f: &DeskFilter) -> Vec<(String, String)> {
         let dept = f.department.as_deref().map(|d| self.cases.departments.find(d));
+        // A feed no case has come from yet: nothing to list (None would mean "every feed").
+        let feed = match f.feed.as_deref() {
+            None => None,
+            Some(name) => match self.cases.feeds.find(name) {
+                Some(i) => Some(i),
+                None => return Vec::new(),
+            },
+        };
         let mut picked: Vec<(i64, u32)> = self
             .open
             .iter()
             .filter(|&&n| {
                 let (c, s) = (self.cases.get(n), self.live[n as usize]);
-                (s.due_soon || s.overdue)
+                let wanted = match feed {
+                    None => s.due_soon || s.overdue,
+                    Some(i) => c.feed == i,
+                };
+                wanted
                     && self.tree.is_within(c.grid as usize, f.region)
                     && match dept {
                         None => true,

@@ -121,7 +121,7 @@ fn run() -> FlowReport {
     let period = Period::Dates { from: P, to: P + 7 * D };
     let (cells, scan) = (e.flow_report(0, period), e.flow_report_by_scan(0, period));
     // Every count agrees exactly; durations are compared (within the bound) in their own test.
-    let same = FlowReport { quantile_error: 0.0, stages: scan.stages.clone(), ..cells.clone() } == scan;
+    let same = FlowReport { quantile_error: 0.0, stages: scan.stages.clone(), time_to_close: scan.time_to_close.clone(), ..cells.clone() } == scan;
     assert!(same, "cells and scan agree");
     cells
 }
@@ -193,7 +193,16 @@ fn stage_durations_median_and_p90() {
     near(stage(Handling), (2, 2 * H, 20 * H));
     near(stage(Resolved), (2, H, 2 * H));
     near(stage(Verified), (2, H, 2 * H));
-    assert_eq!(stage(Closed), None);
+    assert_eq!(stage(Closed), None, "nothing leaves Closed");
+    // Report to close, of the cases closed in the period: E 8 h, A 27 h (D closed before it).
+    let close = r.time_to_close.as_ref().map(|x| (x.count, x.median_ms, x.p90_ms));
+    near(close, (2, 8 * H, 27 * H));
+    // The portal's read of it alone gives the same, and a grid's is exact (A's grid: A and E).
+    let e = Engine::rebuild(tree(), dataset(), P + 30 * D);
+    let week = Period::Dates { from: P, to: P + 7 * D };
+    assert_eq!(e.time_to_close(0, week), (r.time_to_close.clone(), r.quantile_error));
+    let grid = e.time_to_close(tree().find("11111").unwrap(), week);
+    assert_eq!((grid.0.map(|x| (x.count, x.median_ms, x.p90_ms)), grid.1), (Some((2, 8 * H, 27 * H)), 0.0));
     assert!(r.quantile_error > 0.0 && r.quantile_error < 0.01, "the city's durations come from sketches, within 1 %");
     // A grid's are exact.
     let e = Engine::rebuild(tree(), dataset(), P + 30 * D);

@@ -39,6 +39,15 @@ impl Engine {
         };
         let previous = compared(&|o| o.2.as_ref().map(|f| f.reported));
         let year_ago = compared(&|o| o.3.as_ref().map(|f| f.reported));
+        let mut close_error = 0.0f64;
+        let medians: Vec<Option<i64>> = order
+            .iter()
+            .map(|o| {
+                let (t, e) = self.time_to_close(o.0, period);
+                close_error = close_error.max(e);
+                t.filter(|t| t.count >= 5).map(|t| t.median_ms)
+            })
+            .collect();
         let rows = order
             .iter()
             .enumerate()
@@ -55,6 +64,7 @@ impl Engine {
                     on_time: on_time[k],
                     reported_previous: previous[k],
                     reported_year_ago: year_ago[k],
+                    close_median_ms: medians[k],
                 }
             })
             .collect();
@@ -73,6 +83,6 @@ impl Engine {
                 Some((start, small(f.figures.reported)))
             })
             .collect();
-        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, as_of: self.now() }
+        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, close_error, as_of: self.now() }
     }
 }

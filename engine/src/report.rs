@@ -46,6 +46,30 @@ enum Depth {
     Full,
 }
 
+/// Time per stage left, and (from the slot of Closed, which nothing leaves) the time from report to
+/// close; with the quantiles' error bound (0 when exact).
+fn stage_times(stays: Stays) -> (Vec<StageTime>, Option<StageTime>, f64) {
+    let (mut stages, error): (Vec<StageTime>, f64) = match stays {
+        Stays::Exact(mut v) => {
+            v.iter_mut().for_each(|x| x.sort_unstable());
+            let s = (0..STATUSES)
+                .filter(|&i| !v[i].is_empty())
+                .map(|i| StageTime { status: Status::ALL[i], count: v[i].len() as u32, median_ms: sketch::exact(&v[i], 0.5), p90_ms: sketch::exact(&v[i], 0.9) })
+                .collect();
+            (s, 0.0)
+        }
+        Stays::Sketched(m) => {
+            let s = (0..STATUSES)
+                .filter(|&i| m[i].count() > 0)
+                .map(|i| StageTime { status: Status::ALL[i], count: m[i].count() as u32, median_ms: m[i].quantile(0.5), p90_ms: m[i].quantile(0.9) })
+                .collect();
+            (s, sketch::RELATIVE_ERROR)
+        }
+    };
+    let close = stages.iter().position(|s| s.status == Status::Closed).map(|k| stages.remove(k));
+    (stages, close, error)
+}
+
 impl Engine {
     /// The flow report of `region` over `period`, as of the engine's horizon.
     pub fn flow_report(&self, region: usize, period: Period) -> FlowReport {
@@ -108,23 +132,7 @@ impl Engine {
             .filter(|&i| main.links[i] > 0)
             .map(|i| FlowLink { from: Status::ALL[i / 7], to: Status::ALL[i % 7], count: main.links[i] as u32 })
             .collect();
-        let (stages, quantile_error) = match main.stays {
-            Stays::Exact(mut v) => {
-                v.iter_mut().for_each(|x| x.sort_unstable());
-                let s = (0..STATUSES)
-                    .filter(|&i| !v[i].is_empty())
-                    .map(|i| StageTime { status: Status::ALL[i], count: v[i].len() as u32, median_ms: sketch::exact(&v[i], 0.5), p90_ms: sketch::exact(&v[i], 0.9) })
-                    .collect();
-                (s, 0.0)
-            }
-            Stays::Sketched(m) => {
-                let s = (0..STATUSES)
-                    .filter(|&i| m[i].count() > 0)
-                    .map(|i| StageTime { status: Status::ALL[i], count: m[i].count() as u32, median_ms: m[i].quantile(0.5), p90_ms: m[i].quantile(0.9) })
-                    .collect();
-                (s, sketch::RELATIVE_ERROR)
-            }
-        };
+        let (stages, time_to_close, quantile_error) = stage_times(main.stays);
         let mediation = Tier::ALL
             .iter()
             .map(|&tier| TierRow { tier, attempts: main.mediation[tier as usize * 2] as u32, settled: main.mediation[tier as usize * 2 + 1] as u32 })
@@ -139,6 +147,7 @@ impl Engine {
             year_ago,
             links,
             stages,
+            time_to_close,
             backlog: main.backlog.iter().map(|&b| b.max(0) as u32).collect(),
             by_region,
             by_department,
@@ -148,6 +157,19 @@ impl Engine {
             quantile_error,
             as_of: now,
         }
+    }
+
+    /// How long the cases closed under `region` in `period` took from report to close (the flow
+    /// report's `time_to_close` without the rest of the report), and the quantiles' error bound.
+    pub fn time_to_close(&self, region: usize, period: Period) -> (Option<StageTime>, f64) {
+        let (f, t) = period.window(self.now());
+        let t = t.max(f);
+        let main = match self.cells.total(region) {
+            Some(c) if c.full => self.sums(region, f, t, Depth::Full),
+            _ => self.scan_by_child(region, f, t).0,
+        };
+        let (_, close, error) = stage_times(main.stays);
+        (close, error)
     }
 
     /// The total figures of `region` over `[f, t)` (`f` a local midnight, `t` at most the horizon).

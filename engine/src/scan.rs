@@ -4,6 +4,7 @@
 use crate::cases::Case;
 use crate::cells::{self, LINKS, MEDIATION, STATUSES};
 use crate::instant::{age_bucket, instants, link_index, open_at, overdue_at, Instant, Kind};
+use app::model::Status;
 
 /// Flow figures as signed sums (a correction may take away).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,7 +94,10 @@ impl Acc {
         for i in buf.iter().filter(|i| i.at >= w.a) {
             match i.kind {
                 Kind::Reported => f.reported += 1,
-                Kind::Closed => f.closed += 1,
+                Kind::Closed => {
+                    f.closed += 1;
+                    self.stays[Status::Closed.index()].push(i.at - c.reported_at);
+                }
                 Kind::Due { on_time } => {
                     f.due += 1;
                     f.on_time += i64::from(on_time);

@@ -345,7 +345,8 @@ fn cells_equal_an_exact_scan_for_any_region_and_period() {
                 assert_eq!(cells.by_source, scan.by_source, "{what}: by source");
                 assert_eq!(cells.mediation, scan.mediation, "{what}: mediation");
                 assert_eq!(cells.stages.len(), scan.stages.len(), "{what}: stages");
-                for (a, b) in cells.stages.iter().zip(&scan.stages) {
+                assert_eq!(cells.time_to_close.is_some(), scan.time_to_close.is_some(), "{what}: time to close");
+                for (a, b) in cells.stages.iter().chain(&cells.time_to_close).zip(scan.stages.iter().chain(&scan.time_to_close)) {
                     assert_eq!((a.status, a.count), (b.status, b.count), "{what}");
                     for (x, y) in [(a.median_ms, b.median_ms), (a.p90_ms, b.p90_ms)] {
                         assert!((x - y).abs() as f64 <= cells.quantile_error * y as f64 + 1.0, "{what}: {x} vs exact {y}");

@@ -180,6 +180,16 @@ impl Policy {
         Ok(())
     }
 
+    /// A resident's photo of `c`: whoever may see the case with its personal fields unmasked (a photo
+    /// can show a face, a house number, a car plate). Anyone else is told there is none.
+    pub fn photo_visible(&self, viewer: &Viewer, c: &StoredCase) -> Result<(), AccessError> {
+        self.case_visible(viewer, c)?;
+        if !sees_personal_data(viewer) {
+            return Err(AccessError::NotFound);
+        }
+        Ok(())
+    }
+
     /// The actions `viewer` may take on `c` now (oversight, and the handling of a resident's report): what the state machine allows, if they may
     /// oversee and the case is theirs to see. Escalating is for the holder's own level or above: a street
     /// cannot push further a case the district already holds.

@@ -383,6 +383,20 @@ async fn the_resident_follows_each_step_an_official_takes() {
 
     let tashan = common::login(&a, "tashan").await;
     let t = common::csrf(&a, &tashan).await;
+    // The street's queue of residents' reports lists it (the alerts list does not: it is not due yet);
+    // another street's queue does not.
+    let queue = |who: String| {
+        let a = a.clone();
+        async move {
+            let d = json(&request(&a, "GET", "/api/desk?queue=residents", &[("Cookie", &who)], "").await);
+            d["cases"].as_array().unwrap().iter().map(|c| (c["feed"].as_str().unwrap().to_string(), c["case_id"].as_str().unwrap().to_string())).collect::<Vec<_>>()
+        }
+    };
+    let listed = queue(tashan.clone()).await;
+    assert!(listed.contains(&("residents".to_string(), id.clone())) && listed.iter().all(|(f, _)| f == "residents"), "{listed:?}");
+    let alerts = json(&request(&a, "GET", "/api/desk", &[("Cookie", &tashan)], "").await);
+    assert!(!alerts["cases"].as_array().unwrap().iter().any(|c| c["case_id"] == id.as_str()));
+    assert!(!queue(common::login(&a, "fengqiao").await).await.iter().any(|(_, c)| *c == id));
     let case = json(&request(&a, "GET", &path, &[("Cookie", &tashan)], "").await);
     assert!(case["actions"].as_array().unwrap().iter().any(|x| x == "Accept"), "{case}");
     let act = |action: &'static str, note: &'static str| {
@@ -435,5 +449,172 @@ async fn the_resident_follows_each_step_an_official_takes() {
     // Each step is in the residents' feed's counts: the report and six steps.
     let stored: i64 = sqlx::query_scalar("SELECT stored FROM feed_state WHERE feed = 'residents'").fetch_one(&pool).await.unwrap();
     assert_eq!(stored, 7);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_naming_the_community_places_a_report_and_a_vague_one_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 100)).await;
+    let a = srv.addr.clone();
+    let r = post(&a, "requests.json", &[("service_code", "environment"), ("address_string", "塔山街道花园社区8幢东侧"), ("description", "垃圾桶满溢")]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = json(&r)[0]["service_request_id"].as_str().unwrap().to_string();
+    let public = json(&request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await);
+    let place = public[0]["address"].as_str().unwrap();
+    assert!(place.contains("塔山街道") && place.contains("花园社区") && !place.contains("8幢"), "{place}");
+    // The official reads the words as typed (masked below sensitive clearance, as every address).
+    let tashan = common::login(&a, "tashan").await;
+    let case = json(&request(&a, "GET", &format!("/api/cases/residents/{id}"), &[("Cookie", &tashan)], "").await);
+    assert!(case["grid"].as_str().unwrap().starts_with("330602001004"), "{case}");
+    assert!(case["address"].as_str().unwrap().starts_with("塔山街道花园社区"), "{case}");
+
+    let count = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases").fetch_one(&db(dir.path()).await).await.unwrap() };
+    let before = count().await;
+    for (address, code, words) in [
+        ("塔山街道解放北路", 400, "塔山街道"),
+        ("某市某路1号", 400, "community or village"),
+    ] {
+        let r = post(&a, "requests.json", &[("service_code", "environment"), ("address_string", address), ("description", "垃圾"), ("lang", "en")]).await;
+        assert_eq!(r.status, code, "{address}: {}", r.body);
+        let e = json(&r);
+        assert_eq!(e[0]["code"], code);
+        assert!(e[0]["description"].as_str().unwrap().contains(words), "{address}: {e}");
+    }
+    let xml = post(&a, "requests.xml", &[("service_code", "environment"), ("address_string", "塔山街道解放北路"), ("description", "垃圾")]).await;
+    assert_eq!(xml.status, 400);
+    assert!(xml.body.contains("<errors>") && xml.body.contains("塔山街道"), "{}", xml.body);
+    assert_eq!(count().await, before, "nothing stored on a refusal");
+    srv.stop().await;
+}
+
+/// A JPEG as a phone writes one (JFIF, then EXIF with a GPS position and the phone, XMP, a comment),
+/// a 640×480 frame and a few bytes of scan data: what `residents::photo` is given to clean.
+fn phone_jpeg() -> Vec<u8> {
+    fn segment(marker: u8, body: &[u8]) -> Vec<u8> {
+        let mut s = vec![0xFF, marker];
+        s.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        s.extend_from_slice(body);
+        s
+    }
+    let mut j = vec![0xFF, 0xD8];
+    j.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+    j.extend(segment(0xE1, b"Exif\0\0GPS 30.0023N 120.5821E Xiaomi 14"));
+    j.extend(segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>owner</x:xmpmeta>"));
+    j.extend(segment(0xFE, b"taken by Zhang San"));
+    j.extend(segment(0xDB, &[0u8; 65]));
+    j.extend(segment(0xC0, &[8, 0x01, 0xE0, 0x02, 0x80, 1, 1, 0x11, 0]));
+    j.extend(segment(0xC4, &[0u8; 20]));
+    j.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0x56, 0x78, 0xFF, 0xD9]);
+    j
+}
+
+/// The report form as a browser sends it: multipart, with a photo when given (an empty file part
+/// otherwise, as a file input left empty sends).
+fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "----cockpit-test-boundary-7f3a";
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    b.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{}\"\r\nContent-Type: image/jpeg\r\n\r\n", if photo.is_some() { "IMG_0001.jpg" } else { "" }).as_bytes());
+    b.extend_from_slice(photo.unwrap_or_default());
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}
+
+async fn send_form(a: &str, fields: &[(&str, &str)], photo: Option<&[u8]>) -> (u16, String, String) {
+    let (ct, body) = multipart(fields, photo);
+    let (status, head, body) = common::request_bytes(a, "POST", "/report", &[("Content-Type", &ct)], &body).await;
+    (status, head, String::from_utf8_lossy(&body).to_string())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_residents_photo_reaches_cleared_staff_only_and_without_where_it_was_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 100)).await;
+    let a = srv.addr.clone();
+    let form_page = request(&a, "GET", "/report", &[], "").await.body;
+    assert!(form_page.contains(r#"enctype="multipart/form-data""#) && form_page.contains(r#"type="file" name="photo""#), "{form_page}");
+    // A point in 花园社区 of 塔山街道: tashan (sensitive clearance) and huayuan (internal) both see the case.
+    let rows = server::city::shaoxing::build();
+    let g = rows.iter().find(|r| r.level == app::model::Level::Grid && r.code.starts_with("330602001004")).unwrap();
+    let [lon, lat] = geom::label_point(&g.shape);
+    let (lon, lat) = (format!("{lon:.6}"), format!("{lat:.6}"));
+    let fields = [("service_code", "hazard"), ("description", "井盖缺失"), ("lat", lat.as_str()), ("long", lon.as_str()), ("phone", PHONE), ("submit", "1")];
+    let jpeg = phone_jpeg();
+    let pool = db(dir.path()).await;
+    let photos = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM photos").fetch_one(&db(dir.path()).await).await.unwrap() };
+    let cases = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases").fetch_one(&db(dir.path()).await).await.unwrap() };
+
+    // Refusals first: nothing is stored, and the page says why with what was typed still there.
+    let (before_photos, before_cases) = (photos().await, cases().await);
+    let (status, _, page) = send_form(&a, &fields, Some(b"GIF89a\x01\0\x01\0\x80\0\0")).await;
+    assert_eq!(status, 415, "{page}");
+    assert!(page.contains("JPEG 或 PNG") && page.contains("井盖缺失"), "{page}");
+    let mut big = jpeg.clone();
+    big.resize(5 * 1024 * 1024 + 1, 0);
+    let (status, _, page) = send_form(&a, &fields, Some(&big)).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("5 MB"), "{page}");
+    let forged = "ab".repeat(32);
+    let mut with_forged = fields.to_vec();
+    with_forged.push(("photo_token", &forged));
+    let (status, _, page) = send_form(&a, &with_forged, None).await;
+    assert_eq!(status, 400, "a token that holds nothing: {page}");
+    assert!(page.contains("重新选择照片"), "{page}");
+    assert_eq!((photos().await, cases().await), (before_photos, before_cases), "nothing stored on a refusal");
+
+    // A photo chosen and then taken back is deleted.
+    let (status, _, page) = send_form(&a, &[("region", "330602"), ("map.x", "1"), ("map.y", "1")], Some(&jpeg)).await;
+    assert_eq!(status, 200, "{page}");
+    let token = page.split(r#"name="photo_token" value=""#).nth(1).and_then(|t| t.get(..64)).expect("the page carries the held photo").to_string();
+    assert!(page.contains(r#"id="photo-held""#));
+    assert_eq!(photos().await, before_photos + 1);
+    let (status, _, page) = send_form(&a, &[("photo_token", &token), ("drop_photo", "1")], None).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("photo_token") && !page.contains(r#"id="photo-held""#), "{page}");
+    assert_eq!(photos().await, before_photos, "a photo taken back is not kept");
+
+    // Chosen with one press of the form (a map click), taken with the report at the next.
+    let (_, _, page) = send_form(&a, &[("region", "330602"), ("map.x", "1"), ("map.y", "1")], Some(&jpeg)).await;
+    let token = page.split(r#"name="photo_token" value=""#).nth(1).and_then(|t| t.get(..64)).unwrap().to_string();
+    let mut with_token = fields.to_vec();
+    with_token.push(("photo_token", &token));
+    let (status, head, page) = send_form(&a, &with_token, None).await;
+    assert_eq!(status, 303, "{page}");
+    let id = head.lines().find_map(|l| l.strip_prefix("location: /report/").or_else(|| l.strip_prefix("Location: /report/"))).and_then(|l| l.split('?').next()).unwrap().to_string();
+    let (mime, width, stored): (String, i64, Vec<u8>) = sqlx::query_as("SELECT mime, width, bytes FROM photos WHERE feed = 'residents' AND case_id = ?").bind(&id).fetch_one(&pool).await.unwrap();
+    assert_eq!((mime.as_str(), width), ("image/jpeg", 640));
+    for secret in [&b"GPS"[..], b"Xiaomi", b"xmpmeta", b"Zhang San"] {
+        assert!(contains(&jpeg, secret) && !contains(&stored, secret), "{}", String::from_utf8_lossy(secret));
+    }
+    let progress = request(&a, "GET", &format!("/report/{id}"), &[], "").await.body;
+    assert!(progress.contains(r#"id="photo-received""#), "{progress}");
+    let public = json(&request(&a, "GET", &format!("/open311/v2/requests/{id}.json"), &[], "").await);
+    assert!(public[0]["media_url"].is_null(), "never published: {public}");
+
+    // Staff cleared for personal data see it, and the view is audited; others are told there is none.
+    let case_path = format!("/api/cases/residents/{id}");
+    let photo_path = format!("{case_path}/photo");
+    let tashan = common::login(&a, "tashan").await;
+    assert_eq!(json(&request(&a, "GET", &case_path, &[("Cookie", &tashan)], "").await)["photo"], true);
+    let (status, head, body) = common::request_bytes(&a, "GET", &photo_path, &[("Cookie", &tashan)], b"").await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: image/jpeg") && head.contains("no-store"), "{head}");
+    assert_eq!(body, stored);
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'tashan' AND action = 'view_photo' AND detail LIKE ?").bind(format!("%{id}%")).fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 1);
+    let huayuan = common::login(&a, "huayuan").await;
+    let seen = json(&request(&a, "GET", &case_path, &[("Cookie", &huayuan)], "").await);
+    assert_eq!((seen["case_id"].as_str(), &seen["photo"]), (Some(id.as_str()), &Value::Bool(false)), "internal clearance: the case, not the photo");
+    assert_eq!(request(&a, "GET", &photo_path, &[("Cookie", &huayuan)], "").await.status, 404);
+    assert_eq!(request(&a, "GET", &photo_path, &[("Cookie", &common::login(&a, "fengqiao").await)], "").await.status, 404);
+    assert_eq!(request(&a, "GET", &photo_path, &[], "").await.status, 401);
     srv.stop().await;
 }

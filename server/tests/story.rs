@@ -57,7 +57,7 @@ async fn server_serves_pages_health_and_a_scoped_live_stream() {
     for name in ["越城区", "柯桥区", "上虞区", "新昌县", "诸暨市", "嵊州市"] {
         assert!(r.body.contains(name), "/public lists {name}");
     }
-    assert!(r.body.contains(r#"id="districts""#));
+    assert!(r.body.contains(r#"id="record-districts""#) && r.body.contains(r#"href="/report?lang=zh""#), "the portal, with the way to report");
     assert!(r.body.contains("/pkg/cockpit.99aa88bb77cc.css") && !r.body.contains("echarts"), "the public page has its style and no chart library");
     let r = get("/login", None).await;
     assert!(r.body.contains(r#"href="/pkg/cockpit.99aa88bb77cc.css""#), "server-made pages use the hashed stylesheet too");

@@ -1,4 +1,4 @@
-// The public page, with JavaScript turned off: it must still show the district table.
+// The transparency portal, with JavaScript turned off: the city's record per district and town.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -14,20 +14,26 @@ after(async () => {
   await server?.stop();
 });
 
-test('/public shows the district table with JavaScript disabled, and no personal data', async () => {
+test('/public is the portal: this month per district with JavaScript disabled, and no personal data', async () => {
   const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   const resp = await page.goto(server.url + '/public');
   assert.equal(resp.status(), 200);
-  const rows = await page.$$eval('table#districts tbody tr', (trs) =>
+  assert.match(await page.textContent('h1'), /2026-12$/, 'the current month by default');
+  const rows = await page.$$eval('table#record-districts tbody tr', (trs) =>
     trs.map((tr) => [...tr.children].map((td) => td.textContent.trim())));
   assert.equal(rows.length, 6);
   assert.deepEqual(rows.map((r) => r[0]).sort(), ['上虞区', '嵊州市', '新昌县', '柯桥区', '诸暨市', '越城区']);
   for (const r of rows) {
-    for (const cell of r.slice(1)) assert.match(cell, /^(\d+|<5)$/);
+    for (const cell of r.slice(1, 5)) assert.match(cell, /^(\d+|<5)$/);
+    // Median time to close: hours up to two days, days beyond, or withheld under five closed.
+    assert.match(r[6], /^(\d+\.\d (小时|天)|—)$/, r.join(' | '));
   }
+  assert.ok(rows.some((r) => r[6] !== '—'), 'some district closed five or more cases');
+  assert.match(await page.textContent('#record-close-median'), /^\d+\.\d (小时|天)$/);
   const total = rows.reduce((s, r) => s + Number(r[1]), 0);
   assert.ok(total > 0, 'three days of cases were reported');
+  assert.equal(await page.getAttribute('.record-report a', 'href'), '/report?lang=zh');
   const html = await page.content();
   assert.doesNotMatch(html, /网格员|worker/i, 'no grid worker on the public page');
   await page.screenshot({ path: join(artifacts, 'public-nojs.png'), fullPage: true });

@@ -1,5 +1,6 @@
 //! Where a record happened: a region code taken as given, or a point (in the vendor's datum) put in its
-//! grid by point-in-polygon over an R-tree of grid boxes.
+//! grid by point-in-polygon over an R-tree of grid boxes, or an address in words placed by the region
+//! names in it (`gazetteer`).
 use crate::city::RegionTree;
 use app::model::Level;
 use geom::rtree::RTree;
@@ -30,13 +31,14 @@ pub struct Locator {
     tree: Arc<RegionTree>,
     grids: Vec<usize>,
     index: RTree,
+    gazetteer: super::gazetteer::Gazetteer,
 }
 
 impl Locator {
     pub fn new(tree: Arc<RegionTree>) -> Locator {
         let grids: Vec<usize> = tree.iter().filter(|(_, r)| r.row.level == Level::Grid).map(|(i, _)| i).collect();
         let boxes: Vec<geom::rtree::BBox> = grids.iter().map(|&i| geom::bbox(&tree.get(i).row.shape)).collect();
-        Locator { index: RTree::new(&boxes), grids, tree }
+        Locator { index: RTree::new(&boxes), grids, gazetteer: super::gazetteer::Gazetteer::new(&tree), tree }
     }
 
     pub fn tree(&self) -> &RegionTree {
@@ -60,6 +62,11 @@ impl Locator {
             Some(_) => Err(format!("region {code:?} is not a grid")),
             None => Err(format!("unknown region code {code:?}")),
         }
+    }
+
+    /// The grid an address in words places a record in (see `gazetteer`).
+    pub fn address(&self, words: &str) -> Result<&str, super::gazetteer::AddressMiss> {
+        self.gazetteer.place(&self.tree, words).map(|i| self.tree.get(i).row.code.as_str())
     }
 
     /// The grid at a point in `datum`, or why there is none.

@@ -8,6 +8,7 @@ pub mod file_drop;
 pub mod health;
 pub mod http_pull;
 pub mod kinds;
+pub mod gazetteer;
 pub mod locate;
 pub mod mapping;
 pub mod mqtt;

@@ -5,6 +5,7 @@
 //! - `public`: a stored case as the public may read it (no person, no house, no internal step)
 //! - `limit`: how often one address or app may report
 //! - `map`: the server-drawn map a report is placed on without JavaScript
+//! - `photo`: a resident's photo checked and stripped of its metadata (where it was taken, the phone)
 //! - `open311`: GeoReport v2 on the wire (JSON and XML documents, read parameters)
 //!
 //! A report enters like any feed's record: `Ingest::take_records` under the feed `residents`, so it is
@@ -13,6 +14,7 @@
 pub mod limit;
 pub mod map;
 pub mod open311;
+pub mod photo;
 pub mod public;
 pub mod report;
 pub mod service;
@@ -191,6 +193,51 @@ impl Residents {
             }
         };
         Ok(cases.iter().filter(|c| self.published(c)).map(|c| self.public(c)).collect())
+    }
+
+    /// Checks a resident's photo, strips its metadata and holds it until the report it goes with is
+    /// taken: its token and size. Nothing is stored when it is refused.
+    pub async fn hold_photo(&self, bytes: &[u8]) -> Result<(String, usize), Refusal> {
+        let p = photo::clean(bytes).map_err(|e| match e {
+            photo::PhotoError::TooLarge => Refusal::PhotoTooLarge(photo::MAX_BYTES / (1024 * 1024)),
+            photo::PhotoError::NotAnImage => Refusal::PhotoType,
+        })?;
+        let token = crate::auth::token::new_token();
+        let stored = crate::store::StoredPhoto { mime: p.mime.to_string(), width: p.width, height: p.height, bytes: p.bytes };
+        self.ingest.store().hold_photo(&token, &stored, self.now()).await.map_err(unavailable)?;
+        Ok((token, stored.bytes.len()))
+    }
+
+    /// The size of the photo held under `token` (a form's hidden field: anything may come in it).
+    pub async fn held_photo(&self, token: &str) -> Option<usize> {
+        if !photo::is_token(token) {
+            return None;
+        }
+        self.ingest.store().held_photo(token).await.unwrap_or_else(|e| {
+            tracing::error!("residents: store: {e}");
+            None
+        })
+    }
+
+    /// Deletes a held photo the resident took back (or replaced).
+    pub async fn release_photo(&self, token: &str) {
+        if let Err(e) = self.ingest.store().release_photo(token).await {
+            tracing::error!("residents: store: {e}");
+        }
+    }
+
+    /// Gives the held photo to the resident's report `id`; a report sent twice keeps its first photo.
+    pub async fn attach_photo(&self, token: &str, id: &str) {
+        match self.ingest.store().attach_photo(token, FEED, id).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(report = %id, "residents: the report has a photo or the held one expired; not attached"),
+            Err(e) => tracing::error!(report = %id, "residents: store: {e}; the photo was not attached"),
+        }
+    }
+
+    /// Whether the resident's report `id` came with a photo (the page says so; only staff see it).
+    pub async fn has_photo(&self, id: &str) -> bool {
+        self.ingest.store().has_photo(FEED, id).await.unwrap_or(false)
     }
 
     /// The public name of the place at a WGS-84 point (district, town, community), if it is in the city.

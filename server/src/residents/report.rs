@@ -2,6 +2,7 @@
 //! is drawn from what was reported, where and in which minute, so the same report sent twice (a double
 //! tap, a retry after a lost answer) is one case, and the feed counts the second as a duplicate.
 use super::service;
+use crate::feeds::gazetteer::AddressMiss;
 use crate::feeds::locate::{Datum, Locator};
 use crate::feeds::record::{Body, CaseRecord, Record};
 use app::flow::Priority;
@@ -147,10 +148,20 @@ pub fn check(s: &Submission, locator: &Locator, now: i64) -> Result<Report, Refu
             }
             (id.clone(), format!("网格 {id}"))
         }
-        (None, None, None) => return Err(Refusal::NoPlace),
+        (None, None, None) => {
+            let words = s.address_string.as_deref().ok_or(Refusal::NoPlace)?;
+            let grid = locator.address(words).map_err(|miss| match miss {
+                AddressMiss::Unknown => Refusal::AddressUnknown,
+                AddressMiss::Vague(r) => Refusal::AddressVague(r),
+                AddressMiss::Ambiguous(list) => Refusal::AddressAmbiguous(list),
+            })?;
+            // The words are the place: the same words in the same minute are the same report.
+            (grid.to_string(), format!("按地址 {words}"))
+        }
     };
     let address = match &s.address_string {
-        Some(a) => format!("{a}（{place}）"),
+        Some(a) if !place.starts_with("按地址") => format!("{a}（{place}）"),
+        Some(a) => format!("{a}（按地址定位到网格 {grid}）"),
         None => place.clone(),
     };
     let name = [s.last_name.as_deref(), s.first_name.as_deref()].into_iter().flatten().collect::<String>();
@@ -278,8 +289,15 @@ mod tests {
         assert_eq!(with(&[("lat", "NaN")], "lat").unwrap_err(), Refusal::Invalid(Field::Lat));
         assert_eq!(with(&[("lat", "39.9"), ("long", "116.4")], "lat").unwrap_err(), Refusal::OutsideCity, "Beijing");
         let none: [(&str, &str); 0] = [];
-        let no_place = check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_string", "某路")]), &l, NOW);
+        let no_place = check(&pairs(&[("service_code", "hazard"), ("description", "x")]), &l, NOW);
         assert_eq!(no_place.unwrap_err(), Refusal::NoPlace);
+        let unknown = check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_string", "某路")]), &l, NOW);
+        assert_eq!(unknown.unwrap_err(), Refusal::AddressUnknown);
+        let vague = check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_string", "塔山街道某路")]), &l, NOW);
+        assert_eq!(vague.unwrap_err(), Refusal::AddressVague("塔山街道".into()));
+        let by_words = check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_string", "塔山街道花园社区8幢")]), &l, NOW).unwrap();
+        assert!(by_words.grid.starts_with("330602001004"), "{}", by_words.grid);
+        assert_eq!(by_words.address, format!("塔山街道花园社区8幢（按地址定位到网格 {}）", by_words.grid));
         let by_grid = check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_id", &grid)]), &l, NOW).unwrap();
         assert_eq!(by_grid.grid, grid);
         assert_eq!(check(&pairs(&[("service_code", "hazard"), ("description", "x"), ("address_id", "330602")]), &l, NOW).unwrap_err(), Refusal::Invalid(Field::AddressId), "a district is not a grid");

@@ -2,12 +2,15 @@
 //! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
 pub mod access;
 pub mod feeds;
+pub mod photos;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_feeds;
+mod sqlite_photos;
 
 pub use access::AccessStore;
 pub use feeds::FeedStore;
+pub use photos::{PhotoStore, StoredPhoto};
 pub use sqlite::SqliteStore;
 
 use crate::case::{CaseEvent, Outcome};
@@ -100,7 +103,7 @@ pub struct OpenCase {
 }
 
 /// Cases and regions; the access and feed layers' rows come with it through `AccessStore` and `FeedStore`.
-pub trait Store: AccessStore + FeedStore + Send + Sync + 'static {
+pub trait Store: AccessStore + FeedStore + PhotoStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

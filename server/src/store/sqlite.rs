@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/sqlite/0013_device_playlist.sql")),
     (14, include_str!("../../migrations/sqlite/0014_resident_contact.sql")),
     (15, include_str!("../../migrations/sqlite/0015_api_keys.sql")),
+    (16, include_str!("../../migrations/sqlite/0016_photos.sql")),
 ];
 
 pub struct SqliteStore {

@@ -98,12 +98,16 @@ impl Backend for Cockpit {
         })
     }
 
-    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, DeskView> {
+    fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, queue: app::model::DeskQueue) -> Reply<'a, DeskView> {
         Box::pin(async move {
             let now = self.now();
             let q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
             let idx = self.policy.region(viewer, region)?;
-            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize };
+            let feed = match queue {
+                app::model::DeskQueue::Alerts => None,
+                app::model::DeskQueue::Residents => Some(crate::residents::FEED.to_string()),
+            };
+            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed };
             let keys = self.engine.read().expect("engine lock").alerting(&filter);
             let cases = self.policy.auth().store().cases_by_keys(&keys).await.map_err(unavailable)?;
             // A list is for triage: masked for everyone; the full record is one audited view away.

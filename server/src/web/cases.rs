@@ -47,6 +47,7 @@ pub(crate) fn view(policy: &crate::policy::Policy, v: &Viewer, c: StoredCase, fu
         department: d.department,
         summary: d.summary,
         timeline: c.timeline,
+        photo: false,
     }
 }
 
@@ -95,11 +96,45 @@ pub async fn detail(State(state): State<AppState>, headers: HeaderMap, Path((fee
     }
     let now = state.cockpit.now();
     let region = c.facts.grid.clone();
-    let shown = view(&state.cockpit.policy, &v, c, sees_personal_data(&v), now);
+    let photo = state.cockpit.policy.photo_visible(&v, &c).is_ok();
+    let mut shown = view(&state.cockpit.policy, &v, c, sees_personal_data(&v), now);
+    shown.photo = photo && state.cockpit.policy.auth().store().has_photo(&feed, &id).await.unwrap_or(false);
     if !shown.masked && (shown.person.is_some() || shown.address.is_some()) {
         state.cockpit.policy.auth().audit(&v.principal, "view_sensitive", Some(&region), &format!("case {feed}/{id}"), now).await;
     }
     axum::Json(shown).into_response()
+}
+
+/// `GET /api/cases/{feed}/{id}/photo`: the photo a resident sent with the case, to those the policy
+/// shows it (`Policy::photo_visible`); every view is audited. Never cached: it may show a person.
+pub async fn photo(State(state): State<AppState>, headers: HeaderMap, Path((feed, id)): Path<(String, String)>) -> Response {
+    let v = match signed_in(&state, &headers) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let store = state.cockpit.policy.auth().store();
+    let c = match store.case(&feed, &id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return refusal(AccessError::NotFound),
+        Err(e) => return unavailable(e),
+    };
+    if let Err(e) = state.cockpit.policy.photo_visible(&v, &c) {
+        return refusal(e);
+    }
+    let p = match store.photo(&feed, &id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return refusal(AccessError::NotFound),
+        Err(e) => return unavailable(e),
+    };
+    let now = state.cockpit.now();
+    state.cockpit.policy.auth().audit(&v.principal, "view_photo", Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;
+    let headers = [
+        (header::CONTENT_TYPE, p.mime),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'".to_string()),
+    ];
+    (headers, p.bytes).into_response()
 }
 
 /// CSV of the cases the viewer may list, masked to their clearance; every export is audited.
@@ -203,7 +238,12 @@ pub async fn act(
     }
     policy.auth().audit(&v.principal, &format!("case_{}", action.as_str()), Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;
     match store.case(&feed, &id).await {
-        Ok(Some(c)) => axum::Json(view(policy, &v, c, false, now)).into_response(),
+        Ok(Some(c)) => {
+            let photo = policy.photo_visible(&v, &c).is_ok() && store.has_photo(&feed, &id).await.unwrap_or(false);
+            let mut shown = view(policy, &v, c, false, now);
+            shown.photo = photo;
+            axum::Json(shown).into_response()
+        }
         Ok(None) => refusal(AccessError::NotFound),
         Err(e) => unavailable(e),
     }

@@ -60,6 +60,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
     ("GET", "/device"),
+    ("GET", "/public"),
     ("GET", "/public/stats.json"),
     ("GET", "/public/stats.csv"),
     ("GET", "/public/stats.geojson"),
@@ -72,6 +73,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases"),
     ("GET", "/api/cases/{feed}/{id}"),
     ("POST", "/api/cases/{feed}/{id}/actions"),
+    ("GET", "/api/cases/{feed}/{id}/photo"),
     ("GET", "/api/export/cases.csv"),
     ("GET", "/api/audit"),
     ("GET", "/audit"),
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/stats.json", get(public_stats::json))
         .route("/public/stats.csv", get(public_stats::csv))
         .route("/public/stats.geojson", get(public_stats::geojson))
+        .route("/public", get(portal::page))
         .route("/public/record", get(portal::page))
         .route("/public/record.json", get(portal::json))
         .route("/public/record.csv", get(portal::csv))
@@ -142,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases", get(cases::list))
         .route("/api/cases/{feed}/{id}", get(cases::detail))
         .route("/api/cases/{feed}/{id}/actions", post(cases::act))
+        .route("/api/cases/{feed}/{id}/photo", get(cases::photo))
         .route("/api/export/cases.csv", get(cases::export))
         .route("/api/audit", get(access::audit))
         .route("/audit", get(access::audit_page))
@@ -156,7 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/open311/v2/services/{file}", get(open311::definition))
         .route("/open311/v2/requests/{file}", get(open311::one))
         .route("/open311/v2/tokens/{file}", get(open311::token))
-        .route("/report", get(report::form).post(report::post))
+        .route("/report", get(report::form).post(report::post).layer(axum::extract::DefaultBodyLimit::max(report::BODY_LIMIT)))
         .route("/report/{id}", get(report::progress))
         .route("/report/map/{file}", get(report::map_svg))
         .leptos_routes_with_context(

@@ -67,8 +67,24 @@ fn change(now: Cell, before: Option<Cell>) -> String {
     }
 }
 
+/// A median time to close as people read it: hours up to two days, days beyond.
+fn span(lang: Lang, ms: Option<i64>) -> String {
+    let Some(ms) = ms else { return "—".into() };
+    let hours = ms as f64 / 3_600_000.0;
+    match (hours < 48.0, lang) {
+        (true, Lang::Zh) => format!("{hours:.1} 小时"),
+        (true, _) => format!("{hours:.1} h"),
+        (false, Lang::Zh) => format!("{:.1} 天", hours / 24.0),
+        (false, _) => format!("{:.1} d", hours / 24.0),
+    }
+}
+
+fn hours(ms: Option<i64>) -> String {
+    ms.map(|ms| format!("{:.1}", ms as f64 / 3_600_000.0)).unwrap_or_default()
+}
+
 fn table(id: &str, caption: &str, lang: Lang, rows: &[&RecordRow], compare: bool) -> String {
-    let head = [Msg::RecordArea, Msg::RecordReported, Msg::RecordClosed, Msg::RecordDue, Msg::RecordOnTime, Msg::RecordOnTimeRate];
+    let head = [Msg::RecordArea, Msg::RecordReported, Msg::RecordClosed, Msg::RecordDue, Msg::RecordOnTime, Msg::RecordOnTimeRate, Msg::RecordCloseMedian];
     let mut h: String = head.iter().map(|m| format!(r#"<th scope="col">{}</th>"#, t(lang, *m))).collect();
     if compare {
         h.push_str(&format!(r#"<th scope="col">{}</th><th scope="col">{}</th>"#, t(lang, Msg::RecordPrevious), t(lang, Msg::RecordYearAgo)));
@@ -79,13 +95,14 @@ fn table(id: &str, caption: &str, lang: Lang, rows: &[&RecordRow], compare: bool
             let rate = r.on_time_rate().map(pct).unwrap_or_else(|| "—".into());
             let cmp = if compare { format!("<td>{}</td><td>{}</td>", change(r.reported, r.reported_previous), change(r.reported, r.reported_year_ago)) } else { String::new() };
             format!(
-                r#"<tr data-code="{}"><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{rate}</td>{cmp}</tr>"#,
+                r#"<tr data-code="{}"><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{rate}</td><td class="close-median">{}</td>{cmp}</tr>"#,
                 esc(&r.code),
                 esc(&r.name),
                 r.reported.text(),
                 r.closed.text(),
                 r.due.text(),
-                r.on_time.text()
+                r.on_time.text(),
+                span(lang, r.close_median_ms)
             )
         })
         .collect();
@@ -165,17 +182,22 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
         .map(|(tier, a, s)| format!("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>", i18n::tier(lang, *tier), a.text(), s.text()))
         .collect();
     let query = if month_value.is_empty() { format!("year={year_value}") } else { format!("month={month_value}") };
-    let dictionary: String = [Msg::RecordDictReported, Msg::RecordDictClosed, Msg::RecordDictDue, Msg::RecordDictCompare, Msg::RecordDictSuppressed].iter().map(|m| format!("<li>{}</li>", t(lang, *m))).collect();
+    let mut dictionary: String = [Msg::RecordDictReported, Msg::RecordDictClosed, Msg::RecordDictDue, Msg::RecordDictCloseTime, Msg::RecordDictCompare, Msg::RecordDictSuppressed].iter().map(|m| format!("<li>{}</li>", t(lang, *m))).collect();
+    if r.close_error > 0.0 {
+        dictionary.push_str(&format!("<li>{}</li>", i18n::close_error(lang, r.close_error)));
+    }
     let body = format!(
         r#"<h1>{title} · {city_name} {label}</h1><p>{intro}</p>
-<form method="get" action="/public/record" class="record-period"><input type="hidden" name="lang" value="{lc}">
+<p class="record-report"><a href="/report?lang={lc}">{l_report}</a></p>
+<form method="get" action="/public" class="record-period"><input type="hidden" name="lang" value="{lc}">
 <label>{l_month} <input type="month" name="month" value="{month_value}"></label> <label>{l_year} <input type="number" name="year" min="2000" max="2100" value="{year_value}"></label> <button type="submit">{l_show}</button></form>
-<p class="record-summary">{l_rep} <strong>{c_rep}</strong> · {l_closed} <strong>{c_closed}</strong> · {l_rate} <strong>{c_rate}</strong> · {l_prev} {c_prev} · {l_yago} {c_yago}</p>
+<p class="record-summary">{l_rep} <strong>{c_rep}</strong> · {l_closed} <strong>{c_closed}</strong> · {l_rate} <strong>{c_rate}</strong> · {l_median} <strong id="record-close-median">{c_median}</strong> · {l_prev} {c_prev} · {l_yago} {c_yago}</p>
 <figure>{map}<figcaption>{l_map}</figcaption></figure>
 <figure>{trend}<figcaption>{l_trend}</figcaption></figure>
 {districts}{towns}
 <table id="record-mediation" class="table"><caption>{l_med}</caption><thead><tr><th scope="col">{l_tier}</th><th scope="col">{l_att}</th><th scope="col">{l_set}</th></tr></thead><tbody>{mediation}</tbody></table>
 <p class="downloads"><a href="/public/record.json?{query}">JSON</a> · <a href="/public/record.csv?{query}">CSV</a> · <a href="/public/record.geojson?{query}">GeoJSON</a></p>
+<p class="downloads">{l_live} <a href="/public/stats.csv">CSV</a> · <a href="/public/stats.json">JSON</a> · <a href="/public/stats.geojson">GeoJSON</a></p>
 <section id="dictionary"><h2>{l_dict}</h2><ul>{dictionary}</ul></section>
 <p class="as-of">{l_asof} {asof}</p>"#,
         title = t(lang, Msg::RecordTitle),
@@ -190,6 +212,8 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
         c_closed = city.closed.text(),
         l_rate = t(lang, Msg::RecordOnTimeRate),
         c_rate = city.on_time_rate().map(pct).unwrap_or_else(|| "—".into()),
+        l_median = t(lang, Msg::RecordCloseMedian),
+        c_median = span(lang, city.close_median_ms),
         l_prev = t(lang, Msg::RecordPrevious),
         c_prev = change(city.reported, city.reported_previous),
         l_yago = t(lang, Msg::RecordYearAgo),
@@ -205,6 +229,8 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
         l_att = t(lang, Msg::RecordAttempts),
         l_set = t(lang, Msg::RecordSettled),
         l_dict = t(lang, Msg::RecordDictionary),
+        l_report = t(lang, Msg::RecordReportLink),
+        l_live = t(lang, Msg::RecordLiveDownloads),
         l_asof = t(lang, Msg::DataAsOf),
         asof = app::model::date_time(r.as_of),
     );
@@ -242,6 +268,7 @@ pub async fn geojson(State(state): State<AppState>, Query(q): Query<Pairs>) -> R
                 "properties": {
                     "code": row.code, "name": row.name, "level": row.level.as_str(), "schematic": region.row.schematic,
                     "reported": row.reported, "closed": row.closed, "due": row.due, "on_time": row.on_time,
+                    "close_median_ms": row.close_median_ms,
                 },
                 "geometry": super::public_stats::geometry(region),
             }))
@@ -257,10 +284,10 @@ pub async fn csv(State(state): State<AppState>, Query(q): Query<Pairs>) -> Respo
         Err(resp) => return resp,
     };
     let opt = |c: Option<Cell>| c.map(|c| c.text()).unwrap_or_default();
-    let mut out = String::from("level,code,name,parent,reported,closed,due,on_time,reported_previous,reported_year_ago\n");
+    let mut out = String::from("level,code,name,parent,reported,closed,due,on_time,reported_previous,reported_year_ago,close_median_hours\n");
     for row in &r.rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             row.level.as_str(),
             row.code,
             row.name.replace(',', " "),
@@ -270,7 +297,8 @@ pub async fn csv(State(state): State<AppState>, Query(q): Query<Pairs>) -> Respo
             row.due.text(),
             row.on_time.text(),
             opt(row.reported_previous),
-            opt(row.reported_year_ago)
+            opt(row.reported_year_ago),
+            hours(row.close_median_ms)
         ));
     }
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()

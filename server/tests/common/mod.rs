@@ -79,14 +79,21 @@ impl Resp {
 
 /// One request on a fresh connection. Reads to the end, or to the first complete SSE event.
 pub async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let (status, head, body) = request_bytes(addr, method, path, headers, body.as_bytes()).await;
+    Resp { status, head, body: String::from_utf8_lossy(&body).to_string() }
+}
+
+/// `request` with a binary body and reply (a photo): status, head and body bytes.
+pub async fn request_bytes(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).await.expect("connect");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).await.unwrap();
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    s.write_all(&bytes).await.unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
     loop {
@@ -100,10 +107,10 @@ pub async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &st
             break;
         }
     }
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, i + 4)).unwrap_or((buf.len(), buf.len()));
+    let head = String::from_utf8_lossy(&buf[..split.0]).to_string();
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Resp { status, head: head.to_string(), body: body.to_string() }
+    (status, head, buf[split.1..].to_vec())
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> String {

@@ -353,16 +353,15 @@ async fn nats_stream(b: &Broker) {
 
 /// Waits until the consumer has nothing unacked and nothing undelivered (the feed acked every message).
 async fn nats_all_acked(b: &Broker) {
-    use server::feeds::nats::proto::{api_reply, Conn};
-    let mut c = Conn::connect(&b.url(), "test", Duration::from_secs(5)).await.unwrap();
+    let js = async_nats::jetstream::new(async_nats::connect(b.url()).await.unwrap());
     let deadline = Instant::now() + WAIT;
     loop {
-        let m = c.request("$JS.API.CONSUMER.INFO.CITY.cockpit-sensors", b"", Duration::from_secs(5)).await.unwrap();
-        let v = api_reply(&m).unwrap();
-        if v["num_ack_pending"] == 0 && v["num_pending"] == 0 {
+        let mut c: async_nats::jetstream::consumer::PullConsumer = js.get_consumer_from_stream("cockpit-sensors", "CITY").await.unwrap();
+        let v = c.info().await.unwrap().clone();
+        if v.num_ack_pending == 0 && v.num_pending == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "messages left unacked: {v}");
+        assert!(Instant::now() < deadline, "messages left unacked: {v:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

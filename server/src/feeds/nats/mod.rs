@@ -1,17 +1,22 @@
 //! NATS JetStream: a durable pull consumer on a stream the city's system publishes to. Messages are
-//! fetched in batches, taken in one `FeedCtx::take`, and acked (`+ACK` to each reply subject) only once
-//! the take returned Ok; what was fetched but not taken when the feed stops is nak'ed for redelivery,
-//! and anything unacked (a crash, a lost connection) comes back after `ack_wait_seconds`. The consumer
-//! lives on the server, so a paused feed or a stopped cockpit resumes where it left off.
+//! pulled in batches, taken in one `FeedCtx::take`, and acked only once the take returned Ok; what was
+//! pulled but not taken when the feed stops is nak'ed for redelivery, and anything unacked (a crash, a
+//! lost connection) comes back after `ack_wait_seconds`. The consumer lives on the server, so a paused
+//! feed or a stopped cockpit resumes where it left off.
 //!
-//! The client is a small hand-written one over the text protocol (`proto`); the simulator publishes
-//! with it too.
-pub mod proto;
+//! The client is the maintained `async-nats` crate (TLS with `tls://` and the system's CA store, user
+//! and password or a token in the URL, NKeys); the simulator publishes with it too.
+mod client;
+
+pub use client::{connect, shown};
 
 use super::backoff::{sleep_or_stop, Backoff};
 use super::record::Input;
 use super::registry::FeedCtx;
-use proto::{api_reply, Conn, Msg};
+use async_nats::jetstream::consumer::pull::{Config as PullConfig, Stream as Messages};
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer};
+use async_nats::jetstream::{AckKind, Message};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -43,6 +48,10 @@ pub struct Config {
     /// consumer is created).
     #[serde(default = "default_ack_wait")]
     pub ack_wait_seconds: u64,
+    /// A NATS `.creds` file (the account's JWT and NKey seed), for a server that signs in that way;
+    /// a user and password or a token go in the URL (best through `url_env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<String>,
 }
 
 fn default_url() -> String {
@@ -68,7 +77,7 @@ fn is_name(s: &str) -> bool {
 impl Config {
     /// Checks what serde cannot: names NATS accepts and sane limits.
     pub fn check(self) -> Result<Config, String> {
-        proto::Endpoint::parse(&self.url).map_err(|e| format!("url: {e}"))?;
+        client::check_url(&self.url)?;
         if !is_name(&self.stream) {
             return Err("stream: 1 to 128 of A-Z, a-z, 0-9, - and _".into());
         }
@@ -93,33 +102,27 @@ impl Config {
     }
 }
 
-/// Creates the durable pull consumer (or finds it) after checking the stream exists.
-pub(crate) async fn ensure_consumer(c: &mut Conn, cfg: &Config) -> Result<(), String> {
-    let t = Duration::from_secs(5);
-    let m = c.request(&format!("$JS.API.STREAM.INFO.{}", cfg.stream), b"", t).await?;
-    api_reply(&m).map_err(|e| format!("stream {}: {e}", cfg.stream))?;
-    let mut config = serde_json::json!({
-        "durable_name": cfg.durable,
-        "ack_policy": "explicit",
-        "deliver_policy": "all",
-        "ack_wait": cfg.ack_wait_seconds * 1_000_000_000,
-        "max_deliver": -1,
-    });
-    if let Some(f) = &cfg.filter_subject {
-        config["filter_subject"] = f.clone().into();
-    }
-    let body = serde_json::json!({ "stream_name": cfg.stream, "config": config }).to_string();
-    let m = c.request(&format!("$JS.API.CONSUMER.DURABLE.CREATE.{}.{}", cfg.stream, cfg.durable), body.as_bytes(), t).await?;
-    api_reply(&m).map_err(|e| format!("consumer {}: {e}", cfg.durable))?;
-    Ok(())
+/// Finds the stream (the publishing side owns it) and creates the durable pull consumer, or finds it.
+async fn ensure_consumer(js: &async_nats::jetstream::Context, cfg: &Config) -> Result<PullConsumer, String> {
+    let stream = js.get_stream(&cfg.stream).await.map_err(|e| format!("stream {}: {e}", cfg.stream))?;
+    let config = PullConfig {
+        durable_name: Some(cfg.durable.clone()),
+        ack_policy: AckPolicy::Explicit,
+        deliver_policy: DeliverPolicy::All,
+        ack_wait: Duration::from_secs(cfg.ack_wait_seconds),
+        max_deliver: -1,
+        filter_subject: cfg.filter_subject.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    stream.get_or_create_consumer(&cfg.durable, config).await.map_err(|e| format!("consumer {}: {e}", cfg.durable))
 }
 
-/// The inputs of fetched messages: JSON records, or unreadable ones with the reason.
-fn inputs(msgs: &[Msg]) -> Vec<Input> {
-    msgs.iter()
-        .map(|m| match serde_json::from_slice(&m.payload) {
+/// The inputs of pulled messages: JSON records, or unreadable ones with the reason.
+fn inputs<'a>(payloads: impl Iterator<Item = &'a [u8]>) -> Vec<Input> {
+    payloads
+        .map(|p| match serde_json::from_slice(p) {
             Ok(v) => Input::Record(v),
-            Err(e) => Input::Unreadable { reason: format!("the message is not JSON: {e}"), raw: String::from_utf8_lossy(&m.payload).into_owned() },
+            Err(e) => Input::Unreadable { reason: format!("the message is not JSON: {e}"), raw: String::from_utf8_lossy(p).into_owned() },
         })
         .collect()
 }
@@ -144,129 +147,102 @@ pub async fn run(cfg: Config, ctx: FeedCtx, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One connection: fetch, take, ack until stopped (Ok) or the connection fails (Err).
+/// One connection: pull, take, ack until stopped (Ok) or the connection fails (Err). The client would
+/// reconnect by itself; the feed starts over instead, so that the outage shows on /feeds.
 async fn session(cfg: &Config, ctx: &FeedCtx, stop: &mut watch::Receiver<bool>, backoff: &mut Backoff) -> Result<(), String> {
     let name = format!("city-cockpit feed {}", ctx.name);
-    let mut c = tokio::select! {
-        c = Conn::connect(&cfg.url, &name, Duration::from_secs(5)) => c?,
+    let shown = shown(&cfg.url);
+    let (client, mut lost) = tokio::select! {
+        c = connect(&cfg.url, &name, cfg.credentials_file.as_deref()) => c?,
         _ = stopped(stop) => return Ok(()),
     };
-    let shown = c.shown().to_string();
-    tokio::select! {
-        r = ensure_consumer(&mut c, cfg) => r.map_err(|e| format!("{shown}: {e}"))?,
+    let js = async_nats::jetstream::new(client.clone());
+    let consumer = tokio::select! {
+        c = ensure_consumer(&js, cfg) => c.map_err(|e| format!("{shown}: {e}"))?,
         _ = stopped(stop) => return Ok(()),
-    }
-    backoff.reset();
-    let next = format!("$JS.API.CONSUMER.MSG.NEXT.{}.{}", cfg.stream, cfg.durable);
+    };
     let fetch_wait = Duration::from_millis(cfg.fetch_wait_ms);
+    let mut messages: Messages = consumer
+        .stream()
+        .max_messages_per_batch(cfg.batch)
+        .expires(fetch_wait)
+        .heartbeat(fetch_wait / 2)
+        .messages()
+        .await
+        .map_err(|e| format!("{shown}: consumer {}: {e}", cfg.durable))?;
+    backoff.reset();
     let batch_wait = Duration::from_millis(cfg.batch_wait_ms);
     // A burst of messages arrives back to back; a pause this long ends a batch early.
     let gap = Duration::from_millis(5).min(batch_wait);
-    let mut pending: Vec<Msg> = Vec::new();
-    let mut first_at = Instant::now();
-    // The open pull request: its reply subject, how many messages it may still bring, and when the
-    // server should have answered by.
-    let mut request: Option<(String, usize, Instant)> = None;
     loop {
-        if request.is_none() {
-            let reply = c.reply_subject();
-            let body = serde_json::json!({ "batch": cfg.batch, "expires": fetch_wait.as_nanos() as u64 }).to_string();
-            c.publish(&next, Some(&reply), body.as_bytes());
-            c.flush().await?;
-            request = Some((reply, cfg.batch, Instant::now() + fetch_wait + Duration::from_secs(5)));
-        }
-        let request_deadline = request.as_ref().map(|r| r.2).expect("a request is open");
-        let wake = if pending.is_empty() { request_deadline } else { (first_at + batch_wait).min(Instant::now() + gap) };
-        let got = tokio::select! {
-            _ = stopped(stop) => {
-                nak(&mut c, &pending).await;
-                return Ok(());
-            }
-            r = tokio::time::timeout_at(wake, c.next_msg()) => r,
+        let first = tokio::select! {
+            _ = stopped(stop) => return Ok(()),
+            _ = lost.wait_for(|l| *l) => return Err(format!("{shown}: the connection was lost")),
+            m = messages.next() => m,
         };
-        let timed_out = got.is_err();
-        match got {
-            Ok(Err(e)) => return Err(e),
-            Ok(Ok(m)) => {
-                if let Some(status) = m.status {
-                    let current = request.as_ref().is_some_and(|r| r.0 == m.subject);
-                    match status {
-                        // No messages (yet), or the request expired: ask again.
-                        404 | 408 if current => request = None,
-                        404 | 408 | 100 => {}
-                        409 => {
-                            if current {
-                                request = None;
-                            }
-                            let d = m.description.to_ascii_lowercase();
-                            if d.contains("deleted") || d.contains("leadership") {
-                                return Err(format!("{shown}: consumer {}: {}", cfg.durable, m.description));
-                            }
-                        }
-                        s => return Err(format!("{shown}: pull request answered with status {s} {}", m.description)),
+        let mut pending = vec![pulled(first, &shown)?];
+        let until = Instant::now() + batch_wait;
+        let mut broken = None;
+        while pending.len() < cfg.batch {
+            match tokio::time::timeout_at(until.min(Instant::now() + gap), messages.next()).await {
+                Ok(m) => match pulled(m, &shown) {
+                    Ok(m) => pending.push(m),
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
                     }
-                } else if m.sid == proto::INBOX_SID && m.reply.as_deref().is_some_and(|r| r.starts_with("$JS.ACK.")) {
-                    // Delivered on the inbox subscription under its own subject; counted against the
-                    // open request (an abandoned one's stragglers are taken all the same).
-                    if pending.is_empty() {
-                        first_at = Instant::now();
-                    }
-                    if let Some(r) = request.as_mut() {
-                        r.1 = r.1.saturating_sub(1);
-                        if r.1 == 0 {
-                            request = None;
-                        }
-                    }
-                    pending.push(m);
-                }
+                },
+                Err(_elapsed) => break,
             }
-            Err(_elapsed) if pending.is_empty() => {
-                // The server always answers a pull request by its expiry: silence means trouble.
-                return Err(format!("{shown}: no answer to a pull request"));
-            }
-            Err(_elapsed) => {}
         }
-        let full = pending.len() >= cfg.batch;
-        if !pending.is_empty() && (timed_out || full || Instant::now() >= first_at + batch_wait) && !take_and_ack(&mut c, ctx, stop, &mut pending).await? {
+        if !take_and_ack(&client, ctx, stop, &pending).await? {
             return Ok(());
+        }
+        if let Some(e) = broken {
+            return Err(e);
         }
     }
 }
 
-/// Takes the fetched messages durably, retrying with backoff while the store fails, then acks them.
+/// A pulled message, or why the pull stream broke (the consumer deleted, heartbeats missed, …).
+fn pulled(m: Option<Result<Message, async_nats::jetstream::consumer::pull::MessagesError>>, shown: &str) -> Result<Message, String> {
+    match m {
+        Some(Ok(m)) => Ok(m),
+        Some(Err(e)) => Err(format!("{shown}: pulling: {e}")),
+        None => Err(format!("{shown}: the consumer's message stream ended")),
+    }
+}
+
+/// Takes the pulled messages durably, retrying with backoff while the store fails, then acks them.
 /// Returns false if the feed was stopped first (the messages are nak'ed for redelivery then).
-async fn take_and_ack(c: &mut Conn, ctx: &FeedCtx, stop: &mut watch::Receiver<bool>, pending: &mut Vec<Msg>) -> Result<bool, String> {
+async fn take_and_ack(client: &async_nats::Client, ctx: &FeedCtx, stop: &mut watch::Receiver<bool>, pending: &[Message]) -> Result<bool, String> {
     let mut retry = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     loop {
-        match ctx.take(inputs(pending), None).await {
+        match ctx.take(inputs(pending.iter().map(|m| m.payload.as_ref())), None).await {
             Ok(_) => break,
             // `take` recorded the failure; the messages stay unacked.
             Err(_) => {
                 if sleep_or_stop(retry.step(), stop).await {
-                    nak(c, pending).await;
+                    nak(client, pending).await;
                     return Ok(false);
                 }
             }
         }
     }
-    for m in pending.drain(..) {
-        if let Some(r) = &m.reply {
-            c.publish(r, None, b"+ACK");
-        }
+    for m in pending {
+        m.ack().await.map_err(|e| format!("acking: {e}"))?;
     }
-    c.flush().await?;
+    client.flush().await.map_err(|e| format!("acking: {e}"))?;
     Ok(true)
 }
 
-/// Hands fetched but untaken messages back for redelivery (best effort: unacked ones come back after
+/// Hands pulled but untaken messages back for redelivery (best effort: unacked ones come back after
 /// the ack wait anyway).
-async fn nak(c: &mut Conn, pending: &[Msg]) {
+async fn nak(client: &async_nats::Client, pending: &[Message]) {
     for m in pending {
-        if let Some(r) = &m.reply {
-            c.publish(r, None, b"-NAK");
-        }
+        let _ = m.ack_with(AckKind::Nak(None)).await;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), c.flush()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), client.flush()).await;
 }
 
 #[cfg(test)]
@@ -285,8 +261,7 @@ mod tests {
 
     #[test]
     fn payloads_that_are_not_json_are_unreadable_with_a_reason() {
-        let ms = [Msg { payload: b"{\"a\":1}".to_vec(), ..Default::default() }, Msg { payload: b"\xff oops".to_vec(), ..Default::default() }];
-        let i = inputs(&ms);
+        let i = inputs([&b"{\"a\":1}"[..], b"\xff oops"].into_iter());
         assert!(matches!(&i[0], Input::Record(v) if v["a"] == 1));
         assert!(matches!(&i[1], Input::Unreadable { reason, .. } if reason.contains("not JSON")));
     }

@@ -262,22 +262,28 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
         }
     };
     let account = |user: &str, role: &str, scope: &str, clearance: &str| {
-        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"{scope}","clearance":"{clearance}","password":"long enough pw"}}"#)
+        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"{scope}","clearance":"{clearance}","password":"Long enough pw 1"}}"#)
     };
     // The city admin makes a district admin for 诸暨市 with sensitive clearance.
     let r = post(admin.clone(), t.clone(), "/api/admin/accounts", account("zj-admin", "Admin", "330681", "Sensitive")).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let zj = login_resp(&a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zj = login_resp(&a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
     let zt = csrf(&a, &zj).await;
     let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x1", "StreetOfficial", "330602001", "Internal")).await;
     assert_eq!(r.status, 403, "outside the grantor's scope: {}", r.body);
     let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x2", "StreetOfficial", "330681109", "Restricted")).await;
     assert_eq!(r.status, 403, "above the grantor's clearance: {}", r.body);
+    // A weak password is refused with what it lacks, and nothing is created.
+    let weak = account("x3", "StreetOfficial", "330681109", "Sensitive").replace("Long enough pw 1", "long enough pw");
+    let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", weak).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("three of"), "{}", r.body);
+    assert_eq!(login_resp(&a, "x3", "long enough pw").await.cookie("cockpit_session"), None);
     let r = post(zj.clone(), zt.clone(), "/api/admin/accounts", account("x3", "StreetOfficial", "330681109", "Sensitive")).await;
     assert_eq!(r.status, 201, "{}", r.body);
 
     // An administrator signs a person out everywhere; one outside their scope they cannot touch.
-    let x3 = login_resp(&a, "x3", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let x3 = login_resp(&a, "x3", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
     assert_eq!(request(&a, "GET", "/api/me", &[("Cookie", &x3)], "").await.status, 200);
     let r = post(zj.clone(), zt.clone(), "/api/admin/sessions/revoke", r#"{"username":"tashan"}"#.into()).await;
     assert_eq!(r.status, 403, "塔山街道 is outside 诸暨市: {}", r.body);
@@ -371,7 +377,7 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert_eq!(request(&a, "GET", "/api/live?region=330681", &[("Cookie", &device)], "").await.status, 200, "survives a restart");
     let r = request(&a, "GET", "/api/playlist", &[("Cookie", &device)], "").await;
     assert!(r.body.contains(r#""region":"330681109""#), "the playlist survives a restart: {}", r.body);
-    let zj = login_resp(&a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zj = login_resp(&a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
     let zt = csrf(&a, &zj).await;
     let h = [("Cookie", zj.as_str()), ("X-CSRF-Token", zt.as_str())];
     assert_eq!(request(&a, "POST", &format!("/api/admin/devices/{id}/revoke"), &h, "").await.status, 204);
@@ -617,13 +623,13 @@ async fn scoped_auditors_read_their_scope_only_and_scoped_admins_do_not_operate_
     let admin = login(a, "admin").await;
     let t = csrf(a, &admin).await;
     let account = |user: &str, role: &str, clearance: &str| {
-        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"330681","clearance":"{clearance}","password":"long enough pw"}}"#)
+        format!(r#"{{"username":"{user}","display_name":"t","role":"{role}","scope":"330681","clearance":"{clearance}","password":"Long enough pw 1"}}"#)
     };
     assert_eq!(common::post_json(a, &admin, &t, "/api/admin/accounts", &account("zj-admin", "Admin", "Sensitive")).await.status, 201);
-    let zj = login_resp(a, "zj-admin", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let zj = login_resp(a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
     let zt = csrf(a, &zj).await;
     assert_eq!(common::post_json(a, &zj, &zt, "/api/admin/accounts", &account("zj-audit", "Auditor", "Internal")).await.status, 201);
-    let aud = login_resp(a, "zj-audit", "long enough pw").await.cookie("cockpit_session").unwrap();
+    let aud = login_resp(a, "zj-audit", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
     let get = |cookie: &str, path: &str| {
         let (a, cookie, path) = (a.clone(), cookie.to_string(), path.to_string());
         async move { request(&a, "GET", &path, &[("Cookie", cookie.as_str())], "").await }

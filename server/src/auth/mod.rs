@@ -224,9 +224,7 @@ impl Auth {
         if a.role == Role::WallDevice {
             return Err(AuthError::Invalid("wall displays get device tokens, not accounts".into()));
         }
-        if password.chars().count() < 10 {
-            return Err(AuthError::Invalid("the password needs at least 10 characters".into()));
-        }
+        password::check_strength(password, &a.username).map_err(AuthError::Invalid)?;
         if self.accounts.read().expect("accounts lock").contains_key(&a.username) {
             return Err(AuthError::Invalid(format!("user name {:?} is taken", a.username)));
         }

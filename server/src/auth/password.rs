@@ -11,6 +11,33 @@ pub fn verify(phc: &str, password: &str) -> bool {
     PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+/// Shortest password taken (characters).
+pub const MIN_CHARS: usize = 10;
+
+/// The complexity rule for a new password (GB/T 22239-2019 level 3, identity: passwords have a
+/// complexity requirement): at least `MIN_CHARS` characters, three of the four kinds (lower case,
+/// upper case, digits, anything else: punctuation, spaces, Chinese), and not the user name in it.
+/// Err with what is missing, in words an administrator can act on.
+pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_CHARS {
+        return Err(format!("the password needs at least {MIN_CHARS} characters"));
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 3 {
+        return Err("the password needs three of: lower-case letters, upper-case letters, digits, other characters".into());
+    }
+    let name = username.trim().to_lowercase();
+    if name.chars().count() >= 3 && password.to_lowercase().contains(&name) {
+        return Err("the password must not contain the user name".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -21,5 +48,18 @@ mod tests {
         assert!(!super::verify(&h, "wrong"));
         assert!(!super::verify("not a hash", "正确的密码"));
         assert_ne!(super::hash("x"), super::hash("x"), "salted");
+    }
+
+    #[test]
+    fn a_new_password_needs_length_three_kinds_and_not_the_user_name() {
+        use super::check_strength as check;
+        assert!(check("cockpit-demo-2026", "leader").is_ok(), "lower, digits, other");
+        assert!(check("Grid-Duty 7", "wang").is_ok());
+        assert!(check("网格员Zhang2026", "li").is_ok(), "Chinese counts as other characters");
+        assert!(check("Short-1", "x").unwrap_err().contains("10 characters"));
+        assert!(check("long enough pw", "x").unwrap_err().contains("three of"), "lower case and spaces only");
+        assert!(check("ABCDEFGH1234", "x").unwrap_err().contains("three of"));
+        assert!(check("Tashan-2026-pw", "tashan").unwrap_err().contains("user name"), "whatever its case");
+        assert!(check("Ab1-Ab1-Ab1-x", "ab").is_ok(), "a name this short is not looked for");
     }
 }

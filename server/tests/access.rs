@@ -291,6 +291,20 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
     assert_eq!((r.status, r.body.as_str()), (200, r#"{"revoked":1}"#));
     assert_eq!(request(&a, "GET", "/api/me", &[("Cookie", &x3)], "").await.status, 401, "signed out everywhere");
 
+    // A person leaves: disabling the account ends their sessions at once and refuses sign-in; enabling
+    // it lets them in again. Within the administrator's reach only, and never their own account.
+    let x3 = login_resp(&a, "x3", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
+    let r = post(zj.clone(), zt.clone(), "/api/admin/accounts/x3/disable", String::new()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#""sessions_ended":1"#), "{}", r.body);
+    assert_eq!(request(&a, "GET", "/api/me", &[("Cookie", &x3)], "").await.status, 401, "the session ended");
+    assert_eq!(login_resp(&a, "x3", "Long enough pw 1").await.cookie("cockpit_session"), None, "a disabled account cannot sign in");
+    assert_eq!(post(zj.clone(), zt.clone(), "/api/admin/accounts/tashan/disable", String::new()).await.status, 403, "塔山街道 is outside 诸暨市");
+    assert_eq!(post(zj.clone(), zt.clone(), "/api/admin/accounts/zj-admin/disable", String::new()).await.status, 400, "not one's own");
+    assert_eq!(post(zj.clone(), zt.clone(), "/api/admin/accounts/x3/delete", String::new()).await.status, 404);
+    assert_eq!(post(zj.clone(), zt.clone(), "/api/admin/accounts/x3/enable", String::new()).await.status, 200);
+    assert!(login_resp(&a, "x3", "Long enough pw 1").await.cookie("cockpit_session").is_some(), "enabled again");
+
     // A wall display for 诸暨市.
     let r = post(zj.clone(), zt.clone(), "/api/admin/devices", r#"{"name":"指挥中心大屏","scope":"330681"}"#.into()).await;
     assert_eq!(r.status, 201, "{}", r.body);

@@ -196,6 +196,39 @@ impl Auth {
         let account = self.accounts.read().expect("accounts lock").get(username).cloned();
         let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
         self.may_grant(by, &account.scope, account.clearance)?;
+        let ended = self.end_sessions(username, now).await?;
+        self.audit(&by.principal, "sessions_revoked", Some(&account.scope), &format!("account {username}: {ended} sessions"), now).await;
+        Ok(ended)
+    }
+
+    /// Disables an account (its sessions end and its live streams close at once; it cannot sign in) or
+    /// enables it again; within the administrator's reach, audited. Nobody disables their own account:
+    /// a city must not lock itself out by a slip. Returns how many sessions ended.
+    pub async fn set_disabled(&self, by: &Viewer, username: &str, disabled: bool, now: i64) -> Result<usize, AuthError> {
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
+        self.may_grant(by, &account.scope, account.clearance)?;
+        if disabled && by.principal == username {
+            return Err(AuthError::Invalid("an administrator cannot disable their own account".into()));
+        }
+        if !self.store.set_account_disabled(username, disabled).await? {
+            return Err(AuthError::Invalid(format!("no account {username:?}")));
+        }
+        if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(username) {
+            a.disabled = disabled;
+        }
+        let ended = if disabled { self.end_sessions(username, now).await? } else { 0 };
+        let (action, detail) = if disabled {
+            ("account_disabled", format!("account {username}: {ended} sessions ended"))
+        } else {
+            ("account_enabled", format!("account {username}"))
+        };
+        self.audit(&by.principal, action, Some(&account.scope), &detail, now).await;
+        Ok(ended)
+    }
+
+    /// Ends every session of `username` here and in the store, and tells live streams to re-check.
+    async fn end_sessions(&self, username: &str, now: i64) -> Result<usize, AuthError> {
         let ended: Vec<String> = {
             let mut sessions = self.sessions.write().expect("sessions lock");
             let ended: Vec<String> = sessions.values().filter(|s| s.username == username).map(|s| s.token_hash.clone()).collect();
@@ -206,7 +239,6 @@ impl Auth {
         for h in &ended {
             self.store.revoke_session(h, now).await?;
         }
-        self.audit(&by.principal, "sessions_revoked", Some(&account.scope), &format!("account {username}: {} sessions", ended.len()), now).await;
         Ok(ended.len())
     }
 

@@ -80,6 +80,8 @@ pub trait AccessStore: Send + Sync + 'static {
     fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>>;
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>>;
     fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Disables or enables an account; false when there is no such account.
+    fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>>;
     /// Returns the new device's id.
     fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>>;

@@ -111,6 +111,13 @@ impl AccessStore for SqliteStore {
         })
     }
 
+    fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE accounts SET disabled = ? WHERE username = ?").bind(disabled).bind(username).execute(self.writer()).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM devices ORDER BY id").fetch_all(self.pool()).await?;

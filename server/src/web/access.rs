@@ -425,6 +425,24 @@ pub async fn revoke_sessions(State(state): State<AppState>, headers: HeaderMap, 
     }
 }
 
+/// `POST /api/admin/accounts/{username}/disable|enable`: a person leaves or comes back; disabling ends
+/// their sessions at once.
+pub async fn set_account_state(State(state): State<AppState>, headers: HeaderMap, Path((username, op)): Path<(String, String)>) -> Response {
+    let v = match permitted(&state, &headers, Action::Grant) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let disabled = match op.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    match state.cockpit.policy.auth().set_disabled(&v, &username, disabled, state.cockpit.now()).await {
+        Ok(n) => Json(serde_json::json!({ "username": username, "disabled": disabled, "sessions_ended": n })).into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::local;

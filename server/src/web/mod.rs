@@ -78,6 +78,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/audit"),
     ("GET", "/audit"),
     ("POST", "/api/admin/accounts"),
+    ("POST", "/api/admin/accounts/{username}/{op}"),
     ("POST", "/api/admin/devices"),
     ("POST", "/api/admin/devices/{id}/revoke"),
     ("POST", "/api/admin/devices/{id}/playlist"),
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/audit", get(access::audit))
         .route("/audit", get(access::audit_page))
         .route("/api/admin/accounts", post(access::create_account))
+        .route("/api/admin/accounts/{username}/{op}", post(access::set_account_state))
         .route("/api/admin/devices", post(access::issue_device))
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
         .route("/api/admin/devices/{id}/playlist", post(access::set_playlist))

@@ -4,7 +4,7 @@
 //! detail the official supervises (督办, with a note), escalates or acknowledges; each action is a case
 //! event on the server (checked by the policy and the state machine, audited) and reaches every wall live.
 use crate::i18n::{self, t, Lang, Msg};
-use crate::model::{date_time, CaseView, Coverage, DeskQueue, DeskView, GridCount, WallSnapshot};
+use crate::model::{date_time, CaseView, Coverage, DeskQueue, DeskView, GridCount, LastSignIn, WallSnapshot};
 use crate::use_lang;
 use crate::wall::{load_wall, ErrorNote, WallCtx};
 use leptos::prelude::*;
@@ -58,17 +58,23 @@ pub fn Desk() -> impl IntoView {
     let selected = RwSignal::new(None::<Selected>);
     let note = RwSignal::new(String::new());
     let csrf = RwSignal::new(None::<String>);
+    let last_sign_in = RwSignal::new(None::<LastSignIn>);
     #[cfg(feature = "hydrate")]
     {
         crate::wall::live::connect(region, live, online, lost, server_now);
         if let Ok(h) = set_interval_with_handle(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(REFRESH_SECS)) {
             on_cleanup(move || h.clear());
         }
-        leptos::task::spawn_local(async move { csrf.set(client::csrf().await) });
+        leptos::task::spawn_local(async move {
+            if let Some(me) = client::me().await {
+                csrf.set(me.csrf);
+                last_sign_in.set(me.last_sign_in);
+            }
+        });
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (online.write_only(), lost.write_only(), csrf.write_only());
+    let _ = (online.write_only(), lost.write_only(), csrf.write_only(), last_sign_in.write_only());
 
     let open = move |c: CaseView| {
         #[cfg(feature = "hydrate")]
@@ -102,6 +108,10 @@ pub fn Desk() -> impl IntoView {
                         })
                     })}
                 </Transition>
+                {move || last_sign_in.get().map(|l| {
+                    let class = if l.failed_since == 0 { "last-sign-in" } else { "last-sign-in warn" };
+                    view! { <span class=class id="last-sign-in">{i18n::last_sign_in(lang, &l)}</span> }
+                })}
             </header>
     }
     .into_any();
@@ -403,13 +413,17 @@ mod client {
         }
     }
 
-    pub async fn csrf() -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct Me {
-            csrf: Option<String>,
-        }
+    #[derive(serde::Deserialize)]
+    pub struct Me {
+        pub csrf: Option<String>,
+        #[serde(default)]
+        pub last_sign_in: Option<crate::model::LastSignIn>,
+    }
+
+    /// The session's CSRF token and the sign-in before it.
+    pub async fn me() -> Option<Me> {
         let resp = Request::get("/api/me").send().await.ok()?;
-        resp.json::<Me>().await.ok()?.csrf
+        resp.json::<Me>().await.ok()
     }
 
     pub async fn case(feed: &str, id: &str) -> Result<CaseView, String> {

@@ -614,6 +614,24 @@ pub fn action(lang: Lang, a: Action) -> &'static str {
 }
 
 /// The button that takes an oversight action.
+/// The line a person reads after signing in about the sign-in before.
+pub fn last_sign_in(lang: Lang, l: &crate::model::LastSignIn) -> String {
+    let zh = lang == Lang::Zh;
+    let when = match (l.at, l.from.as_deref()) {
+        (Some(at), Some(from)) if zh => format!("上次登录 {} · 来自 {from}", crate::model::date_time(at)),
+        (Some(at), Some(from)) => format!("Last sign-in {} from {from}", crate::model::date_time(at)),
+        (Some(at), None) if zh => format!("上次登录 {}", crate::model::date_time(at)),
+        (Some(at), None) => format!("Last sign-in {}", crate::model::date_time(at)),
+        (None, _) => pick(lang, "首次登录", "First sign-in").to_string(),
+    };
+    let since = l.at.is_some();
+    match l.failed_since {
+        0 => when,
+        n if zh => format!("{when}；此{}有 {n} 次登录失败，如非本人操作请联系管理员", if since { "后" } else { "前" }),
+        n => format!("{when}; {n} failed sign-ins {}: if they were not you, tell an administrator", if since { "since" } else { "before it" }),
+    }
+}
+
 pub fn action_button(lang: Lang, a: Action) -> &'static str {
     let (zh, en) = match a {
         Action::Escalate => ("升级上报", "Escalate"),
@@ -776,4 +794,25 @@ pub fn report_answer(lang: Lang, code: &str, key: &str) -> String {
         (_, number) => return number.to_string(),
     };
     pick(lang, zh, en).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LastSignIn;
+
+    #[test]
+    fn the_line_after_sign_in_says_when_from_where_and_what_failed() {
+        // 2025-12-01 09:12 in Shanghai.
+        let at = Some(1_764_551_520_000);
+        let from = Some("10.3.0.7".to_string());
+        let calm = LastSignIn { at, from: from.clone(), failed_since: 0 };
+        assert_eq!(last_sign_in(Lang::Zh, &calm), "上次登录 2025-12-01 09:12 · 来自 10.3.0.7");
+        let tried = LastSignIn { at, from, failed_since: 3 };
+        assert!(last_sign_in(Lang::Zh, &tried).ends_with("此后有 3 次登录失败，如非本人操作请联系管理员"));
+        assert!(last_sign_in(Lang::En, &tried).contains("3 failed sign-ins since"));
+        let first = LastSignIn { at: None, from: None, failed_since: 1 };
+        assert_eq!(last_sign_in(Lang::En, &first), "First sign-in; 1 failed sign-ins before it: if they were not you, tell an administrator");
+        assert_eq!(last_sign_in(Lang::Zh, &LastSignIn::default()), "首次登录");
+    }
 }

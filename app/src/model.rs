@@ -997,6 +997,18 @@ pub struct CaseView {
     pub photo: bool,
 }
 
+/// What a person is told after signing in about the sign-in before (等保 2.0: they learn of a use of
+/// their account they did not make): when and from where, and the failed attempts since.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastSignIn {
+    /// None: this is the account's first sign-in.
+    pub at: Option<i64>,
+    /// The address it came from.
+    pub from: Option<String>,
+    /// Failed sign-ins with this account's name between that one and this session's.
+    pub failed_since: u32,
+}
+
 /// Which list the tablet shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -534,6 +534,71 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The fields of a report at a point in 花园社区 of 塔山街道 (tashan, sensitive clearance, and huayuan,
+/// internal, both see its case), as the form's submit button sends them.
+fn huayuan_report() -> Vec<(&'static str, String)> {
+    let rows = server::city::shaoxing::build();
+    let g = rows.iter().find(|r| r.level == app::model::Level::Grid && r.code.starts_with("330602001004")).unwrap();
+    let [lon, lat] = geom::label_point(&g.shape);
+    vec![
+        ("service_code", "hazard".into()),
+        ("description", "井盖缺失".into()),
+        ("lat", format!("{lat:.6}")),
+        ("long", format!("{lon:.6}")),
+        ("phone", PHONE.into()),
+        ("submit", "1".into()),
+    ]
+}
+
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Sends the photo with a press of the form that only re-draws it (a map click); the held photo's token.
+async fn hold(a: &str, jpeg: &[u8]) -> String {
+    let (status, _, page) = send_form(a, &[("region", "330602"), ("map.x", "1"), ("map.y", "1")], Some(jpeg)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"id="photo-held""#), "{page}");
+    page.split(r#"name="photo_token" value=""#).nth(1).and_then(|t| t.get(..64)).expect("the page carries the held photo").to_string()
+}
+
+async fn count(dir: &std::path::Path, table: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db(dir).await).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_that_is_no_image_too_large_or_gone_is_refused_and_one_taken_back_is_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(quiet_city(dir.path(), 100)).await;
+    let a = srv.addr.clone();
+    let fields = huayuan_report();
+    let (photos, cases) = (count(dir.path(), "photos").await, count(dir.path(), "cases").await);
+    // Refused with the reason, what was typed still there, nothing stored.
+    let (status, _, page) = send_form(&a, &pairs(&fields), Some(b"GIF89a\x01\0\x01\0\x80\0\0")).await;
+    assert_eq!(status, 415, "{page}");
+    assert!(page.contains("JPEG 或 PNG") && page.contains("井盖缺失"), "{page}");
+    let mut big = phone_jpeg();
+    big.resize(5 * 1024 * 1024 + 1, 0);
+    let (status, _, page) = send_form(&a, &pairs(&fields), Some(&big)).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("5 MB"), "{page}");
+    let mut forged = huayuan_report();
+    forged.push(("photo_token", "ab".repeat(32)));
+    let (status, _, page) = send_form(&a, &pairs(&forged), None).await;
+    assert_eq!(status, 400, "a token that holds nothing: {page}");
+    assert!(page.contains("重新选择照片"), "{page}");
+    assert_eq!((count(dir.path(), "photos").await, count(dir.path(), "cases").await), (photos, cases), "nothing stored on a refusal");
+
+    // A photo chosen and then taken back is deleted.
+    let token = hold(&a, &phone_jpeg()).await;
+    assert_eq!(count(dir.path(), "photos").await, photos + 1);
+    let (status, _, page) = send_form(&a, &[("photo_token", &token), ("drop_photo", "1")], None).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("photo_token") && !page.contains(r#"id="photo-held""#), "{page}");
+    assert_eq!(count(dir.path(), "photos").await, photos, "a photo taken back is not kept");
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_residents_photo_reaches_cleared_staff_only_and_without_where_it_was_taken() {
     let dir = tempfile::tempdir().unwrap();
@@ -541,54 +606,14 @@ async fn a_residents_photo_reaches_cleared_staff_only_and_without_where_it_was_t
     let a = srv.addr.clone();
     let form_page = request(&a, "GET", "/report", &[], "").await.body;
     assert!(form_page.contains(r#"enctype="multipart/form-data""#) && form_page.contains(r#"type="file" name="photo""#), "{form_page}");
-    // A point in 花园社区 of 塔山街道: tashan (sensitive clearance) and huayuan (internal) both see the case.
-    let rows = server::city::shaoxing::build();
-    let g = rows.iter().find(|r| r.level == app::model::Level::Grid && r.code.starts_with("330602001004")).unwrap();
-    let [lon, lat] = geom::label_point(&g.shape);
-    let (lon, lat) = (format!("{lon:.6}"), format!("{lat:.6}"));
-    let fields = [("service_code", "hazard"), ("description", "井盖缺失"), ("lat", lat.as_str()), ("long", lon.as_str()), ("phone", PHONE), ("submit", "1")];
-    let jpeg = phone_jpeg();
-    let pool = db(dir.path()).await;
-    let photos = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM photos").fetch_one(&db(dir.path()).await).await.unwrap() };
-    let cases = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases").fetch_one(&db(dir.path()).await).await.unwrap() };
-
-    // Refusals first: nothing is stored, and the page says why with what was typed still there.
-    let (before_photos, before_cases) = (photos().await, cases().await);
-    let (status, _, page) = send_form(&a, &fields, Some(b"GIF89a\x01\0\x01\0\x80\0\0")).await;
-    assert_eq!(status, 415, "{page}");
-    assert!(page.contains("JPEG 或 PNG") && page.contains("井盖缺失"), "{page}");
-    let mut big = jpeg.clone();
-    big.resize(5 * 1024 * 1024 + 1, 0);
-    let (status, _, page) = send_form(&a, &fields, Some(&big)).await;
-    assert_eq!(status, 413, "{page}");
-    assert!(page.contains("5 MB"), "{page}");
-    let forged = "ab".repeat(32);
-    let mut with_forged = fields.to_vec();
-    with_forged.push(("photo_token", &forged));
-    let (status, _, page) = send_form(&a, &with_forged, None).await;
-    assert_eq!(status, 400, "a token that holds nothing: {page}");
-    assert!(page.contains("重新选择照片"), "{page}");
-    assert_eq!((photos().await, cases().await), (before_photos, before_cases), "nothing stored on a refusal");
-
-    // A photo chosen and then taken back is deleted.
-    let (status, _, page) = send_form(&a, &[("region", "330602"), ("map.x", "1"), ("map.y", "1")], Some(&jpeg)).await;
-    assert_eq!(status, 200, "{page}");
-    let token = page.split(r#"name="photo_token" value=""#).nth(1).and_then(|t| t.get(..64)).expect("the page carries the held photo").to_string();
-    assert!(page.contains(r#"id="photo-held""#));
-    assert_eq!(photos().await, before_photos + 1);
-    let (status, _, page) = send_form(&a, &[("photo_token", &token), ("drop_photo", "1")], None).await;
-    assert_eq!(status, 200);
-    assert!(!page.contains("photo_token") && !page.contains(r#"id="photo-held""#), "{page}");
-    assert_eq!(photos().await, before_photos, "a photo taken back is not kept");
-
     // Chosen with one press of the form (a map click), taken with the report at the next.
-    let (_, _, page) = send_form(&a, &[("region", "330602"), ("map.x", "1"), ("map.y", "1")], Some(&jpeg)).await;
-    let token = page.split(r#"name="photo_token" value=""#).nth(1).and_then(|t| t.get(..64)).unwrap().to_string();
-    let mut with_token = fields.to_vec();
-    with_token.push(("photo_token", &token));
-    let (status, head, page) = send_form(&a, &with_token, None).await;
+    let jpeg = phone_jpeg();
+    let mut fields = huayuan_report();
+    fields.push(("photo_token", hold(&a, &jpeg).await));
+    let (status, head, page) = send_form(&a, &pairs(&fields), None).await;
     assert_eq!(status, 303, "{page}");
     let id = head.lines().find_map(|l| l.strip_prefix("location: /report/").or_else(|| l.strip_prefix("Location: /report/"))).and_then(|l| l.split('?').next()).unwrap().to_string();
+    let pool = db(dir.path()).await;
     let (mime, width, stored): (String, i64, Vec<u8>) = sqlx::query_as("SELECT mime, width, bytes FROM photos WHERE feed = 'residents' AND case_id = ?").bind(&id).fetch_one(&pool).await.unwrap();
     assert_eq!((mime.as_str(), width), ("image/jpeg", 640));
     for secret in [&b"GPS"[..], b"Xiaomi", b"xmpmeta", b"Zhang San"] {

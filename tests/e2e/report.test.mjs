@@ -145,8 +145,16 @@ test('placed by its address (JavaScript off), with a photo, followed by the resi
   const desk = await tablet.newPage();
   const errors = [];
   desk.on('pageerror', (e) => errors.push(String(e)));
+  // Someone tried tashan's account with a wrong password: after signing in, the official is told.
+  await desk.goto(`${server.url}/login?next=%2Fdesk`);
+  await desk.fill('input[name="username"]', 'tashan');
+  await desk.fill('input[name="password"]', 'guessed-wrong-1');
+  await desk.click('button[type="submit"]');
+  await desk.waitForSelector('.login-error, [role=alert]');
   await signIn(desk, server.url, 'tashan', '/desk');
   await desk.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
+  await desk.waitForSelector('#last-sign-in.warn', { timeout: 10_000 });
+  assert.match(await desk.textContent('#last-sign-in'), /^(首次登录|上次登录 \d{4}-\d{2}-\d{2} \d{2}:\d{2} · 来自 127\.0\.0\.1)；此[前后]有 1 次登录失败/);
   await desk.locator('#tab-reports').tap();
   const card = desk.locator(`.case-card[data-case="${number}"]`);
   await card.waitFor({ timeout: 15_000 });

@@ -130,6 +130,34 @@ impl Auth {
         (!a.disabled).then_some((s, a))
     }
 
+    /// The sign-in before the session in these cookies, and the failed attempts since, from the audit
+    /// log (the newest 500 entries of the account before the session began).
+    pub async fn last_sign_in(&self, cookie_header: Option<&str>, now: i64) -> Option<app::model::LastSignIn> {
+        let t = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE)?;
+        let (s, _) = self.session(&token::digest(t), now)?;
+        let filter = crate::store::access::AuditFilter { actor: Some(s.username.clone()), region: None, from: None, to: Some(s.created_at) };
+        let entries = match self.store.audit(&filter, 500).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!("access store: {e}");
+                return None;
+            }
+        };
+        let mut last = app::model::LastSignIn::default();
+        for e in entries {
+            match e.action.as_str() {
+                "login" => {
+                    last.at = Some(e.at);
+                    last.from = e.detail.strip_prefix("from ").map(str::to_string);
+                    break;
+                }
+                "login_failed" | "login_throttled" => last.failed_since += 1,
+                _ => {}
+            }
+        }
+        Some(last)
+    }
+
     /// The CSRF token of the session in these cookies.
     pub fn csrf_of(&self, cookie_header: Option<&str>, now: i64) -> Option<String> {
         let t = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE)?;

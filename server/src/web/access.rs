@@ -186,6 +186,9 @@ pub struct Me {
     scope: String,
     clearance: Clearance,
     csrf: Option<String>,
+    /// For a person's session (not a wall device): the sign-in before this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_sign_in: Option<app::model::LastSignIn>,
 }
 
 /// Who the caller is, and the CSRF token their scripts send back.
@@ -194,8 +197,11 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let csrf = state.cockpit.policy.auth().csrf_of(cookies(&headers), state.cockpit.now());
-    Json(Me { principal: v.principal, role: v.role, scope: v.scope.root, clearance: v.clearance, csrf }).into_response()
+    let now = state.cockpit.now();
+    let auth = state.cockpit.policy.auth();
+    let csrf = auth.csrf_of(cookies(&headers), now);
+    let last_sign_in = auth.last_sign_in(cookies(&headers), now).await;
+    Json(Me { principal: v.principal, role: v.role, scope: v.scope.root, clearance: v.clearance, csrf, last_sign_in }).into_response()
 }
 
 #[derive(Deserialize)]

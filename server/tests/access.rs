@@ -738,6 +738,34 @@ async fn scoped_auditors_read_their_scope_only_and_scoped_admins_do_not_operate_
     srv.stop().await;
 }
 
+/// Auditors take the log away as CSV (等保 2.0: audit records exportable), with the filters and scope of
+/// the JSON API; the export is itself in the log; nobody else gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_export_the_log_as_csv_and_the_export_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = &srv.addr;
+    login(a, "tashan").await;
+    login_resp(a, "tashan", "wrong password").await;
+    login(a, "zhuji").await;
+    let auditor = login(a, "auditor").await;
+    let r = request(a, "GET", "/api/audit.csv?actor=tashan", &[("Cookie", &auditor)], "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/csv")) && r.header("x-audit-truncated").as_deref() == Some("false"), "{}", r.head);
+    let lines: Vec<&str> = r.body.lines().collect();
+    assert_eq!(lines[0], "at,at_local,actor,action,region,detail");
+    assert!(lines[1..].iter().all(|l| l.split(',').nth(2) == Some("tashan")), "{}", r.body);
+    assert!(lines.iter().any(|l| l.contains(",login_failed,330602001,")) && lines.iter().any(|l| l.contains(",login,330602001,")), "{}", r.body);
+    let page = request(a, "GET", "/audit?actor=tashan", &[("Cookie", &auditor)], "").await.body;
+    assert!(page.contains(r#"id="audit-csv" href="/api/audit.csv?actor=tashan""#), "{page}");
+    let log: Vec<serde_json::Value> = serde_json::from_str(&request(a, "GET", "/api/audit?actor=auditor", &[("Cookie", &auditor)], "").await.body).unwrap();
+    assert!(log.iter().any(|e| e["action"] == "audit_export" && e["detail"].as_str().is_some_and(|d| d.starts_with(&format!("{} entries", lines.len() - 1)))), "{log:?}");
+    assert_eq!(request(a, "GET", "/api/audit.csv", &[("Cookie", &login(a, "leader").await)], "").await.status, 404, "a leader is no auditor");
+    assert_eq!(request(a, "GET", "/api/audit.csv", &[], "").await.status, 401);
+    assert_eq!(request(a, "GET", "/api/audit.csv?region=%25", &[("Cookie", &auditor)], "").await.status, 404, "no such region");
+    srv.stop().await;
+}
+
 /// Arguments a server function cannot read are the caller's error: 400 with the reason, never a 5xx,
 /// for every server function, signed in or not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

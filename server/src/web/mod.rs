@@ -76,6 +76,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/cases/{feed}/{id}/photo"),
     ("GET", "/api/export/cases.csv"),
     ("GET", "/api/audit"),
+    ("GET", "/api/audit.csv"),
     ("GET", "/audit"),
     ("POST", "/api/admin/accounts"),
     ("POST", "/api/admin/accounts/{username}/{op}"),
@@ -149,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases/{feed}/{id}/photo", get(cases::photo))
         .route("/api/export/cases.csv", get(cases::export))
         .route("/api/audit", get(access::audit))
+        .route("/api/audit.csv", get(access::audit_csv))
         .route("/audit", get(access::audit_page))
         .route("/api/admin/accounts", post(access::create_account))
         .route("/api/admin/accounts/{username}/{op}", post(access::set_account_state))

@@ -738,6 +738,41 @@ async fn scoped_auditors_read_their_scope_only_and_scoped_admins_do_not_operate_
     srv.stop().await;
 }
 
+/// A person changes their own password: the current one proven, the new one complex and not a recent
+/// one; their other sessions end, this one stays; the old password no longer signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_change_their_own_password_and_never_back_to_a_recent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.as_str();
+    let here = login(a, "zhuji").await;
+    let elsewhere = login(a, "zhuji").await;
+    let t = csrf(a, &here).await;
+    let change = |current: &str, new: &str| {
+        let body = serde_json::json!({ "current": current, "new": new }).to_string();
+        let (here, t) = (here.clone(), t.clone());
+        async move { common::post_json(a, &here, &t, "/api/me/password", &body).await }
+    };
+    let r = change("not the password", "Grid-Duty-2027a").await;
+    assert_eq!((r.status, r.body.as_str()), (400, "the current password is wrong"));
+    let r = change(common::DEMO_PASSWORD, "grid duty two").await;
+    assert!(r.status == 400 && r.body.contains("three of"), "{} {}", r.status, r.body);
+    let r = change(common::DEMO_PASSWORD, common::DEMO_PASSWORD).await;
+    assert!(r.status == 400 && r.body.contains("last 5"), "{} {}", r.status, r.body);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &elsewhere)], "").await.status, 200, "nothing changed yet");
+
+    assert_eq!(change(common::DEMO_PASSWORD, "Grid-Duty-2027a").await.status, 204);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &here)], "").await.status, 200, "this session stays");
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &elsewhere)], "").await.status, 401, "the others end");
+    assert_eq!(login_resp(a, "zhuji", common::DEMO_PASSWORD).await.cookie("cockpit_session"), None, "the old password is gone");
+    assert!(login_resp(a, "zhuji", "Grid-Duty-2027a").await.cookie("cockpit_session").is_some());
+    let r = change("Grid-Duty-2027a", common::DEMO_PASSWORD).await;
+    assert!(r.status == 400 && r.body.contains("last 5"), "not back to the one before: {} {}", r.status, r.body);
+    // Without a session (or with a wall's device cookie) there is no password to change.
+    assert_eq!(request(a, "POST", "/api/me/password", &[("Content-Type", "application/json")], "{}").await.status, 401);
+    srv.stop().await;
+}
+
 /// Auditors take the log away as CSV (等保 2.0: audit records exportable), with the filters and scope of
 /// the JSON API; the export is itself in the log; nobody else gets it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -229,6 +229,40 @@ impl Auth {
         Ok(ended)
     }
 
+    /// A person changes their own password: the current one is proven, the new one passes the
+    /// complexity rule and is none of the last `password::HISTORY` (nor the current one). The person's
+    /// other sessions end (a stolen session does not outlive the change); this one stays. Audited.
+    pub async fn change_password(&self, cookie_header: Option<&str>, current: &str, new: &str, now: i64) -> Result<(), AuthError> {
+        let t = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE).ok_or(AuthError::BadCredentials)?;
+        let (session, account) = self.session(&token::digest(t), now).ok_or(AuthError::BadCredentials)?;
+        if !password::verify(&account.password_hash, current) {
+            self.audit(&account.username, "password_change_refused", Some(&account.scope), "the current password was wrong", now).await;
+            return Err(AuthError::Invalid("the current password is wrong".into()));
+        }
+        password::check_strength(new, &account.username).map_err(AuthError::Invalid)?;
+        let earlier = self.store.password_history(&account.username, password::HISTORY - 1).await?;
+        if password::verify(&account.password_hash, new) || earlier.iter().any(|h| password::verify(h, new)) {
+            return Err(AuthError::Invalid(format!("the password must differ from the last {}", password::HISTORY)));
+        }
+        let hash = password::hash(new);
+        let audit = AuditEntry { at: now, actor: account.username.clone(), action: "password_changed".into(), region: Some(account.scope.clone()), detail: String::new() };
+        self.store.set_password(&account.username, &hash, now, &audit).await?;
+        if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
+            a.password_hash = hash;
+        }
+        let others: Vec<String> = {
+            let mut sessions = self.sessions.write().expect("sessions lock");
+            let others: Vec<String> = sessions.values().filter(|s| s.username == account.username && s.token_hash != session.token_hash).map(|s| s.token_hash.clone()).collect();
+            sessions.retain(|h, _| !others.contains(h));
+            others
+        };
+        self.announce_revocation();
+        for h in &others {
+            self.store.revoke_session(h, now).await?;
+        }
+        Ok(())
+    }
+
     /// Disables an account (its sessions end and its live streams close at once; it cannot sign in) or
     /// enables it again; within the administrator's reach, audited. Nobody disables their own account:
     /// a city must not lock itself out by a slip. Returns how many sessions ended.

@@ -11,6 +11,9 @@ pub fn verify(phc: &str, password: &str) -> bool {
     PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+/// How many passwords an account may not go back to: the current one and the ones before it.
+pub const HISTORY: u32 = 5;
+
 /// Shortest password taken (characters).
 pub const MIN_CHARS: usize = 10;
 

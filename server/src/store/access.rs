@@ -80,6 +80,11 @@ pub trait AccessStore: Send + Sync + 'static {
     fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>>;
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>>;
     fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// The account's earlier passwords, newest first, at most `n`.
+    fn password_history<'a>(&'a self, username: &'a str, n: u32) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+    /// Replaces the account's password (the old hash goes to its history) and records it, in one
+    /// transaction.
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Disables or enables an account; false when there is no such account.
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>>;

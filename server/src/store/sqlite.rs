@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/sqlite/0014_resident_contact.sql")),
     (15, include_str!("../../migrations/sqlite/0015_api_keys.sql")),
     (16, include_str!("../../migrations/sqlite/0016_photos.sql")),
+    (17, include_str!("../../migrations/sqlite/0017_password_history.sql")),
 ];
 
 pub struct SqliteStore {

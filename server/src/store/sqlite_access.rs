@@ -111,6 +111,32 @@ impl AccessStore for SqliteStore {
         })
     }
 
+    fn password_history<'a>(&'a self, username: &'a str, n: u32) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query_scalar::<_, String>("SELECT password_hash FROM password_history WHERE username = ? ORDER BY replaced_at DESC, rowid DESC LIMIT ?")
+                .bind(username)
+                .bind(i64::from(n))
+                .fetch_all(self.pool())
+                .await?;
+            Ok(rows)
+        })
+    }
+
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("INSERT INTO password_history (username, password_hash, replaced_at) SELECT username, password_hash, ? FROM accounts WHERE username = ?")
+                .bind(at)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE accounts SET password_hash = ? WHERE username = ?").bind(new_hash).bind(username).execute(&mut *tx).await?;
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let done = sqlx::query("UPDATE accounts SET disabled = ? WHERE username = ?").bind(disabled).bind(username).execute(self.writer()).await?;

@@ -504,6 +504,25 @@ pub async fn set_account_state(State(state): State<AppState>, headers: HeaderMap
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/me/password {"current", "new"}`: a person changes their own password.
+pub async fn change_password(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<PasswordChange>, axum::extract::rejection::JsonRejection>) -> Response {
+    if let Err(r) = signed_in(&state, &headers) {
+        return r;
+    }
+    let Ok(Json(p)) = body else { return (StatusCode::BAD_REQUEST, "body: {\"current\": ..., \"new\": ...}").into_response() };
+    match state.cockpit.policy.auth().change_password(cookies(&headers), &p.current, &p.new, state.cockpit.now()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::local;

@@ -69,6 +69,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public/record.csv"),
     ("GET", "/public/record.geojson"),
     ("GET", "/api/me"),
+    ("POST", "/api/me/password"),
     ("GET", "/api/live"),
     ("GET", "/api/cases"),
     ("GET", "/api/cases/{feed}/{id}"),
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/record.csv", get(portal::csv))
         .route("/public/record.geojson", get(portal::geojson))
         .route("/api/me", get(access::me))
+        .route("/api/me/password", post(access::change_password))
         .route("/api/live", get(live::stream))
         .route("/api/cases", get(cases::list))
         .route("/api/cases/{feed}/{id}", get(cases::detail))

@@ -451,7 +451,9 @@ async fn nats_resumes_after_a_cockpit_restart_mid_stream() {
     let b = Broker::nats();
     nats_stream(&b).await;
     let e = env().await;
-    let cfg = nats_config(&b);
+    // Small batches, so that the stop lands mid-stream however fast the client takes them (with 500 a
+    // batch, the feed could take all 2,000 before the stop was seen).
+    let cfg = nats::Config { batch: 50, ..nats_config(&b) };
     let feed = start_nats(&cfg, &e.ctx);
     let url = b.url();
     let first = tokio::spawn(async move {

@@ -224,7 +224,7 @@ impl Auth {
         let account = self.accounts.read().expect("accounts lock").get(username).cloned();
         let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
         self.may_grant(by, &account.scope, account.clearance)?;
-        let ended = self.end_sessions(username, now).await?;
+        let ended = self.end_sessions(username, None, now).await?;
         self.audit(&by.principal, "sessions_revoked", Some(&account.scope), &format!("account {username}: {ended} sessions"), now).await;
         Ok(ended)
     }
@@ -250,16 +250,7 @@ impl Auth {
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
             a.password_hash = hash;
         }
-        let others: Vec<String> = {
-            let mut sessions = self.sessions.write().expect("sessions lock");
-            let others: Vec<String> = sessions.values().filter(|s| s.username == account.username && s.token_hash != session.token_hash).map(|s| s.token_hash.clone()).collect();
-            sessions.retain(|h, _| !others.contains(h));
-            others
-        };
-        self.announce_revocation();
-        for h in &others {
-            self.store.revoke_session(h, now).await?;
-        }
+        self.end_sessions(&account.username, Some(&session.token_hash), now).await?;
         Ok(())
     }
 
@@ -279,7 +270,7 @@ impl Auth {
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(username) {
             a.disabled = disabled;
         }
-        let ended = if disabled { self.end_sessions(username, now).await? } else { 0 };
+        let ended = if disabled { self.end_sessions(username, None, now).await? } else { 0 };
         let (action, detail) = if disabled {
             ("account_disabled", format!("account {username}: {ended} sessions ended"))
         } else {
@@ -289,12 +280,14 @@ impl Auth {
         Ok(ended)
     }
 
-    /// Ends every session of `username` here and in the store, and tells live streams to re-check.
-    async fn end_sessions(&self, username: &str, now: i64) -> Result<usize, AuthError> {
+    /// Ends every session of `username` but `keep` here and in the store, and tells live streams to
+    /// re-check.
+    async fn end_sessions(&self, username: &str, keep: Option<&str>, now: i64) -> Result<usize, AuthError> {
+        let ends = |s: &Session| s.username == username && Some(s.token_hash.as_str()) != keep;
         let ended: Vec<String> = {
             let mut sessions = self.sessions.write().expect("sessions lock");
-            let ended: Vec<String> = sessions.values().filter(|s| s.username == username).map(|s| s.token_hash.clone()).collect();
-            sessions.retain(|_, s| s.username != username);
+            let ended: Vec<String> = sessions.values().filter(|s| ends(s)).map(|s| s.token_hash.clone()).collect();
+            sessions.retain(|_, s| !ends(s));
             ended
         };
         self.announce_revocation();

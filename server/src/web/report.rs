@@ -273,9 +273,7 @@ pub async fn post(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<
     let sender = state.cockpit.policy.report_sender(None, residents.anonymous_posts());
     let admitted = if counted { Ok(()) } else { residents.admit(&ip, None) };
     if let Err(r) = admitted.and(sender) {
-        let status = StatusCode::from_u16(r.http_status()).unwrap_or(StatusCode::FORBIDDEN);
-        f.error = Some(i18n::refusal(lang, &r));
-        return page(&state, lang, status, &f);
+        return refused(&state, lang, &mut f, r);
     }
     if photo_lost && f.photo.is_none() {
         return refused(&state, lang, &mut f, Refusal::PhotoExpired);

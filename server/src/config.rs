@@ -9,8 +9,10 @@ use std::path::PathBuf;
 pub struct Config {
     /// Address to listen on; port 0 picks a free port (printed at start).
     pub listen: SocketAddr,
-    /// Where the SQLite database lives; created if missing.
+    /// Where the SQLite database lives (created if missing), and the engine's snapshots.
     pub data_dir: PathBuf,
+    /// The shared store instead of SQLite (scale-out).
+    pub store: StoreConfig,
     /// The built site (pkg/, assets/), produced by scripts/build.sh.
     pub site_root: PathBuf,
     /// The region code at the top of the default scope (the whole demo city).
@@ -35,6 +37,19 @@ pub struct Config {
     /// The file this config was read from (reloading feeds re-reads it).
     #[serde(skip)]
     pub file: Option<PathBuf>,
+}
+
+/// Which store holds the city: SQLite in `data_dir` unless a PostgreSQL URL is given.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database`; the password from `COCKPIT_STORE_PASSWORD` (or the
+    /// environment's `PGPASSWORD`), never from this file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// From the environment only.
+    #[serde(skip)]
+    pub password: Option<String>,
 }
 
 /// Sessions and cookies.
@@ -124,6 +139,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:3000".parse().expect("valid default address"),
             data_dir: PathBuf::from("data"),
+            store: StoreConfig::default(),
             site_root: PathBuf::from("target/site"),
             city: "330600".into(),
             demo: DemoConfig::default(),
@@ -169,7 +185,7 @@ pub struct Args {
 }
 
 pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
-  environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_SITE_ROOT, COCKPIT_CITY,
+  environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_STORE_URL, COCKPIT_STORE_PASSWORD, COCKPIT_SITE_ROOT, COCKPIT_CITY,
                COCKPIT_SECURE_COOKIES, COCKPIT_METRICS_TOKEN, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
                COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED,
                COCKPIT_DEMO_SYSTEMS, COCKPIT_QUARANTINE_DAYS, COCKPIT_CLOCK_START, COCKPIT_CLOCK_RATE";
@@ -225,6 +241,9 @@ impl Config {
         if cfg.live.max_streams == 0 || cfg.live.max_streams_per_viewer == 0 {
             return Err(ConfigError("live.max_streams and live.max_streams_per_viewer must be at least 1".into()));
         }
+        if let Some(url) = &cfg.store.url {
+            crate::store::PgStore::check_url(url, true).map_err(ConfigError)?;
+        }
         crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
         crate::clock::Clock::from_config(&cfg.clock).map_err(ConfigError)?;
         Ok(cfg)
@@ -243,6 +262,12 @@ impl Config {
         }
         if let Some(v) = env("COCKPIT_DATA_DIR") {
             self.data_dir = v.into();
+        }
+        if let Some(v) = env("COCKPIT_STORE_URL") {
+            self.store.url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("COCKPIT_STORE_PASSWORD").or_else(|| env("PGPASSWORD")) {
+            self.store.password = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = env("COCKPIT_SITE_ROOT") {
             self.site_root = v.into();
@@ -321,6 +346,24 @@ mod tests {
         assert_eq!(cfg.listen.to_string(), "0.0.0.0:8080", "flags beat the environment");
         assert_eq!(cfg.demo.rate_per_minute, 60.0);
         assert_eq!(cfg.demo.backfill_days, 30, "untouched keys keep their defaults");
+    }
+
+    #[test]
+    fn the_store_url_comes_from_the_file_and_its_password_only_from_the_environment() {
+        let cfg = Config::from_toml("[store]\nurl = \"postgres://cockpit@db.intra:5432/cockpit\"\n").unwrap();
+        assert_eq!(cfg.store.url.as_deref(), Some("postgres://cockpit@db.intra:5432/cockpit"));
+        let e = Config::from_toml("[store]\nurl = \"postgres://cockpit:s3cret@db.intra/cockpit\"\n").unwrap_err();
+        assert!(e.0.contains("COCKPIT_STORE_PASSWORD") && !e.0.contains("s3cret"), "refused without repeating the secret: {e}");
+        assert!(Config::from_toml("[store]\nurl = \"mysql://db/cockpit\"\n").unwrap_err().0.contains("postgres://"));
+        let env = |k: &str| match k {
+            "COCKPIT_STORE_URL" => Some("postgres://cockpit@db2/cockpit".to_string()),
+            "COCKPIT_STORE_PASSWORD" => Some("s3cret".to_string()),
+            _ => None,
+        };
+        let cfg = Config::load(&Args::default(), env).unwrap();
+        assert_eq!((cfg.store.url.as_deref(), cfg.store.password.as_deref()), (Some("postgres://cockpit@db2/cockpit"), Some("s3cret")));
+        assert!(!cfg.to_toml().contains("s3cret"), "a printed config never holds the password");
+        assert!(Config::default().to_toml().parse::<toml::Table>().unwrap().get("store").is_some_and(|t| t.as_table().is_some_and(|t| t.is_empty())), "SQLite unless a URL is given");
     }
 
     #[test]

@@ -44,7 +44,7 @@ use config::Config;
 use feeds::Feed;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use store::{SqliteStore, Store};
+use store::{PgStore, SqliteStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -79,7 +79,16 @@ pub async fn run_with_clock(
     clock: clock::Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.data_dir).await?);
+    let store: Arc<dyn Store> = match &cfg.store.url {
+        Some(url) => {
+            let store = PgStore::open(url, cfg.store.password.as_deref()).await?;
+            // Where, never with whom: the URL may carry a user name, the password stays unsaid.
+            let at = url.rsplit('@').next().unwrap_or_default();
+            tracing::info!(store = "postgresql", at, "store opened");
+            Arc::new(store)
+        }
+        None => Arc::new(SqliteStore::open(&cfg.data_dir).await?),
+    };
     let tree = Arc::new(load_or_create_city(store.clone()).await?);
     if tree.find(&cfg.city).is_none() {
         return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));

@@ -14,10 +14,16 @@ use server::config::DemoConfig;
 use server::feeds::demo::{DemoFeed, Progress};
 use server::ingest::Ingest;
 use server::rules::FlowConfig;
-use server::store::{SqliteStore, Store};
+use server::store::Store;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use tokio::sync::watch;
+
+#[path = "common/peers.rs"]
+mod peers;
+#[path = "common/stores.rs"]
+mod stores;
+use stores::{Backend, TestStore};
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -125,8 +131,8 @@ impl Outbox {
 }
 
 struct City {
-    _dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
+    db: TestStore,
+    store: Arc<dyn Store>,
     tree: Arc<RegionTree>,
     clock: Clock,
     plan: Plan,
@@ -144,9 +150,9 @@ struct Live {
 impl City {
     /// The store as a first start leaves it at `plan.start`: the city, its history (less what is still
     /// on its way from slow sources) and the patrols so far.
-    async fn new(plan: Plan) -> City {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    async fn new(plan: Plan, backend: Backend) -> City {
+        let db = TestStore::open(backend).await;
+        let store = db.store.clone();
         store.save_regions(rows()).await.unwrap();
         let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
         let cfg = DemoConfig {
@@ -172,7 +178,7 @@ impl City {
             store.append(chunk).await.unwrap();
         }
         store.append_patrols(&feed.patrol_backfill(plan.start)).await.unwrap();
-        City { _dir: dir, store, tree, clock: Clock::manual(plan.start), plan, feed, outbox }
+        City { db, store, tree, clock: Clock::manual(plan.start), plan, feed, outbox }
     }
 
     /// A (re)start as `server::run` does it: the engine from its snapshot and the store's tail (or
@@ -180,7 +186,7 @@ impl City {
     /// stored.
     async fn start(&self) -> Live {
         let now = self.clock.now_ms();
-        let (engine, _) = server::indicators::start(self.tree.clone(), self.store.as_ref(), self._dir.path(), now).await.unwrap();
+        let (engine, _) = server::indicators::start(self.tree.clone(), self.store.as_ref(), self.db.dir.path(), now).await.unwrap();
         let aggregates = Arc::new(RwLock::new(engine));
         let (changed, _) = watch::channel(0);
         let ingest = Ingest::new(self.store.clone(), self.tree.clone(), aggregates.clone(), changed, self.clock.clone()).with_calendar(calendar());
@@ -241,17 +247,17 @@ impl City {
             panic!("{} (clock pinned at {}, seed {}): {when} at {}: live differs from the recount: {d}", self.plan.label, app::model::date_time(self.plan.start), self.plan.seed, app::model::date_time(now));
         }
         let root = a.node(self.tree.root());
-        let sql = |q: &'static str| async move { sqlx::query_scalar::<_, i64>(q).fetch_one(self.store.pool()).await.unwrap() };
+        let sql = |q: &'static str| self.db.scalar(q, &[]);
         assert_eq!(i64::from(root.open), sql("SELECT COUNT(*) FROM cases WHERE status <> 'closed'").await, "{}: open cases", self.plan.label);
         assert_eq!(a.open_cases() as i64, i64::from(root.open));
-        let overdue_sql: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE status <> 'closed' AND deadline <= ?").bind(now).fetch_one(self.store.pool()).await.unwrap();
+        let overdue_sql = self.db.scalar("SELECT COUNT(*) FROM cases WHERE status <> 'closed' AND deadline <= ?", &[now]).await;
         assert_eq!(i64::from(root.overdue), overdue_sql, "{}: overdue now", self.plan.label);
         // Each day's figures, counted by SQL from the cases as stored: reported and closed that day,
         // and overdue that day (due that day, by now, and not closed by the deadline). This catches what
         // live and recount could get wrong alike (both counting a case overdue that closed in time).
         let first_kept = app::model::local_day(now) - 100;
         let by_day = |q: &'static str| async move {
-            let rows: Vec<(i64, i64)> = sqlx::query_as(q).bind(now).fetch_all(self.store.pool()).await.unwrap();
+            let rows = self.db.int_int(q, &[now]).await;
             rows.into_iter().filter(|(d, _)| *d >= first_kept).collect::<BTreeMap<i64, i64>>()
         };
         let reported = by_day("SELECT (reported_at + 28800000) / 86400000 AS d, COUNT(*) FROM cases WHERE reported_at <= ? GROUP BY d").await;
@@ -274,8 +280,8 @@ impl City {
         }
         // Nothing lost: every event 0..=seq of every case is stored, or still on its way (a source that
         // sends in any order). Nothing doubled: (case, origin, seq) is unique in the store.
-        let stored: Vec<(String, i64)> = sqlx::query_as("SELECT e.case_id, e.seq FROM case_events e WHERE e.origin = 'feed'").fetch_all(self.store.pool()).await.unwrap();
-        let tops: Vec<(String, i64)> = sqlx::query_as("SELECT case_id, seq FROM cases").fetch_all(self.store.pool()).await.unwrap();
+        let stored = self.db.text_int("SELECT e.case_id, e.seq FROM case_events e WHERE e.origin = 'feed'", &[]).await;
+        let tops = self.db.text_int("SELECT case_id, seq FROM cases", &[]).await;
         let have: std::collections::HashSet<(String, i64)> = stored.into_iter().collect();
         let on_the_way: std::collections::HashSet<(String, i64)> = self.outbox.0.values().map(|e| (e.case_id.clone(), i64::from(e.seq))).collect();
         for (id, top) in tops {
@@ -284,16 +290,16 @@ impl City {
                 assert!(have.contains(&k) || on_the_way.contains(&k), "{}: event {seq} of case {id} is neither stored nor on its way", self.plan.label);
             }
         }
-        let doubled = sql("SELECT COUNT(*) FROM (SELECT 1 FROM case_events GROUP BY feed, case_id, origin, seq HAVING COUNT(*) > 1)").await;
+        let doubled = sql("SELECT COUNT(*) FROM (SELECT 1 FROM case_events GROUP BY feed, case_id, origin, seq HAVING COUNT(*) > 1) AS doubled").await;
         assert_eq!(doubled, 0, "{}: an event stored twice", self.plan.label);
     }
 }
 
 /// The whole story from one pinned instant: run, check, run, check, snapshot, run, check, restart
 /// (snapshot + tail, equal to the engine before), run, check.
-async fn story(plan: Plan) {
+async fn story(plan: Plan, backend: Backend) {
     let (before, after) = (plan.before_restart, plan.after_restart);
-    let mut city = City::new(plan).await;
+    let mut city = City::new(plan, backend).await;
     let mut live = city.start().await;
     let t0 = city.clock.now_ms();
     city.run(&mut live, t0 + before / 2).await;
@@ -301,7 +307,7 @@ async fn story(plan: Plan) {
     city.run(&mut live, t0 + before).await;
     city.check(&live, "before the snapshot").await;
     // A snapshot, then more events after it: the restart reads the snapshot and only that tail.
-    server::indicators::write_snapshot(&live.ingest, city._dir.path()).await.unwrap();
+    server::indicators::write_snapshot(&live.ingest, city.db.dir.path()).await.unwrap();
     city.run(&mut live, t0 + before + 40 * MIN).await;
     city.check(&live, "before the restart").await;
     let old = live.aggregates.clone();
@@ -312,15 +318,23 @@ async fn story(plan: Plan) {
     }
     city.run(&mut live, t0 + before + after).await;
     city.check(&live, "at the end").await;
-    let delivered = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM case_events WHERE at >= ?").bind(t0).fetch_one(city.store.pool()).await.unwrap();
+    let delivered = city.db.scalar("SELECT COUNT(*) FROM case_events WHERE at >= ?", &[t0]).await;
     assert!(delivered > 100, "{}: the story moved cases ({delivered} events)", city.plan.label);
 }
 
+/// Each pinned story twice, one test body on two back ends: `<story>::sqlite` and `<story>::postgres`.
 macro_rules! pinned {
     ($($name:ident: $plan:expr;)*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            story($plan).await;
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                story($plan, Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                story($plan, Backend::Postgres).await;
+            }
         }
     )*};
 }
@@ -355,12 +369,21 @@ pinned! {
 /// figures equal the recount. The seeds are fixed so a failure names its instant and can be rerun.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_random_instants_live_equals_the_recount() {
+    random_instants(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_random_instants_live_equals_the_recount_on_postgres() {
+    random_instants(Backend::Postgres).await;
+}
+
+async fn random_instants(backend: Backend) {
     let first = at("2026-01-01T00:00:00");
     for i in 0..4u64 {
         let h = mix(0x5eed_0000 + i);
         let start = first + (h % (730 * DAY as u64)) as i64 / MIN * MIN + (h >> 50) as i64 % MIN;
         let plan = Plan { before_restart: 2 * HOUR, after_restart: 90 * MIN, backfill_days: 1, ..Plan::new(&format!("random #{i}"), start, h >> 8) };
-        story(plan).await;
+        story(plan, backend).await;
     }
 }
 
@@ -369,12 +392,21 @@ async fn from_random_instants_live_equals_the_recount() {
 /// by a recount. Pinned by hand, so it fails without the fix whatever the demo generates.
 #[tokio::test]
 async fn a_close_that_arrives_after_the_deadline_passed_does_not_count_as_overdue() {
+    late_close(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_close_that_arrives_after_the_deadline_passed_does_not_count_as_overdue_on_postgres() {
+    late_close(Backend::Postgres).await;
+}
+
+async fn late_close(backend: Backend) {
     use app::flow::{Action, Priority};
     use app::model::{Category, Source, Status};
     use server::case::CaseFacts;
     let plan = Plan { slow_one_in: 0, ..Plan::new("late close", at("2026-12-29T09:00:00"), 1) };
     let t = plan.start;
-    let city = City::new(Plan { backfill_days: 0, ..plan }).await;
+    let city = City::new(Plan { backfill_days: 0, ..plan }, backend).await;
     let live = city.start().await;
     let grid = city.tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
     let deadline = t + HOUR;
@@ -411,16 +443,16 @@ async fn a_close_that_arrives_after_the_deadline_passed_does_not_count_as_overdu
 async fn a_damaged_snapshot_is_counted_again_from_the_store() {
     use server::indicators::{self, Origin};
     let plan = Plan { backfill_days: 1, ..Plan::new("damaged snapshot", at("2026-12-29T09:00:00"), 21) };
-    let mut city = City::new(plan).await;
+    let mut city = City::new(plan, Backend::Sqlite).await;
     let mut live = city.start().await;
     let t0 = city.clock.now_ms();
     city.run(&mut live, t0 + HOUR).await;
-    indicators::write_snapshot(&live.ingest, city._dir.path()).await.unwrap();
-    let path = indicators::snapshot_path(city._dir.path());
+    indicators::write_snapshot(&live.ingest, city.db.dir.path()).await.unwrap();
+    let path = indicators::snapshot_path(city.db.dir.path());
     let good = std::fs::read(&path).unwrap();
     let now = city.clock.now_ms();
     let want = indicators::recount(city.tree.clone(), city.store.as_ref(), now).await.unwrap();
-    let (from_good, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city._dir.path(), now).await.unwrap();
+    let (from_good, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city.db.dir.path(), now).await.unwrap();
     assert!(matches!(origin, Origin::Snapshot { .. }), "{origin:?}");
     assert_eq!(from_good.difference(&want), None);
     let mut flipped = good.clone();
@@ -435,7 +467,7 @@ async fn a_damaged_snapshot_is_counted_again_from_the_store() {
         ("empty", Vec::new(), "not an engine snapshot"),
     ] {
         std::fs::write(&path, &bytes).unwrap();
-        let (e, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city._dir.path(), now).await.unwrap();
+        let (e, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city.db.dir.path(), now).await.unwrap();
         match origin {
             Origin::Recounted { why } => assert!(why.contains(reason), "{what}: {why}"),
             other => panic!("{what}: a damaged snapshot was used ({other:?})"),
@@ -443,6 +475,6 @@ async fn a_damaged_snapshot_is_counted_again_from_the_store() {
         assert_eq!(e.difference(&want), None, "{what}");
     }
     std::fs::remove_file(&path).unwrap();
-    let (_, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city._dir.path(), now).await.unwrap();
+    let (_, origin) = indicators::start(city.tree.clone(), city.store.as_ref(), city.db.dir.path(), now).await.unwrap();
     assert_eq!(origin, Origin::Recounted { why: "there is none yet".into() });
 }

@@ -7,11 +7,16 @@ use server::city::{shaoxing, RegionTree};
 use server::config::DemoConfig;
 use server::feeds::demo::DemoFeed;
 use server::ingest::Ingest;
-use server::store::{SqliteStore, Store};
+use server::store::Store;
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 mod common;
+#[path = "common/peers.rs"]
+mod peers;
+#[path = "common/stores.rs"]
+mod stores;
+use stores::{Backend, TestStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_serves_pages_health_and_a_scoped_live_stream() {
@@ -93,24 +98,77 @@ async fn server_serves_pages_health_and_a_scoped_live_stream() {
     srv.stop().await;
 }
 
-async fn count(store: &SqliteStore, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+/// The server on PostgreSQL instead of SQLite: the demo city and its history stored there, sign-in and
+/// sessions kept there, and a second start with an empty data directory (no local snapshot) serves the
+/// same figures from the shared store, adds no history twice, and honours the session of the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_on_postgresql_and_a_second_instance_sees_the_same() {
+    let pg = peers::Pg::new().await;
+    let sql = |q: &'static str| {
+        let url = pg.url();
+        async move {
+            let pool = server::sim::pg::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(q).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+    };
+    let open_on = |addr: String, cookie: String| async move {
+        let r = common::request(&addr, "GET", "/api/live?region=330600", &[("Cookie", cookie.as_str())], "").await;
+        assert_eq!(r.status, 200, "{}", r.head);
+        let data = r.body.lines().find_map(|l| l.strip_prefix("data: ")).expect("an SSE data line");
+        let snap: WallSnapshot = serde_json::from_str(data).unwrap();
+        snap.kpis.iter().find(|k| k.key == app::model::KpiKey::Open).unwrap().value as i64
+    };
+    let config = |dir: &std::path::Path| {
+        let mut cfg = common::config(dir);
+        cfg.store.url = Some(pg.url());
+        // Only the history: the figures stand still while they are compared.
+        cfg.demo.rate_per_minute = 0.0;
+        cfg.demo.systems = false;
+        cfg
+    };
+    let first = tempfile::tempdir().unwrap();
+    let srv = common::start(config(first.path())).await;
+    let leader = common::login(&srv.addr, "leader").await;
+    let cases = sql("SELECT COUNT(*) FROM cases").await;
+    assert!(cases > 1000, "the demo history is stored in PostgreSQL ({cases} cases)");
+    assert_eq!(sql("SELECT COUNT(*) FROM regions").await, 8220, "the demo city too");
+    let open = sql("SELECT COUNT(*) FROM cases WHERE status <> 'closed'").await;
+    assert_eq!(open_on(srv.addr.clone(), leader.clone()).await, open, "the wall's open cases equal PostgreSQL's");
+    assert!(sql("SELECT COUNT(*) FROM audit_log WHERE action = 'login'").await >= 1, "the sign-in is audited there");
+    srv.stop().await;
+
+    let second = tempfile::tempdir().unwrap();
+    let srv = common::start(config(second.path())).await;
+    assert_eq!(sql("SELECT COUNT(*) FROM cases").await, cases, "no history added twice");
+    assert_eq!(open_on(srv.addr.clone(), leader.clone()).await, open, "the same figure, counted from the shared store with no local snapshot");
+    srv.stop().await;
 }
 
 /// Wednesday 2026-12-02 10:00 in Shanghai: these stories do not read the machine's clock.
 const T: i64 = 1_796_176_800_000;
 
 /// An ingest path whose clock stands an hour after `t`: every event of these stories has happened.
-fn ingest_at(store: &Arc<SqliteStore>, tree: &Arc<RegionTree>, live: &Arc<RwLock<Engine>>, t: i64) -> Ingest {
+fn ingest_at(store: &Arc<dyn Store>, tree: &Arc<RegionTree>, live: &Arc<RwLock<Engine>>, t: i64) -> Ingest {
     let (changed, _) = watch::channel(0);
     Ingest::new(store.clone(), tree.clone(), live.clone(), changed, server::clock::Clock::manual(t + 3_600_000))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
+    bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost_on_postgres() {
+    bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost_on(Backend::Postgres).await;
+}
+
+async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost_on(backend: Backend) {
     use server::case::{CaseEvent, CaseFacts, Outcome};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let db = TestStore::open(backend).await;
+    let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let live = Arc::new(RwLock::new(Engine::new(tree.clone())));
@@ -146,7 +204,7 @@ async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
     assert_eq!(out[3], Outcome::Stored);
     let again = ingest.submit(vec![ev("a", 1, Status::Accepted, None)]).await.unwrap();
     assert_eq!(again, [Outcome::Duplicate]);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM case_events").await, 2);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM case_events", &[]).await, 2);
     assert_eq!(live.read().unwrap().node(tree.root()).open, 1);
 }
 
@@ -154,10 +212,19 @@ async fn bad_events_are_refused_with_a_reason_and_nothing_stored_is_lost() {
 /// history that moves nothing, oversight actions have their own numbering, and a restart counts the same.
 #[tokio::test]
 async fn case_flow_through_the_store() {
+    case_flow_through_the_store_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn case_flow_through_the_store_on_postgres() {
+    case_flow_through_the_store_on(Backend::Postgres).await;
+}
+
+async fn case_flow_through_the_store_on(backend: Backend) {
     use app::flow::{Action, Priority};
     use server::case::{CaseEvent, CaseFacts, Note, Outcome};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let db = TestStore::open(backend).await;
+    let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let live = Arc::new(RwLock::new(Engine::new(tree.clone())));
@@ -235,8 +302,17 @@ async fn case_flow_through_the_store() {
 /// same window, and the breakdowns add up to the totals.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flow_analytics_equal_sql_recounts_on_demo_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    flow_analytics_equal_sql_recounts_on_demo_data_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_analytics_equal_sql_recounts_on_demo_data_on_postgres() {
+    flow_analytics_equal_sql_recounts_on_demo_data_on(Backend::Postgres).await;
+}
+
+async fn flow_analytics_equal_sql_recounts_on_demo_data_on(backend: Backend) {
+    let db = TestStore::open(backend).await;
+    let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
@@ -259,18 +335,13 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
     let sql = |cond: &str| format!("SELECT COUNT(*) FROM cases WHERE {}", cond.replace("FROM", &w.from.to_string()).replace("TO", &w.to.to_string()));
     let f = &r.figures;
     assert!(f.reported > 10_000, "{f:?}");
-    assert_eq!(i64::from(f.reported), count(&store, &sql("reported_at >= FROM AND reported_at < TO")).await);
-    assert_eq!(i64::from(f.closed), count(&store, &sql("closed_at >= FROM AND closed_at < TO")).await);
-    assert_eq!(i64::from(f.due), count(&store, &sql("deadline >= FROM AND deadline < TO")).await);
-    assert_eq!(i64::from(f.on_time), count(&store, &sql("deadline >= FROM AND deadline < TO AND closed_at <= deadline")).await);
-    assert_eq!(i64::from(f.late_open), count(&store, &sql("deadline >= FROM AND deadline < TO AND closed_at IS NULL")).await);
-    assert_eq!(i64::from(f.open_end), count(&store, &sql("reported_at < TO AND closed_at IS NULL")).await);
-    let returns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_events WHERE action = 'return' AND at >= ? AND at < ?")
-        .bind(w.from)
-        .bind(w.to)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    assert_eq!(i64::from(f.reported), db.scalar(&sql("reported_at >= FROM AND reported_at < TO"), &[]).await);
+    assert_eq!(i64::from(f.closed), db.scalar(&sql("closed_at >= FROM AND closed_at < TO"), &[]).await);
+    assert_eq!(i64::from(f.due), db.scalar(&sql("deadline >= FROM AND deadline < TO"), &[]).await);
+    assert_eq!(i64::from(f.on_time), db.scalar(&sql("deadline >= FROM AND deadline < TO AND closed_at <= deadline"), &[]).await);
+    assert_eq!(i64::from(f.late_open), db.scalar(&sql("deadline >= FROM AND deadline < TO AND closed_at IS NULL"), &[]).await);
+    assert_eq!(i64::from(f.open_end), db.scalar(&sql("reported_at < TO AND closed_at IS NULL"), &[]).await);
+    let returns = db.scalar("SELECT COUNT(*) FROM case_events WHERE action = 'return' AND at >= ? AND at < ?", &[w.from, w.to]).await;
     assert!(returns > 0);
     assert_eq!(i64::from(f.returned), returns);
     assert!(f.late_open > 0 && f.late_closed > 0 && f.on_time > 0, "the demo has all three: {f:?}");
@@ -278,23 +349,11 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
         let sum = rows.iter().fold(0, |n, x| n + x.figures.due);
         assert_eq!(sum, f.due, "breakdowns add up");
     }
-    let transitions: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM case_events WHERE origin = 'feed' AND action NOT IN ('report', 'mediate') AND at >= ? AND at < ?",
-    )
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
+    let transitions = db.scalar("SELECT COUNT(*) FROM case_events WHERE origin = 'feed' AND action NOT IN ('report', 'mediate') AND at >= ? AND at < ?", &[w.from, w.to]).await;
     assert_eq!(r.links.iter().map(|l| i64::from(l.count)).sum::<i64>(), transitions, "the Sankey holds every transition");
-    let settled: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT tier, COUNT(*), SUM(outcome = 'settled') FROM case_events WHERE action = 'mediate' AND at >= ? AND at < ? GROUP BY tier",
-    )
-    .bind(w.from)
-    .bind(w.to)
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    let settled = db
+        .text_int_int("SELECT tier, COUNT(*), SUM(CASE WHEN outcome = 'settled' THEN 1 ELSE 0 END) FROM case_events WHERE action = 'mediate' AND at >= ? AND at < ? GROUP BY tier", &[w.from, w.to])
+        .await;
     assert!(settled.len() >= 4, "mediation reaches several tiers: {settled:?}");
     for (tier, attempts, ok) in settled {
         let row = r.mediation.iter().find(|m| m.tier.as_str() == tier).unwrap();
@@ -305,10 +364,19 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data() {
 /// Mediation attempts are checked where the case is kept: only disputes being handled, tiers climbed in order.
 #[tokio::test]
 async fn mediation_climbs_the_tiers_in_the_store() {
+    mediation_climbs_the_tiers_in_the_store_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mediation_climbs_the_tiers_in_the_store_on_postgres() {
+    mediation_climbs_the_tiers_in_the_store_on(Backend::Postgres).await;
+}
+
+async fn mediation_climbs_the_tiers_in_the_store_on(backend: Backend) {
     use app::flow::{Action, Mediation, Outcome as O, Priority, Tier};
     use server::case::{CaseEvent, CaseFacts, Outcome};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let db = TestStore::open(backend).await;
+    let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
@@ -363,10 +431,19 @@ async fn mediation_climbs_the_tiers_in_the_store() {
 /// Patrols: stored once, duplicates and unknown grids told apart, the last one per grid kept.
 #[tokio::test]
 async fn patrols_are_idempotent_and_checked() {
+    patrols_are_idempotent_and_checked_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn patrols_are_idempotent_and_checked_on_postgres() {
+    patrols_are_idempotent_and_checked_on(Backend::Postgres).await;
+}
+
+async fn patrols_are_idempotent_and_checked_on(backend: Backend) {
     use server::case::Outcome;
     use server::patrol::Patrol;
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let db = TestStore::open(backend).await;
+    let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = RegionTree::new(store.load_regions().await.unwrap()).unwrap();
     let grids: Vec<String> = tree.iter().filter(|(_, r)| r.row.grid.is_some()).take(2).map(|(_, r)| r.row.code.clone()).collect();
@@ -381,4 +458,153 @@ async fn patrols_are_idempotent_and_checked() {
     let mut want = vec![(grids[0].clone(), 20), (grids[1].clone(), 5)];
     want.sort();
     assert_eq!(last, want);
+}
+
+/// The access, photo and feed rows mean the same on both stores: accounts with their password history,
+/// sessions, devices, keys, the append-only audit log with its filters, the sign-in throttle, a photo's
+/// life, and a feed batch with observations and quarantine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_photo_and_feed_rows_behave_alike() {
+    access_photo_and_feed_rows_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_photo_and_feed_rows_behave_alike_on_postgres() {
+    access_photo_and_feed_rows_on(Backend::Postgres).await;
+}
+
+async fn access_photo_and_feed_rows_on(backend: Backend) {
+    use app::model::{Clearance, Indicator, Role};
+    use server::store::access::{Account, ApiKey, AuditEntry, AuditFilter, Device, Session};
+    use server::store::feeds::{FeedBatch, Quarantined};
+    use server::store::StoredPhoto;
+    let db = TestStore::open(backend).await;
+    let s = db.store.clone();
+    s.save_regions(&shaoxing::build()).await.unwrap();
+    let audit = |at, action: &str, region: Option<&str>| AuditEntry {
+        at,
+        actor: "admin".into(),
+        action: action.into(),
+        region: region.map(Into::into),
+        detail: format!("{action} at {at}"),
+    };
+    let acc = Account {
+        username: "wang".into(),
+        display_name: "王伟".into(),
+        role: Role::StreetOfficial,
+        scope: "330602001".into(),
+        department: None,
+        clearance: Clearance::Internal,
+        password_hash: "h0".into(),
+        created_at: T,
+        created_by: "admin".into(),
+        disabled: false,
+    };
+    s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.unwrap();
+    assert!(s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.is_err(), "a name is taken once");
+    for (i, h) in ["h1", "h2", "h3"].iter().enumerate() {
+        s.set_password("wang", h, T + i as i64 + 1, &audit(T + 10 + i as i64, "set_password", None)).await.unwrap();
+    }
+    assert_eq!(s.password_history("wang", 2).await.unwrap(), ["h2", "h1"], "newest first, at most n");
+    assert!(s.set_account_disabled("wang", true).await.unwrap());
+    assert!(!s.set_account_disabled("nobody", true).await.unwrap());
+    let got = s.accounts().await.unwrap();
+    assert_eq!((got.len(), got[0].password_hash.as_str(), got[0].disabled, got[0].clearance), (1, "h3", true, Clearance::Internal));
+
+    let session = |t: &str, expires| Session { token_hash: t.into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: expires };
+    s.insert_session(&session("a", T + 100)).await.unwrap();
+    s.insert_session(&session("b", T + 10)).await.unwrap();
+    s.insert_session(&session("c", T + 100)).await.unwrap();
+    s.revoke_session("c", T + 1).await.unwrap();
+    let live: Vec<String> = s.live_sessions(T + 50).await.unwrap().into_iter().map(|x| x.token_hash).collect();
+    assert_eq!(live, ["a"], "neither expired nor revoked");
+
+    let device =
+        Device { id: 0, name: "大屏".into(), token_hash: "d1".into(), scope: "330602".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None, playlist: None };
+    let id = s.insert_device(&device).await.unwrap();
+    assert!(s.set_device_playlist(id, "{\"scenes\":[]}", &audit(T, "set_playlist", Some("330602"))).await.unwrap());
+    assert!(s.revoke_device(id, "admin", T + 5).await.unwrap());
+    assert!(!s.revoke_device(id, "admin", T + 6).await.unwrap(), "revoked once");
+    assert!(!s.set_device_playlist(id, "{}", &audit(T, "set_playlist", None)).await.unwrap(), "a revoked device keeps its playlist");
+    let d = &s.devices().await.unwrap()[0];
+    assert_eq!((d.revoked_at, d.playlist.as_deref()), (Some(T + 5), Some("{\"scenes\":[]}")));
+    let key = ApiKey { id: 0, name: "app".into(), key_hash: "k1".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None };
+    let k = s.insert_api_key(&key).await.unwrap();
+    assert!(s.revoke_api_key(k, "admin", T + 7).await.unwrap());
+    assert_eq!(s.api_keys().await.unwrap()[0].revoked_at, Some(T + 7));
+
+    s.append_audit(&audit(T + 100, "view_case", Some("330602001004"))).await.unwrap();
+    s.append_audit(&audit(T + 200, "view_case", Some("330603"))).await.unwrap();
+    let under = |region: &str| AuditFilter { region: Some(region.into()), ..Default::default() };
+    let actions = |v: Vec<AuditEntry>| v.into_iter().map(|e| (e.at, e.action)).collect::<Vec<_>>();
+    assert_eq!(actions(s.audit(&under("330602001"), 10).await.unwrap()), [(T + 100, "view_case".to_string()), (T, "create_account".to_string())], "a subtree, newest first");
+    assert_eq!(s.audit(&AuditFilter { from: Some(T + 150), ..Default::default() }, 10).await.unwrap().len(), 1);
+    assert_eq!(s.audit(&AuditFilter::default(), 3).await.unwrap().len(), 3, "at most the limit");
+    let total = db.scalar("SELECT COUNT(*) FROM audit_log", &[]).await;
+    for damage in ["UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"] {
+        assert!(db.refused(damage).await, "the audit log is append-only: {damage}");
+    }
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM audit_log", &[]).await, total);
+
+    let keys = vec!["acct:wang".to_string(), "ip:10.0.0.1".to_string()];
+    s.throttle_fail(&keys, T).await.unwrap();
+    s.throttle_fail(&keys, T + 1000).await.unwrap();
+    let counts = s.throttle_counts(&keys).await.unwrap();
+    assert_eq!((counts["acct:wang"].failures, counts["acct:wang"].last_at), (2, T + 1000));
+    s.throttle_clear(&keys[..1]).await.unwrap();
+    assert_eq!(s.throttle_counts(&keys).await.unwrap().len(), 1);
+
+    let photo = StoredPhoto { mime: "image/jpeg".into(), width: 4, height: 3, bytes: vec![0xff, 0xd8, 0, 1, 2, 0xff, 0xd9] };
+    s.hold_photo("t1", &photo, T).await.unwrap();
+    s.hold_photo("t2", &photo, T).await.unwrap();
+    assert_eq!(s.held_photo("t1").await.unwrap(), Some(7));
+    s.release_photo("t2").await.unwrap();
+    assert_eq!(s.held_photo("t2").await.unwrap(), None, "taken back");
+    assert!(s.attach_photo("t1", "residents", "R1").await.unwrap());
+    assert!(!s.attach_photo("t1", "residents", "R1").await.unwrap(), "held no more");
+    assert_eq!(s.photo("residents", "R1").await.unwrap(), Some(photo.clone()), "the bytes as they were stored");
+    s.hold_photo("t3", &photo, T + 25 * 3_600_000).await.unwrap();
+    assert!(s.has_photo("residents", "R1").await.unwrap(), "a case's photo outlives the hold");
+
+    let obs = |v: f64| server::feeds::record::Observation { indicator: Indicator::VideoOnline, region: "330602".into(), at: T, value: v };
+    let batch = FeedBatch {
+        feed: "video".into(),
+        now: T,
+        received: 3,
+        taken: vec![("cam-1".into(), 1), ("cam-2".into(), 1)],
+        observations: vec![("cam-1".into(), 1, obs(0.9)), ("cam-2".into(), 1, obs(0.8))],
+        quarantine: vec![Quarantined { external_id: Some("cam-3".into()), reason: "no region".into(), payload: "{}".into() }],
+        last_event_at: Some(T - 5),
+        cursor: Some("p2".into()),
+        ..Default::default()
+    };
+    s.take_batch(&batch).await.unwrap().unwrap();
+    s.take_batch(&FeedBatch {
+        received: 1,
+        taken: vec![("cam-1".into(), 2)],
+        observations: vec![("cam-1".into(), 2, obs(0.7))],
+        quarantine: vec![],
+        last_event_at: Some(T - 9),
+        cursor: None,
+        ..batch.clone()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let row = &s.feed_rows().await.unwrap()[0];
+    assert_eq!(
+        (row.received, row.stored, row.quarantined, row.last_event_at, row.cursor.as_deref()),
+        (4, 3, 1, Some(T - 5), Some("p2")),
+        "counts add up, the newest event and the last cursor stay"
+    );
+    assert_eq!(s.heads("video", &["cam-1".into(), "cam-9".into()]).await.unwrap()["cam-1"].version, Some(2));
+    let after = s.observations_after(1).await.unwrap();
+    assert_eq!(after.iter().map(|o| (o.0, o.2 .0.as_str(), o.2 .1)).collect::<Vec<_>>(), [(2, "cam-2", 1), (3, "cam-1", 2)], "in the order taken");
+    assert_eq!(s.observation_position().await.unwrap(), 3);
+    assert_eq!(s.quarantined("video", &["cam-3".into()]).await.unwrap().len(), 1);
+    s.set_paused("video", true).await.unwrap();
+    assert!(s.feed_rows().await.unwrap()[0].paused);
+    assert_eq!(s.expire_quarantine(T + 1).await.unwrap(), 1);
+    let row = &s.feed_rows().await.unwrap()[0];
+    assert_eq!((row.expired, s.quarantine(None, 10).await.unwrap().len()), (1, 0));
 }

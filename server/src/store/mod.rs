@@ -3,6 +3,11 @@
 pub mod access;
 pub mod feeds;
 pub mod photos;
+mod postgres;
+mod postgres_access;
+mod postgres_feeds;
+mod postgres_photos;
+mod rows;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_feeds;
@@ -11,6 +16,7 @@ mod sqlite_photos;
 pub use access::AccessStore;
 pub use feeds::FeedStore;
 pub use photos::{PhotoStore, StoredPhoto};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::case::{CaseEvent, Outcome};

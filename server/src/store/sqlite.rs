@@ -1,11 +1,11 @@
 //! The embedded store: one SQLite file, WAL mode, full sync (a batch acknowledged is a batch on disk).
 //! Write transactions begin IMMEDIATE: a deferred one that reads first cannot become a writer once another
 //! connection has written (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+use super::rows::{self, CaseState};
 use super::{OpenCase, Store, StoreError};
-use crate::case::{CaseEvent, CaseFacts, Origin, Outcome};
-use app::flow::{self, Action, Priority};
-use crate::city::{GridAttrs, RegionRow};
-use app::model::{Category, GridKind, Level, Source, Status, TimelineEntry};
+use crate::case::{CaseEvent, CaseFacts, Outcome};
+use crate::city::RegionRow;
+use app::model::Status;
 use futures::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -45,10 +45,6 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Db(e.to_string())
     }
-}
-
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} {v:?}"))
 }
 
 impl SqliteStore {
@@ -167,25 +163,11 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
     for (e, f) in &reports {
         if new_cases.contains(&(e.feed.clone(), e.case_id.clone())) {
-            let fresh = CaseState {
-                dispute: f.category == Category::Dispute,
-                mediation: None,
-                status: Status::Reported,
-                seq: 0,
-                desk_seq: 0,
-                escalations: 0,
-                supervised: 0,
-                at: None,
-                dirty: false,
-            };
-            state.insert((e.feed.as_str(), e.case_id.as_str()), Some(fresh));
+            state.insert((e.feed.as_str(), e.case_id.as_str()), Some(CaseState::fresh(f)));
         }
     }
     // The rest are read a few hundred at a time.
-    let unknown: Vec<(&str, &str)> = {
-        let mut seen = HashSet::new();
-        events.iter().map(|e| (e.feed.as_str(), e.case_id.as_str())).filter(|k| !state.contains_key(k) && seen.insert(*k)).collect()
-    };
+    let unknown = rows::unknown_cases(events, &state);
     for chunk in unknown.chunks(400) {
         // Joined to a list of keys (SQLite scans the whole table for a row-value IN list).
         let mut q = QueryBuilder::<Sqlite>::new("WITH k(feed, case_id) AS (VALUES ");
@@ -199,68 +181,18 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
         );
         let mut found: HashMap<(String, String), CaseState> = HashMap::new();
         for r in q.build().fetch_all(&mut *conn).await? {
-            let status: String = r.try_get("status")?;
-            let category: String = r.try_get("category")?;
-            let mediation = match (r.try_get::<Option<String>, _>("med_tier")?, r.try_get::<Option<String>, _>("med_outcome")?) {
-                (Some(t), Some(o)) => Some(flow::Mediation {
-                    tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
-                    outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
-                }),
-                _ => None,
-            };
-            let cur = CaseState {
-                dispute: category == Category::Dispute.as_str(),
-                mediation,
-                status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                seq: r.try_get::<i64, _>("seq")? as u32,
-                desk_seq: r.try_get::<i64, _>("desk_seq")? as u32,
-                escalations: r.try_get::<i64, _>("escalations")? as u32,
-                supervised: r.try_get::<i64, _>("supervised")? as u32,
-                at: None,
-                dirty: false,
-            };
-            found.insert((r.try_get("feed")?, r.try_get("case_id")?), cur);
+            let (key, cur) = CaseState::read(&r)?;
+            found.insert(key, cur);
         }
         for &(feed, id) in chunk {
             state.insert((feed, id), found.remove(&(feed.to_string(), id.to_string())));
         }
     }
 
-    // The state machine decides first, in order, as if every admitted event were new: an event that
-    // moves a case has a sequence number above any stored one, so it cannot be a duplicate.
-    let mut rows: Vec<(usize, u32, Status, bool)> = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let key = (e.feed.as_str(), e.case_id.as_str());
-        let Some(Some(cur)) = state.get_mut(&key) else {
-            out[i] = Outcome::Rejected(format!("no case {} reported by feed {}", e.case_id, e.feed));
-            continue;
-        };
-        let (seq, status, moves) = match admit(cur, e) {
-            Ok(x) => x,
-            Err(why) => {
-                out[i] = Outcome::Rejected(format!("case {}: {why}", e.case_id));
-                continue;
-            }
-        };
-        rows.push((i, seq, status, moves));
-        if moves {
-            match e.origin {
-                Origin::Feed => (cur.status, cur.seq, cur.at) = (status, seq, Some(e.at)),
-                Origin::Desk => cur.desk_seq = seq,
-            }
-            if e.mediation.is_some() {
-                cur.mediation = e.mediation;
-            }
-            cur.escalations += u32::from(e.action == Action::Escalate);
-            cur.supervised += u32::from(e.action == Action::Supervise);
-            cur.dirty = true;
-        }
-    }
-    // A repeat inside the batch is a duplicate without asking. Then each chunk is inserted; when every
-    // row went in (the usual case) all are stored, otherwise each row is looked up: stored by this
-    // batch if its id is above the largest id before it began (reading back every row is far slower).
-    let mut seen: HashSet<(&str, &str, Origin, u32)> = HashSet::with_capacity(rows.len());
-    rows.retain(|&(i, seq, _, _)| seen.insert((events[i].feed.as_str(), events[i].case_id.as_str(), events[i].origin, seq)));
+    // The state machine decides first; then each chunk is inserted. When every row went in (the usual
+    // case) all are stored, otherwise each row is looked up: stored by this batch if its id is above the
+    // largest id before it began (reading back every row is far slower).
+    let rows = rows::decide(events, &mut state, &mut out);
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM case_events").fetch_one(&mut *conn).await?;
     for chunk in rows.chunks(500) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -344,148 +276,6 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     Ok(out)
 }
 
-/// What the store knows of a case while it takes a batch.
-struct CaseState {
-    /// Only disputes are mediated; `mediation` is the latest attempt.
-    dispute: bool,
-    mediation: Option<flow::Mediation>,
-    status: Status,
-    seq: u32,
-    desk_seq: u32,
-    escalations: u32,
-    supervised: u32,
-    /// Time of the newest status change taken in this batch.
-    at: Option<i64>,
-    /// Changed by this batch: its row needs writing.
-    dirty: bool,
-}
-
-/// Whether an event may be stored, with the sequence number and status to store it under and whether it
-/// moves the case. A source system's late event (an older sequence number) is kept as history but moves
-/// nothing; a next event must be a transition the state machine allows.
-fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> {
-    match (e.origin, e.facts.is_some()) {
-        (Origin::Feed, true) => Ok((0, Status::Reported, false)),
-        (Origin::Feed, false) if e.seq <= cur.seq => Ok((e.seq, e.status, false)),
-        (Origin::Feed, false) => {
-            if !flow::consistent(e.action, e.status) {
-                return Err(format!("{} cannot lead to {}", e.action.as_str(), e.status.as_str()));
-            }
-            if (e.action == Action::Mediate) != e.mediation.is_some() {
-                return Err("a mediation attempt, and only one, carries its tier and outcome".into());
-            }
-            if let Some(m) = e.mediation {
-                if !cur.dispute {
-                    return Err(flow::FlowError::NotMediable.to_string());
-                }
-                flow::mediation_next(cur.mediation, m.tier).map_err(|f| f.to_string())?;
-            }
-            // A gap (events missing in between) cannot be checked against the status before it.
-            if e.seq == cur.seq + 1 {
-                let to = flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
-                if to != e.status {
-                    return Err(format!("{} from {} leads to {}, not {}", e.action.as_str(), cur.status.as_str(), to.as_str(), e.status.as_str()));
-                }
-            }
-            Ok((e.seq, e.status, true))
-        }
-        (Origin::Desk, _) => {
-            if !e.action.is_oversight() {
-                return Err(format!("{} is not an oversight action", e.action.as_str()));
-            }
-            flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
-            if e.action == Action::Escalate {
-                flow::escalated(flow::holder_level(cur.escalations)).map_err(|f| f.to_string())?;
-            }
-            Ok((cur.desk_seq + 1, cur.status, true))
-        }
-    }
-}
-
-fn stored_case(r: &sqlx::sqlite::SqliteRow) -> Result<super::StoredCase, StoreError> {
-    let status: String = r.try_get("status")?;
-    let category: String = r.try_get("category")?;
-    let source: String = r.try_get("source")?;
-    let name: Option<String> = r.try_get("person_name")?;
-    let priority: String = r.try_get("priority")?;
-    Ok(super::StoredCase {
-        escalations: r.try_get::<i64, _>("escalations")? as u32,
-        supervised: r.try_get::<i64, _>("supervised")? as u32,
-        closed_at: r.try_get("closed_at")?,
-        updated_at: r.try_get("updated_at")?,
-        feed: r.try_get("feed")?,
-        case_id: r.try_get("case_id")?,
-        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        facts: CaseFacts {
-            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
-            source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
-            grid: r.try_get("grid")?,
-            reported_at: r.try_get("reported_at")?,
-            priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", &priority))?,
-            warn_at: r.try_get("warn_at")?,
-            deadline: r.try_get("deadline")?,
-            details: crate::case::CaseDetails {
-                summary: r.try_get("summary")?,
-                department: r.try_get("department")?,
-                person: match name {
-                    Some(name) => Some(app::model::Person {
-                        name,
-                        phone: r.try_get::<Option<String>, _>("person_phone")?.unwrap_or_default(),
-                        id_number: r.try_get("person_id_number")?,
-                        email: r.try_get("person_email")?,
-                    }),
-                    None => None,
-                },
-                address: r.try_get("address")?,
-            },
-        },
-        timeline: Vec::new(),
-    })
-}
-
-fn timeline_entry(e: &sqlx::sqlite::SqliteRow) -> Result<TimelineEntry, StoreError> {
-    let s: String = e.try_get("status")?;
-    let a: String = e.try_get("action")?;
-    let tier: Option<String> = e.try_get("tier")?;
-    let outcome: Option<String> = e.try_get("outcome")?;
-    let mediation = match (tier, outcome) {
-        (Some(t), Some(o)) => Some(flow::Mediation {
-            tier: flow::Tier::parse(&t).ok_or_else(|| corrupt("mediation tier", &t))?,
-            outcome: flow::Outcome::parse(&o).ok_or_else(|| corrupt("mediation outcome", &o))?,
-        }),
-        _ => None,
-    };
-    Ok(TimelineEntry {
-        action: Action::parse(&a).ok_or_else(|| corrupt("action", &a))?,
-        status: Status::parse(&s).ok_or_else(|| corrupt("status", &s))?,
-        at: e.try_get("at")?,
-        actor: e.try_get("actor")?,
-        note: e.try_get("note")?,
-        mediation,
-    })
-}
-
-/// One event as `histories` folds it: "action status at tier outcome" ("-" for no mediation).
-fn folded_entry(s: &str) -> Result<TimelineEntry, StoreError> {
-    let bad = || StoreError::Corrupt(format!("folded event {s:?}"));
-    let mut it = s.split(' ');
-    let (Some(a), Some(st), Some(at), Some(tier), Some(outcome)) = (it.next(), it.next(), it.next(), it.next(), it.next()) else {
-        return Err(bad());
-    };
-    let mediation = match (flow::Tier::parse(tier), flow::Outcome::parse(outcome)) {
-        (Some(tier), Some(outcome)) => Some(flow::Mediation { tier, outcome }),
-        _ => None,
-    };
-    Ok(TimelineEntry {
-        action: Action::parse(a).ok_or_else(bad)?,
-        status: Status::parse(st).ok_or_else(bad)?,
-        at: at.parse().map_err(|_| bad())?,
-        actor: None,
-        note: None,
-        mediation,
-    })
-}
-
 /// `WHERE` conditions of a case query (without the keyword).
 fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &super::CaseQuery) {
     b.push(" 1 = 1");
@@ -513,13 +303,13 @@ impl Store for SqliteStore {
             else {
                 return Ok(None);
             };
-            let mut c = stored_case(&row)?;
+            let mut c = rows::stored_case(&row)?;
             let events = sqlx::query("SELECT action, status, at, actor, note, tier, outcome FROM case_events WHERE feed = ? AND case_id = ? ORDER BY at, id")
                 .bind(feed)
                 .bind(case_id)
                 .fetch_all(&self.pool)
                 .await?;
-            c.timeline = events.iter().map(timeline_entry).collect::<Result<_, _>>()?;
+            c.timeline = events.iter().map(rows::timeline_entry).collect::<Result<_, _>>()?;
             Ok(Some(c))
         })
     }
@@ -530,7 +320,7 @@ impl Store for SqliteStore {
             push_filters(&mut b, q);
             b.push(if q.alerting_at.is_some() { " ORDER BY c.deadline LIMIT " } else { " ORDER BY c.reported_at DESC LIMIT " }).push_bind(i64::from(q.limit));
             let rows = b.build().fetch_all(&self.pool).await?;
-            rows.iter().map(stored_case).collect()
+            rows.iter().map(rows::stored_case).collect()
         })
     }
 
@@ -545,7 +335,7 @@ impl Store for SqliteStore {
                 }
                 b.push(") SELECT c.* FROM k JOIN cases c ON c.feed = k.feed AND c.case_id = k.case_id");
                 for r in b.build().fetch_all(&self.pool).await? {
-                    let c = stored_case(&r)?;
+                    let c = rows::stored_case(&r)?;
                     found.insert((c.feed.clone(), c.case_id.clone()), c);
                 }
             }
@@ -574,9 +364,9 @@ impl Store for SqliteStore {
             let rows = b.build().fetch_all(&self.pool).await?;
             let mut cases = Vec::with_capacity(rows.len());
             for r in &rows {
-                let mut c = stored_case(r)?;
+                let mut c = rows::stored_case(r)?;
                 let events: String = r.try_get("events")?;
-                c.timeline = events.split(';').map(folded_entry).collect::<Result<_, _>>()?;
+                c.timeline = events.split(';').map(rows::folded_entry).collect::<Result<_, _>>()?;
                 c.timeline.sort_by_key(|e| e.at);
                 cases.push(c);
             }
@@ -665,31 +455,7 @@ impl Store for SqliteStore {
     fn load_regions(&self) -> BoxFuture<'_, Result<Vec<RegionRow>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM regions ORDER BY ord").fetch_all(&self.pool).await?;
-            rows.into_iter()
-                .map(|r| {
-                    let level: String = r.try_get("level")?;
-                    let shape: String = r.try_get("shape")?;
-                    let kind: Option<String> = r.try_get("grid_kind")?;
-                    let grid = match kind {
-                        None => None,
-                        Some(k) => Some(GridAttrs {
-                            kind: GridKind::parse(&k).ok_or_else(|| corrupt("grid kind", &k))?,
-                            worker: r.try_get("worker")?,
-                            households: r.try_get::<i64, _>("households")? as u32,
-                            population: r.try_get::<i64, _>("population")? as u32,
-                        }),
-                    };
-                    Ok(RegionRow {
-                        code: r.try_get("code")?,
-                        name: r.try_get("name")?,
-                        level: Level::parse(&level).ok_or_else(|| corrupt("level", &level))?,
-                        parent: r.try_get("parent")?,
-                        shape: serde_json::from_str(&shape).map_err(|e| StoreError::Corrupt(format!("region shape: {e}")))?,
-                        schematic: r.try_get("schematic")?,
-                        grid,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::region_row).collect()
         })
     }
 
@@ -711,51 +477,7 @@ impl Store for SqliteStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let text = |i: usize| r.try_get::<&str, _>(i);
-                let (origin, action, status) = (text(3)?, text(5)?, text(6)?);
-                let mediation = match (r.try_get::<Option<&str>, _>(8)?, r.try_get::<Option<&str>, _>(9)?) {
-                    (Some(t), Some(o)) => Some(flow::Mediation {
-                        tier: flow::Tier::parse(t).ok_or_else(|| corrupt("mediation tier", t))?,
-                        outcome: flow::Outcome::parse(o).ok_or_else(|| corrupt("mediation outcome", o))?,
-                    }),
-                    _ => None,
-                };
-                let facts = match r.try_get::<Option<&str>, _>(10)? {
-                    None => None,
-                    Some(category) => {
-                        let (source, priority) = (text(11)?, text(15)?);
-                        Some(CaseFacts {
-                            category: Category::parse(category).ok_or_else(|| corrupt("category", category))?,
-                            source: Source::parse(source).ok_or_else(|| corrupt("source", source))?,
-                            grid: text(12)?.to_string(),
-                            reported_at: r.try_get(13)?,
-                            priority: Priority::parse(priority).ok_or_else(|| corrupt("priority", priority))?,
-                            warn_at: r.try_get(16)?,
-                            deadline: r.try_get(14)?,
-                            // Counting needs the department, never personal data or notes: a replay reads no more.
-                            details: crate::case::CaseDetails { department: r.try_get(17)?, ..Default::default() },
-                        })
-                    }
-                };
-                out.push((
-                    r.try_get::<i64, _>(0)?,
-                    CaseEvent {
-                        feed: text(1)?.to_string(),
-                        case_id: text(2)?.to_string(),
-                        origin: Origin::parse(origin).ok_or_else(|| corrupt("origin", origin))?,
-                        seq: r.try_get::<i64, _>(4)? as u32,
-                        action: Action::parse(action).ok_or_else(|| corrupt("action", action))?,
-                        status: Status::parse(status).ok_or_else(|| corrupt("status", status))?,
-                        at: r.try_get(7)?,
-                        facts,
-                        note: None,
-                        mediation,
-                    },
-                ));
-            }
-            Ok(out)
+            rows.iter().map(rows::replayed).collect()
         })
     }
 
@@ -771,24 +493,7 @@ impl Store for SqliteStore {
                 .bind(feed)
                 .fetch_all(&self.pool)
                 .await?;
-            rows.into_iter()
-                .map(|r| {
-                    let status: String = r.try_get("status")?;
-                    Ok(OpenCase {
-                        case_id: r.try_get("case_id")?,
-                        status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                        seq: r.try_get::<i64, _>("seq")? as u32,
-                        updated_at: r.try_get("updated_at")?,
-                        reported_at: r.try_get("reported_at")?,
-                        deadline: r.try_get("deadline")?,
-                        category: {
-                            let c: String = r.try_get("category")?;
-                            Category::parse(&c).ok_or_else(|| corrupt("category", &c))?
-                        },
-                        mediated: r.try_get::<i64, _>("mediated")? as u32,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::open_case).collect()
         })
     }
 
@@ -824,7 +529,7 @@ impl Store for SqliteStore {
             };
             b.push(format!(" ORDER BY {column}, c.feed, c.case_id LIMIT ")).push_bind(i64::from(q.limit));
             let rows = b.build().fetch_all(&self.pool).await?;
-            rows.iter().map(stored_case).collect()
+            rows.iter().map(rows::stored_case).collect()
         })
     }
 

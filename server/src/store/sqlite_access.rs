@@ -1,28 +1,10 @@
 //! The access layer's rows in SQLite.
 use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, Session};
+use super::rows;
 use super::{SqliteStore, StoreError};
 use crate::auth::limiter::{Count, WINDOW_MS};
-use app::model::{Clearance, Role};
 use futures::future::BoxFuture;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
-
-fn account(r: &SqliteRow) -> Result<Account, StoreError> {
-    let role: String = r.try_get("role")?;
-    let clearance: String = r.try_get("clearance")?;
-    Ok(Account {
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
-        scope: r.try_get("scope")?,
-        department: r.try_get("department")?,
-        clearance: Clearance::parse(&clearance).ok_or_else(|| StoreError::Corrupt(format!("unknown clearance {clearance:?}")))?,
-        password_hash: r.try_get("password_hash")?,
-        created_at: r.try_get("created_at")?,
-        created_by: r.try_get("created_by")?,
-        disabled: r.try_get("disabled")?,
-    })
-}
+use sqlx::{QueryBuilder, Sqlite};
 
 async fn insert_audit<'e, E: sqlx::Executor<'e, Database = Sqlite>>(ex: E, e: &AuditEntry) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO audit_log (at, actor, action, region, detail) VALUES (?, ?, ?, ?, ?)")
@@ -40,7 +22,7 @@ impl AccessStore for SqliteStore {
     fn accounts(&self) -> BoxFuture<'_, Result<Vec<Account>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM accounts ORDER BY username").fetch_all(self.pool()).await?;
-            rows.iter().map(account).collect()
+            rows.iter().map(rows::account).collect()
         })
     }
 
@@ -72,17 +54,7 @@ impl AccessStore for SqliteStore {
     fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > ?").bind(now).fetch_all(self.pool()).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Session {
-                        token_hash: r.try_get("token_hash")?,
-                        username: r.try_get("username")?,
-                        csrf: r.try_get("csrf")?,
-                        created_at: r.try_get("created_at")?,
-                        expires_at: r.try_get("expires_at")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::session).collect()
         })
     }
 
@@ -147,20 +119,7 @@ impl AccessStore for SqliteStore {
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM devices ORDER BY id").fetch_all(self.pool()).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Device {
-                        id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                        token_hash: r.try_get("token_hash")?,
-                        scope: r.try_get("scope")?,
-                        issued_by: r.try_get("issued_by")?,
-                        issued_at: r.try_get("issued_at")?,
-                        revoked_at: r.try_get("revoked_at")?,
-                        playlist: r.try_get("playlist")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::device).collect()
         })
     }
 
@@ -208,18 +167,7 @@ impl AccessStore for SqliteStore {
     fn api_keys(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT id, name, key_hash, issued_by, issued_at, revoked_at FROM api_keys ORDER BY id").fetch_all(self.pool()).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ApiKey {
-                        id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                        key_hash: r.try_get("key_hash")?,
-                        issued_by: r.try_get("issued_by")?,
-                        issued_at: r.try_get("issued_at")?,
-                        revoked_at: r.try_get("revoked_at")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::api_key).collect()
         })
     }
 
@@ -306,17 +254,7 @@ impl AccessStore for SqliteStore {
             }
             q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
             let rows = q.build().fetch_all(self.pool()).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(AuditEntry {
-                        at: r.try_get("at")?,
-                        actor: r.try_get("actor")?,
-                        action: r.try_get("action")?,
-                        region: r.try_get("region")?,
-                        detail: r.try_get("detail")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::audit_entry).collect()
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The feed layer's rows in SQLite.
 use super::feeds::{FeedBatch, FeedRow, FeedStore, Head, QuarantineRow, StoredObservation};
+use super::rows;
 use super::{SqliteStore, StoreError};
 use crate::case::Outcome;
 use crate::feeds::record::Observation;
@@ -107,22 +108,7 @@ impl FeedStore for SqliteStore {
     fn feed_rows(&self) -> BoxFuture<'_, Result<Vec<FeedRow>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM feed_state ORDER BY feed").fetch_all(self.pool()).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(FeedRow {
-                        feed: r.try_get("feed")?,
-                        received: r.try_get::<i64, _>("received")? as u64,
-                        stored: r.try_get::<i64, _>("stored")? as u64,
-                        duplicate: r.try_get::<i64, _>("duplicate")? as u64,
-                        quarantined: r.try_get::<i64, _>("quarantined")? as u64,
-                        expired: r.try_get::<i64, _>("expired")? as u64,
-                        last_success: r.try_get("last_success")?,
-                        last_event_at: r.try_get("last_event_at")?,
-                        cursor: r.try_get("cursor")?,
-                        paused: r.try_get("paused")?,
-                    })
-                })
-                .collect()
+            rows.iter().map(rows::feed_row).collect()
         })
     }
 

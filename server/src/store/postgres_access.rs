@@ -1,0 +1,258 @@
+//! The access layer's rows in PostgreSQL.
+use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, Session};
+use super::rows;
+use super::{PgStore, StoreError};
+use crate::auth::limiter::{Count, WINDOW_MS};
+use futures::future::BoxFuture;
+use sqlx::{Postgres, QueryBuilder};
+
+async fn insert_audit<'e, E: sqlx::Executor<'e, Database = Postgres>>(ex: E, e: &AuditEntry) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, region, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.region)
+        .bind(&e.detail)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+impl AccessStore for PgStore {
+    fn accounts(&self) -> BoxFuture<'_, Result<Vec<Account>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM accounts ORDER BY username").fetch_all(self.pool()).await?;
+            rows.iter().map(rows::account).collect()
+        })
+    }
+
+    fn create_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            sqlx::query(
+                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&a.username)
+            .bind(&a.display_name)
+            .bind(a.role.as_str())
+            .bind(&a.scope)
+            .bind(&a.department)
+            .bind(a.clearance.as_str())
+            .bind(&a.password_hash)
+            .bind(a.created_at)
+            .bind(&a.created_by)
+            .bind(a.disabled)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM sessions WHERE revoked_at IS NULL AND expires_at > $1").bind(now).fetch_all(self.pool()).await?;
+            rows.iter().map(rows::session).collect()
+        })
+    }
+
+    fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&s.token_hash)
+                .bind(&s.username)
+                .bind(&s.csrf)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL").bind(at).bind(token_hash).execute(self.pool()).await?;
+            Ok(())
+        })
+    }
+
+    fn password_history<'a>(&'a self, username: &'a str, n: u32) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            // `id` is the order of insertion, as SQLite's rowid.
+            let rows = sqlx::query_scalar::<_, String>("SELECT password_hash FROM password_history WHERE username = $1 ORDER BY replaced_at DESC, id DESC LIMIT $2")
+                .bind(username)
+                .bind(i64::from(n))
+                .fetch_all(self.pool())
+                .await?;
+            Ok(rows)
+        })
+    }
+
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            // The account's row is locked first, so two changes of one password follow each other as under
+            // SQLite's single writer and the history never misses the hash in between.
+            sqlx::query("SELECT 1 FROM accounts WHERE username = $1 FOR UPDATE").bind(username).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO password_history (username, password_hash, replaced_at) SELECT username, password_hash, $1 FROM accounts WHERE username = $2")
+                .bind(at)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE accounts SET password_hash = $1 WHERE username = $2").bind(new_hash).bind(username).execute(&mut *tx).await?;
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE username = $2").bind(disabled).bind(username).execute(self.pool()).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM devices ORDER BY id").fetch_all(self.pool()).await?;
+            rows.iter().map(rows::device).collect()
+        })
+    }
+
+    fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let id: i64 = sqlx::query_scalar("INSERT INTO devices (name, token_hash, scope, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(&d.name)
+                .bind(&d.token_hash)
+                .bind(&d.scope)
+                .bind(&d.issued_by)
+                .bind(d.issued_at)
+                .fetch_one(self.pool())
+                .await?;
+            Ok(id)
+        })
+    }
+
+    fn set_device_playlist<'a>(&'a self, id: i64, playlist: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            let r = sqlx::query("UPDATE devices SET playlist = $1 WHERE id = $2 AND revoked_at IS NULL").bind(playlist).bind(id).execute(&mut *tx).await?;
+            if r.rows_affected() != 1 {
+                return Ok(false);
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn revoke_device<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let r = sqlx::query("UPDATE devices SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL").bind(at).bind(by).bind(id).execute(self.pool()).await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    fn api_keys(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT id, name, key_hash, issued_by, issued_at, revoked_at FROM api_keys ORDER BY id").fetch_all(self.pool()).await?;
+            rows.iter().map(rows::api_key).collect()
+        })
+    }
+
+    fn insert_api_key<'a>(&'a self, k: &'a ApiKey) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let id: i64 = sqlx::query_scalar("INSERT INTO api_keys (name, key_hash, issued_by, issued_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(&k.name)
+                .bind(&k.key_hash)
+                .bind(&k.issued_by)
+                .bind(k.issued_at)
+                .fetch_one(self.pool())
+                .await?;
+            Ok(id)
+        })
+    }
+
+    fn revoke_api_key<'a>(&'a self, id: i64, by: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let r =
+                sqlx::query("UPDATE api_keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL").bind(at).bind(by).bind(id).execute(self.pool()).await?;
+            Ok(r.rows_affected() == 1)
+        })
+    }
+
+    fn append_audit<'a>(&'a self, e: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(insert_audit(self.pool(), e))
+    }
+
+    fn throttle_counts<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<std::collections::HashMap<String, Count>, StoreError>> {
+        Box::pin(async move {
+            let mut out = std::collections::HashMap::new();
+            for k in keys {
+                let row: Option<(i64, i64)> = sqlx::query_as("SELECT failures, last_at FROM login_throttle WHERE key = $1").bind(k).fetch_optional(self.pool()).await?;
+                if let Some((failures, last_at)) = row {
+                    out.insert(k.clone(), Count { failures: failures.clamp(0, i64::from(u32::MAX)) as u32, last_at });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn throttle_fail<'a>(&'a self, keys: &'a [String], now: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            for k in keys {
+                // The stored row's columns are qualified: PostgreSQL sees `excluded`'s too.
+                sqlx::query(
+                    "INSERT INTO login_throttle (key, failures, last_at) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN excluded.last_at - login_throttle.last_at > $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+                     last_at = excluded.last_at",
+                )
+                .bind(k)
+                .bind(now)
+                .bind(WINDOW_MS)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn throttle_clear<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for k in keys {
+                sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(k).execute(self.pool()).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
+        Box::pin(async move {
+            let mut q = QueryBuilder::<Postgres>::new("SELECT at, actor, action, region, detail FROM audit_log WHERE 1 = 1");
+            if let Some(a) = &f.actor {
+                q.push(" AND actor = ").push_bind(a);
+            }
+            if let Some(r) = &f.region {
+                // A prefix compared as text, not a LIKE pattern: `%` and `_` in a code match only themselves.
+                // substr counts characters and takes an INTEGER length.
+                let n = i32::try_from(r.chars().count()).unwrap_or(i32::MAX);
+                q.push(" AND substr(region, 1, ").push_bind(n).push(") = ").push_bind(r);
+            }
+            if let Some(t) = f.from {
+                q.push(" AND at >= ").push_bind(t);
+            }
+            if let Some(t) = f.to {
+                q.push(" AND at < ").push_bind(t);
+            }
+            q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+            let rows = q.build().fetch_all(self.pool()).await?;
+            rows.iter().map(rows::audit_entry).collect()
+        })
+    }
+}

@@ -13,6 +13,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The shared store instead of SQLite (scale-out).
     pub store: StoreConfig,
+    /// Several instances on the shared store: the bus they tell each other on.
+    pub bus: BusConfig,
     /// The built site (pkg/, assets/), produced by scripts/build.sh.
     pub site_root: PathBuf,
     /// The region code at the top of the default scope (the whole demo city).
@@ -50,6 +52,21 @@ pub struct StoreConfig {
     /// From the environment only.
     #[serde(skip)]
     pub password: Option<String>,
+}
+
+/// The NATS JetStream bus of instances sharing a PostgreSQL store (`cluster`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// `nats://host:4222` or `tls://…`; user and password or a token may be given in it from the
+    /// environment (`COCKPIT_BUS_NATS`), or a `.creds` file below.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<String>,
+    /// This instance's name on the bus and in logs (default: host and process id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// Sessions and cookies.
@@ -140,6 +157,7 @@ impl Default for Config {
             listen: "127.0.0.1:3000".parse().expect("valid default address"),
             data_dir: PathBuf::from("data"),
             store: StoreConfig::default(),
+            bus: BusConfig::default(),
             site_root: PathBuf::from("target/site"),
             city: "330600".into(),
             demo: DemoConfig::default(),
@@ -185,7 +203,7 @@ pub struct Args {
 }
 
 pub const USAGE: &str = "usage: cockpit [--config FILE] [--listen ADDR] [--data-dir DIR] [--print-config]
-  environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_STORE_URL, COCKPIT_STORE_PASSWORD, COCKPIT_SITE_ROOT, COCKPIT_CITY,
+  environment: COCKPIT_CONFIG, COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_STORE_URL, COCKPIT_STORE_PASSWORD, COCKPIT_BUS_NATS, COCKPIT_INSTANCE, COCKPIT_SITE_ROOT, COCKPIT_CITY,
                COCKPIT_SECURE_COOKIES, COCKPIT_METRICS_TOKEN, COCKPIT_DEMO_ENABLED, COCKPIT_DEMO_RATE_PER_MINUTE, COCKPIT_DEMO_BACKFILL_DAYS,
                COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE, COCKPIT_DEMO_SEED,
                COCKPIT_DEMO_SYSTEMS, COCKPIT_QUARANTINE_DAYS, COCKPIT_CLOCK_START, COCKPIT_CLOCK_RATE";
@@ -244,6 +262,12 @@ impl Config {
         if let Some(url) = &cfg.store.url {
             crate::store::PgStore::check_url(url, true).map_err(ConfigError)?;
         }
+        if let Some(url) = &cfg.bus.nats {
+            crate::feeds::nats::client::check_url(url).map_err(|e| ConfigError(format!("bus.nats {e}")))?;
+            if cfg.store.url.is_none() {
+                return Err(ConfigError("bus.nats joins instances that share a store: set store.url too".into()));
+            }
+        }
         crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
         crate::clock::Clock::from_config(&cfg.clock).map_err(ConfigError)?;
         Ok(cfg)
@@ -268,6 +292,12 @@ impl Config {
         }
         if let Some(v) = env("COCKPIT_STORE_PASSWORD").or_else(|| env("PGPASSWORD")) {
             self.store.password = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("COCKPIT_BUS_NATS") {
+            self.bus.nats = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("COCKPIT_INSTANCE") {
+            self.bus.instance = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = env("COCKPIT_SITE_ROOT") {
             self.site_root = v.into();

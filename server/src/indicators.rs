@@ -79,6 +79,12 @@ pub enum Origin {
 /// Loads the snapshot in `data_dir` and the tail after it; without a usable one (missing, damaged,
 /// another version or region tree), counts everything again and says why.
 pub async fn start(tree: Arc<RegionTree>, store: &dyn Store, data_dir: &Path, now: i64) -> Result<(Engine, Origin), StoreError> {
+    start_at(tree, store, data_dir, now).await.map(|(e, o, _)| (e, o))
+}
+
+/// `start`, with where in the store the engine then stands (an instance on a shared store carries on
+/// from there).
+pub async fn start_at(tree: Arc<RegionTree>, store: &dyn Store, data_dir: &Path, now: i64) -> Result<(Engine, Origin, Positions), StoreError> {
     let path = snapshot_path(data_dir);
     let loaded = match std::fs::File::open(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("there is none yet".to_string()),
@@ -97,11 +103,14 @@ pub async fn start(tree: Arc<RegionTree>, store: &dyn Store, data_dir: &Path, no
         Ok((mut e, from)) => {
             let after = take_tail(&mut e, store, from).await?;
             e.sweep(now);
-            Ok((e, Origin::Snapshot { tail_events: after.events - from.events }))
+            Ok((e, Origin::Snapshot { tail_events: after.events - from.events }, after))
         }
         Err(why) => {
             tracing::warn!(path = %path.display(), "engine snapshot not used ({why}); counting everything stored again");
-            Ok((recount(tree, store, now).await?, Origin::Recounted { why }))
+            let mut e = Engine::new(tree);
+            let after = take_tail(&mut e, store, Positions { events: 0, observations: -1 }).await?;
+            e.sweep(now);
+            Ok((e, Origin::Recounted { why }, after))
         }
     }
 }
@@ -111,9 +120,23 @@ pub async fn start(tree: Arc<RegionTree>, store: &dyn Store, data_dir: &Path, no
 pub async fn write_snapshot(ingest: &Ingest, data_dir: &Path) -> Result<u64, String> {
     let _writers = ingest.hold_writers().await;
     let store = ingest.store();
-    let events: i64 = store.replay_position().await.map_err(|e| e.to_string())?;
-    let observations: i64 = store.observation_position().await.map_err(|e| e.to_string())?;
-    let pos = Positions { events, observations }.to_pairs();
+    // On a shared store others write meanwhile: the engine stands where it has caught up to, and no
+    // catch-up moves it while it is written.
+    let _applied;
+    let pos = match ingest.shared() {
+        Some(shared) => {
+            let at = shared.applied.lock().await;
+            let pos = Positions { events: at.events, observations: at.observations };
+            _applied = at;
+            pos
+        }
+        None => {
+            let events: i64 = store.replay_position().await.map_err(|e| e.to_string())?;
+            let observations: i64 = store.observation_position().await.map_err(|e| e.to_string())?;
+            Positions { events, observations }
+        }
+    }
+    .to_pairs();
     let path = snapshot_path(data_dir);
     let tmp = path.with_extension("snapshot.tmp");
     let engine = ingest.engine().clone();

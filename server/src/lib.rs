@@ -26,6 +26,7 @@ pub mod calendar;
 pub mod case;
 pub mod city;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod feeds;
 pub mod indicators;
@@ -44,7 +45,7 @@ use config::Config;
 use feeds::Feed;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use store::{PgStore, SqliteStore, Store};
+use store::{PgStore, SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -79,16 +80,21 @@ pub async fn run_with_clock(
     clock: clock::Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let store: Arc<dyn Store> = match &cfg.store.url {
+    // A shared store comes with leases: one of several instances runs each feed and rule.
+    let (store, leases): (Arc<dyn Store>, Option<Arc<dyn cluster::Leases>>) = match &cfg.store.url {
         Some(url) => {
             let store = PgStore::open(url, cfg.store.password.as_deref()).await?;
             // Where, never with whom: the URL may carry a user name, the password stays unsaid.
             let at = url.rsplit('@').next().unwrap_or_default();
             tracing::info!(store = "postgresql", at, "store opened");
-            Arc::new(store)
+            let leases: Arc<dyn cluster::Leases> = Arc::new(store.leases());
+            (Arc::new(store), Some(leases))
         }
-        None => Arc::new(SqliteStore::open(&cfg.data_dir).await?),
+        None => (Arc::new(SqliteStore::open(&cfg.data_dir).await?), None),
     };
+    if cfg.bus.nats.is_some() && leases.is_none() {
+        return Err(StartError("bus.nats joins instances that share a store: set store.url too".into()));
+    }
     let tree = Arc::new(load_or_create_city(store.clone()).await?);
     if tree.find(&cfg.city).is_none() {
         return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));
@@ -96,18 +102,29 @@ pub async fn run_with_clock(
 
     let calendar = calendar::Calendar::new(&cfg.calendar).map_err(StartError)?;
     let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone(), calendar.clone()));
+    // On a shared store the history is written by whichever instance takes the demo feed's lease.
     let backfill = match &demo {
-        Some(_) => !store.has_cases(feeds::demo::FEED).await? && cfg.demo.backfill_days > 0,
-        None => false,
+        Some(_) if leases.is_none() => !store.has_cases(feeds::demo::FEED).await? && cfg.demo.backfill_days > 0,
+        _ => false,
     };
 
     let t = std::time::Instant::now();
-    let (engine, origin) = indicators::start(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
+    let (engine, origin, at) = indicators::start_at(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
     tracing::info!(cases = engine.case_count(), open = engine.open_cases(), ms = t.elapsed().as_millis() as u64, ?origin, "indicator engine loaded");
     let engine = Arc::new(RwLock::new(engine));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    let mut ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    if leases.is_some() {
+        let instance = cluster::instance_name(cfg.bus.instance.as_deref());
+        let bus = match &cfg.bus.nats {
+            Some(url) => Some(cluster::Bus::connect(url, cfg.bus.credentials_file.as_deref(), &instance).await.map_err(|e| StartError(format!("bus: {e}")))?),
+            None => None,
+        };
+        tracing::info!(%instance, bus = bus.is_some(), "one instance of several on the shared store");
+        let applied = cluster::Applied { events: at.events, observations: at.observations };
+        ingest = ingest.with_shared(Arc::new(cluster::Shared::new(applied, bus, instance)));
+    }
     if let (Some(d), true) = (&demo, backfill) {
         // The demo's history goes in through the ingest path, so the engine counts it as it is stored.
         let t = std::time::Instant::now();
@@ -136,15 +153,39 @@ pub async fn run_with_clock(
             }
         });
     }
-    tokio::spawn(feeds::retention::run(store.clone(), clock.clone(), cfg.retention.quarantine_days, stop_rx.clone()));
+    // What must run once however many instances there are: under a lease each on a shared store.
+    let once = |name: &str, make: Box<dyn Fn(watch::Receiver<bool>) -> futures::future::BoxFuture<'static, ()> + Send>| match &leases {
+        Some(l) => tokio::spawn(cluster::lease::run_leased(name.to_string(), l.clone(), make, stop_rx.clone())),
+        None => tokio::spawn(make(stop_rx.clone())),
+    };
+    {
+        let (store, clock, days) = (store.clone(), clock.clone(), cfg.retention.quarantine_days);
+        once("retention", Box::new(move |stop| Box::pin(feeds::retention::run(store.clone(), clock.clone(), days, stop))));
+    }
     if cfg.flow.auto_escalate {
-        tokio::spawn(rules::run_escalation(ingest.clone(), engine.clone(), calendar.clone(), cfg.flow.clone(), stop_rx.clone()));
+        let (ingest, engine, calendar, flow) = (ingest.clone(), engine.clone(), calendar.clone(), cfg.flow.clone());
+        once("rule:escalation", Box::new(move |stop| Box::pin(rules::run_escalation(ingest.clone(), engine.clone(), calendar.clone(), flow.clone(), stop))));
     }
     let mut feed_tasks = Vec::new();
-    if let Some(d) = demo {
-        let feed: Box<dyn Feed> = Box::new(d);
-        tracing::info!(feed = feed.name(), "feed started");
-        feed_tasks.push(tokio::spawn(feed.run(ingest.clone(), stop_rx.clone())));
+    if demo.is_some() {
+        let (ingest, store, tree, calendar, demo_cfg, shared) = (ingest.clone(), store.clone(), tree.clone(), calendar.clone(), cfg.demo.clone(), leases.is_some());
+        tracing::info!(feed = feeds::demo::FEED, "feed started");
+        feed_tasks.push(once(
+            &format!("feed:{}", feeds::demo::FEED),
+            Box::new(move |stop| {
+                let d = feeds::demo::DemoFeed::new(demo_cfg.clone(), tree.clone(), calendar.clone());
+                let (ingest, store) = (ingest.clone(), store.clone());
+                Box::pin(async move {
+                    if shared {
+                        if let Err(e) = demo_history(&d, &ingest, store.as_ref()).await {
+                            tracing::error!(error = %e, "demo history not created");
+                        }
+                    }
+                    let feed: Box<dyn Feed> = Box::new(d);
+                    feed.run(ingest, stop).await
+                })
+            }),
+        ));
     }
 
     let assets = app::assets::Assets::load(&cfg.site_root).map_err(StartError)?;
@@ -162,9 +203,20 @@ pub async fn run_with_clock(
     let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access, clock.clone()).await?);
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
-    let registry = Arc::new(feeds::registry::Registry::new(ingest.clone(), locator.clone(), stop_rx.clone()));
+    let registry = match &leases {
+        Some(l) => feeds::registry::Registry::new(ingest.clone(), locator.clone(), stop_rx.clone()).with_leases(l.clone()),
+        None => feeds::registry::Registry::new(ingest.clone(), locator.clone(), stop_rx.clone()),
+    };
+    let registry = Arc::new(registry);
+    if let Some(shared) = ingest.shared().cloned() {
+        follow_the_others(shared, ingest.clone(), auth.clone(), stop_rx.clone());
+    }
     let residents = residents::Residents::new(cfg.residents.clone(), &cfg.city, locator, ingest.clone());
-    let declared = if cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
+    if leases.is_some() && cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
+        // Each instance would simulate the same systems into its own port: one city would be told twice.
+        tracing::warn!("the simulated systems run only with the embedded store; on a shared store configure [[feeds]]");
+    }
+    let declared = if cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() && leases.is_none() {
         let port = listener.local_addr().map_err(|e| StartError(format!("listener: {e}")))?.port();
         sim::city::start(tree.clone(), &cfg.data_dir, format!("127.0.0.1:{port}"), cfg.demo.seed, clock.clone(), stop_rx.clone()).await.map_err(StartError)?
     } else {
@@ -197,6 +249,81 @@ pub async fn run_with_clock(
     }
     // The last snapshot, so the next start reads almost nothing from the store.
     let _ = snapshots.await;
+    Ok(())
+}
+
+/// One instance of several: announces its access changes, follows the others' announcements on the bus,
+/// and catches up with the store every second whatever the bus does (an announcement lost, the bus
+/// down), reading accounts and sessions again every few seconds.
+fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth: Arc<auth::Auth>, stop: watch::Receiver<bool>) {
+    {
+        let shared = shared.clone();
+        auth.on_change(move || {
+            let shared = shared.clone();
+            tokio::spawn(async move { shared.announce(cluster::Change { access: true, ..Default::default() }).await });
+        });
+    }
+    if let Some(bus) = shared.bus.clone() {
+        let (ingest, auth, me, stop) = (ingest.clone(), auth.clone(), shared.instance.clone(), stop.clone());
+        tokio::spawn(async move {
+            let on = |c: cluster::Change| {
+                let (ingest, auth, own) = (ingest.clone(), auth.clone(), c.instance == me);
+                async move {
+                    if own {
+                        return;
+                    }
+                    if c.events {
+                        if let Err(e) = ingest.catch_up().await {
+                            tracing::warn!(error = %e, "catching up with the store failed; trying again within a second");
+                        }
+                    }
+                    if !c.patrols.is_empty() {
+                        ingest.patrols_elsewhere(&c.patrols);
+                    }
+                    if c.access {
+                        if let Err(e) = auth.reload().await {
+                            tracing::warn!(error = %e, "reading access rows again failed");
+                        }
+                    }
+                }
+            };
+            bus.follow(on, stop).await;
+        });
+    }
+    let reload_every = if shared.bus.is_some() { 30 } else { 3 };
+    tokio::spawn(async move {
+        let mut stop = stop;
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut n = 0u64;
+        loop {
+            tokio::select! { _ = tick.tick() => {}, _ = cluster::stopped(&mut stop) => return }
+            n += 1;
+            if let Err(e) = ingest.catch_up().await {
+                tracing::warn!(error = %e, "catching up with the store failed");
+            }
+            if n % reload_every == 0 {
+                if let Err(e) = auth.reload().await {
+                    tracing::warn!(error = %e, "reading access rows again failed");
+                }
+            }
+        }
+    });
+}
+
+/// The demo's history on a shared store, written by the instance that holds the demo feed's lease when
+/// the store has none yet.
+async fn demo_history(d: &feeds::demo::DemoFeed, ingest: &ingest::Ingest, store: &dyn Store) -> Result<(), StoreError> {
+    if store.has_cases(feeds::demo::FEED).await? || d.backfill_days() == 0 {
+        return Ok(());
+    }
+    let t = std::time::Instant::now();
+    let now = ingest.clock().now_ms();
+    let events = d.backfill(now);
+    for chunk in events.chunks(20_000) {
+        ingest.submit(chunk.to_vec()).await?;
+    }
+    ingest.submit_patrols(d.patrol_backfill(now)).await?;
+    tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
     Ok(())
 }
 

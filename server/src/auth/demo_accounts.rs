@@ -48,7 +48,13 @@ pub async fn seed_demo_accounts(store: &dyn Store, now: i64) -> Result<usize, cr
             region: Some(scope.into()),
             detail: format!("demo account {username} role {} clearance {}", role.as_str(), clearance.as_str()),
         };
-        store.create_account(&a, &audit).await?;
+        if let Err(e) = store.create_account(&a, &audit).await {
+            // Another instance starting on the same empty store got there first.
+            if store.accounts().await?.iter().any(|x| x.username == a.username) {
+                return Ok(0);
+            }
+            return Err(e);
+        }
     }
     Ok(DEMO.len())
 }

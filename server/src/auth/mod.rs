@@ -55,6 +55,8 @@ pub struct Auth {
     /// Bumped whenever a session or device ends (sign-out, revocation), so that open live streams check
     /// their subscriber again at once instead of at their next message.
     revoked: tokio::sync::watch::Sender<u64>,
+    /// Called after every change of access rows, so that other instances read them again (`cluster`).
+    on_change: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// A new session: the cookie's token (given to the browser once) and its CSRF token.
@@ -87,7 +89,47 @@ impl Auth {
             api_keys: RwLock::new(api_keys),
             clock,
             revoked: tokio::sync::watch::channel(0).0,
+            on_change: std::sync::OnceLock::new(),
         })
+    }
+
+    /// What to call after access rows changed here (once; instances on a shared store announce it).
+    pub fn on_change(&self, f: impl Fn() + Send + Sync + 'static) {
+        let _ = self.on_change.set(Box::new(f));
+    }
+
+    fn touched(&self) {
+        if let Some(f) = self.on_change.get() {
+            f();
+        }
+    }
+
+    /// Reads accounts, sessions, devices and keys again from the store (another instance changed
+    /// them); live streams re-check their subscribers if anything ended or an account was disabled.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let fresh = Auth::load(self.store.clone(), self.tree.clone(), AccessConfig { session_hours: 0, secure_cookies: false }, self.clock.clone()).await?;
+        let (accounts, sessions, devices, api_keys) = (
+            fresh.accounts.into_inner().expect("accounts lock"),
+            fresh.sessions.into_inner().expect("sessions lock"),
+            fresh.devices.into_inner().expect("devices lock"),
+            fresh.api_keys.into_inner().expect("api keys lock"),
+        );
+        let ended = {
+            let old_sessions = self.sessions.read().expect("sessions lock");
+            let old_devices = self.devices.read().expect("devices lock");
+            let old_accounts = self.accounts.read().expect("accounts lock");
+            old_sessions.keys().any(|k| !sessions.contains_key(k))
+                || old_devices.keys().any(|k| !devices.contains_key(k))
+                || accounts.values().any(|a| a.disabled && old_accounts.get(&a.username).is_some_and(|o| !o.disabled))
+        };
+        *self.accounts.write().expect("accounts lock") = accounts;
+        *self.sessions.write().expect("sessions lock") = sessions;
+        *self.devices.write().expect("devices lock") = devices;
+        *self.api_keys.write().expect("api keys lock") = api_keys;
+        if ended {
+            self.announce_revocation();
+        }
+        Ok(())
     }
 
     /// Changes whenever a session or device has ended.
@@ -202,6 +244,7 @@ impl Auth {
         };
         self.store.insert_session(&s).await?;
         self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
+        self.touched();
         self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
         Ok(NewSession { token: tok, csrf, max_age_s })
     }
@@ -212,6 +255,7 @@ impl Auth {
         let removed = self.sessions.write().expect("sessions lock").remove(&h);
         self.announce_revocation();
         self.store.revoke_session(&h, now).await?;
+        self.touched();
         if let Some(s) = removed {
             let region = self.accounts.read().expect("accounts lock").get(&s.username).map(|a| a.scope.clone());
             self.audit(&s.username, "logout", region.as_deref(), "", now).await;
@@ -250,6 +294,7 @@ impl Auth {
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
             a.password_hash = hash;
         }
+        self.touched();
         self.end_sessions(&account.username, Some(&session.token_hash), now).await?;
         Ok(())
     }
@@ -270,6 +315,7 @@ impl Auth {
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(username) {
             a.disabled = disabled;
         }
+        self.touched();
         let ended = if disabled { self.end_sessions(username, None, now).await? } else { 0 };
         let (action, detail) = if disabled {
             ("account_disabled", format!("account {username}: {ended} sessions ended"))
@@ -294,6 +340,7 @@ impl Auth {
         for h in &ended {
             self.store.revoke_session(h, now).await?;
         }
+        self.touched();
         Ok(ended.len())
     }
 
@@ -327,6 +374,7 @@ impl Auth {
         };
         self.store.create_account(&a, &audit).await?;
         self.accounts.write().expect("accounts lock").insert(a.username.clone(), a);
+        self.touched();
         Ok(())
     }
 
@@ -350,6 +398,7 @@ impl Auth {
         d.id = self.store.insert_device(&d).await?;
         self.audit(&by.principal, "device_issued", Some(scope), &format!("device {} {:?}", d.id, d.name), now).await;
         self.devices.write().expect("devices lock").insert(d.token_hash.clone(), d.clone());
+        self.touched();
         Ok((d.id, tok))
     }
 
@@ -374,10 +423,10 @@ impl Auth {
         if !self.store.set_device_playlist(id, playlist, &audit).await? {
             return Err(AuthError::Invalid(format!("no live device {id}")));
         }
-        let mut devices = self.devices.write().expect("devices lock");
-        if let Some(d) = devices.values_mut().find(|d| d.id == id) {
+        if let Some(d) = self.devices.write().expect("devices lock").values_mut().find(|d| d.id == id) {
             d.playlist = Some(playlist.to_string());
         }
+        self.touched();
         Ok(())
     }
 
@@ -390,6 +439,7 @@ impl Auth {
         self.may_grant(by, &scope, Clearance::Internal)?;
         self.store.revoke_device(id, &by.principal, now).await?;
         self.devices.write().expect("devices lock").retain(|_, d| d.id != id);
+        self.touched();
         self.announce_revocation();
         self.audit(&by.principal, "device_revoked", Some(&scope), &format!("device {id}"), now).await;
         Ok(())
@@ -407,6 +457,7 @@ impl Auth {
         k.id = self.store.insert_api_key(&k).await?;
         self.audit(&by.principal, "api_key_issued", None, &format!("api key {} {:?}", k.id, k.name), now).await;
         self.api_keys.write().expect("api keys lock").insert(k.key_hash.clone(), k.clone());
+        self.touched();
         Ok((k.id, key))
     }
 
@@ -415,6 +466,7 @@ impl Auth {
             return Err(AuthError::Invalid(format!("no live api key {id}")));
         }
         self.api_keys.write().expect("api keys lock").retain(|_, k| k.id != id);
+        self.touched();
         self.audit(&by.principal, "api_key_revoked", None, &format!("api key {id}"), now).await;
         Ok(())
     }

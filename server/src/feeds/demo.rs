@@ -70,6 +70,11 @@ impl DemoFeed {
         DemoFeed { cfg, tree, calendar, grids }
     }
 
+    /// Days of history an empty database is given.
+    pub fn backfill_days(&self) -> u32 {
+        self.cfg.backfill_days
+    }
+
     /// History for an empty database: cases reported over the last `backfill_days` up to `now`, with
     /// every change that was due by `now`, in time order.
     pub fn backfill(&self, now: i64) -> Vec<CaseEvent> {

@@ -215,11 +215,19 @@ pub struct Registry {
     locator: Arc<Locator>,
     feeds: Mutex<BTreeMap<String, Entry>>,
     shutdown: watch::Receiver<bool>,
+    /// Several instances on one store: each feed runs where its lease is held (`cluster::lease`).
+    leases: Option<Arc<dyn crate::cluster::Leases>>,
 }
 
 impl Registry {
     pub fn new(ingest: Ingest, locator: Arc<Locator>, shutdown: watch::Receiver<bool>) -> Registry {
-        Registry { ingest, locator, feeds: Mutex::new(BTreeMap::new()), shutdown }
+        Registry { ingest, locator, feeds: Mutex::new(BTreeMap::new()), shutdown, leases: None }
+    }
+
+    /// Runs each feed only while this instance holds its lease.
+    pub fn with_leases(mut self, leases: Arc<dyn crate::cluster::Leases>) -> Registry {
+        self.leases = Some(leases);
+        self
     }
 
     fn entry(&self, spec: FeedSpec) -> Result<Entry, String> {
@@ -241,9 +249,16 @@ impl Registry {
             let _ = fwd_tx.send(true);
         });
         e.ctx.health.running(Some(self.ingest.clock().now_ms()));
-        let feed: Box<dyn Feed> = Box::new(Configured { ctx: e.ctx.clone(), kind: e.spec.kind.clone() });
-        tracing::info!(feed = feed.name(), kind = e.spec.kind.as_str(), "feed started");
-        let handle = tokio::spawn(feed.run(self.ingest.clone(), fwd_rx));
+        tracing::info!(feed = %e.spec.name, kind = e.spec.kind.as_str(), "feed started");
+        let (ctx, kind, ingest) = (e.ctx.clone(), e.spec.kind.clone(), self.ingest.clone());
+        let make = move |stop| {
+            let feed: Box<dyn Feed> = Box::new(Configured { ctx: ctx.clone(), kind: kind.clone() });
+            feed.run(ingest.clone(), stop)
+        };
+        let handle = match &self.leases {
+            Some(leases) => tokio::spawn(crate::cluster::lease::run_leased(format!("feed:{}", e.spec.name), leases.clone(), make, fwd_rx)),
+            None => tokio::spawn(make(fwd_rx)),
+        };
         e.task = Some((tx, handle));
     }
 

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch, Mutex};
 
+/// Events read back per query when catching up with a shared store.
+const CATCH_UP_BATCH: u32 = 20_000;
+
 /// Batches of case events submitted, and the store writes (transactions) that took them.
 #[derive(Default)]
 struct Counts {
@@ -42,6 +45,9 @@ pub struct Ingest {
     calendar: crate::calendar::Calendar,
     /// What time it is, for everything that enters here and every feed that feeds it.
     clock: crate::clock::Clock,
+    /// One instance of several on a shared store: the engine counts what the store holds in its
+    /// order, read back after each commit, and the others are told (`cluster`).
+    shared: Option<Arc<crate::cluster::Shared>>,
 }
 
 impl Ingest {
@@ -53,7 +59,74 @@ impl Ingest {
         clock: crate::clock::Clock,
     ) -> Ingest {
         let calendar = crate::calendar::Calendar::new(&Default::default()).expect("the default calendar is valid");
-        Ingest { store, tree, engine, changed, writer: Arc::new(Mutex::new(())), queue: Arc::default(), counts: Arc::default(), calendar, clock }
+        Ingest { store, tree, engine, changed, writer: Arc::new(Mutex::new(())), queue: Arc::default(), counts: Arc::default(), calendar, clock, shared: None }
+    }
+
+    /// Runs as one instance of several (see `shared`).
+    pub fn with_shared(mut self, shared: Arc<crate::cluster::Shared>) -> Ingest {
+        self.shared = Some(shared);
+        self
+    }
+
+    pub fn shared(&self) -> Option<&Arc<crate::cluster::Shared>> {
+        self.shared.as_ref()
+    }
+
+    /// On a shared store: counts what the store took after the engine's position, in the store's
+    /// order (whichever instance stored it), and wakes the live streams. A repeat finds nothing new.
+    pub async fn catch_up(&self) -> Result<bool, StoreError> {
+        let Some(shared) = &self.shared else { return Ok(false) };
+        let mut at = shared.applied.lock().await;
+        let mut moved = false;
+        loop {
+            let batch = self.store.replay_after(at.events, CATCH_UP_BATCH).await?;
+            let Some(&(last, _)) = batch.last() else { break };
+            {
+                let mut engine = self.engine.write().expect("engine lock");
+                engine.sweep(self.clock.now_ms());
+                for (_, e) in &batch {
+                    engine.take(e);
+                }
+            }
+            at.events = last;
+            moved = true;
+            if batch.len() < CATCH_UP_BATCH as usize {
+                break;
+            }
+        }
+        let observed = self.store.observations_after(at.observations).await?;
+        if let Some(&(last, ..)) = observed.last() {
+            let mut engine = self.engine.write().expect("engine lock");
+            for (_, feed, (id, version, o)) in &observed {
+                engine.observe(feed, id, *version, o);
+            }
+            at.observations = last;
+            moved = true;
+        }
+        if moved {
+            let version = self.engine.read().expect("engine lock").version();
+            self.changed.send_replace(version);
+        }
+        Ok(moved)
+    }
+
+    /// Patrols another instance stored (a patrol counted twice changes nothing).
+    pub fn patrols_elsewhere(&self, patrols: &[(String, i64)]) {
+        let version = {
+            let mut engine = self.engine.write().expect("engine lock");
+            for (grid, at) in patrols {
+                engine.patrolled(grid, *at);
+            }
+            engine.version()
+        };
+        self.changed.send_replace(version);
+    }
+
+    /// After a commit on a shared store: count it as the store ordered it, then tell the others.
+    async fn counted_shared(&self, shared: &crate::cluster::Shared) -> Result<(), StoreError> {
+        self.catch_up().await?;
+        shared.announce(crate::cluster::Change { events: true, ..Default::default() }).await;
+        Ok(())
     }
 
     pub fn clock(&self) -> &crate::clock::Clock {
@@ -181,6 +254,12 @@ impl Ingest {
             *o = stored_iter.next();
         }
         let outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.expect("every event has an outcome")).collect();
+        if let Some(shared) = &self.shared {
+            if outcomes.contains(&Outcome::Stored) {
+                self.counted_shared(shared).await?;
+            }
+            return Ok(outcomes);
+        }
         let version = {
             let mut engine = self.engine.write().expect("engine lock");
             // Everything up to now counts at once (an event dated ahead waits for its time).
@@ -213,6 +292,14 @@ impl Ingest {
         }
         let _one_writer = self.writer.lock().await;
         let outcomes = self.store.append_patrols(&patrols).await?;
+        if let Some(shared) = &self.shared {
+            let stored: Vec<(String, i64)> = patrols.iter().zip(&outcomes).filter(|(_, o)| **o == Outcome::Stored).map(|(p, _)| (p.grid.clone(), p.at)).collect();
+            self.patrols_elsewhere(&stored);
+            if !stored.is_empty() {
+                shared.announce(crate::cluster::Change { patrols: stored, ..Default::default() }).await;
+            }
+            return Ok(outcomes);
+        }
         let version = {
             let mut agg = self.engine.write().expect("engine lock");
             for (p, o) in patrols.iter().zip(&outcomes) {

@@ -112,7 +112,7 @@ impl Ingest {
             };
             match self.store.take_batch(&batch).await? {
                 Ok(()) => {
-                    self.count(&batch);
+                    self.counted(&batch).await?;
                     return Ok(tally);
                 }
                 Err(events) => {
@@ -214,10 +214,21 @@ impl Ingest {
         };
         match self.store.take_batch(&b).await? {
             Ok(()) => {
-                self.count(&b);
-                Ok(())
+                self.counted(&b).await
             }
             Err(refused) => Err(StoreError::Corrupt(format!("feed {feed}: {} observations refused", refused.len()))),
+        }
+    }
+
+    /// Counts what the store just took (on a shared store: as the store ordered it, and tells the
+    /// other instances).
+    async fn counted(&self, b: &FeedBatch) -> Result<(), StoreError> {
+        match &self.shared {
+            Some(shared) => self.counted_shared(shared).await,
+            None => {
+                self.count(b);
+                Ok(())
+            }
         }
     }
 

@@ -21,6 +21,46 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// Feed leases (`cluster::lease`) as PostgreSQL advisory locks: session-level, so each lives exactly as
+/// long as the connection that took it, which leaves the pool with it.
+pub struct PgLeases {
+    pool: PgPool,
+}
+
+/// The advisory lock class of feed leases ("ck"), apart from `WRITE_LOCK`'s single-key space.
+const LEASE_CLASS: i32 = 0x636b;
+
+fn lease_key(name: &str) -> i32 {
+    // FNV-1a: the same name gives the same lock on every instance and every version.
+    name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193)) as i32
+}
+
+struct PgLease {
+    conn: PgConnection,
+}
+
+impl crate::cluster::Lease for PgLease {
+    fn alive(&mut self) -> BoxFuture<'_, bool> {
+        Box::pin(async move { sqlx::query("SELECT 1").execute(&mut self.conn).await.is_ok() })
+    }
+}
+
+impl crate::cluster::Leases for PgLeases {
+    fn try_take<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Box<dyn crate::cluster::Lease>>, String>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await.map_err(|e| e.to_string())?;
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+                .bind(LEASE_CLASS)
+                .bind(lease_key(name))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            // Taken: the connection leaves the pool with the lock (closing it ends the lease).
+            Ok(got.then(|| Box::new(PgLease { conn: conn.detach() }) as Box<dyn crate::cluster::Lease>))
+        })
+    }
+}
+
 impl PgStore {
     /// Whether `url` names a PostgreSQL database; from a file (`in_file`) it must not carry a password,
     /// which belongs in the environment.
@@ -58,6 +98,11 @@ impl PgStore {
     /// For recounts in tests and tools: the raw connection pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Leases of feeds, granted by this database to one instance at a time.
+    pub fn leases(&self) -> PgLeases {
+        PgLeases { pool: self.pool.clone() }
     }
 
     // Boxed: a plain async fn here trips rustc's higher-ranked Send inference in callers.
@@ -267,6 +312,8 @@ impl Store for PgStore {
                         .push_bind(g.map(|g| i64::from(g.population)))
                         .push_bind((n * 500 + i) as i64);
                 });
+                // Instances starting together on an empty store write the same city: the first one wins.
+                q.push(" ON CONFLICT (code) DO NOTHING");
                 q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;

@@ -6,7 +6,7 @@
 //!
 //! The client is the maintained `async-nats` crate (TLS with `tls://` and the system's CA store, user
 //! and password or a token in the URL, NKeys); the simulator publishes with it too.
-mod client;
+pub(crate) mod client;
 
 pub use client::{connect, shown};
 

@@ -1,0 +1,107 @@
+//! The bus: a JetStream stream of announcements (`Change`), published after each commit and followed
+//! by every instance through an ordered consumer from "now on". JSON, so an operator can read it with
+//! `nats sub`.
+use async_nats::jetstream::{self, consumer::pull::OrderedConfig, consumer::DeliverPolicy, stream};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub const STREAM: &str = "COCKPIT_CHANGES";
+pub const SUBJECT: &str = "cockpit.changes";
+
+/// What one instance committed. Empty fields: nothing of that kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub instance: String,
+    /// Case events or observations were stored: read the store after your position.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub events: bool,
+    /// Patrols stored: (grid, at); counting a patrol twice changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patrols: Vec<(String, i64)>,
+    /// Accounts, sessions, devices or keys changed: read them again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub access: bool,
+}
+
+#[derive(Clone)]
+pub struct Bus {
+    js: jetstream::Context,
+    client: async_nats::Client,
+}
+
+impl Bus {
+    /// Connects (URL credentials or a `.creds` file, as the nats feed does) and makes sure the stream
+    /// exists: announcements are kept an hour, in memory (the store is the truth; they only wake).
+    pub async fn connect(url: &str, credentials_file: Option<&str>, instance: &str) -> Result<Bus, String> {
+        let (client, _) = crate::feeds::nats::client::connect(url, &format!("cockpit {instance}"), credentials_file).await?;
+        let js = jetstream::new(client.clone());
+        js.get_or_create_stream(stream::Config {
+            name: STREAM.into(),
+            subjects: vec![SUBJECT.into()],
+            storage: stream::StorageType::Memory,
+            max_age: Duration::from_secs(3600),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("bus stream {STREAM}: {e}"))?;
+        Ok(Bus { js, client })
+    }
+
+    pub async fn publish(&self, change: &Change) -> Result<(), String> {
+        let body = serde_json::to_vec(change).expect("a change serialises");
+        let ack = self.js.publish(SUBJECT, body.into()).await.map_err(|e| e.to_string())?;
+        ack.await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Follows the stream from now on, handing every announcement (own ones included) to `on`, until
+    /// `stop`; after a lost connection it follows again (what was missed meanwhile, the catch-up reads).
+    pub async fn follow<F, Fut>(&self, on: F, mut stop: watch::Receiver<bool>)
+    where
+        F: Fn(Change) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        loop {
+            let messages = async {
+                let s = self.js.get_stream(STREAM).await.map_err(|e| e.to_string())?;
+                let c = s
+                    .create_consumer(OrderedConfig { deliver_policy: DeliverPolicy::New, ..Default::default() })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                c.messages().await.map_err(|e| e.to_string())
+            };
+            let followed = tokio::select! {
+                m = messages => m,
+                _ = super::stopped(&mut stop) => return,
+            };
+            let mut messages = match followed {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot follow the bus; trying again");
+                    tokio::select! { _ = tokio::time::sleep(Duration::from_secs(1)) => continue, _ = super::stopped(&mut stop) => return }
+                }
+            };
+            loop {
+                let next = tokio::select! { n = messages.next() => n, _ = super::stopped(&mut stop) => return };
+                match next {
+                    Some(Ok(m)) => match serde_json::from_slice::<Change>(&m.payload) {
+                        Ok(c) => on(c).await,
+                        Err(e) => tracing::warn!(error = %e, "an announcement on the bus is not a change; ignored"),
+                    },
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "bus consumer failed; following again");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// Whether the connection is up (health and metrics).
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}

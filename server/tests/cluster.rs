@@ -1,0 +1,134 @@
+//! Three cockpit processes on one PostgreSQL and one nats-server (JetStream), as an operator runs them
+//! behind a load balancer: walls (live streams) on two of them, a source system's webhook pushes into
+//! the third, which is killed with SIGKILL in the middle of a push; the pusher retries elsewhere, as
+//! it would through a balancer. Then: every record stored once, every surviving instance's figures
+//! equal to a recount of the store, every surviving wall holding what its instance shows now, an
+//! oversight action taken on one instance on the wall of the other, a sign-out on one refused on the
+//! other within a second, and the demo feed's lease taken over by a survivor.
+#[path = "common/peers.rs"]
+mod peers;
+
+mod common;
+#[path = "common/cluster.rs"]
+mod cluster;
+
+use cluster::{petition, push, Instance, Wall, START};
+use peers::{Broker, Pg};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// What a snapshot says that the store decides (not the moment it was made).
+fn figures(s: &Value) -> Value {
+    let kpis: Vec<Value> = s["kpis"].as_array().unwrap().iter().map(|k| json!([k["key"], k["value"]])).collect();
+    json!({ "kpis": kpis, "areas": s["areas"], "alerts": s["alerts"], "flow": s["flow"], "categories": s["categories"] })
+}
+
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
+    let pg = Pg::new().await;
+    let nats = Broker::nats();
+    // The first creates the city and the demo accounts and takes the demo feed's lease; the others
+    // join it.
+    let mut a = Instance::start("a", &pg, &nats);
+    a.healthy().await;
+    let mut b = Instance::start("b", &pg, &nats);
+    let mut c = Instance::start("c", &pg, &nats);
+    b.healthy().await;
+    c.healthy().await;
+    assert!(a.log_text().contains("lease taken") && a.log_text().contains("feed:demo"), "a runs the demo feed: {}", a.log_text());
+
+    // A session made on b works on c (both read the shared store).
+    let leader = common::login(&b.addr, "leader").await;
+    let wall_b = Wall::open(&b.addr, &leader).await;
+    let wall_c = Wall::open(&c.addr, &leader).await;
+
+    // 300 petitions into a, 10 to a push; a is killed while the 16th push is on its way.
+    let grids: Vec<String> = server::city::shaoxing::build().into_iter().filter(|r| r.level == app::model::Level::Grid).step_by(97).take(30).map(|r| r.code).collect();
+    let client = reqwest::Client::new();
+    let batches: Vec<Vec<Value>> = (0..30).map(|k| (0..10).map(|j| petition(k * 10 + j, 1, "accepted", &grids[(k * 10 + j) % grids.len()])).collect()).collect();
+    for batch in &batches[..15] {
+        assert_eq!(push(&client, &a.addr, &c.addr, batch).await.0, 200);
+    }
+    let in_flight = {
+        let (client, batch, a_addr, c_addr) = (client.clone(), batches[15].clone(), a.addr.clone(), c.addr.clone());
+        tokio::spawn(async move { push(&client, &a_addr, &c_addr, &batch).await })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    assert_eq!(in_flight.await.unwrap().0, 200, "the push in flight lands somewhere");
+    for batch in &batches[16..] {
+        assert_eq!(push(&client, &a.addr, &c.addr, batch).await.0, 200, "the balancer sends what a would have had to c");
+    }
+    // A hundred of them closed, through b.
+    for k in 0..10 {
+        let closes: Vec<Value> = (0..10).map(|j| petition(k * 10 + j, 2, "closed", &grids[(k * 10 + j) % grids.len()])).collect();
+        assert_eq!(push(&client, &b.addr, &c.addr, &closes).await.0, 200);
+    }
+
+    // Every record once: 300 cases, 100 closed, 400 (id, version) pairs taken.
+    let sql = |q: &'static str| {
+        let url = pg.url();
+        async move {
+            let pool = server::sim::pg::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(q).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+    };
+    assert_eq!(sql("SELECT COUNT(*) FROM cases WHERE feed = 'petitions'").await, 300);
+    assert_eq!(sql("SELECT COUNT(*) FROM cases WHERE feed = 'petitions' AND status = 'closed'").await, 100);
+    assert_eq!(sql("SELECT COUNT(*) FROM feed_records WHERE feed = 'petitions'").await, 400, "each record version taken once");
+    assert_eq!(sql("SELECT COUNT(*) FROM (SELECT 1 FROM case_events GROUP BY feed, case_id, origin, seq HAVING COUNT(*) > 1) AS d").await, 0);
+
+    // An oversight action on b reaches the wall on c.
+    let token = common::csrf(&b.addr, &leader).await;
+    let sent = Instant::now();
+    let r = common::post_json(&b.addr, &leader, &token, "/api/cases/petitions/XF-0200/actions", r#"{"action":"supervise","note":"请今日办结"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while wall_c.supervised_at.lock().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the 督办 taken on b never reached the wall on c");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = wall_c.supervised_at.lock().unwrap().unwrap() - sent;
+    println!("督办 on b → wall on c: {} ms", delivered.as_millis());
+    assert!(delivered < Duration::from_secs(1), "within the live-update budget: {delivered:?}");
+
+    // Quiet now: each survivor's figures equal a recount of the store, and each wall holds them.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let store = server::store::PgStore::open(&pg.url(), None).await.unwrap();
+    let tree = std::sync::Arc::new(server::city::RegionTree::new(server::store::Store::load_regions(&store).await.unwrap()).unwrap());
+    let now = server::clock::parse_instant(START).unwrap() + 60_000;
+    let recount = server::indicators::recount(tree.clone(), &store, now).await.unwrap();
+    let want = figures(&serde_json::to_value(recount.snapshot(tree.root())).unwrap());
+    assert_eq!(want["kpis"][1][1], json!(200.0), "the recount holds 200 open cases: {want}");
+    for (inst, wall) in [(&b, &wall_b), (&c, &wall_c)] {
+        assert_eq!(figures(&inst.snapshot(&leader).await), want, "instance {} equals the recount", inst.name);
+        assert_eq!(figures(&wall.now()), want, "the wall on {} saw every change", inst.name);
+    }
+
+    // The demo feed's lease moved to a survivor within a few seconds of a's end.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ![&b, &c].iter().any(|i| i.log_text().contains("lease taken") && i.log_text().lines().any(|l| l.contains("lease taken") && l.contains("feed:demo"))) {
+        assert!(Instant::now() < deadline, "nobody took the demo feed over");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Signed out on b, refused on c within a second.
+    let form = common::form(&[("csrf", token.as_str())]);
+    let out = common::request(&b.addr, "POST", "/auth/logout", &[("Cookie", leader.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &form).await;
+    assert!(out.status < 400, "signed out: {} {}", out.status, out.body);
+    let signed_out = Instant::now();
+    loop {
+        let r = common::request(&c.addr, "GET", "/api/me", &[("Cookie", leader.as_str())], "").await;
+        if r.status == 401 {
+            break;
+        }
+        assert!(signed_out.elapsed() < Duration::from_secs(1), "c still honours a session ended on b: {}", r.status);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wall_b.task.abort();
+    wall_c.task.abort();
+}

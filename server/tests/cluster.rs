@@ -40,6 +40,8 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
 
     // A session made on b works on c (both read the shared store).
     let leader = common::login(&b.addr, "leader").await;
+    let me = common::request(&c.addr, "GET", "/api/me", &[("Cookie", leader.as_str())], "").await;
+    assert_eq!(me.status, 200, "the very next request, sent by the balancer to another instance, is signed in: {}", me.body);
     let wall_b = Wall::open(&b.addr, &leader).await;
     let wall_c = Wall::open(&c.addr, &leader).await;
 
@@ -68,15 +70,7 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
     }
 
     // Every record once: 300 cases, 100 closed, 400 (id, version) pairs taken.
-    let sql = |q: &'static str| {
-        let url = pg.url();
-        async move {
-            let pool = server::sim::pg::connect(&url).await.unwrap();
-            let n: i64 = sqlx::query_scalar(q).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
-    };
+    let sql = |q: &'static str| pg.count(q);
     assert_eq!(sql("SELECT COUNT(*) FROM cases WHERE feed = 'petitions'").await, 300);
     assert_eq!(sql("SELECT COUNT(*) FROM cases WHERE feed = 'petitions' AND status = 'closed'").await, 100);
     assert_eq!(sql("SELECT COUNT(*) FROM feed_records WHERE feed = 'petitions'").await, 400, "each record version taken once");

@@ -104,15 +104,7 @@ async fn server_serves_pages_health_and_a_scoped_live_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_runs_on_postgresql_and_a_second_instance_sees_the_same() {
     let pg = peers::Pg::new().await;
-    let sql = |q: &'static str| {
-        let url = pg.url();
-        async move {
-            let pool = server::sim::pg::connect(&url).await.unwrap();
-            let n: i64 = sqlx::query_scalar(q).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
-    };
+    let sql = |q: &'static str| pg.count(q);
     let open_on = |addr: String, cookie: String| async move {
         let r = common::request(&addr, "GET", "/api/live?region=330600", &[("Cookie", cookie.as_str())], "").await;
         assert_eq!(r.status, 200, "{}", r.head);

@@ -104,6 +104,33 @@ impl Auth {
         }
     }
 
+    /// One instance of several: a session or device cookie this instance does not know yet may have been
+    /// issued a moment ago by another (the balancer sent the next request here before the announcement
+    /// arrived). Asks the store for exactly that one; true if it is now known. Alone, never asks: what
+    /// this instance does not know does not exist.
+    pub async fn adopt(&self, cookie_header: Option<&str>, now: i64) -> Result<bool, StoreError> {
+        if self.on_change.get().is_none() {
+            return Ok(false);
+        }
+        let cookies = cookie_header.unwrap_or("");
+        if let Some(t) = cookie(cookies, SESSION_COOKIE) {
+            if let Some(s) = self.store.find_session(&token::digest(t), now).await? {
+                if !self.accounts.read().expect("accounts lock").contains_key(&s.username) {
+                    self.reload().await?;
+                }
+                self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
+                return Ok(true);
+            }
+        }
+        if let Some(t) = cookie(cookies, DEVICE_COOKIE) {
+            if let Some(d) = self.store.find_device(&token::digest(t)).await? {
+                self.devices.write().expect("devices lock").insert(d.token_hash.clone(), d);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Reads accounts, sessions, devices and keys again from the store (another instance changed
     /// them); live streams re-check their subscribers if anything ended or an account was disabled.
     pub async fn reload(&self) -> Result<(), StoreError> {

@@ -1,7 +1,6 @@
-//! The bus: a JetStream stream of announcements (`Change`), published after each commit and followed
-//! by every instance through an ordered consumer from "now on". JSON, so an operator can read it with
-//! `nats sub`.
-use async_nats::jetstream::{self, consumer::pull::OrderedConfig, consumer::DeliverPolicy, stream};
+//! The bus: a JetStream stream of announcements (`Change`), published after each commit (acknowledged
+//! by the stream) and followed by every instance. JSON, so an operator can read it with `nats sub`.
+use async_nats::jetstream::{self, stream};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -56,27 +55,17 @@ impl Bus {
         Ok(())
     }
 
-    /// Follows the stream from now on, handing every announcement (own ones included) to `on`, until
-    /// `stop`; after a lost connection it follows again (what was missed meanwhile, the catch-up reads).
+    /// Follows the announcements from now on, handing each (own ones included) to `on`, until `stop`.
+    /// A plain subscription to the stream's subject: JetStream keeps them (an hour, for an operator and
+    /// for instances that want to look back), but waking needs no acknowledgement or replay: what a
+    /// lost connection missed, the catch-up reads from the store.
     pub async fn follow<F, Fut>(&self, on: F, mut stop: watch::Receiver<bool>)
     where
         F: Fn(Change) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
         loop {
-            let messages = async {
-                let s = self.js.get_stream(STREAM).await.map_err(|e| e.to_string())?;
-                let c = s
-                    .create_consumer(OrderedConfig { deliver_policy: DeliverPolicy::New, ..Default::default() })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                c.messages().await.map_err(|e| e.to_string())
-            };
-            let followed = tokio::select! {
-                m = messages => m,
-                _ = super::stopped(&mut stop) => return,
-            };
-            let mut messages = match followed {
+            let mut messages = match self.client.subscribe(SUBJECT).await {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot follow the bus; trying again");
@@ -86,14 +75,10 @@ impl Bus {
             loop {
                 let next = tokio::select! { n = messages.next() => n, _ = super::stopped(&mut stop) => return };
                 match next {
-                    Some(Ok(m)) => match serde_json::from_slice::<Change>(&m.payload) {
+                    Some(m) => match serde_json::from_slice::<Change>(&m.payload) {
                         Ok(c) => on(c).await,
                         Err(e) => tracing::warn!(error = %e, "an announcement on the bus is not a change; ignored"),
                     },
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "bus consumer failed; following again");
-                        break;
-                    }
                     None => break,
                 }
             }

@@ -79,6 +79,10 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Sessions neither revoked nor expired at `now`.
     fn live_sessions(&self, now: i64) -> BoxFuture<'_, Result<Vec<Session>, StoreError>>;
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// The session of this token hash if it is neither revoked nor expired at `now`, and the live
+    /// device of this token hash (another instance may have made them a moment ago).
+    fn find_session<'a>(&'a self, token_hash: &'a str, now: i64) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
+    fn find_device<'a>(&'a self, token_hash: &'a str) -> BoxFuture<'a, Result<Option<Device>, StoreError>>;
     fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
     /// The account's earlier passwords, newest first, at most `n`.
     fn password_history<'a>(&'a self, username: &'a str, n: u32) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;

@@ -58,6 +58,24 @@ impl AccessStore for SqliteStore {
         })
     }
 
+    fn find_session<'a>(&'a self, token_hash: &'a str, now: i64) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(self.pool())
+                .await?;
+            row.as_ref().map(rows::session).transpose()
+        })
+    }
+
+    fn find_device<'a>(&'a self, token_hash: &'a str) -> BoxFuture<'a, Result<Option<Device>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL").bind(token_hash).fetch_optional(self.pool()).await?;
+            row.as_ref().map(rows::device).transpose()
+        })
+    }
+
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")

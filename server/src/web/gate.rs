@@ -62,7 +62,7 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     let policy = &state.cockpit.policy;
     let cookies = req.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = state.cockpit.now();
-    if policy.viewer_of(req.headers()).is_err() {
+    if policy.viewer_of(req.headers()).is_err() && !matches!(policy.auth().adopt(cookies.as_deref(), now).await, Ok(true)) {
         let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
         if wants_page {
             let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");

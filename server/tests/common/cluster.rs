@@ -11,6 +11,17 @@ use std::time::{Duration, Instant};
 /// The instances' clock starts here (2026-12-02 10:00 Shanghai) and runs at the real rate.
 pub const START: &str = "2026-12-02T10:00:00+08:00";
 
+/// When the first instance started: each later one starts its clock as far after `START` as it starts
+/// after the first, so that all of them tell the same time (as NTP-synchronised machines do). An event
+/// one instance dates ahead of another's clock waits for that clock there.
+static FIRST: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn start_now() -> String {
+    let offset = FIRST.get_or_init(Instant::now).elapsed().as_millis() as i64;
+    let ms = server::clock::parse_instant(START).unwrap() + offset;
+    chrono::DateTime::from_timestamp_millis(ms).unwrap().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).to_rfc3339()
+}
+
 pub struct Instance {
     pub name: &'static str,
     pub addr: String,
@@ -42,7 +53,11 @@ backfill_days = 0
 systems = false
 
 [clock]
-start = "{START}"
+start = "{start}"
+
+# The bench opens hundreds of walls as one person.
+[live]
+max_streams_per_viewer = 5000
 
 [[feeds]]
 name = "petitions"
@@ -66,6 +81,7 @@ region = "grid"
             data = dir.path().display(),
             pg = pg.url(),
             nats = nats.url(),
+            start = start_now(),
         );
         let file = dir.path().join("cockpit.toml");
         std::fs::write(&file, config).unwrap();
@@ -120,6 +136,8 @@ pub struct Wall {
     pub doc: std::sync::Arc<std::sync::Mutex<Value>>,
     /// When the wall first showed a supervised case.
     pub supervised_at: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
+    /// Each change of the count of supervised cases it showed, and when.
+    pub supervised: std::sync::Arc<std::sync::Mutex<Vec<(Instant, u64)>>>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -130,7 +148,8 @@ impl Wall {
         assert_eq!(resp.status(), 200);
         let doc = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
         let supervised_at = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let (d, s) = (doc.clone(), supervised_at.clone());
+        let supervised = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Instant, u64)>::new()));
+        let (d, s, seen) = (doc.clone(), supervised_at.clone(), supervised.clone());
         let task = tokio::spawn(async move {
             let (mut buf, mut held) = (String::new(), String::new());
             while let Ok(Some(chunk)) = resp.chunk().await {
@@ -152,13 +171,23 @@ impl Wall {
                         _ => continue,
                     }
                     held = id;
-                    if doc["alerts"]["supervised"].as_u64().unwrap_or(0) > 0 {
+                    let n = doc["alerts"]["supervised"].as_u64().unwrap_or(0);
+                    if n > 0 {
                         s.lock().unwrap().get_or_insert_with(Instant::now);
+                    }
+                    let mut seen = seen.lock().unwrap();
+                    if seen.last().map(|l| l.1) != Some(n) {
+                        seen.push((Instant::now(), n));
                     }
                 }
             }
         });
-        Wall { doc, supervised_at, task }
+        Wall { doc, supervised_at, supervised, task }
+    }
+
+    /// When the wall first showed at least `n` supervised cases.
+    pub fn showed(&self, n: u64) -> Option<Instant> {
+        self.supervised.lock().unwrap().iter().find(|(_, k)| *k >= n).map(|(t, _)| *t)
     }
 
     pub fn now(&self) -> Value {

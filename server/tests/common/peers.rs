@@ -197,6 +197,14 @@ impl Pg {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// One number from a query (a count a test checks), on a connection of its own.
+    pub async fn count(&self, q: &str) -> i64 {
+        let pool = server::sim::pg::connect(&self.url()).await.unwrap();
+        let n: i64 = sqlx::query_scalar(q).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -212,7 +220,7 @@ impl Pg {
             .arg(self.data())
             .args(["-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=20"])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=100"])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

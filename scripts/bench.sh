@@ -75,6 +75,9 @@ cargo bench -p server --bench feeds
 log "residents: Open311 POST and reads over HTTP, against /healthz"
 cargo bench -p server --bench open311
 
+log "cluster: 1 and 3 instances on PostgreSQL and NATS JetStream"
+cargo bench -p server --bench cluster
+
 # DuckDB for the indicators bench's baseline, from PyPI into a virtualenv under target/.
 ensure_bench_python() {
   ensure_venv "$ROOT/target/bench-venv" duckdb duckdb

@@ -63,8 +63,9 @@ CREATE TABLE case_events (
     note     TEXT,
     tier     TEXT,
     outcome  TEXT,
-    UNIQUE (feed, case_id, origin, seq),
-    FOREIGN KEY (feed, case_id) REFERENCES cases (feed, case_id)
+    -- No foreign key to cases: its check locks the case's row for every event (the store writes an
+    -- event only for a case it has just read or created, under the write lock).
+    UNIQUE (feed, case_id, origin, seq)
 );
 
 CREATE TABLE patrols (

@@ -341,10 +341,13 @@ impl Store for PgStore {
     fn replay_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<(i64, CaseEvent)>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(
+                // LATERAL: one index probe per report, never a join over the whole case table (which a
+                // plan for an unknown position would choose, and which grows with the city).
                 "SELECT e.id, e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.tier, e.outcome, c.category, c.source, c.grid, \
                  c.reported_at, c.deadline, c.priority, c.warn_at, c.department \
-                 FROM case_events e LEFT JOIN cases c ON e.seq = 0 AND e.origin = 'feed' AND c.feed = e.feed AND c.case_id = e.case_id \
-                 WHERE e.id > $1 ORDER BY e.id LIMIT $2",
+                 FROM (SELECT * FROM case_events WHERE id > $1 ORDER BY id LIMIT $2) e \
+                 LEFT JOIN LATERAL (SELECT * FROM cases c WHERE e.seq = 0 AND e.origin = 'feed' AND c.feed = e.feed AND c.case_id = e.case_id) c ON true \
+                 ORDER BY e.id",
             )
             .bind(after)
             .bind(i64::from(limit))

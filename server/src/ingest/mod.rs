@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch, Mutex};
 
+/// Patrols per announcement (~40 bytes each as JSON).
+const ANNOUNCED_PATROLS: usize = 5_000;
+
 /// Events read back per query when catching up with a shared store.
 const CATCH_UP_BATCH: u32 = 20_000;
 
@@ -295,8 +298,9 @@ impl Ingest {
         if let Some(shared) = &self.shared {
             let stored: Vec<(String, i64)> = patrols.iter().zip(&outcomes).filter(|(_, o)| **o == Outcome::Stored).map(|(p, _)| (p.grid.clone(), p.at)).collect();
             self.patrols_elsewhere(&stored);
-            if !stored.is_empty() {
-                shared.announce(crate::cluster::Change { patrols: stored, ..Default::default() }).await;
+            // In parts: a history's patrols would pass the bus's largest message (1 MiB by default).
+            for part in stored.chunks(ANNOUNCED_PATROLS) {
+                shared.announce(crate::cluster::Change { patrols: part.to_vec(), ..Default::default() }).await;
             }
             return Ok(outcomes);
         }

@@ -209,7 +209,7 @@ pub async fn run_with_clock(
     };
     let registry = Arc::new(registry);
     if let Some(shared) = ingest.shared().cloned() {
-        follow_the_others(shared, ingest.clone(), auth.clone(), stop_rx.clone());
+        follow_the_others(shared, ingest.clone(), auth.clone(), registry.clone(), stop_rx.clone());
     }
     let residents = residents::Residents::new(cfg.residents.clone(), &cfg.city, locator, ingest.clone());
     if leases.is_some() && cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
@@ -255,7 +255,7 @@ pub async fn run_with_clock(
 /// One instance of several: announces its access changes, follows the others' announcements on the bus,
 /// and catches up with the store every second whatever the bus does (an announcement lost, the bus
 /// down), reading accounts and sessions again every few seconds.
-fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth: Arc<auth::Auth>, stop: watch::Receiver<bool>) {
+fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth: Arc<auth::Auth>, registry: Arc<feeds::registry::Registry>, stop: watch::Receiver<bool>) {
     {
         let shared = shared.clone();
         auth.on_change(move || {
@@ -267,7 +267,7 @@ fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth:
         let (ingest, auth, me, stop) = (ingest.clone(), auth.clone(), shared.instance.clone(), stop.clone());
         tokio::spawn(async move {
             let on = |c: cluster::Change| {
-                let (ingest, auth, own) = (ingest.clone(), auth.clone(), c.instance == me);
+                let (ingest, auth, registry, own) = (ingest.clone(), auth.clone(), registry.clone(), c.instance == me);
                 async move {
                     if own {
                         return;
@@ -283,6 +283,11 @@ fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth:
                     if c.access {
                         if let Err(e) = auth.reload().await {
                             tracing::warn!(error = %e, "reading access rows again failed");
+                        }
+                    }
+                    if c.feeds {
+                        if let Err(e) = registry.follow_pauses().await {
+                            tracing::warn!(error = %e, "following a feed's pause failed");
                         }
                     }
                 }

@@ -110,6 +110,29 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Paused on b: c refuses the source's pushes within a second (retry later); resumed, c takes them.
+    let admin = common::login(&b.addr, "admin").await;
+    let admin_token = common::csrf(&b.addr, &admin).await;
+    let to_c = |records: Vec<Value>| {
+        let (client, url) = (client.clone(), format!("http://{}/feeds/petitions/webhook", c.addr));
+        async move { server::sim::webhook::push(&client, &url, "petition-token", "petition-secret", &records, common::now() / 1000).await.unwrap().0 }
+    };
+    assert_eq!(common::post_json(&b.addr, &admin, &admin_token, "/api/admin/feeds/petitions/pause", "").await.status, 200);
+    let paused = Instant::now();
+    while to_c(vec![petition(300, 1, "accepted", &grids[0])]).await != 503 {
+        assert!(paused.elapsed() < Duration::from_secs(1), "c still takes pushes of a feed paused on b");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(to_c(vec![petition(301, 1, "accepted", &grids[0])]).await, 503);
+    assert_eq!(pg.count("SELECT COUNT(*) FROM cases WHERE case_id = 'XF-0301'").await, 0, "nothing taken while paused");
+    assert_eq!(common::post_json(&b.addr, &admin, &admin_token, "/api/admin/feeds/petitions/resume", "").await.status, 200);
+    let resumed = Instant::now();
+    while to_c(vec![petition(301, 1, "accepted", &grids[0])]).await != 200 {
+        assert!(resumed.elapsed() < Duration::from_secs(1), "c still refuses pushes of a feed resumed on b");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(pg.count("SELECT COUNT(*) FROM cases WHERE case_id = 'XF-0301'").await, 1);
+
     // Signed out on b, refused on c within a second.
     let form = common::form(&[("csrf", token.as_str())]);
     let out = common::request(&b.addr, "POST", "/auth/logout", &[("Cookie", leader.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &form).await;

@@ -22,6 +22,9 @@ pub struct Change {
     /// Accounts, sessions, devices or keys changed: read them again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub access: bool,
+    /// A feed was paused or resumed: follow the store.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub feeds: bool,
 }
 
 #[derive(Clone)]

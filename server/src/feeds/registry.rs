@@ -312,7 +312,32 @@ impl Registry {
         if let Some(h) = stopping {
             let _ = h.await;
         }
+        if let Some(shared) = self.ingest.shared() {
+            shared.announce(crate::cluster::Change { feeds: true, ..Default::default() }).await;
+        }
         Ok(true)
+    }
+
+    /// Another instance paused or resumed a feed: stops what the store says is paused and starts what
+    /// it says runs again (a feed paused in the config file stays paused).
+    pub async fn follow_pauses(&self) -> Result<(), String> {
+        let paused = self.stored_pauses().await?;
+        let stopping: Vec<tokio::task::JoinHandle<()>> = {
+            let mut feeds = self.feeds.lock().expect("feeds lock");
+            let mut stopping = Vec::new();
+            for (name, e) in feeds.iter_mut() {
+                match (paused.get(name).copied(), e.task.is_some()) {
+                    (Some(true), true) => stopping.extend(Registry::stop(e)),
+                    (Some(false), false) if !e.spec.paused => self.start(e),
+                    _ => {}
+                }
+            }
+            stopping
+        };
+        for h in stopping {
+            let _ = h.await;
+        }
+        Ok(())
     }
 
     /// Applies a new list of feeds: new ones start, removed ones stop, changed ones restart, the rest

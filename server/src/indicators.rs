@@ -173,6 +173,12 @@ pub async fn run_snapshots(ingest: Ingest, data_dir: PathBuf, every: Duration, m
                 Ok(bytes) => {
                     written = version;
                     tracing::info!(bytes, ms = t.elapsed().as_millis() as u64, "engine snapshot written");
+                    if let Some(bus) = ingest.shared().and_then(|s| s.bus.as_ref()) {
+                        match bus.put_snapshot(&snapshot_path(&data_dir)).await {
+                            Ok(()) => tracing::info!(ms = t.elapsed().as_millis() as u64, "engine snapshot shared"),
+                            Err(e) => tracing::warn!("engine snapshot not shared: {e}"),
+                        }
+                    }
                 }
                 Err(e) => tracing::error!("engine snapshot not written: {e}"),
             }

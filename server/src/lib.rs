@@ -108,6 +108,23 @@ pub async fn run_with_clock(
         _ => false,
     };
 
+    // One instance of several: the bus first, so that a new instance starts from the shared snapshot.
+    let instance = cluster::instance_name(cfg.bus.instance.as_deref());
+    let bus = match (&cfg.bus.nats, &leases) {
+        (Some(url), Some(_)) => Some(cluster::Bus::connect(url, cfg.bus.credentials_file.as_deref(), &instance).await.map_err(|e| StartError(format!("bus: {e}")))?),
+        _ => None,
+    };
+    if let Some(bus) = &bus {
+        let path = indicators::snapshot_path(&cfg.data_dir);
+        if !path.exists() {
+            std::fs::create_dir_all(&cfg.data_dir).map_err(|e| StartError(format!("data directory: {e}")))?;
+            match bus.get_snapshot(&path).await {
+                Ok(true) => tracing::info!("the shared engine snapshot fetched"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("no shared engine snapshot: {e}"),
+            }
+        }
+    }
     let t = std::time::Instant::now();
     let (engine, origin, at) = indicators::start_at(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
     tracing::info!(cases = engine.case_count(), open = engine.open_cases(), ms = t.elapsed().as_millis() as u64, ?origin, "indicator engine loaded");
@@ -116,11 +133,6 @@ pub async fn run_with_clock(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
     if leases.is_some() {
-        let instance = cluster::instance_name(cfg.bus.instance.as_deref());
-        let bus = match &cfg.bus.nats {
-            Some(url) => Some(cluster::Bus::connect(url, cfg.bus.credentials_file.as_deref(), &instance).await.map_err(|e| StartError(format!("bus: {e}")))?),
-            None => None,
-        };
         tracing::info!(%instance, bus = bus.is_some(), "one instance of several on the shared store");
         let applied = cluster::Applied { events: at.events, observations: at.observations };
         ingest = ingest.with_shared(Arc::new(cluster::Shared::new(applied, bus, instance)));

@@ -110,6 +110,22 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // c stops (SIGTERM: its last snapshot written and shared); d joins with an empty data directory and
+    // starts from the shared snapshot and the store's tail, not from a recount of everything.
+    wall_c.task.abort();
+    let _ = std::process::Command::new("kill").args(["-TERM", &c.child.id().to_string()]).status();
+    let stopped = Instant::now();
+    while c.child.try_wait().unwrap().is_none() {
+        assert!(stopped.elapsed() < Duration::from_secs(20), "c did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(c.log_text().contains("engine snapshot shared"), "c shared its snapshot: {}", c.log_text());
+    let mut d = Instance::start("d", &pg, &nats);
+    d.healthy().await;
+    assert!(d.log_text().contains("the shared engine snapshot fetched") && d.log_text().contains("Snapshot {"), "d started from the shared snapshot: {}", d.log_text());
+    assert_eq!(figures(&d.snapshot(&leader).await), want, "d equals the recount");
+    let c = d;
+
     // Paused on b: c refuses the source's pushes within a second (retry later); resumed, c takes them.
     let admin = common::login(&b.addr, "admin").await;
     let admin_token = common::csrf(&b.addr, &admin).await;
@@ -147,5 +163,4 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     wall_b.task.abort();
-    wall_c.task.abort();
 }

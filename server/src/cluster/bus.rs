@@ -7,6 +7,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub const STREAM: &str = "COCKPIT_CHANGES";
+/// The object store bucket of the engine's shared snapshot.
+pub const SNAPSHOTS: &str = "COCKPIT_ENGINE";
+const SNAPSHOT: &str = "engine.snapshot";
 pub const SUBJECT: &str = "cockpit.changes";
 
 /// What one instance committed. Empty fields: nothing of that kind.
@@ -86,6 +89,43 @@ impl Bus {
                 }
             }
         }
+    }
+
+    async fn snapshots(&self) -> Result<jetstream::object_store::ObjectStore, String> {
+        match self.js.get_object_store(SNAPSHOTS).await {
+            Ok(s) => Ok(s),
+            Err(_) => self
+                .js
+                .create_object_store(jetstream::object_store::Config { bucket: SNAPSHOTS.into(), storage: stream::StorageType::File, ..Default::default() })
+                .await
+                .map_err(|e| format!("object store {SNAPSHOTS}: {e}")),
+        }
+    }
+
+    /// Shares the engine's snapshot file, so that a new instance starts from it and reads only the
+    /// store's tail (it carries the store positions it stands at).
+    pub async fn put_snapshot(&self, path: &std::path::Path) -> Result<(), String> {
+        let bucket = self.snapshots().await?;
+        let mut f = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+        bucket.put(SNAPSHOT, &mut f).await.map_err(|e| format!("sharing the snapshot: {e}"))?;
+        Ok(())
+    }
+
+    /// Fetches the shared snapshot to `path` (through a temporary file, renamed when complete); false
+    /// when none is shared yet. What it holds is checked like any snapshot when it is loaded.
+    pub async fn get_snapshot(&self, path: &std::path::Path) -> Result<bool, String> {
+        let bucket = self.snapshots().await?;
+        let mut object = match bucket.get(SNAPSHOT).await {
+            Ok(o) => o,
+            Err(e) if e.kind() == jetstream::object_store::GetErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(format!("fetching the shared snapshot: {e}")),
+        };
+        let tmp = path.with_extension("snapshot.shared");
+        let mut f = tokio::fs::File::create(&tmp).await.map_err(|e| format!("{}: {e}", tmp.display()))?;
+        tokio::io::copy(&mut object, &mut f).await.map_err(|e| format!("fetching the shared snapshot: {e}"))?;
+        f.sync_all().await.map_err(|e| format!("{}: {e}", tmp.display()))?;
+        tokio::fs::rename(&tmp, path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(true)
     }
 
     /// Whether the connection is up (health and metrics).

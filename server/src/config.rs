@@ -80,11 +80,13 @@ pub struct AccessConfig {
     /// Bearer token for Prometheus at /metrics (unset: only signed-in administrators may read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_token: Option<String>,
+    /// Days a password lasts before it must be changed at sign-in (0: it does not expire).
+    pub password_max_days: u32,
 }
 
 impl Default for AccessConfig {
     fn default() -> Self {
-        AccessConfig { session_hours: 12, secure_cookies: false, metrics_token: None }
+        AccessConfig { session_hours: 12, secure_cookies: false, metrics_token: None, password_max_days: 0 }
     }
 }
 

@@ -212,7 +212,11 @@ pub async fn run_with_clock(
             tracing::warn!(accounts = n, "demo accounts created with the demo password: not for real use");
         }
     }
-    let access = auth::AccessConfig { session_hours: cfg.access.session_hours, secure_cookies: cfg.access.secure_cookies };
+    let access = auth::AccessConfig {
+        session_hours: cfg.access.session_hours,
+        secure_cookies: cfg.access.secure_cookies,
+        password_max_days: cfg.access.password_max_days,
+    };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access, clock.clone()).await?);
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
     let registry = match &leases {

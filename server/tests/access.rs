@@ -243,7 +243,7 @@ async fn throttling_survives_a_restart() {
     let tree = std::sync::Arc::new(server::city::RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let clock = server::clock::Clock::manual(common::PINNED_MS);
     server::auth::seed_demo_accounts(store.as_ref(), clock.now_ms()).await.unwrap();
-    let cfg = || AccessConfig { session_hours: 12, secure_cookies: false };
+    let cfg = || AccessConfig { session_hours: 12, secure_cookies: false, password_max_days: 0 };
     let auth = Auth::load(store.clone(), tree.clone(), cfg(), clock.clone()).await.unwrap();
     for i in 0..6 {
         if i > 0 {
@@ -771,6 +771,114 @@ async fn people_change_their_own_password_and_never_back_to_a_recent_one() {
     // Without a session (or with a wall's device cookie) there is no password to change.
     assert_eq!(request(a, "POST", "/api/me/password", &[("Content-Type", "application/json")], "{}").await.status, 401);
     srv.stop().await;
+}
+
+/// An administrator resets a forgotten password: a temporary one, shown once; the person's sessions end;
+/// signed in with it, they can do nothing but set their own (pages lead to /password, APIs say 403), and
+/// the form says beside the field what is wrong. Within the administrator's reach, never their own,
+/// audited; the temporary password is never in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_password_must_be_changed_before_anything_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.as_str();
+    let admin = login(a, "admin").await;
+    let token = csrf(a, &admin).await;
+    let before = login(a, "huayuan").await;
+    let reset = |user: &str| {
+        let (admin, token, path) = (admin.clone(), token.clone(), format!("/api/admin/accounts/{user}/reset"));
+        async move { common::post_json(a, &admin, &token, &path, "").await }
+    };
+    let zj = login(a, "zhuji").await;
+    let r = common::post_json(a, &zj, &csrf(a, &zj).await, "/api/admin/accounts/huayuan/reset", "").await;
+    assert!([403, 404].contains(&r.status), "not an administrator: {} {}", r.status, r.body);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &before)], "").await.status, 200, "nothing reset");
+    assert_eq!(reset("admin").await.status, 400, "not one's own");
+    assert_eq!(reset("nobody").await.status, 400);
+    let r = reset("huayuan").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    let temporary = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["temporary_password"].as_str().unwrap().to_string();
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &before)], "").await.status, 401, "the person's sessions end");
+    assert_eq!(login_resp(a, "huayuan", common::DEMO_PASSWORD).await.cookie("cockpit_session"), None, "the old password is gone");
+
+    let s = login_resp(a, "huayuan", &temporary).await.cookie("cockpit_session").expect("signs in with the temporary password");
+    let get = |path: &'static str| {
+        let s = s.clone();
+        async move { request(a, "GET", path, &[("Cookie", s.as_str())], "").await }
+    };
+    let r = get("/desk").await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/password")), "a page leads to the form");
+    assert_eq!(get("/api/cases").await.status, 403, "an API refuses");
+    assert_eq!(get("/api/me").await.status, 200, "who they are, still");
+    let page = get("/password").await;
+    assert!(page.status == 200 && page.body.contains(r#"id="password-due""#) && page.body.contains("请先设置新密码"), "{}", page.body);
+    let t = csrf(a, &s).await;
+    let submit = |current: &str, new: &str, repeat: &str| {
+        let body = common::form(&[("csrf", t.as_str()), ("current", current), ("new", new), ("repeat", repeat), ("lang", "en")]);
+        let s = s.clone();
+        async move { request(a, "POST", "/password", &[("Cookie", s.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &body).await }
+    };
+    for (current, new, repeat, error, shown) in [
+        ("wrong", "Grid-Duty-2028b", "Grid-Duty-2028b", "current", "The current password is wrong."),
+        (temporary.as_str(), "short", "short", "weak", "does not meet the rule"),
+        (temporary.as_str(), "Grid-Duty-2028b", "Grid-Duty-2028c", "mismatch", "The two new passwords differ."),
+        (temporary.as_str(), temporary.as_str(), temporary.as_str(), "reused", "must differ from the last 5"),
+    ] {
+        let r = submit(current, new, repeat).await;
+        let to = r.header("location").unwrap_or_default();
+        assert_eq!((r.status, to.as_str()), (303, format!("/password?lang=en&error={error}").as_str()));
+        let page = request(a, "GET", &to, &[("Cookie", s.as_str())], "").await;
+        let field = match error { "current" => "current", "mismatch" => "repeat", _ => "new" };
+        assert!(page.body.contains(&format!(r#"id="{field}-error""#)) && page.body.contains(shown), "{error}: {}", page.body);
+    }
+    let bad_csrf = common::form(&[("csrf", "x"), ("current", &temporary), ("new", "Grid-Duty-2028b"), ("repeat", "Grid-Duty-2028b")]);
+    assert_eq!(request(a, "POST", "/password", &[("Cookie", s.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &bad_csrf).await.status, 403);
+    let r = submit(&temporary, "Grid-Duty-2028b", "Grid-Duty-2028b").await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/")));
+    assert_eq!(get("/api/cases").await.status, 200, "free again");
+    assert!(login_resp(a, "huayuan", "Grid-Duty-2028b").await.cookie("cockpit_session").is_some());
+    assert_eq!(login_resp(a, "huayuan", &temporary).await.cookie("cockpit_session"), None, "the temporary password is gone");
+
+    let log = request(a, "GET", "/api/audit.csv", &[("Cookie", &login(a, "auditor").await)], "").await.body;
+    assert!(log.contains("password_reset") && log.contains("account huayuan"), "audited");
+    assert!(!log.contains(&temporary), "the temporary password is not in the log");
+    srv.stop().await;
+}
+
+/// A city may make passwords expire (`[access] password_max_days`): past it, the next sign-in leads to
+/// the form; before it, nothing changes. Days on the server's clock, not the machine's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_password_must_be_changed_at_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |offset_days: i64| {
+        let mut cfg = common::config(dir.path());
+        cfg.access.password_max_days = 90;
+        cfg.demo.backfill_days = 0;
+        cfg.demo.systems = false;
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap().to_string();
+            let (stop, mut rx) = tokio::sync::watch::channel(false);
+            let clock = server::clock::Clock::manual(common::PINNED_MS + offset_days * 86_400_000);
+            let task = tokio::spawn(server::run_with_clock(listener, cfg, clock, async move {
+                let _ = rx.changed().await;
+            }));
+            while request(&addr, "GET", "/healthz", &[], "").await.status != 200 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (addr, stop, task)
+        }
+    };
+    // The first start sets the demo accounts' passwords on its day.
+    for (days, due) in [(0, false), (89, false), (90, true)] {
+        let (addr, stop, task) = run(days).await;
+        let s = login(&addr, "tashan").await;
+        let r = request(&addr, "GET", "/desk", &[("Cookie", s.as_str())], "").await;
+        assert_eq!(r.header("location").as_deref() == Some("/password"), due, "{days} days after the password was set: {} {:?}", r.status, r.header("location"));
+        stop.send(true).unwrap();
+        task.await.unwrap().unwrap();
+    }
 }
 
 /// Auditors take the log away as CSV (等保 2.0: audit records exportable), with the filters and scope of

@@ -501,17 +501,21 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
         created_at: T,
         created_by: "admin".into(),
         disabled: false,
+        must_change: false,
+        password_set_at: T,
     };
     s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.unwrap();
     assert!(s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.is_err(), "a name is taken once");
     for (i, h) in ["h1", "h2", "h3"].iter().enumerate() {
-        s.set_password("wang", h, T + i as i64 + 1, &audit(T + 10 + i as i64, "set_password", None)).await.unwrap();
+        // The last one a reset: to be changed at the next sign-in.
+        s.set_password("wang", h, T + i as i64 + 1, i == 2, &audit(T + 10 + i as i64, "set_password", None)).await.unwrap();
     }
     assert_eq!(s.password_history("wang", 2).await.unwrap(), ["h2", "h1"], "newest first, at most n");
     assert!(s.set_account_disabled("wang", true).await.unwrap());
     assert!(!s.set_account_disabled("nobody", true).await.unwrap());
     let got = s.accounts().await.unwrap();
     assert_eq!((got.len(), got[0].password_hash.as_str(), got[0].disabled, got[0].clearance), (1, "h3", true, Clearance::Internal));
+    assert_eq!((got[0].must_change, got[0].password_set_at), (true, T + 3), "a reset, and when");
 
     let session = |t: &str, expires| Session { token_hash: t.into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: expires };
     s.insert_session(&session("a", T + 100)).await.unwrap();

@@ -40,6 +40,8 @@ pub async fn seed_demo_accounts(store: &dyn Store, now: i64) -> Result<usize, cr
             created_at: now,
             created_by: "demo-setup".into(),
             disabled: false,
+            must_change: false,
+            password_set_at: now,
         };
         let audit = crate::store::access::AuditEntry {
             at: now,

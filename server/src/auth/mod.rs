@@ -40,6 +40,8 @@ impl From<StoreError> for AuthError {
 pub struct AccessConfig {
     pub session_hours: i64,
     pub secure_cookies: bool,
+    /// A password older than this many days must be changed at sign-in (0: never).
+    pub password_max_days: u32,
 }
 
 pub struct Auth {
@@ -134,7 +136,7 @@ impl Auth {
     /// Reads accounts, sessions, devices and keys again from the store (another instance changed
     /// them); live streams re-check their subscribers if anything ended or an account was disabled.
     pub async fn reload(&self) -> Result<(), StoreError> {
-        let fresh = Auth::load(self.store.clone(), self.tree.clone(), AccessConfig { session_hours: 0, secure_cookies: false }, self.clock.clone()).await?;
+        let fresh = Auth::load(self.store.clone(), self.tree.clone(), AccessConfig { session_hours: 0, secure_cookies: false, password_max_days: 0 }, self.clock.clone()).await?;
         let (accounts, sessions, devices, api_keys) = (
             fresh.accounts.into_inner().expect("accounts lock"),
             fresh.sessions.into_inner().expect("sessions lock"),
@@ -317,13 +319,49 @@ impl Auth {
         }
         let hash = password::hash(new);
         let audit = AuditEntry { at: now, actor: account.username.clone(), action: "password_changed".into(), region: Some(account.scope.clone()), detail: String::new() };
-        self.store.set_password(&account.username, &hash, now, &audit).await?;
+        self.store.set_password(&account.username, &hash, now, false, &audit).await?;
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
             a.password_hash = hash;
+            a.must_change = false;
+            a.password_set_at = now;
         }
         self.touched();
         self.end_sessions(&account.username, Some(&session.token_hash), now).await?;
         Ok(())
+    }
+
+    /// Whether the person behind these cookies must set a new password before anything else: an
+    /// administrator reset it, or it is older than `password_max_days`.
+    pub fn password_due(&self, cookie_header: Option<&str>, now: i64) -> bool {
+        let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return false };
+        let Some((_, a)) = self.session(&token::digest(t), now) else { return false };
+        let max = i64::from(self.config.password_max_days) * 86_400_000;
+        a.must_change || (max > 0 && now - a.password_set_at >= max)
+    }
+
+    /// An administrator resets a person's password (forgotten, or feared known): a temporary one is
+    /// made, shown to the administrator once and never stored or logged in clear; the person must set
+    /// their own at the next sign-in; their sessions end now. Within the administrator's reach, never
+    /// their own (they change it themselves), audited.
+    pub async fn reset_password(&self, by: &Viewer, username: &str, now: i64) -> Result<String, AuthError> {
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
+        self.may_grant(by, &account.scope, account.clearance)?;
+        if by.principal == username {
+            return Err(AuthError::Invalid("change your own password yourself".into()));
+        }
+        let temporary = password::temporary();
+        let hash = password::hash(&temporary);
+        let audit = AuditEntry { at: now, actor: by.principal.clone(), action: "password_reset".into(), region: Some(account.scope.clone()), detail: format!("account {username}") };
+        self.store.set_password(username, &hash, now, true, &audit).await?;
+        if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(username) {
+            a.password_hash = hash;
+            a.must_change = true;
+            a.password_set_at = now;
+        }
+        self.touched();
+        self.end_sessions(username, None, now).await?;
+        Ok(temporary)
     }
 
     /// Disables an account (its sessions end and its live streams close at once; it cannot sign in) or
@@ -391,6 +429,7 @@ impl Auth {
         }
         a.password_hash = password::hash(password);
         a.created_at = now;
+        a.password_set_at = now;
         a.created_by = by.principal.clone();
         let audit = AuditEntry {
             at: now,

@@ -11,6 +11,19 @@ pub fn verify(phc: &str, password: &str) -> bool {
     PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+/// A temporary password an administrator hands over: 16 characters from letters and digits that are
+/// not easily confused (no 0/O, 1/l/I), always with lower, upper and digits and a hyphen every four, so it
+/// passes `check_strength` for any user name of three or more characters that it cannot contain.
+pub fn temporary() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    let pick = |set: &[u8]| set[(OsRng.next_u32() as usize) % set.len()] as char;
+    let chars: Vec<char> = (0..16).map(|i| match i % 4 { 0 => pick(UPPER), 1 => pick(DIGIT), _ => pick(LOWER) }).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
 /// How many passwords an account may not go back to: the current one and the ones before it.
 pub const HISTORY: u32 = 5;
 
@@ -43,6 +56,15 @@ pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn temporary_passwords_pass_the_rule_and_differ() {
+        let a = super::temporary();
+        assert_eq!(a.chars().count(), 19, "{a}");
+        assert!(super::check_strength(&a, "huayuan").is_ok(), "{a}");
+        assert_ne!(a, super::temporary());
+        assert!(!a.contains(['0', 'O', '1', 'l', 'I']), "{a}");
+    }
+
     #[test]
     fn argon2id_round_trip() {
         let h = super::hash("正确的密码");

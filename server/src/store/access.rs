@@ -17,6 +17,10 @@ pub struct Account {
     pub created_at: i64,
     pub created_by: String,
     pub disabled: bool,
+    /// Reset by an administrator: the person sets a new password before anything else.
+    pub must_change: bool,
+    /// When the password was set (expiry counts from here).
+    pub password_set_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,9 +90,9 @@ pub trait AccessStore: Send + Sync + 'static {
     fn revoke_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
     /// The account's earlier passwords, newest first, at most `n`.
     fn password_history<'a>(&'a self, username: &'a str, n: u32) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
-    /// Replaces the account's password (the old hash goes to its history) and records it, in one
-    /// transaction.
-    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Replaces the account's password (the old hash goes to its history), marks whether it must be
+    /// changed at the next sign-in (a reset), and records it, in one transaction.
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, must_change: bool, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Disables or enables an account; false when there is no such account.
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>>;

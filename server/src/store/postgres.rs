@@ -12,7 +12,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_password_change.sql")),
+];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).
 pub(super) const WRITE_LOCK: i64 = 0x636f_636b_7069_74;

@@ -30,8 +30,8 @@ impl AccessStore for PgStore {
         Box::pin(async move {
             let mut tx = self.pool().begin().await?;
             sqlx::query(
-                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled, \
+                 must_change, password_set_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&a.username)
             .bind(&a.display_name)
@@ -43,6 +43,8 @@ impl AccessStore for PgStore {
             .bind(a.created_at)
             .bind(&a.created_by)
             .bind(a.disabled)
+            .bind(a.must_change)
+            .bind(a.password_set_at)
             .execute(&mut *tx)
             .await?;
             insert_audit(&mut *tx, audit).await?;
@@ -109,7 +111,7 @@ impl AccessStore for PgStore {
         })
     }
 
-    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, must_change: bool, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let mut tx = self.pool().begin().await?;
             // The account's row is locked first, so two changes of one password follow each other as under
@@ -120,7 +122,13 @@ impl AccessStore for PgStore {
                 .bind(username)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE accounts SET password_hash = $1 WHERE username = $2").bind(new_hash).bind(username).execute(&mut *tx).await?;
+            sqlx::query("UPDATE accounts SET password_hash = $1, must_change = $2, password_set_at = $3 WHERE username = $4")
+                .bind(new_hash)
+                .bind(must_change)
+                .bind(at)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
             insert_audit(&mut *tx, audit).await?;
             tx.commit().await?;
             Ok(())

@@ -392,6 +392,8 @@ where
         created_at: r.int("created_at")?,
         created_by: r.string("created_by")?,
         disabled: r.flag("disabled")?,
+        must_change: r.flag("must_change")?,
+        password_set_at: r.int("password_set_at")?,
     })
 }
 

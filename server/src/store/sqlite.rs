@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/sqlite/0015_api_keys.sql")),
     (16, include_str!("../../migrations/sqlite/0016_photos.sql")),
     (17, include_str!("../../migrations/sqlite/0017_password_history.sql")),
+    (18, include_str!("../../migrations/sqlite/0018_password_change.sql")),
 ];
 
 pub struct SqliteStore {

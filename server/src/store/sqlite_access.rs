@@ -30,8 +30,8 @@ impl AccessStore for SqliteStore {
         Box::pin(async move {
             let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
-                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO accounts (username, display_name, role, scope, department, clearance, password_hash, created_at, created_by, disabled, \
+                 must_change, password_set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&a.username)
             .bind(&a.display_name)
@@ -43,6 +43,8 @@ impl AccessStore for SqliteStore {
             .bind(a.created_at)
             .bind(&a.created_by)
             .bind(a.disabled)
+            .bind(a.must_change)
+            .bind(a.password_set_at)
             .execute(&mut *tx)
             .await?;
             insert_audit(&mut *tx, audit).await?;
@@ -112,7 +114,7 @@ impl AccessStore for SqliteStore {
         })
     }
 
-    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, must_change: bool, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query("INSERT INTO password_history (username, password_hash, replaced_at) SELECT username, password_hash, ? FROM accounts WHERE username = ?")
@@ -120,7 +122,13 @@ impl AccessStore for SqliteStore {
                 .bind(username)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE accounts SET password_hash = ? WHERE username = ?").bind(new_hash).bind(username).execute(&mut *tx).await?;
+            sqlx::query("UPDATE accounts SET password_hash = ?, must_change = ?, password_set_at = ? WHERE username = ?")
+                .bind(new_hash)
+                .bind(must_change)
+                .bind(at)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
             insert_audit(&mut *tx, audit).await?;
             tx.commit().await?;
             Ok(())

@@ -232,6 +232,8 @@ pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, J
         created_at: 0,
         created_by: String::new(),
         disabled: false,
+        must_change: false,
+        password_set_at: 0,
     };
     if a.username.is_empty() {
         return (StatusCode::BAD_REQUEST, "a user name is required").into_response();
@@ -486,13 +488,20 @@ pub async fn revoke_sessions(State(state): State<AppState>, headers: HeaderMap, 
     }
 }
 
-/// `POST /api/admin/accounts/{username}/disable|enable`: a person leaves or comes back; disabling ends
-/// their sessions at once.
+/// `POST /api/admin/accounts/{username}/disable|enable|reset`: a person leaves or comes back (disabling
+/// ends their sessions at once), or gets a temporary password to change at the next sign-in (answered
+/// once, to this administrator: `{"temporary_password": …}`, never logged).
 pub async fn set_account_state(State(state): State<AppState>, headers: HeaderMap, Path((username, op)): Path<(String, String)>) -> Response {
     let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
+    if op == "reset" {
+        return match state.cockpit.policy.auth().reset_password(&v, &username, state.cockpit.now()).await {
+            Ok(p) => ([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({ "username": username, "temporary_password": p }))).into_response(),
+            Err(e) => auth_error(e),
+        };
+    }
     let disabled = match op.as_str() {
         "disable" => true,
         "enable" => false,
@@ -519,6 +528,96 @@ pub async fn change_password(State(state): State<AppState>, headers: HeaderMap, 
     let Ok(Json(p)) = body else { return (StatusCode::BAD_REQUEST, "body: {\"current\": ..., \"new\": ...}").into_response() };
     match state.cockpit.policy.auth().change_password(cookies(&headers), &p.current, &p.new, state.cockpit.now()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => auth_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordPageQuery {
+    lang: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /password`: the form to set a new password (required after a reset or when it expired; any
+/// signed-in person may use it).
+pub async fn password_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PasswordPageQuery>) -> Response {
+    let lang = Lang::from_query(q.lang.as_deref());
+    let auth = state.cockpit.policy.auth();
+    let now = state.cockpit.now();
+    let Some(csrf) = auth.csrf_of(cookies(&headers), now) else { return Redirect::to("/login?next=/password").into_response() };
+    let due = auth.password_due(cookies(&headers), now);
+    password_form(&state, lang, &csrf, due, q.error.as_deref().unwrap_or(""))
+}
+
+fn password_form(state: &AppState, lang: Lang, csrf: &str, due: bool, error: &str) -> Response {
+    let field_error = |field: &str| {
+        let message = match (field, error) {
+            ("current", "current") => t(lang, Msg::PasswordWrongCurrent),
+            ("new", "weak") => t(lang, Msg::PasswordWeak),
+            ("new", "reused") => t(lang, Msg::PasswordReused),
+            ("repeat", "mismatch") => t(lang, Msg::PasswordMismatch),
+            _ => return String::new(),
+        };
+        format!(r#"<span class="field-error" id="{field}-error" role="alert">{}</span>"#, esc(message))
+    };
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {product}</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
+<body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{notice}
+<form method="post" action="/password" class="login-form" id="password-form">
+<input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang_code}">
+<label>{current}<input name="current" type="password" autocomplete="current-password" required></label>{e_current}
+<label>{new}<input name="new" type="password" autocomplete="new-password" required></label>{e_new}
+<p class="hint">{rule}</p>
+<label>{repeat}<input name="repeat" type="password" autocomplete="new-password" required></label>{e_repeat}
+<button type="submit">{submit}</button></form></main></body></html>"#,
+        tag = lang.html_tag(),
+        css = state.assets.css,
+        title = t(lang, Msg::PasswordTitle),
+        product = t(lang, Msg::Product),
+        notice = if due { format!(r#"<p class="login-error" id="password-due" role="alert">{}</p>"#, esc(t(lang, Msg::PasswordDue))) } else { String::new() },
+        csrf = esc(csrf),
+        lang_code = if lang == Lang::En { "en" } else { "zh" },
+        current = t(lang, Msg::PasswordCurrent),
+        new = t(lang, Msg::PasswordNew),
+        repeat = t(lang, Msg::PasswordRepeat),
+        rule = t(lang, Msg::PasswordRule),
+        submit = t(lang, Msg::PasswordSubmit),
+        e_current = field_error("current"),
+        e_new = field_error("new"),
+        e_repeat = field_error("repeat"),
+    );
+    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+    lang: Option<String>,
+}
+
+/// `POST /password` (the form): a clear error beside the field that is wrong; on success, on to the
+/// person's start page.
+pub async fn password_submit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<PasswordForm>) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let now = state.cockpit.now();
+    if !auth.csrf_of(cookies(&headers), now).is_some_and(|e| token::matches(&e, &f.csrf)) {
+        return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+    }
+    let lang = if f.lang.as_deref() == Some("en") { "en" } else { "zh" };
+    let back = |e: &str| Redirect::to(&format!("/password?lang={lang}&error={e}")).into_response();
+    if f.new != f.repeat {
+        return back("mismatch");
+    }
+    match auth.change_password(cookies(&headers), &f.current, &f.new, now).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(AuthError::Invalid(why)) if why.contains("current") => back("current"),
+        Err(AuthError::Invalid(why)) if why.contains("differ") => back("reused"),
+        Err(AuthError::Invalid(_)) => back("weak"),
+        Err(AuthError::BadCredentials) => Redirect::to("/login?next=/password").into_response(),
         Err(e) => auth_error(e),
     }
 }

@@ -34,7 +34,9 @@ pub const PUBLIC_PATHS: &[&str] = &[
 /// and the residents' pages (public fields only, `residents::public`).
 pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/", "/report/"];
 /// State-changing routes that check their CSRF token themselves (from a form field).
-pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout"];
+pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout", "/password"];
+/// What a person whose password must be changed (reset, expired) may still do.
+pub const WHILE_PASSWORD_DUE: &[&str] = &["/password", "/auth/logout", "/api/me/password", "/api/me"];
 
 pub fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
@@ -69,6 +71,12 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
             return Redirect::to(&format!("/login?next={}", encode(next_url))).into_response();
         }
         return (StatusCode::UNAUTHORIZED, "sign-in required").into_response();
+    }
+    if !WHILE_PASSWORD_DUE.contains(&path.as_str()) && policy.auth().password_due(cookies.as_deref(), now) {
+        if req.method() == Method::GET && !path.starts_with("/api/") {
+            return Redirect::to("/password").into_response();
+        }
+        return (StatusCode::FORBIDDEN, "a new password must be set first (/password)").into_response();
     }
     if changes_state && !OWN_CSRF.contains(&path.as_str()) {
         let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -70,6 +70,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public/record.geojson"),
     ("GET", "/api/me"),
     ("POST", "/api/me/password"),
+    ("GET", "/password"),
+    ("POST", "/password"),
     ("GET", "/api/live"),
     ("GET", "/api/cases"),
     ("GET", "/api/cases/{feed}/{id}"),
@@ -145,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/record.geojson", get(portal::geojson))
         .route("/api/me", get(access::me))
         .route("/api/me/password", post(access::change_password))
+        .route("/password", get(access::password_page).post(access::password_submit))
         .route("/api/live", get(live::stream))
         .route("/api/cases", get(cases::list))
         .route("/api/cases/{feed}/{id}", get(cases::detail))

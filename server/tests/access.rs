@@ -1034,3 +1034,198 @@ async fn live_streams_end_on_revocation_and_are_capped() {
     drop((z1, z2, f1, again));
     srv.stop().await;
 }
+
+/// A form post on /admin: the session cookie and its CSRF token as a form field.
+async fn admin_form(a: &str, cookie: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let t = csrf(a, cookie).await;
+    let mut all = vec![("csrf", t.as_str())];
+    all.extend_from_slice(fields);
+    let h = [("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")];
+    request(a, "POST", path, &h, &common::form(&all)).await
+}
+
+fn rows_of(page: &str, attr: &str) -> Vec<String> {
+    page.split(&format!(r#"<tr {attr}=""#)).skip(1).map(|r| r.split('"').next().unwrap().to_string()).collect()
+}
+
+/// The administrators' page lists and finds the accounts within reach only; its forms create an
+/// account and change one's role and scope, refusing what is beyond reach with the reason beside the
+/// field, never without the form's CSRF token, and nobody but an administrator gets the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_page_lists_finds_creates_and_changes_accounts_within_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.as_str();
+    let admin = login(a, "admin").await;
+    let page = |cookie: String, path: &'static str| async move { request(a, "GET", path, &[("Cookie", &cookie)], "").await };
+    let r = page(admin.clone(), "/admin").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all = rows_of(&r.body, "data-username");
+    for u in ["admin", "auditor", "fengqiao", "leader", "tashan", "zhuji"] {
+        assert!(all.contains(&u.to_string()), "{u} in {all:?}");
+    }
+    assert!(r.body.contains("绍兴市越城区塔山街道 (330602001)"), "scopes by name");
+    assert_eq!(rows_of(&page(admin.clone(), "/admin?q=feng").await.body, "data-username"), ["fengqiao"]);
+    assert_eq!(rows_of(&page(admin.clone(), "/admin?role=auditor").await.body, "data-username"), ["auditor"]);
+    let in_yuecheng = rows_of(&page(admin.clone(), "/admin?region=330602").await.body, "data-username");
+    assert!(in_yuecheng.contains(&"tashan".to_string()) && !in_yuecheng.contains(&"zhuji".to_string()), "{in_yuecheng:?}");
+    for who in ["leader", "auditor", "tashan"] {
+        let c = login(a, who).await;
+        let r = page(c, "/admin").await;
+        assert_eq!(r.status, 404, "{who} is no administrator");
+        assert!(!r.body.contains("data-username"));
+    }
+
+    // A new account from the form; a weak password and a scope outside reach are said beside the field.
+    let fields = |scope: &'static str, pw: &'static str| {
+        vec![("username", "x-form"), ("display_name", "表单建号"), ("role", "street_official"), ("scope", scope), ("department", ""), ("clearance", "internal"), ("password", pw)]
+    };
+    let h = [("Cookie", admin.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let r = request(a, "POST", "/admin/accounts", &h, &common::form(&fields("330681109", "Long enough pw 1"))).await;
+    assert_eq!(r.status, 403, "no CSRF field, no account: {}", r.body);
+    let r = admin_form(a, &admin, "/admin/accounts", &fields("330681109", "short")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains(r#"id="password-error""#) && r.body.contains(r#"value="表单建号""#), "the error beside the field, the rest kept");
+    let r = admin_form(a, &admin, "/admin/accounts", &fields("999999", "Long enough pw 1")).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="scope-error""#) && r.body.contains("没有这个区域代码"), "{}", r.body);
+    let r = admin_form(a, &admin, "/admin/accounts", &fields("330681109", "Long enough pw 1")).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/admin?done=created")), "{}", r.body);
+    assert!(page(admin.clone(), "/admin?done=created").await.body.contains(r#"id="admin-notice""#));
+    let x = login_resp(a, "x-form", "Long enough pw 1").await.cookie("cockpit_session").expect("the new account signs in");
+
+    // A district administrator sees 诸暨市 only, and cannot move a person out of it.
+    let t = csrf(a, &admin).await;
+    let r = common::post_json(a, &admin, &t, "/api/admin/accounts", &account_json("zj-admin", "Admin", "330681", "Sensitive")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let zj = login_resp(a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
+    let theirs = rows_of(&page(zj.clone(), "/admin").await.body, "data-username");
+    assert!(theirs.contains(&"x-form".to_string()) && theirs.contains(&"fengqiao".to_string()), "{theirs:?}");
+    assert!(!theirs.contains(&"tashan".to_string()) && !theirs.contains(&"admin".to_string()), "{theirs:?}");
+    assert_eq!(page(zj.clone(), "/admin?region=330602").await.status, 404, "a region outside reach is not even searched");
+    assert_eq!(page(zj.clone(), "/admin/accounts/tashan").await.status, 404);
+    let edit = |scope: &'static str, role: &'static str| vec![("display_name", "表单建号"), ("role", role), ("scope", scope), ("department", "综治办"), ("clearance", "internal")];
+    let r = admin_form(a, &zj, "/admin/accounts/x-form", &edit("330602001", "street_official")).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="scope-error""#) && r.body.contains("不在您的管辖范围内"), "{}", r.body);
+    let r = admin_form(a, &zj, "/admin/accounts/zj-admin", &[("display_name", "t"), ("role", "city_leader"), ("scope", "330681"), ("clearance", "sensitive")]).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="role-error""#), "not one's own role: {}", r.body);
+    // Moved down to 枫桥镇's first community with a department: the open session carries it at once.
+    let r = admin_form(a, &zj, "/admin/accounts/x-form", &edit("330681109002", "community_staff")).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/admin?done=changed")), "{}", r.body);
+    let me: serde_json::Value = serde_json::from_str(&request(a, "GET", "/api/me", &[("Cookie", &x)], "").await.body).unwrap();
+    assert_eq!((me["scope"].as_str(), me["role"].as_str()), (Some("330681109002"), Some("CommunityStaff")), "{me}");
+    let r = admin_form(a, &zj, "/admin/accounts/x-form", &edit("330681109002", "community_staff")).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin?done=unchanged"), "the same form twice is no change");
+    let audit = login(a, "auditor").await;
+    let log = request(a, "GET", "/api/audit?actor=zj-admin", &[("Cookie", &audit)], "").await.body;
+    assert_eq!(log.matches("account_changed").count(), 1, "{log}");
+    assert!(log.contains("scope 330681109 → 330681109002") && log.contains("role street_official → community_staff"), "{log}");
+    let accounts: Vec<serde_json::Value> = serde_json::from_str(&request(a, "GET", "/api/admin/accounts", &[("Cookie", &zj)], "").await.body).unwrap();
+    let row = accounts.iter().find(|v| v["username"] == "x-form").unwrap();
+    assert_eq!(row["department"], "综治办");
+    assert!(row["last_sign_in_at"].is_i64() && row["last_sign_in_from"] == "127.0.0.1", "{row}");
+    assert!(accounts.iter().all(|v| v.get("password_hash").is_none()));
+    srv.stop().await;
+}
+
+/// From the page: a reset shows the temporary password once and the person must change it; a
+/// disabled account's sessions end at once; one session among several is ended and the rest go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_the_admin_page_reset_disable_and_end_one_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.as_str();
+    let admin = login(a, "admin").await;
+    let me = |c: String| async move { request(a, "GET", "/api/me", &[("Cookie", &c)], "").await.status };
+
+    let (first, second) = (login(a, "tashan").await, login(a, "tashan").await);
+    let sessions: Vec<serde_json::Value> = serde_json::from_str(&request(a, "GET", "/api/admin/sessions", &[("Cookie", &admin)], "").await.body).unwrap();
+    let tashan: Vec<&serde_json::Value> = sessions.iter().filter(|s| s["username"] == "tashan").collect();
+    assert_eq!(tashan.len(), 2, "{sessions:?}");
+    assert!(tashan.iter().all(|s| s["address"] == "127.0.0.1" && s["id"].as_str().unwrap().len() == 16));
+    let page = request(a, "GET", "/admin", &[("Cookie", &admin)], "").await.body;
+    assert_eq!(rows_of(&page, "data-session").len(), sessions.len());
+    // The newest first: the second sign-in's row. Ending it leaves the first.
+    let id = tashan[0]["id"].as_str().unwrap().to_string();
+    let zj_t = csrf(a, &admin).await;
+    let r = common::post_json(a, &admin, &zj_t, "/api/admin/accounts", &account_json("zj-admin", "Admin", "330681", "Sensitive")).await;
+    assert_eq!(r.status, 201);
+    let zj = login_resp(a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
+    let r = admin_form(a, &zj, &format!("/admin/sessions/{id}/end"), &[]).await;
+    assert_eq!(r.status, 400, "塔山街道's sessions are beyond 诸暨市's administrator: {}", r.body);
+    let r = admin_form(a, &admin, &format!("/admin/sessions/{id}/end"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let statuses = (me(first.clone()).await, me(second.clone()).await);
+    assert!(statuses == (200, 401) || statuses == (401, 200), "exactly one ended: {statuses:?}");
+    assert_eq!(admin_form(a, &admin, &format!("/admin/sessions/{id}/end"), &[]).await.status, 400, "ended once");
+
+    // Reset: the temporary password is on the answer page only; the person must set a new one.
+    let r = admin_form(a, &admin, "/admin/accounts/huayuan/reset", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    let temp = r.body.split(r#"id="temporary-password">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
+    let r = common::login_next(a, "huayuan", &temp, "/desk").await;
+    let c = r.cookie("cockpit_session").expect("the temporary password signs in");
+    assert_eq!(request(a, "GET", "/desk", &[("Cookie", &c)], "").await.header("location").as_deref(), Some("/password"));
+    assert!(!std::fs::read_to_string(dir.path().join("cockpit.log")).unwrap_or_default().contains(&temp), "never logged");
+
+    // Disable: every session ends at once; the page shows the account disabled; enable lets it back.
+    let still = if me(first.clone()).await == 200 { first } else { second };
+    let r = admin_form(a, &admin, "/admin/accounts/tashan/disable", &[]).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/admin?done=disabled")));
+    assert_eq!(me(still).await, 401, "the session ended at once");
+    let page = request(a, "GET", "/admin?q=tashan", &[("Cookie", &admin)], "").await.body;
+    assert!(page.contains("已停用") && page.contains(r#"id="enable-tashan""#), "{page}");
+    let r = admin_form(a, &admin, "/admin/accounts/admin/disable", &[]).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="admin-error""#), "not one's own: {}", r.body);
+    assert_eq!(admin_form(a, &admin, "/admin/accounts/tashan/enable", &[]).await.status, 303);
+    assert!(login_resp(a, "tashan", server::auth::DEMO_PASSWORD).await.cookie("cockpit_session").is_some());
+    srv.stop().await;
+}
+
+/// A wall shows a code at /device; an administrator enters it with a name, a place and a scope; the
+/// wall (and only the screen that showed it) receives its device cookie once and shows its scope; the
+/// page lists it with when it was last seen; revoking ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_is_activated_by_the_code_it_shows_and_revoked_from_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.as_str();
+    let admin = login(a, "admin").await;
+    let screen = request(a, "GET", "/device", &[], "").await;
+    assert_eq!(screen.status, 200);
+    let pairing = screen.cookie("cockpit_pairing").expect("the screen keeps its pairing secret");
+    let code = screen.body.split(r#"id="device-code">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(code.len(), 9, "{code}");
+    let again = request(a, "GET", "/device", &[("Cookie", &pairing)], "").await;
+    assert!(again.body.contains(&code), "a reload shows the same code");
+    let wait = |c: String| async move { request(a, "GET", "/device/wait", &[("Cookie", &c)], "").await };
+    assert!(wait(pairing.clone()).await.body.contains("waiting"));
+
+    let issue = |code: String| {
+        let admin = admin.clone();
+        async move { admin_form(a, &admin, "/admin/devices", &[("name", "指挥中心大屏"), ("place", "三楼指挥大厅"), ("scope", "330602"), ("code", &code)]).await }
+    };
+    let r = issue("ABCD-EFGH".into()).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="code-error""#), "{}", r.body);
+    let r = issue(code.to_lowercase().replace('-', " ")).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/admin?done=device")), "{}", r.body);
+    assert!(wait("cockpit_pairing=".to_string() + &"0".repeat(64)).await.body.contains("unknown"), "another screen gets nothing");
+    let ready = wait(pairing.clone()).await;
+    assert!(ready.body.contains("ready"), "{}", ready.body);
+    let device = ready.cookie("cockpit_device").expect("the wall gets its cookie");
+    assert!(wait(pairing.clone()).await.cookie("cockpit_device").is_none(), "once");
+    let r = request(a, "GET", "/api/me", &[("Cookie", &device)], "").await;
+    assert!(r.body.contains(r#""scope":"330602""#), "{}", r.body);
+
+    let devices: Vec<serde_json::Value> = serde_json::from_str(&request(a, "GET", "/api/admin/devices", &[("Cookie", &admin)], "").await.body).unwrap();
+    let d = devices.iter().find(|d| d["name"] == "指挥中心大屏").unwrap();
+    assert_eq!((d["place"].as_str(), d["scope"].as_str()), (Some("三楼指挥大厅"), Some("330602")));
+    assert!(d["last_seen"].is_i64(), "{d}");
+    let page = request(a, "GET", "/admin", &[("Cookie", &admin)], "").await.body;
+    let id = d["id"].as_i64().unwrap();
+    assert!(rows_of(&page, "data-device").contains(&id.to_string()));
+    let r = admin_form(a, &admin, &format!("/admin/devices/{id}/revoke"), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &device)], "").await.status, 401, "revoked");
+    srv.stop().await;
+}

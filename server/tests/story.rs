@@ -503,6 +503,8 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
         disabled: false,
         must_change: false,
         password_set_at: T,
+        last_sign_in_at: None,
+        last_sign_in_from: None,
     };
     s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.unwrap();
     assert!(s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.is_err(), "a name is taken once");
@@ -516,24 +518,33 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
     let got = s.accounts().await.unwrap();
     assert_eq!((got.len(), got[0].password_hash.as_str(), got[0].disabled, got[0].clearance), (1, "h3", true, Clearance::Internal));
     assert_eq!((got[0].must_change, got[0].password_set_at), (true, T + 3), "a reset, and when");
+    s.record_sign_in("wang", T + 20, "10.0.0.9").await.unwrap();
+    let changed = Account { role: Role::CommunityStaff, scope: "330602001004".into(), clearance: Clearance::Sensitive, display_name: "王伟（社区）".into(), ..acc.clone() };
+    assert!(s.update_account(&changed, &audit(T + 21, "account_changed", None)).await.unwrap());
+    assert!(!s.update_account(&Account { username: "nobody".into(), ..changed.clone() }, &audit(T + 22, "account_changed", None)).await.unwrap());
+    let got = s.accounts().await.unwrap();
+    assert_eq!((got[0].role, got[0].scope.as_str(), got[0].clearance, got[0].display_name.as_str()), (Role::CommunityStaff, "330602001004", Clearance::Sensitive, "王伟（社区）"));
+    assert_eq!((got[0].password_hash.as_str(), got[0].disabled), ("h3", true), "a change of role leaves password and state alone");
+    assert_eq!((got[0].last_sign_in_at, got[0].last_sign_in_from.as_deref()), (Some(T + 20), Some("10.0.0.9")));
 
-    let session = |t: &str, expires| Session { token_hash: t.into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: expires };
+    let session = |t: &str, expires| Session { token_hash: t.into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: expires, address: "10.0.0.1".into() };
     s.insert_session(&session("a", T + 100)).await.unwrap();
     s.insert_session(&session("b", T + 10)).await.unwrap();
     s.insert_session(&session("c", T + 100)).await.unwrap();
     s.revoke_session("c", T + 1).await.unwrap();
     let live: Vec<String> = s.live_sessions(T + 50).await.unwrap().into_iter().map(|x| x.token_hash).collect();
     assert_eq!(live, ["a"], "neither expired nor revoked");
+    assert_eq!(s.live_sessions(T + 50).await.unwrap()[0].address, "10.0.0.1");
 
     let device =
-        Device { id: 0, name: "大屏".into(), token_hash: "d1".into(), scope: "330602".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None, playlist: None };
+        Device { id: 0, name: "大屏".into(), token_hash: "d1".into(), scope: "330602".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None, playlist: None, place: "指挥中心".into() };
     let id = s.insert_device(&device).await.unwrap();
     assert!(s.set_device_playlist(id, "{\"scenes\":[]}", &audit(T, "set_playlist", Some("330602"))).await.unwrap());
     assert!(s.revoke_device(id, "admin", T + 5).await.unwrap());
     assert!(!s.revoke_device(id, "admin", T + 6).await.unwrap(), "revoked once");
     assert!(!s.set_device_playlist(id, "{}", &audit(T, "set_playlist", None)).await.unwrap(), "a revoked device keeps its playlist");
     let d = &s.devices().await.unwrap()[0];
-    assert_eq!((d.revoked_at, d.playlist.as_deref()), (Some(T + 5), Some("{\"scenes\":[]}")));
+    assert_eq!((d.revoked_at, d.playlist.as_deref(), d.place.as_str()), (Some(T + 5), Some("{\"scenes\":[]}"), "指挥中心"));
     let key = ApiKey { id: 0, name: "app".into(), key_hash: "k1".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None };
     let k = s.insert_api_key(&key).await.unwrap();
     assert!(s.revoke_api_key(k, "admin", T + 7).await.unwrap());

@@ -42,6 +42,8 @@ pub async fn seed_demo_accounts(store: &dyn Store, now: i64) -> Result<usize, cr
             disabled: false,
             must_change: false,
             password_set_at: now,
+            last_sign_in_at: None,
+            last_sign_in_from: None,
         };
         let audit = crate::store::access::AuditEntry {
             at: now,

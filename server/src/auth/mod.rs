@@ -2,8 +2,10 @@
 //! devices (cookie `cockpit_device`), sign-in throttling, grants within the grantor's own reach, and the
 //! audit of all of it. Sessions and devices live in the store and are mirrored here, so that deciding
 //! who a request is never waits on the database.
+pub mod admin;
 mod demo_accounts;
 pub mod limiter;
+pub mod pairing;
 pub mod password;
 pub mod token;
 
@@ -59,6 +61,10 @@ pub struct Auth {
     revoked: tokio::sync::watch::Sender<u64>,
     /// Called after every change of access rows, so that other instances read them again (`cluster`).
     on_change: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Screens waiting to be paired as wall displays by a code.
+    pub pairings: pairing::Pairings,
+    /// When each wall display last asked for something (this process).
+    seen: RwLock<HashMap<i64, i64>>,
 }
 
 /// A new session: the cookie's token (given to the browser once) and its CSRF token.
@@ -92,6 +98,8 @@ impl Auth {
             clock,
             revoked: tokio::sync::watch::channel(0).0,
             on_change: std::sync::OnceLock::new(),
+            pairings: pairing::Pairings::default(),
+            seen: RwLock::new(HashMap::new()),
         })
     }
 
@@ -187,8 +195,13 @@ impl Auth {
             }
         }
         let t = cookie(cookies, DEVICE_COOKIE)?;
-        let devices = self.devices.read().expect("devices lock");
-        devices.get(&token::digest(t)).map(device_viewer)
+        let (id, viewer) = {
+            let devices = self.devices.read().expect("devices lock");
+            let d = devices.get(&token::digest(t))?;
+            (d.id, device_viewer(d))
+        };
+        self.saw_device(id, now);
+        Some(viewer)
     }
 
     /// The live session and its account, for a token hash.
@@ -270,8 +283,14 @@ impl Auth {
             csrf: csrf.clone(),
             created_at: now,
             expires_at: now + max_age_s * 1000,
+            address: address.to_string(),
         };
         self.store.insert_session(&s).await?;
+        self.store.record_sign_in(&account.username, now, address).await?;
+        if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
+            a.last_sign_in_at = Some(now);
+            a.last_sign_in_from = Some(address.to_string());
+        }
         self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
         self.touched();
         self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
@@ -445,7 +464,7 @@ impl Auth {
     }
 
     /// Issues a device token for a wall display bound to `scope`; the token is shown once.
-    pub async fn issue_device(&self, by: &Viewer, name: &str, scope: &str, now: i64) -> Result<(i64, String), AuthError> {
+    pub async fn issue_device(&self, by: &Viewer, name: &str, place: &str, scope: &str, now: i64) -> Result<(i64, String), AuthError> {
         self.may_grant(by, scope, Clearance::Internal)?;
         if name.trim().is_empty() {
             return Err(AuthError::Invalid("a device needs a name".into()));
@@ -460,6 +479,7 @@ impl Auth {
             issued_at: now,
             revoked_at: None,
             playlist: None,
+            place: place.trim().chars().take(200).collect(),
         };
         d.id = self.store.insert_device(&d).await?;
         self.audit(&by.principal, "device_issued", Some(scope), &format!("device {} {:?}", d.id, d.name), now).await;

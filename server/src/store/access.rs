@@ -21,6 +21,9 @@ pub struct Account {
     pub must_change: bool,
     /// When the password was set (expiry counts from here).
     pub password_set_at: i64,
+    /// The latest successful sign-in and the address it came from.
+    pub last_sign_in_at: Option<i64>,
+    pub last_sign_in_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +33,8 @@ pub struct Session {
     pub csrf: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The address the session was opened from.
+    pub address: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +48,8 @@ pub struct Device {
     pub revoked_at: Option<i64>,
     /// The playlist as stored (JSON of `app::model::Playlist`).
     pub playlist: Option<String>,
+    /// Where the display hangs (a room, a floor), as the administrator wrote it.
+    pub place: String,
 }
 
 /// A key an Open311 app presents with residents' reports; only its hash is stored.
@@ -93,6 +100,11 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Replaces the account's password (the old hash goes to its history), marks whether it must be
     /// changed at the next sign-in (a reset), and records it, in one transaction.
     fn set_password<'a>(&'a self, username: &'a str, new_hash: &'a str, at: i64, must_change: bool, audit: &'a AuditEntry) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Changes an account's name, role, scope, department and clearance (never its password or state)
+    /// and records who did it, in one transaction; false when there is no such account.
+    fn update_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Notes a successful sign-in on the account.
+    fn record_sign_in<'a>(&'a self, username: &'a str, at: i64, from: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Disables or enables an account; false when there is no such account.
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>>;
     fn devices(&self) -> BoxFuture<'_, Result<Vec<Device>, StoreError>>;

@@ -15,6 +15,7 @@ use std::str::FromStr;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_password_change.sql")),
+    (3, include_str!("../../migrations/postgres/0003_admin.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).

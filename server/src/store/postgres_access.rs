@@ -80,12 +80,13 @@ impl AccessStore for PgStore {
 
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at, address) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&s.token_hash)
                 .bind(&s.username)
                 .bind(&s.csrf)
                 .bind(s.created_at)
                 .bind(s.expires_at)
+                .bind(&s.address)
                 .execute(self.pool())
                 .await?;
             Ok(())
@@ -135,6 +136,34 @@ impl AccessStore for PgStore {
         })
     }
 
+    fn update_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.pool().begin().await?;
+            let done = sqlx::query("UPDATE accounts SET display_name = $1, role = $2, scope = $3, department = $4, clearance = $5 WHERE username = $6")
+                .bind(&a.display_name)
+                .bind(a.role.as_str())
+                .bind(&a.scope)
+                .bind(&a.department)
+                .bind(a.clearance.as_str())
+                .bind(&a.username)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn record_sign_in<'a>(&'a self, username: &'a str, at: i64, from: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE accounts SET last_sign_in_at = $1, last_sign_in_from = $2 WHERE username = $3").bind(at).bind(from).bind(username).execute(self.pool()).await?;
+            Ok(())
+        })
+    }
+
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE username = $2").bind(disabled).bind(username).execute(self.pool()).await?;
@@ -151,12 +180,13 @@ impl AccessStore for PgStore {
 
     fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>> {
         Box::pin(async move {
-            let id: i64 = sqlx::query_scalar("INSERT INTO devices (name, token_hash, scope, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            let id: i64 = sqlx::query_scalar("INSERT INTO devices (name, token_hash, scope, issued_by, issued_at, place) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                 .bind(&d.name)
                 .bind(&d.token_hash)
                 .bind(&d.scope)
                 .bind(&d.issued_by)
                 .bind(d.issued_at)
+                .bind(&d.place)
                 .fetch_one(self.pool())
                 .await?;
             Ok(id)

@@ -394,6 +394,8 @@ where
         disabled: r.flag("disabled")?,
         must_change: r.flag("must_change")?,
         password_set_at: r.int("password_set_at")?,
+        last_sign_in_at: r.opt_int("last_sign_in_at")?,
+        last_sign_in_from: r.opt_string("last_sign_in_from")?,
     })
 }
 
@@ -407,6 +409,7 @@ where
         csrf: r.string("csrf")?,
         created_at: r.int("created_at")?,
         expires_at: r.int("expires_at")?,
+        address: r.string("address")?,
     })
 }
 
@@ -423,6 +426,7 @@ where
         issued_at: r.int("issued_at")?,
         revoked_at: r.opt_int("revoked_at")?,
         playlist: r.opt_string("playlist")?,
+        place: r.string("place")?,
     })
 }
 

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../../migrations/sqlite/0016_photos.sql")),
     (17, include_str!("../../migrations/sqlite/0017_password_history.sql")),
     (18, include_str!("../../migrations/sqlite/0018_password_change.sql")),
+    (19, include_str!("../../migrations/sqlite/0019_admin.sql")),
 ];
 
 pub struct SqliteStore {

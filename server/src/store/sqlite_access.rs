@@ -80,12 +80,13 @@ impl AccessStore for SqliteStore {
 
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(&s.token_hash)
                 .bind(&s.username)
                 .bind(&s.csrf)
                 .bind(s.created_at)
                 .bind(s.expires_at)
+                .bind(&s.address)
                 .execute(self.writer())
                 .await?;
             Ok(())
@@ -135,6 +136,34 @@ impl AccessStore for SqliteStore {
         })
     }
 
+    fn update_account<'a>(&'a self, a: &'a Account, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
+            let done = sqlx::query("UPDATE accounts SET display_name = ?, role = ?, scope = ?, department = ?, clearance = ? WHERE username = ?")
+                .bind(&a.display_name)
+                .bind(a.role.as_str())
+                .bind(&a.scope)
+                .bind(&a.department)
+                .bind(a.clearance.as_str())
+                .bind(&a.username)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn record_sign_in<'a>(&'a self, username: &'a str, at: i64, from: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE accounts SET last_sign_in_at = ?, last_sign_in_from = ? WHERE username = ?").bind(at).bind(from).bind(username).execute(self.writer()).await?;
+            Ok(())
+        })
+    }
+
     fn set_account_disabled<'a>(&'a self, username: &'a str, disabled: bool) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let done = sqlx::query("UPDATE accounts SET disabled = ? WHERE username = ?").bind(disabled).bind(username).execute(self.writer()).await?;
@@ -152,13 +181,14 @@ impl AccessStore for SqliteStore {
     fn insert_device<'a>(&'a self, d: &'a Device) -> BoxFuture<'a, Result<i64, StoreError>> {
         Box::pin(async move {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO devices (name, token_hash, scope, issued_by, issued_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO devices (name, token_hash, scope, issued_by, issued_at, place) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(&d.name)
             .bind(&d.token_hash)
             .bind(&d.scope)
             .bind(&d.issued_by)
             .bind(d.issued_at)
+            .bind(&d.place)
             .fetch_one(self.pool())
             .await?;
             Ok(id)

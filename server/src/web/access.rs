@@ -80,26 +80,23 @@ pub async fn login_page(State(state): State<AppState>, Query(q): Query<LoginPage
 /// The sign-in page with a fresh CSRF pair (cookie and hidden field) and `message`, if any.
 fn login_form(state: &AppState, lang: Lang, message: &str, next: Option<&str>) -> Response {
     let csrf = token::new_token();
-    let html = format!(
-        r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · {product}</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
-<body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{msg}
+    let body = format!(
+        r#"<h1>{product}</h1><h2>{title}</h2>{msg}
 <form method="post" action="/auth/login" class="login-form">
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}"><input type="hidden" name="lang" value="{lang_code}">
 <label>{user}<input name="username" autocomplete="username" required></label>
 <label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">{submit}</button></form></main></body></html>"#,
-        tag = lang.html_tag(),
-        css = state.assets.css,
+<button type="submit">{submit}</button></form>"#,
         title = t(lang, Msg::LoginTitle),
         product = t(lang, Msg::Product),
         msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{}</p>"#, esc(message)) },
         next = esc(&local(next)),
-        lang_code = if lang == Lang::En { "en" } else { "zh" },
+        lang_code = super::page::lang_code(lang),
         user = t(lang, Msg::LoginUser),
         pass = t(lang, Msg::LoginPassword),
         submit = t(lang, Msg::LoginSubmit),
     );
+    let html = super::page::shell(state, lang, t(lang, Msg::LoginTitle), "login", &body);
     let cookie = auth::set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.cockpit.policy.auth().config.secure_cookies);
     ([(header::SET_COOKIE, cookie)], Html(html)).into_response()
 }
@@ -164,19 +161,86 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): 
 
 #[derive(Deserialize)]
 pub struct DeviceQuery {
-    token: String,
+    token: Option<String>,
+    lang: Option<String>,
 }
 
-/// A wall display opens `/device?token=…` once; the token moves into a long-lived HttpOnly cookie.
-pub async fn activate_device(State(state): State<AppState>, Query(q): Query<DeviceQuery>) -> Response {
+/// The cookie of a screen waiting to be paired by a code (`auth::pairing`).
+const PAIRING_COOKIE: &str = "cockpit_pairing";
+
+/// A wall display opens `/device?token=…` once (the link an administrator was given), or `/device`
+/// alone to show an activation code an administrator enters on /admin; either way the device's token
+/// ends up in a long-lived HttpOnly cookie and the screen goes to the wall.
+pub async fn activate_device(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<DeviceQuery>) -> Response {
     let auth = state.cockpit.policy.auth();
-    let probe = format!("{}={}", auth::DEVICE_COOKIE, q.token);
+    let Some(tok) = q.token else { return pairing_page(&state, &headers, Lang::from_query(q.lang.as_deref())) };
+    let probe = format!("{}={}", auth::DEVICE_COOKIE, tok);
     if auth.viewer(Some(&probe), state.cockpit.now()).is_none() {
         return Redirect::to("/login?error=device").into_response();
     }
-    // Ten years: the wall must survive restarts of the screen and the server; revocation ends it.
-    let c = auth::set_cookie(auth::DEVICE_COOKIE, &q.token, 10 * 365 * 86_400, auth.config.secure_cookies);
-    ([(header::SET_COOKIE, c)], Redirect::to("/wall")).into_response()
+    device_cookie(&state, &tok, Redirect::to("/wall").into_response())
+}
+
+/// Sets the device cookie on `r`. Ten years: the wall must survive restarts of the screen and the
+/// server; revocation ends it.
+fn device_cookie(state: &AppState, tok: &str, mut r: Response) -> Response {
+    let c = auth::set_cookie(auth::DEVICE_COOKIE, tok, 10 * 365 * 86_400, state.cockpit.policy.auth().config.secure_cookies);
+    r.headers_mut().append(header::SET_COOKIE, c.parse().expect("cookie header"));
+    r
+}
+
+/// The screen's activation code, large enough to read across a room, and a script that asks every
+/// three seconds whether an administrator has entered it.
+fn pairing_page(state: &AppState, headers: &HeaderMap, lang: Lang) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let now = state.cockpit.now();
+    let held = cookies(headers).and_then(|c| auth::cookie(c, PAIRING_COOKIE)).map(str::to_string);
+    let (secret, code) = match held.as_deref().and_then(|s| auth.pairings.code_of(s, now).map(|c| (s.to_string(), c))) {
+        Some(x) => x,
+        None => auth.pairings.begin(now),
+    };
+    let body = format!(
+        r#"<h1>{product}</h1><h2>{title}</h2><p>{intro}</p>
+<p class="device-code" id="device-code">{code}</p><p id="device-state" role="status">{waiting}</p>
+<script>
+setInterval(async () => {{
+  try {{
+    const r = await fetch('/device/wait', {{ cache: 'no-store' }});
+    const s = (await r.json()).state;
+    if (s === 'ready') location.href = '/wall';
+    else if (s === 'unknown') {{ document.getElementById('device-state').textContent = {expired:?}; location.reload(); }}
+  }} catch (e) {{}}
+}}, 3000);
+</script>"#,
+        product = t(lang, Msg::Product),
+        title = t(lang, Msg::DeviceTitle),
+        intro = t(lang, Msg::DeviceCodeIntro),
+        code = auth::pairing::display(&code),
+        waiting = t(lang, Msg::DeviceCodeWaiting),
+        expired = t(lang, Msg::DeviceCodeExpired),
+    );
+    let html = super::page::shell(state, lang, t(lang, Msg::DeviceTitle), "device", &body);
+    let max_age = auth::pairing::TTL_MS / 1000;
+    let c = auth::set_cookie(PAIRING_COOKIE, &secret, max_age, auth.config.secure_cookies);
+    ([(header::SET_COOKIE, c), (header::CACHE_CONTROL, "no-store".to_string())], Html(html)).into_response()
+}
+
+/// `GET /device/wait`: the waiting screen asks whether its code was entered. When it was, the answer
+/// carries the device cookie (once) and the pairing cookie is cleared.
+pub async fn device_wait(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let auth = state.cockpit.policy.auth();
+    let secret = cookies(&headers).and_then(|c| auth::cookie(c, PAIRING_COOKIE)).unwrap_or("");
+    let answer = |s: &str| ([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({ "state": s }))).into_response();
+    match auth.pairings.poll(secret, state.cockpit.now()) {
+        auth::pairing::Poll::Waiting => answer("waiting"),
+        auth::pairing::Poll::Unknown => answer("unknown"),
+        auth::pairing::Poll::Ready(tok) => {
+            let mut r = device_cookie(&state, &tok, answer("ready"));
+            let clear = auth::set_cookie(PAIRING_COOKIE, "", 0, auth.config.secure_cookies);
+            r.headers_mut().append(header::SET_COOKIE, clear.parse().expect("cookie header"));
+            r
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -234,6 +298,8 @@ pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, J
         disabled: false,
         must_change: false,
         password_set_at: 0,
+        last_sign_in_at: None,
+        last_sign_in_from: None,
     };
     if a.username.is_empty() {
         return (StatusCode::BAD_REQUEST, "a user name is required").into_response();
@@ -249,6 +315,8 @@ pub async fn create_account(State(state): State<AppState>, headers: HeaderMap, J
 pub struct NewDevice {
     name: String,
     scope: String,
+    /// Where it hangs.
+    place: Option<String>,
 }
 
 pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Json(n): Json<NewDevice>) -> Response {
@@ -256,7 +324,7 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Jso
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.cockpit.policy.auth().issue_device(&v, &n.name, &n.scope, state.cockpit.now()).await {
+    match state.cockpit.policy.auth().issue_device(&v, &n.name, n.place.as_deref().unwrap_or(""), &n.scope, state.cockpit.now()).await {
         Ok((id, tok)) => {
             (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "activate": format!("/device?token={tok}") }))).into_response()
         }
@@ -560,24 +628,20 @@ fn password_form(state: &AppState, lang: Lang, csrf: &str, due: bool, error: &st
         };
         format!(r#"<span class="field-error" id="{field}-error" role="alert">{}</span>"#, esc(message))
     };
-    let html = format!(
-        r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · {product}</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
-<body><main class="page login"><h1>{product}</h1><h2>{title}</h2>{notice}
+    let body = format!(
+        r#"<h1>{product}</h1><h2>{title}</h2>{notice}
 <form method="post" action="/password" class="login-form" id="password-form">
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="lang" value="{lang_code}">
 <label>{current}<input name="current" type="password" autocomplete="current-password" required></label>{e_current}
 <label>{new}<input name="new" type="password" autocomplete="new-password" required></label>{e_new}
 <p class="hint">{rule}</p>
 <label>{repeat}<input name="repeat" type="password" autocomplete="new-password" required></label>{e_repeat}
-<button type="submit">{submit}</button></form></main></body></html>"#,
-        tag = lang.html_tag(),
-        css = state.assets.css,
+<button type="submit">{submit}</button></form>"#,
         title = t(lang, Msg::PasswordTitle),
         product = t(lang, Msg::Product),
         notice = if due { format!(r#"<p class="login-error" id="password-due" role="alert">{}</p>"#, esc(t(lang, Msg::PasswordDue))) } else { String::new() },
         csrf = esc(csrf),
-        lang_code = if lang == Lang::En { "en" } else { "zh" },
+        lang_code = super::page::lang_code(lang),
         current = t(lang, Msg::PasswordCurrent),
         new = t(lang, Msg::PasswordNew),
         repeat = t(lang, Msg::PasswordRepeat),
@@ -587,6 +651,7 @@ fn password_form(state: &AppState, lang: Lang, csrf: &str, due: bool, error: &st
         e_new = field_error("new"),
         e_repeat = field_error("repeat"),
     );
+    let html = super::page::shell(state, lang, t(lang, Msg::PasswordTitle), "login", &body);
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 

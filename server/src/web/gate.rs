@@ -24,6 +24,7 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/login",
     "/auth/login",
     "/device",
+    "/device/wait",
     "/healthz",
     "/readyz",
     "/favicon.svg",
@@ -33,8 +34,13 @@ pub const PUBLIC_PATHS: &[&str] = &[
 /// Static files of the built site (code, styles, the charting library: no data), and the Open311 reads
 /// and the residents' pages (public fields only, `residents::public`).
 pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/", "/report/"];
-/// State-changing routes that check their CSRF token themselves (from a form field).
+/// State-changing routes that check their CSRF token themselves (from a form field). The
+/// administrators' forms under `/admin/` carry it as a field too; the gate reads that one itself.
 pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout", "/password"];
+
+fn own_csrf(path: &str) -> bool {
+    OWN_CSRF.contains(&path)
+}
 /// What a person whose password must be changed (reset, expired) may still do.
 pub const WHILE_PASSWORD_DUE: &[&str] = &["/password", "/auth/logout", "/api/me/password", "/api/me"];
 
@@ -58,7 +64,7 @@ pub fn is_machine(method: &Method, path: &str) -> bool {
 pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (is_public(&path) && (!changes_state || OWN_CSRF.contains(&path.as_str()))) || is_machine(req.method(), &path) {
+    if (is_public(&path) && (!changes_state || own_csrf(&path))) || is_machine(req.method(), &path) {
         return next.run(req).await;
     }
     let policy = &state.cockpit.policy;
@@ -78,7 +84,21 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
         }
         return (StatusCode::FORBIDDEN, "a new password must be set first (/password)").into_response();
     }
-    if changes_state && !OWN_CSRF.contains(&path.as_str()) {
+    let mut req = req;
+    if changes_state && path.starts_with("/admin/") {
+        // The administrators' pages are plain forms: their token travels as a form field, read here
+        // so that no handler can forget it.
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, ADMIN_FORM_LIMIT).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+        };
+        let sent = form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let expected = policy.auth().csrf_of(cookies.as_deref(), now);
+        if !expected.is_some_and(|e| token::matches(&e, &sent)) {
+            return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    } else if changes_state && !own_csrf(&path) {
         let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let expected = policy.auth().csrf_of(cookies.as_deref(), now);
         if !expected.is_some_and(|e| token::matches(&e, sent)) {
@@ -87,6 +107,9 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     }
     next.run(req).await
 }
+
+/// The largest administrators' form read: a handful of short fields.
+const ADMIN_FORM_LIMIT: usize = 64 * 1024;
 
 /// Percent-encodes a local path for a query parameter.
 pub fn encode(s: &str) -> String {

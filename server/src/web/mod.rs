@@ -1,6 +1,7 @@
 //! HTTP: the Leptos pages and server functions, the live stream, health, and the built static site
 //! (wasm bundle, vendored ECharts, CSS), compressed.
 mod access;
+mod admin;
 mod assets;
 mod backend;
 mod cases;
@@ -9,6 +10,7 @@ pub mod gate;
 pub mod hub;
 mod live;
 mod open311;
+mod page;
 mod portal;
 mod public_stats;
 mod report;
@@ -60,6 +62,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
     ("GET", "/device"),
+    ("GET", "/device/wait"),
     ("GET", "/public"),
     ("GET", "/public/stats.json"),
     ("GET", "/public/stats.csv"),
@@ -81,6 +84,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/audit"),
     ("GET", "/api/audit.csv"),
     ("GET", "/audit"),
+    ("GET", "/admin"),
+    ("GET", "/admin/accounts/{username}"),
+    ("POST", "/admin/accounts"),
+    ("POST", "/admin/accounts/{username}"),
+    ("POST", "/admin/accounts/{username}/{op}"),
+    ("POST", "/admin/devices"),
+    ("POST", "/admin/devices/{id}/revoke"),
+    ("POST", "/admin/sessions/{id}/end"),
+    ("GET", "/api/admin/accounts"),
+    ("GET", "/api/admin/devices"),
+    ("GET", "/api/admin/sessions"),
+    ("POST", "/api/admin/sessions/{id}/end"),
     ("POST", "/api/admin/accounts"),
     ("POST", "/api/admin/accounts/{username}/{op}"),
     ("POST", "/api/admin/devices"),
@@ -137,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(access::login))
         .route("/auth/logout", post(access::logout))
         .route("/device", get(access::activate_device))
+        .route("/device/wait", get(access::device_wait))
         .route("/public/stats.json", get(public_stats::json))
         .route("/public/stats.csv", get(public_stats::csv))
         .route("/public/stats.geojson", get(public_stats::geojson))
@@ -157,9 +173,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/audit", get(access::audit))
         .route("/api/audit.csv", get(access::audit_csv))
         .route("/audit", get(access::audit_page))
-        .route("/api/admin/accounts", post(access::create_account))
+        .route("/admin", get(admin::page))
+        .route("/admin/accounts", post(admin::create))
+        .route("/admin/accounts/{username}", get(admin::account_page).post(admin::edit))
+        .route("/admin/accounts/{username}/{op}", post(admin::account_op))
+        .route("/admin/devices", post(admin::issue_device))
+        .route("/admin/devices/{id}/revoke", post(admin::revoke_device))
+        .route("/admin/sessions/{id}/end", post(admin::end_session_form))
+        .route("/api/admin/sessions", get(admin::sessions_json))
+        .route("/api/admin/sessions/{id}/end", post(admin::end_session_json))
+        .route("/api/admin/accounts", get(admin::accounts_json).post(access::create_account))
         .route("/api/admin/accounts/{username}/{op}", post(access::set_account_state))
-        .route("/api/admin/devices", post(access::issue_device))
+        .route("/api/admin/devices", get(admin::devices_json).post(access::issue_device))
         .route("/api/admin/devices/{id}/revoke", post(access::revoke_device))
         .route("/api/admin/devices/{id}/playlist", post(access::set_playlist))
         .route("/api/admin/sessions/revoke", post(access::revoke_sessions))

@@ -1227,5 +1227,7 @@ async fn a_wall_is_activated_by_the_code_it_shows_and_revoked_from_the_page() {
     let r = admin_form(a, &admin, &format!("/admin/devices/{id}/revoke"), &[]).await;
     assert_eq!(r.status, 303);
     assert_eq!(request(a, "GET", "/api/me", &[("Cookie", &device)], "").await.status, 401, "revoked");
+    let r = request(a, "GET", "/wall", &[("Cookie", &device)], "").await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/device")), "a revoked wall shows a new code, not a sign-in form");
     srv.stop().await;
 }

@@ -241,7 +241,7 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
                 (at, _) => when(*at, lang),
             };
             format!(
-                r#"<tr data-username="{u}"><td><a href="{path}{lang_q}" id="edit-{u}">{u}</a></td><td>{name}</td><td>{role}</td><td>{scope}</td><td>{clr}</td><td class="state">{state_text}</td><td>{last}</td><td class="actions">{toggle}{reset}{out}</td></tr>"#,
+                r#"<tr data-username="{u}"><td><a href="{path}{lang_q}" id="edit-{u}">{u}</a></td><td>{name}</td><td>{role}</td><td>{scope}</td><td>{clr}</td><td class="state">{state_text}</td><td>{last}</td><td class="row-actions">{toggle}{reset}{out}</td></tr>"#,
                 name = esc(&a.display_name),
                 role = i18n::role(lang, a.role),
                 scope = esc(&region_label(state, &a.scope)),
@@ -316,7 +316,7 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
                 None => button_form(&format!("/admin/devices/{}/revoke", d.id), t(lang, Msg::AdminRevoke), &hid, &format!("revoke-{}", d.id)),
             };
             format!(
-                r#"<tr data-device="{id}"><td>{id}</td><td>{name}</td><td>{place}</td><td>{scope}</td><td>{issued}</td><td class="seen">{seen}</td><td>{shows}</td><td class="actions">{action}</td></tr>"#,
+                r#"<tr data-device="{id}"><td>{id}</td><td>{name}</td><td>{place}</td><td>{scope}</td><td>{issued}</td><td class="seen">{seen}</td><td>{shows}</td><td class="row-actions">{action}</td></tr>"#,
                 id = d.id,
                 name = esc(&d.name),
                 place = esc(&d.place),
@@ -363,7 +363,7 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
         .iter()
         .map(|s| {
             format!(
-                r#"<tr data-session="{id}" data-username="{u}"><td>{u}</td><td>{name}</td><td>{scope}</td><td>{since}</td><td>{from}</td><td>{until}</td><td class="actions">{end}</td></tr>"#,
+                r#"<tr data-session="{id}" data-username="{u}"><td>{u}</td><td>{name}</td><td>{scope}</td><td>{since}</td><td>{from}</td><td>{until}</td><td class="row-actions">{end}</td></tr>"#,
                 id = s.id,
                 u = esc(&s.username),
                 name = esc(&s.display_name),

@@ -73,6 +73,11 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     if policy.viewer_of(req.headers()).is_err() && !matches!(policy.auth().adopt(cookies.as_deref(), now).await, Ok(true)) {
         let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
         if wants_page {
+            // A wall whose device was revoked has no keyboard: it shows a new activation code instead.
+            let c = cookies.as_deref().unwrap_or("");
+            if crate::auth::cookie(c, crate::auth::DEVICE_COOKIE).is_some() && crate::auth::cookie(c, crate::auth::SESSION_COOKIE).is_none() {
+                return Redirect::to("/device").into_response();
+            }
             let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             return Redirect::to(&format!("/login?next={}", encode(next_url))).into_response();
         }

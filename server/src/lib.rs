@@ -36,6 +36,7 @@ pub mod patrol;
 pub mod policy;
 pub mod residents;
 pub mod rules;
+pub mod settings;
 pub mod sim;
 pub mod store;
 pub mod web;
@@ -100,8 +101,10 @@ pub async fn run_with_clock(
         return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));
     }
 
-    let calendar = calendar::Calendar::new(&cfg.calendar).map_err(StartError)?;
-    let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone(), calendar.clone()));
+    // The file's calendar is checked even when an administrator's stored one wins over it.
+    calendar::Calendar::new(&cfg.calendar).map_err(StartError)?;
+    let settings = Arc::new(settings::Settings::load(store.as_ref(), cfg.calendar.clone(), cfg.flow.clone()).await.map_err(StartError)?);
+    let demo = cfg.demo.enabled.then(|| feeds::demo::DemoFeed::new(cfg.demo.clone(), tree.clone(), settings.clone()));
     // On a shared store the history is written by whichever instance takes the demo feed's lease.
     let backfill = match &demo {
         Some(_) if leases.is_none() => !store.has_cases(feeds::demo::FEED).await? && cfg.demo.backfill_days > 0,
@@ -131,7 +134,7 @@ pub async fn run_with_clock(
     let engine = Arc::new(RwLock::new(engine));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_calendar(calendar.clone());
+    let mut ingest = ingest::Ingest::new(store.clone(), tree.clone(), engine.clone(), changed_tx.clone(), clock.clone()).with_settings(settings.clone());
     if leases.is_some() {
         tracing::info!(%instance, bus = bus.is_some(), "one instance of several on the shared store");
         let applied = cluster::Applied { events: at.events, observations: at.observations };
@@ -174,18 +177,19 @@ pub async fn run_with_clock(
         let (store, clock, days) = (store.clone(), clock.clone(), cfg.retention.quarantine_days);
         once("retention", Box::new(move |stop| Box::pin(feeds::retention::run(store.clone(), clock.clone(), days, stop))));
     }
-    if cfg.flow.auto_escalate {
-        let (ingest, engine, calendar, flow) = (ingest.clone(), engine.clone(), calendar.clone(), cfg.flow.clone());
-        once("rule:escalation", Box::new(move |stop| Box::pin(rules::run_escalation(ingest.clone(), engine.clone(), calendar.clone(), flow.clone(), stop))));
+    {
+        // Always running: whether it escalates is a setting that may change while the server runs.
+        let (ingest, engine) = (ingest.clone(), engine.clone());
+        once("rule:escalation", Box::new(move |stop| Box::pin(rules::run_escalation(ingest.clone(), engine.clone(), stop))));
     }
     let mut feed_tasks = Vec::new();
     if demo.is_some() {
-        let (ingest, store, tree, calendar, demo_cfg, shared) = (ingest.clone(), store.clone(), tree.clone(), calendar.clone(), cfg.demo.clone(), leases.is_some());
+        let (ingest, store, tree, settings, demo_cfg, shared) = (ingest.clone(), store.clone(), tree.clone(), settings.clone(), cfg.demo.clone(), leases.is_some());
         tracing::info!(feed = feeds::demo::FEED, "feed started");
         feed_tasks.push(once(
             &format!("feed:{}", feeds::demo::FEED),
             Box::new(move |stop| {
-                let d = feeds::demo::DemoFeed::new(demo_cfg.clone(), tree.clone(), calendar.clone());
+                let d = feeds::demo::DemoFeed::new(demo_cfg.clone(), tree.clone(), settings.clone());
                 let (ingest, store) = (ingest.clone(), store.clone());
                 Box::pin(async move {
                     if shared {
@@ -225,7 +229,7 @@ pub async fn run_with_clock(
     };
     let registry = Arc::new(registry);
     if let Some(shared) = ingest.shared().cloned() {
-        follow_the_others(shared, ingest.clone(), auth.clone(), registry.clone(), stop_rx.clone());
+        follow_the_others(shared, ingest.clone(), store.clone(), auth.clone(), registry.clone(), stop_rx.clone());
     }
     let residents = residents::Residents::new(cfg.residents.clone(), &cfg.city, locator, ingest.clone());
     if leases.is_some() && cfg.demo.enabled && cfg.demo.systems && cfg.feeds.is_empty() {
@@ -271,7 +275,14 @@ pub async fn run_with_clock(
 /// One instance of several: announces its access changes, follows the others' announcements on the bus,
 /// and catches up with the store every second whatever the bus does (an announcement lost, the bus
 /// down), reading accounts and sessions again every few seconds.
-fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth: Arc<auth::Auth>, registry: Arc<feeds::registry::Registry>, stop: watch::Receiver<bool>) {
+fn follow_the_others(
+    shared: Arc<cluster::Shared>,
+    ingest: ingest::Ingest,
+    store: Arc<dyn Store>,
+    auth: Arc<auth::Auth>,
+    registry: Arc<feeds::registry::Registry>,
+    stop: watch::Receiver<bool>,
+) {
     {
         let shared = shared.clone();
         auth.on_change(move || {
@@ -279,11 +290,18 @@ fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth:
             tokio::spawn(async move { shared.announce(cluster::Change { access: true, ..Default::default() }).await });
         });
     }
+    {
+        let shared = shared.clone();
+        ingest.settings().on_change(move || {
+            let shared = shared.clone();
+            tokio::spawn(async move { shared.announce(cluster::Change { settings: true, ..Default::default() }).await });
+        });
+    }
     if let Some(bus) = shared.bus.clone() {
-        let (ingest, auth, me, stop) = (ingest.clone(), auth.clone(), shared.instance.clone(), stop.clone());
+        let (ingest, store, auth, me, stop) = (ingest.clone(), store.clone(), auth.clone(), shared.instance.clone(), stop.clone());
         tokio::spawn(async move {
             let on = |c: cluster::Change| {
-                let (ingest, auth, registry, own) = (ingest.clone(), auth.clone(), registry.clone(), c.instance == me);
+                let (ingest, store, auth, registry, own) = (ingest.clone(), store.clone(), auth.clone(), registry.clone(), c.instance == me);
                 async move {
                     if own {
                         return;
@@ -306,6 +324,11 @@ fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth:
                             tracing::warn!(error = %e, "following a feed's pause failed");
                         }
                     }
+                    if c.settings {
+                        if let Err(e) = ingest.settings().reload(store.as_ref()).await {
+                            tracing::warn!(error = %e, "reading the settings again failed");
+                        }
+                    }
                 }
             };
             bus.follow(on, stop).await;
@@ -325,6 +348,9 @@ fn follow_the_others(shared: Arc<cluster::Shared>, ingest: ingest::Ingest, auth:
             if n % reload_every == 0 {
                 if let Err(e) = auth.reload().await {
                     tracing::warn!(error = %e, "reading access rows again failed");
+                }
+                if let Err(e) = ingest.settings().reload(store.as_ref()).await {
+                    tracing::warn!(error = %e, "reading the settings again failed");
                 }
             }
         }

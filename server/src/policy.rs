@@ -25,6 +25,8 @@ pub enum Action {
     OperateFeeds,
     /// Issue, list and revoke the keys of Open311 apps.
     IssueApiKeys,
+    /// Change the city's settings (working calendar, flow rules): one calendar for the whole city.
+    ChangeSettings,
 }
 
 pub fn may(role: Role, action: Action) -> bool {
@@ -36,7 +38,7 @@ pub fn may(role: Role, action: Action) -> bool {
         Action::ViewAudit => role == Auditor,
         Action::Grant => role == Admin,
         Action::Oversee => matches!(role, CityLeader | DistrictOfficial | StreetOfficial),
-        Action::OperateFeeds | Action::IssueApiKeys => role == Admin,
+        Action::OperateFeeds | Action::IssueApiKeys | Action::ChangeSettings => role == Admin,
     }
 }
 
@@ -119,7 +121,7 @@ impl Policy {
         // The feeds are the city's systems, shared by every district: operating them (and reading their
         // metrics) is a city-level right, not one a district administrator's scope can carry.
         // So are the keys of the apps residents report through: they speak for the whole city.
-        if matches!(action, Action::OperateFeeds | Action::IssueApiKeys) && self.tree.find(&viewer.scope.root) != Some(self.tree.root()) {
+        if matches!(action, Action::OperateFeeds | Action::IssueApiKeys | Action::ChangeSettings) && self.tree.find(&viewer.scope.root) != Some(self.tree.root()) {
             tracing::info!(principal = %viewer.principal, scope = %viewer.scope.root, ?action, "a city-level right; refused");
             return Err(AccessError::NotFound);
         }

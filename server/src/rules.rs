@@ -59,19 +59,15 @@ pub fn should_escalate(calendar: &Calendar, cfg: &FlowConfig, deadline: i64, now
 pub const ESCALATION_ACTOR: &str = "rule:overdue";
 
 /// Every 30 s, escalates the cases the rule says are late enough: through the ingest path, so each
-/// escalation is a stored case event that the wall shows live, like an official's.
-pub fn run_escalation(
-    ingest: Ingest,
-    engine: Arc<RwLock<Engine>>,
-    calendar: Calendar,
-    cfg: FlowConfig,
-    mut stop: watch::Receiver<bool>,
-) -> BoxFuture<'static, ()> {
+/// escalation is a stored case event that the wall shows live, like an official's. Reads the settings
+/// in force at each run (an administrator may change them, or switch the rule off, at any time).
+pub fn run_escalation(ingest: Ingest, engine: Arc<RwLock<Engine>>, mut stop: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
     Box::pin(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
-            match escalate_due(&ingest, &engine, &calendar, &cfg).await {
+            let settings = ingest.settings().current();
+            match escalate_due(&ingest, &engine, &settings.calendar, &settings.flow).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(escalated = n, "escalation rule ran"),
                 Err(e) => tracing::error!("escalation rule: {e}"),

@@ -1231,3 +1231,106 @@ async fn a_wall_is_activated_by_the_code_it_shows_and_revoked_from_the_page() {
     assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/device")), "a revoked wall shows a new code, not a sign-in form");
     srv.stop().await;
 }
+
+/// A resident's report of litter (24 working hours) at the pinned Wednesday 10:00 plus `since`: its
+/// deadline, as the official reads it.
+async fn litter_deadline(a: &str, official: &str, text: &str) -> (String, i64, i64) {
+    let h = [("Content-Type", "application/x-www-form-urlencoded")];
+    let r = request(a, "POST", "/open311/v2/requests.json", &h, &common::form(&[("service_code", "environment"), ("address_string", "塔山街道花园社区8幢东侧"), ("description", text)])).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let id = v[0]["service_request_id"].as_str().unwrap().to_string();
+    let (reported, deadline) = case_times(a, official, &id).await;
+    (id, reported, deadline)
+}
+
+async fn case_times(a: &str, official: &str, id: &str) -> (i64, i64) {
+    let case: serde_json::Value = serde_json::from_str(&request(a, "GET", &format!("/api/cases/residents/{id}"), &[("Cookie", official)], "").await.body).unwrap();
+    (case["reported_at"].as_i64().unwrap(), case["deadline"].as_i64().unwrap())
+}
+
+/// The city's working calendar and flow rules change at `/admin/settings` without a restart: two
+/// holidays push the deadline of the next report by two working days (the ones already given stay),
+/// a bad date is refused beside its field with nothing stored, each save is audited with old and new
+/// values, the settings survive a restart, and only a city-wide administrator reaches the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_city_changes_its_calendar_and_flow_rules_and_new_deadlines_follow() {
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let tashan = login(&a, "tashan").await;
+    let page = request(&a, "GET", "/admin/settings", &[("Cookie", &admin)], "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("当前值来自配置文件") && page.body.contains(r#"id="deadline-preview""#), "{}", page.body);
+    assert!(request(&a, "GET", "/admin", &[("Cookie", &admin)], "").await.body.contains(r#"id="settings-link""#));
+    for who in ["leader", "auditor", "tashan"] {
+        let c = login(&a, who).await;
+        assert_eq!(request(&a, "GET", "/admin/settings", &[("Cookie", &c)], "").await.status, 404, "{who}");
+        assert_eq!(request(&a, "GET", "/api/admin/settings", &[("Cookie", &c)], "").await.status, 404, "{who}");
+    }
+    // A district's administrator keeps the city's calendar as it is.
+    let t = csrf(&a, &admin).await;
+    let body = r#"{"username":"zj-admin","display_name":"t","role":"Admin","scope":"330681","clearance":"Sensitive","password":"Long enough pw 1"}"#;
+    assert_eq!(common::post_json(&a, &admin, &t, "/api/admin/accounts", body).await.status, 201);
+    let zj = login_resp(&a, "zj-admin", "Long enough pw 1").await.cookie("cockpit_session").unwrap();
+    assert_eq!(admin_form(&a, &zj, "/admin/settings/calendar", &[("hours", "08:30-12:00"), ("holidays", ""), ("extra_workdays", "")]).await.status, 404);
+    assert!(!request(&a, "GET", "/admin", &[("Cookie", &zj)], "").await.body.contains(r#"id="settings-link""#));
+
+    // Wednesday 10:00 + 24 working hours of 7.5 a day: Monday 11:30.
+    let (first, reported, before) = litter_deadline(&a, &tashan, "垃圾桶满溢").await;
+    let since = reported - common::PINNED_MS;
+    assert!((0..HOUR).contains(&since), "{since}");
+    assert_eq!(before, common::PINNED_MS + 5 * DAY + 90 * 60_000 + since, "Monday 2026-12-07 11:30");
+
+    // A bad date: said beside the field, what was typed kept, nothing stored.
+    let r = admin_form(&a, &admin, "/admin/settings/calendar", &[("hours", "08:30-12:00, 13:30-17:30"), ("holidays", "2026-12-03\n2026-13-04"), ("extra_workdays", "")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains(r#"id="holidays-error""#) && r.body.contains("2026-13-04"), "{}", r.body);
+    let r = admin_form(&a, &admin, "/admin/settings/calendar", &[("hours", "13:30-17:30, 08:30-12:00"), ("holidays", ""), ("extra_workdays", "")]).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="hours-error""#), "periods out of order");
+    let r = admin_form(&a, &admin, "/admin/settings/calendar", &[("hours", "08:30-12:00, 13:30-17:30"), ("holidays", "2026-12-05"), ("extra_workdays", "2026-12-05")]).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="extra_workdays-error""#), "a day both off and worked");
+    let r = admin_form(&a, &admin, "/admin/settings/flow", &[("auto_escalate", "on"), ("escalate_after_hours", "eight")]).await;
+    assert!(r.status == 400 && r.body.contains(r#"id="escalate_after_hours-error""#) && r.body.contains(r#"value="eight""#));
+    let r = request(&a, "GET", "/api/admin/settings", &[("Cookie", &admin)], "").await;
+    let s: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((s["calendar"]["holidays"].as_array().unwrap().len(), s["calendar_saved"].is_null()), (0, true), "{s}");
+
+    // Thursday and Friday off: the next report is due two working days later; the first stays.
+    let r = admin_form(&a, &admin, "/admin/settings/calendar", &[("hours", "08:30-12:00, 13:30-17:30"), ("holidays", "2026-12-04\n2026-12-03"), ("extra_workdays", "")]).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/admin/settings?done=saved")));
+    let (_, reported2, after) = litter_deadline(&a, &tashan, "垃圾桶又满了").await;
+    assert_eq!(after, common::PINNED_MS + 7 * DAY + 90 * 60_000 + (reported2 - common::PINNED_MS), "Wednesday 2026-12-09 11:30");
+    assert_eq!(case_times(&a, &tashan, &first).await.1, before, "a deadline already given stays as promised");
+    let page = request(&a, "GET", "/admin/settings", &[("Cookie", &admin)], "").await.body;
+    assert!(page.contains("2026-12-03\n2026-12-04") && page.contains("最近修改") && page.contains("admin"), "sorted, and who saved it");
+    // Saving the same again changes nothing and audits nothing.
+    let r = admin_form(&a, &admin, "/admin/settings/calendar", &[("hours", "08:30-12:00,13:30-17:30"), ("holidays", "2026-12-03, 2026-12-04"), ("extra_workdays", "")]).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin/settings?done=unchanged"));
+    let r = admin_form(&a, &admin, "/admin/settings/flow", &[("escalate_after_hours", "4")]).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin/settings?done=saved"));
+
+    let auditor = login(&a, "auditor").await;
+    let log = request(&a, "GET", "/api/audit", &[("Cookie", &auditor)], "").await.body;
+    let log: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+    let changes: Vec<&str> = log.iter().filter(|e| e["action"] == "settings_changed").map(|e| e["detail"].as_str().unwrap()).collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(changes.iter().any(|d| d.contains("holidays: +[2026-12-03,2026-12-04] -[]")), "{changes:?}");
+    assert!(changes.iter().any(|d| d.contains("auto_escalate: true → false") && d.contains("escalate_after_hours: 8 → 4")), "{changes:?}");
+    srv.stop().await;
+
+    // After a restart the saved values are still in force.
+    let srv = start(common::config(dir.path())).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let s: serde_json::Value = serde_json::from_str(&request(&a, "GET", "/api/admin/settings", &[("Cookie", &admin)], "").await.body).unwrap();
+    assert_eq!(s["calendar"]["holidays"], serde_json::json!(["2026-12-03", "2026-12-04"]));
+    assert_eq!((s["flow"]["auto_escalate"].as_bool(), s["flow"]["escalate_after_hours"].as_u64()), (Some(false), Some(4)));
+    let tashan = login(&a, "tashan").await;
+    let (_, reported3, kept) = litter_deadline(&a, &tashan, "楼下垃圾无人清运").await;
+    assert_eq!(kept - reported3, after - reported2, "still counted on the saved calendar");
+    srv.stop().await;
+}

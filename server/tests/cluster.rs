@@ -149,6 +149,16 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
     }
     assert_eq!(pg.count("SELECT COUNT(*) FROM cases WHERE case_id = 'XF-0301'").await, 1);
 
+    // A holiday saved on b is in force on c within a second (new deadlines count on it there).
+    let fields = common::form(&[("csrf", admin_token.as_str()), ("hours", "08:30-12:00, 13:30-17:30"), ("holidays", "2026-12-03"), ("extra_workdays", "")]);
+    let h = [("Cookie", admin.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    assert_eq!(common::request(&b.addr, "POST", "/admin/settings/calendar", &h, &fields).await.status, 303);
+    let saved = Instant::now();
+    while !common::request(&c.addr, "GET", "/api/admin/settings", &[("Cookie", admin.as_str())], "").await.body.contains("2026-12-03") {
+        assert!(saved.elapsed() < Duration::from_secs(1), "c still counts on the calendar before b's save");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     // Signed out on b, refused on c within a second.
     let form = common::form(&[("csrf", token.as_str())]);
     let out = common::request(&b.addr, "POST", "/auth/logout", &[("Cookie", leader.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &form).await;

@@ -36,13 +36,16 @@ fn rows() -> &'static [RegionRow] {
 
 /// 2026-12-31 and 2027-01-01 are public holidays and Sunday 2027-01-03 a make-up workday (调休), as a
 /// city would configure from the State Council's notice.
+fn calendar_config() -> CalendarConfig {
+    CalendarConfig { holidays: vec!["2026-12-31".into(), "2027-01-01".into()], extra_workdays: vec!["2027-01-03".into()], ..Default::default() }
+}
+
+fn settings() -> Arc<server::settings::Settings> {
+    Arc::new(server::settings::Settings::fixed(calendar_config(), FlowConfig::default()).unwrap())
+}
+
 fn calendar() -> Calendar {
-    Calendar::new(&CalendarConfig {
-        holidays: vec!["2026-12-31".into(), "2027-01-01".into()],
-        extra_workdays: vec!["2027-01-03".into()],
-        ..Default::default()
-    })
-    .unwrap()
+    Calendar::new(&calendar_config()).unwrap()
 }
 
 /// Shanghai local time as Unix ms.
@@ -163,7 +166,7 @@ impl City {
             seed: plan.seed,
             systems: false,
         };
-        let feed = DemoFeed::new(cfg, tree.clone(), calendar());
+        let feed = DemoFeed::new(cfg, tree.clone(), settings());
         let mut outbox = Outbox::default();
         let mut now_events = Vec::new();
         for e in feed.backfill(plan.start) {
@@ -189,7 +192,7 @@ impl City {
         let (engine, _) = server::indicators::start(self.tree.clone(), self.store.as_ref(), self.db.dir.path(), now).await.unwrap();
         let aggregates = Arc::new(RwLock::new(engine));
         let (changed, _) = watch::channel(0);
-        let ingest = Ingest::new(self.store.clone(), self.tree.clone(), aggregates.clone(), changed, self.clock.clone()).with_calendar(calendar());
+        let ingest = Ingest::new(self.store.clone(), self.tree.clone(), aggregates.clone(), changed, self.clock.clone()).with_settings(settings());
         let (progress, done) = self.feed.resume(self.store.as_ref(), now).await;
         ingest.submit_patrols(done).await.unwrap();
         Live { aggregates, ingest, progress }

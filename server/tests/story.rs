@@ -317,8 +317,8 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data_on(backend: Backend) {
     let store = db.store.clone();
     store.save_regions(&shaoxing::build()).await.unwrap();
     let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
-    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
-    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 12, backfill_rate_per_minute: 2.0, seed: 5, systems: false }, tree.clone(), calendar);
+    let settings = Arc::new(server::settings::Settings::fixed(Default::default(), Default::default()).unwrap());
+    let demo = DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 12, backfill_rate_per_minute: 2.0, seed: 5, systems: false }, tree.clone(), settings);
     let now = T;
     for chunk in demo.backfill(now).chunks(20_000) {
         store.append(chunk).await.unwrap();
@@ -624,4 +624,34 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
     assert_eq!(s.expire_quarantine(T + 1).await.unwrap(), 1);
     let row = &s.feed_rows().await.unwrap()[0];
     assert_eq!((row.expired, s.quarantine(None, 10).await.unwrap().len()), (1, 0));
+}
+
+/// Settings saved by an administrator mean the same on both stores: one row per name, replaced by the
+/// next save, each save audited with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_rows_behave_alike() {
+    settings_rows_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_rows_behave_alike_on_postgres() {
+    settings_rows_on(Backend::Postgres).await;
+}
+
+async fn settings_rows_on(backend: Backend) {
+    use server::store::access::{AuditEntry, AuditFilter};
+    use server::store::StoredSetting;
+    let db = TestStore::open(backend).await;
+    let s = db.store.clone();
+    assert!(s.settings().await.unwrap().is_empty());
+    let audit = |at: i64, detail: &str| AuditEntry { at, actor: "admin".into(), action: "settings_changed".into(), region: Some("3306".into()), detail: detail.into() };
+    let row = |value: &str, at: i64| StoredSetting { name: "calendar".into(), value: value.into(), changed_at: at, changed_by: "admin".into() };
+    s.save_setting(&row(r#"{"holidays":["2026-12-03"]}"#, T), &audit(T, "first")).await.unwrap();
+    s.save_setting(&row(r#"{"holidays":[]}"#, T + 1), &audit(T + 1, "second")).await.unwrap();
+    s.save_setting(&StoredSetting { name: "flow".into(), value: "{}".into(), changed_at: T + 2, changed_by: "admin".into() }, &audit(T + 2, "third")).await.unwrap();
+    let rows = s.settings().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], row(r#"{"holidays":[]}"#, T + 1), "the later save replaced the first");
+    let log = s.audit(&AuditFilter::default(), 10).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "settings_changed").count(), 3);
 }

@@ -161,3 +161,51 @@ test('a wall display is activated by the code it shows, then revoked', async () 
     await wallCtx.close();
   }
 });
+
+// A resident reports litter by address on a phone; returns the deadline the progress page promises.
+async function reportLitter(text) {
+  const phone = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, isMobile: true });
+  try {
+    const page = await phone.newPage();
+    await page.goto(server.url + '/report');
+    await page.selectOption('select[name=service_code]', 'environment');
+    await page.fill('textarea[name=description]', text);
+    await page.fill('input[name=address_string]', '塔山街道花园社区8幢旁');
+    await page.click('button[name=submit]');
+    assert.match(page.url(), /\/report\/R/);
+    return (await page.textContent('#report-due')).trim();
+  } finally {
+    await phone.close();
+  }
+}
+
+test('two holidays saved on the settings page push the next deadline by two working days', async () => {
+  // Wednesday 10:00 + 24 working hours (7.5 a day): Monday 11:30.
+  assert.match(await reportLitter('垃圾桶满溢，无人清运'), /^2026-12-07 11:3/);
+
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN', hasTouch: true });
+  const admin = await ctx.newPage();
+  try {
+    await signIn(admin, server.url, 'admin', '/admin');
+    await Promise.all([admin.waitForURL('**/admin/settings'), admin.click('#settings-link')]);
+    const due = () => admin.locator('#deadline-preview tr[data-category="environment"] .due').textContent();
+    assert.match(await due(), /^2026-12-07/);
+
+    // A mistyped date is refused beside the field; what was typed stays.
+    await admin.fill('#calendar-form textarea[name=holidays]', '2026-12-03\n2026-12-4x');
+    await Promise.all([admin.waitForNavigation(), admin.click('#calendar-form button[type=submit]')]);
+    assert.ok(await admin.locator('#holidays-error').isVisible());
+    assert.equal(await admin.inputValue('#calendar-form textarea[name=holidays]'), '2026-12-03\n2026-12-4x');
+
+    await admin.fill('#calendar-form textarea[name=holidays]', '2026-12-03\n2026-12-04');
+    await Promise.all([admin.waitForURL('**/admin/settings?done=saved'), admin.click('#calendar-form button[type=submit]')]);
+    assert.ok(await admin.locator('#admin-notice').isVisible());
+    assert.match(await due(), /^2026-12-09/);
+    assert.match(await admin.textContent('#calendar .setting-source'), /admin/);
+    await admin.screenshot({ path: join(artifacts, 'admin-settings.png'), fullPage: true });
+  } finally {
+    await ctx.close();
+  }
+  // No restart: the next report is due two working days later.
+  assert.match(await reportLitter('又有一处垃圾堆放'), /^2026-12-09 11:3/);
+});

@@ -89,11 +89,12 @@ async fn generate(a: Args) -> Result<(), String> {
     let start = end - i64::from(a.days) * DAY;
     let calendar = Calendar::new(&Default::default())?;
     let cfg = DemoConfig { enabled: true, rate_per_minute: a.cases_per_day / 1440.0, backfill_days: 0, backfill_rate_per_minute: 0.0, seed: a.seed, systems: false };
-    let feed = DemoFeed::new(cfg, tree.clone(), calendar.clone());
+    let settings = Arc::new(server::settings::Settings::fixed(Default::default(), Default::default())?);
+    let feed = DemoFeed::new(cfg, tree.clone(), settings.clone());
     let engine = Arc::new(RwLock::new(Engine::new(tree.clone())));
     let clock = Clock::manual(start);
     let (changed, _) = tokio::sync::watch::channel(0);
-    let ingest = Ingest::new(store.clone(), tree.clone(), engine.clone(), changed, clock).with_calendar(calendar.clone());
+    let ingest = Ingest::new(store.clone(), tree.clone(), engine.clone(), changed, clock).with_settings(settings);
     let (mut progress, done) = feed.resume(store.as_ref(), start).await;
     ingest.submit_patrols(done).await.map_err(|e| e.to_string())?;
     // The store writes (with the engine counting them) on one core while the city goes on being

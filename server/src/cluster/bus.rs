@@ -28,6 +28,9 @@ pub struct Change {
     /// A feed was paused or resumed: follow the store.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub feeds: bool,
+    /// An administrator saved settings (calendar, flow rules): read them again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settings: bool,
 }
 
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use crate::case::{CaseDetails, CaseEvent, CaseFacts};
 use crate::patrol::Patrol;
 use app::flow::{Action, Mediation, Outcome as MediationOutcome, Priority, Tier};
 use crate::city::shaoxing::{hash, mix, person_name};
-use crate::calendar::Calendar;
+use crate::settings::Settings;
 use crate::city::RegionTree;
 use crate::config::DemoConfig;
 use crate::ingest::Ingest;
@@ -25,7 +25,8 @@ const HOUR: i64 = 60 * MIN;
 pub struct DemoFeed {
     cfg: DemoConfig,
     tree: Arc<RegionTree>,
-    calendar: Calendar,
+    /// The working calendar in force (deadlines, and when the city works).
+    settings: Arc<Settings>,
     /// Grid index and cumulative population, for picking a grid in proportion to its people.
     grids: Vec<(usize, u64)>,
 }
@@ -57,7 +58,7 @@ impl Step {
 type Planned = Reverse<(i64, String, u32, Step, Life, u32)>;
 
 impl DemoFeed {
-    pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>, calendar: Calendar) -> DemoFeed {
+    pub fn new(cfg: DemoConfig, tree: Arc<RegionTree>, settings: Arc<Settings>) -> DemoFeed {
         let mut total = 0u64;
         let grids = tree
             .iter()
@@ -67,7 +68,7 @@ impl DemoFeed {
                 (i, total)
             })
             .collect();
-        DemoFeed { cfg, tree, calendar, grids }
+        DemoFeed { cfg, tree, settings, grids }
     }
 
     /// Days of history an empty database is given.
@@ -127,7 +128,7 @@ impl DemoFeed {
             (Some(_), true) => 8,
             (None, _) => 12,
         };
-        if h % 100 >= chance || (!self.calendar.is_workday(day) && (h >> 7) % 3 != 0) {
+        if h % 100 >= chance || (!self.settings.current().calendar.is_workday(day) && (h >> 7) % 3 != 0) {
             return None;
         }
         let minute = 8 * 60 + 30 + ((h >> 16) % (9 * 60)) as i64;
@@ -165,7 +166,7 @@ impl DemoFeed {
         let slot = self.grids.partition_point(|g| g.1 <= target).min(self.grids.len().saturating_sub(1));
         let grid = self.tree.get(self.grids[slot].0).row.code.clone();
         let priority = pick(h >> 40, &[(Priority::Urgent, 10), (Priority::High, 25), (Priority::Normal, 65)]);
-        let (warn_at, deadline) = crate::rules::due(&self.calendar, category, priority, at);
+        let (warn_at, deadline) = crate::rules::due(&self.settings.current().calendar, category, priority, at);
         let facts = CaseFacts {
             category,
             source,
@@ -433,8 +434,8 @@ mod tests {
 
     fn feed(rate: f64, days: u32) -> DemoFeed {
         let tree = Arc::new(RegionTree::new(shaoxing::build()).unwrap());
-        let calendar = Calendar::new(&Default::default()).unwrap();
-        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7, systems: false }, tree, calendar)
+        let settings = Arc::new(Settings::fixed(Default::default(), Default::default()).unwrap());
+        DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7, systems: false }, tree, settings)
     }
 
     #[test]
@@ -513,7 +514,7 @@ mod tests {
     #[test]
     fn deadlines_fall_in_working_hours() {
         let f = feed(2.0, 3);
-        let cal = Calendar::new(&Default::default()).unwrap();
+        let cal = crate::calendar::Calendar::new(&Default::default()).unwrap();
         let mut priorities = std::collections::HashSet::new();
         for e in f.backfill(1_795_190_400_000).iter().filter_map(|e| e.facts.as_ref()) {
             let want = crate::rules::limit_hours(e.category, e.priority) * HOUR;

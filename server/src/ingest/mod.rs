@@ -44,8 +44,8 @@ pub struct Ingest {
     queue: Arc<std::sync::Mutex<Vec<Queued>>>,
     /// How well group commit is working.
     counts: Arc<Counts>,
-    /// Deadlines of cases that real feeds report are counted on it.
-    calendar: crate::calendar::Calendar,
+    /// The working calendar in force: deadlines of cases that feeds report are counted on it.
+    settings: Arc<crate::settings::Settings>,
     /// What time it is, for everything that enters here and every feed that feeds it.
     clock: crate::clock::Clock,
     /// One instance of several on a shared store: the engine counts what the store holds in its
@@ -61,8 +61,8 @@ impl Ingest {
         changed: watch::Sender<u64>,
         clock: crate::clock::Clock,
     ) -> Ingest {
-        let calendar = crate::calendar::Calendar::new(&Default::default()).expect("the default calendar is valid");
-        Ingest { store, tree, engine, changed, writer: Arc::new(Mutex::new(())), queue: Arc::default(), counts: Arc::default(), calendar, clock, shared: None }
+        let settings = Arc::new(crate::settings::Settings::fixed(Default::default(), Default::default()).expect("the default calendar is valid"));
+        Ingest { store, tree, engine, changed, writer: Arc::new(Mutex::new(())), queue: Arc::default(), counts: Arc::default(), settings, clock, shared: None }
     }
 
     /// Runs as one instance of several (see `shared`).
@@ -145,10 +145,14 @@ impl Ingest {
         self.writer.lock().await
     }
 
-    /// Counts deadlines of feed-reported cases on `calendar` instead of the default one.
-    pub fn with_calendar(mut self, calendar: crate::calendar::Calendar) -> Ingest {
-        self.calendar = calendar;
+    /// Counts deadlines of feed-reported cases on the settings' calendar instead of the default one.
+    pub fn with_settings(mut self, settings: Arc<crate::settings::Settings>) -> Ingest {
+        self.settings = settings;
         self
+    }
+
+    pub fn settings(&self) -> &Arc<crate::settings::Settings> {
+        &self.settings
     }
 
     pub fn tree(&self) -> &Arc<RegionTree> {

@@ -153,7 +153,7 @@ impl Ingest {
                         Ok(false)
                     } else {
                         match &r.body {
-                            Body::Case(c) => case_events(feed, &r.external_id, c, head.case, &self.calendar).map(|events| {
+                            Body::Case(c) => case_events(feed, &r.external_id, c, head.case, &self.settings().current().calendar).map(|events| {
                                 if let Some(last) = events.last() {
                                     head.case = Some((last.status, last.seq));
                                 }

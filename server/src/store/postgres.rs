@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_password_change.sql")),
     (3, include_str!("../../migrations/postgres/0003_admin.sql")),
+    (4, include_str!("../../migrations/postgres/0004_settings.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).

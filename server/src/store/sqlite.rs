@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/sqlite/0017_password_history.sql")),
     (18, include_str!("../../migrations/sqlite/0018_password_change.sql")),
     (19, include_str!("../../migrations/sqlite/0019_admin.sql")),
+    (20, include_str!("../../migrations/sqlite/0020_settings.sql")),
 ];
 
 pub struct SqliteStore {

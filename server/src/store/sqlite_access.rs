@@ -6,7 +6,7 @@ use crate::auth::limiter::{Count, WINDOW_MS};
 use futures::future::BoxFuture;
 use sqlx::{QueryBuilder, Sqlite};
 
-async fn insert_audit<'e, E: sqlx::Executor<'e, Database = Sqlite>>(ex: E, e: &AuditEntry) -> Result<(), StoreError> {
+pub(super) async fn insert_audit<'e, E: sqlx::Executor<'e, Database = Sqlite>>(ex: E, e: &AuditEntry) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO audit_log (at, actor, action, region, detail) VALUES (?, ?, ?, ?, ?)")
         .bind(e.at)
         .bind(&e.actor)

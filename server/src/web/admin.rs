@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 
-fn cookies(h: &HeaderMap) -> Option<&str> {
+pub(super) fn cookies(h: &HeaderMap) -> Option<&str> {
     h.get(header::COOKIE).and_then(|v| v.to_str().ok())
 }
 
@@ -35,7 +35,7 @@ fn poster(state: &AppState, h: &HeaderMap, csrf: &str) -> Result<Viewer, Respons
     Ok(v)
 }
 
-fn unavailable(e: AuthError) -> Response {
+pub(super) fn unavailable(e: AuthError) -> Response {
     tracing::error!("access store: {e:?}");
     (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
 }
@@ -67,9 +67,9 @@ fn explain(e: &AuthError, lang: Lang) -> (Field, String) {
 }
 
 /// A refused form field: which, and the message beside it.
-type FieldError = Option<(&'static str, String)>;
+pub(super) type FieldError = Option<(&'static str, String)>;
 
-fn field_error(err: &FieldError, name: &str) -> String {
+pub(super) fn field_error(err: &FieldError, name: &str) -> String {
     match err {
         Some((f, m)) if *f == name => format!(r#"<span class="field-error" id="{name}-error" role="alert">{}</span>"#, esc(m)),
         _ => String::new(),
@@ -123,7 +123,7 @@ fn when(ms: Option<i64>, lang: Lang) -> String {
     ms.map(date_time).unwrap_or_else(|| t(lang, Msg::AdminNever).to_string())
 }
 
-fn hidden(csrf: &str, lang: Lang) -> String {
+pub(super) fn hidden(csrf: &str, lang: Lang) -> String {
     format!(r#"<input type="hidden" name="csrf" value="{}"><input type="hidden" name="lang" value="{}">"#, esc(csrf), lang_code(lang))
 }
 
@@ -379,7 +379,7 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
     let field = |name: &str, label: Msg, value: &Option<String>| format!(r#"<label>{}<input name="{name}" value="{}"></label>"#, t(lang, label), esc(value.as_deref().unwrap_or("")));
     let body = format!(
         r##"<h1>{title}</h1>{done}
-<nav class="admin-nav"><a href="#accounts">{h_acc}</a> · <a href="#devices">{h_dev}</a> · <a href="#sessions">{h_ses}</a></nav>
+<nav class="admin-nav"><a href="#accounts">{h_acc}</a> · <a href="#devices">{h_dev}</a> · <a href="#sessions">{h_ses}</a>{settings_nav}</nav>
 <section id="accounts"><h2>{h_acc}</h2>
 <form method="get" class="audit-filter" id="account-search"><input type="hidden" name="lang" value="{lc}">{f_q}<label>{l_role}<select name="role">{roles}</select></label>{f_region}<button type="submit">{search}</button></form>
 <div class="scroll"><table id="accounts-table" class="table admin-table"><thead><tr><th>{c_user}</th><th>{c_name}</th><th>{c_role}</th><th>{c_scope}</th><th>{c_clr}</th><th>{c_state}</th><th>{c_last}</th><th>{c_act}</th></tr></thead>
@@ -397,6 +397,11 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
         h_acc = t(lang, Msg::AdminAccounts),
         h_dev = t(lang, Msg::AdminDevices),
         h_ses = t(lang, Msg::AdminSessions),
+        settings_nav = if state.cockpit.policy.allow(v, Action::ChangeSettings).is_ok() {
+            format!(r#" · <a href="/admin/settings{lang_q}" id="settings-link">{}</a>"#, t(lang, Msg::SettingsNav))
+        } else {
+            String::new()
+        },
         lc = lang_code(lang),
         f_q = field("q", Msg::AdminSearchName, &needle),
         l_role = t(lang, Msg::AdminRole),

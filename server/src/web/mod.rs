@@ -16,6 +16,7 @@ mod public_stats;
 mod report;
 mod safety;
 mod server_fns;
+mod settings;
 pub mod streams;
 
 pub use backend::Cockpit;
@@ -92,6 +93,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/devices"),
     ("POST", "/admin/devices/{id}/revoke"),
     ("POST", "/admin/sessions/{id}/end"),
+    ("GET", "/admin/settings"),
+    ("POST", "/admin/settings/calendar"),
+    ("POST", "/admin/settings/flow"),
+    ("GET", "/api/admin/settings"),
     ("GET", "/api/admin/accounts"),
     ("GET", "/api/admin/devices"),
     ("GET", "/api/admin/sessions"),
@@ -180,6 +185,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/devices", post(admin::issue_device))
         .route("/admin/devices/{id}/revoke", post(admin::revoke_device))
         .route("/admin/sessions/{id}/end", post(admin::end_session_form))
+        .route("/admin/settings", get(settings::page))
+        .route("/admin/settings/calendar", post(settings::save_calendar))
+        .route("/admin/settings/flow", post(settings::save_flow))
+        .route("/api/admin/settings", get(settings::json))
         .route("/api/admin/sessions", get(admin::sessions_json))
         .route("/api/admin/sessions/{id}/end", post(admin::end_session_json))
         .route("/api/admin/accounts", get(admin::accounts_json).post(access::create_account))

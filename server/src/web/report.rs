@@ -319,7 +319,7 @@ pub async fn progress(State(state): State<AppState>, Path(id): Path<String>, Que
             format!(
                 r#"<h1>{title}</h1><p class="report-number">{l_no}<strong>{id}</strong></p>
 <dl><dt>{l_service}</dt><dd>{service}</dd><dt>{l_place}</dt><dd>{place}</dd><dt>{l_state}</dt><dd>{state_name} · {stage}</dd>
-<dt>{l_dept}</dt><dd>{dept}</dd><dt>{l_due}</dt><dd>{due}</dd></dl>{photo}<ol class="report-steps">{steps}</ol>
+<dt>{l_dept}</dt><dd>{dept}</dd><dt>{l_due}</dt><dd id="report-due">{due}</dd></dl>{photo}<ol class="report-steps">{steps}</ol>
 <p><a href="/report?lang={lc}">{another}</a></p>"#,
                 l_no = t(lang, Msg::ReportNumber),
                 id = esc(&r.id),

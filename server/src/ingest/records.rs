@@ -143,6 +143,7 @@ impl Ingest {
         let mut heads = heads.clone();
         let mut origin_of = Vec::new();
         let mut tally = Tally::default();
+        let settings = self.settings().current();
         for (i, m) in mapped.iter().enumerate() {
             b.replayed.extend(m.replay_of);
             let decided = match (&m.record, refused.get(&i)) {
@@ -153,7 +154,7 @@ impl Ingest {
                         Ok(false)
                     } else {
                         match &r.body {
-                            Body::Case(c) => case_events(feed, &r.external_id, c, head.case, &self.settings().current().calendar).map(|events| {
+                            Body::Case(c) => case_events(feed, &r.external_id, c, head.case, &settings.calendar).map(|events| {
                                 if let Some(last) = events.last() {
                                     head.case = Some((last.status, last.seq));
                                 }

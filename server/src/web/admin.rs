@@ -1,14 +1,14 @@
 //! `/admin`: the administrators' page. Accounts (search, create, change role, scope and clearance,
 //! disable and enable, reset a password, sign out everywhere), wall displays (register by the code the
 //! wall shows, revoke) and live sessions (end one). Server-rendered forms that work on a desktop and a
-//! tablet without the wasm bundle; each checks its CSRF field, asks the policy (`Action::Grant`) and
+//! tablet without the wasm bundle; each carries the CSRF token (checked at the gate), asks the policy (`Action::Grant`) and
 //! the grant rule in `auth`, says what went wrong beside the field, and is audited there. The same
 //! lists as JSON under `/api/admin/…` for scripts.
 use super::access::{esc, permitted};
 use super::page::{lang_code, shell};
 use super::{refusal, AppState};
 use crate::auth::admin::{AccountChange, AccountView, Field};
-use crate::auth::{self, token, AuthError};
+use crate::auth::{self, AuthError};
 use crate::policy::Action;
 use crate::store::access::Account;
 use app::backend::Viewer;
@@ -22,17 +22,6 @@ use serde::Deserialize;
 
 pub(super) fn cookies(h: &HeaderMap) -> Option<&str> {
     h.get(header::COOKIE).and_then(|v| v.to_str().ok())
-}
-
-/// The administrator behind a form post: signed in, permitted to grant, and the form's CSRF field is
-/// their session's.
-fn poster(state: &AppState, h: &HeaderMap, csrf: &str) -> Result<Viewer, Response> {
-    let v = permitted(state, h, Action::Grant)?;
-    let expected = state.cockpit.policy.auth().csrf_of(cookies(h), state.cockpit.now());
-    if !expected.is_some_and(|e| token::matches(&e, csrf)) {
-        return Err((StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response());
-    }
-    Ok(v)
 }
 
 pub(super) fn unavailable(e: AuthError) -> Response {
@@ -143,7 +132,6 @@ pub struct PageQuery {
 /// What the create-account form held when it was refused, to show it again.
 #[derive(Deserialize, Default, Clone)]
 pub struct NewAccountForm {
-    csrf: String,
     lang: Option<String>,
     username: String,
     display_name: String,
@@ -156,7 +144,6 @@ pub struct NewAccountForm {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct NewDeviceForm {
-    csrf: String,
     lang: Option<String>,
     name: String,
     place: Option<String>,
@@ -446,7 +433,7 @@ fn query_for(lang: &Option<String>) -> PageQuery {
 
 /// `POST /admin/accounts`: a new account; refused fields are said beside them, the rest kept.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewAccountForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -562,7 +549,6 @@ fn edit_form(state: &AppState, headers: &HeaderMap, v: &Viewer, lang: Lang, a: &
 
 #[derive(Deserialize)]
 pub struct EditForm {
-    csrf: String,
     lang: Option<String>,
     display_name: String,
     role: String,
@@ -573,7 +559,7 @@ pub struct EditForm {
 
 /// `POST /admin/accounts/{username}`: changes name, role, scope, department and clearance.
 pub async fn edit(State(state): State<AppState>, headers: HeaderMap, Path(username): Path<String>, Form(f): Form<EditForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -600,13 +586,12 @@ pub async fn edit(State(state): State<AppState>, headers: HeaderMap, Path(userna
 
 #[derive(Deserialize)]
 pub struct PlainForm {
-    csrf: String,
     lang: Option<String>,
 }
 
 /// `POST /admin/accounts/{username}/disable|enable|reset|sessions`.
 pub async fn account_op(State(state): State<AppState>, headers: HeaderMap, Path((username, op)): Path<(String, String)>, Form(f): Form<PlainForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -659,7 +644,7 @@ fn temporary_page(state: &AppState, lang: Lang, username: &str, password: &str) 
 /// `POST /admin/devices`: registers a wall display; with the code the wall shows, the wall is
 /// activated at once, else a one-time link is shown.
 pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewDeviceForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -711,7 +696,7 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, For
 
 /// `POST /admin/devices/{id}/revoke`.
 pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<PlainForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -723,7 +708,7 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
 
 /// `POST /admin/sessions/{id}/end`.
 pub async fn end_session_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<PlainForm>) -> Response {
-    let v = match poster(&state, &headers, &f.csrf) {
+    let v = match permitted(&state, &headers, Action::Grant) {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -35,7 +35,7 @@ ensure_build_tools() {
     cargo install wasm-bindgen-cli --version "$want"
   fi
   if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-    log "installing npm packages (ECharts with esbuild and terser, binaryen's wasm-opt, playwright-core)"
+    log "installing npm packages (ECharts with esbuild and terser, binaryen's wasm-opt, playwright-core, oidc-provider)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

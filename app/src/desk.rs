@@ -71,6 +71,7 @@ pub fn Desk() -> impl IntoView {
                 last_sign_in.set(me.last_sign_in);
             }
         });
+        crate::activity::report(csrf);
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]

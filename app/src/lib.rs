@@ -20,6 +20,8 @@ pub mod model;
 pub mod patch;
 pub mod residents;
 
+#[cfg(feature = "hydrate")]
+mod activity;
 #[cfg(feature = "ssr")]
 pub mod backend;
 #[cfg(not(feature = "wall-only"))]

@@ -121,15 +121,13 @@ pub async fn write_snapshot(ingest: &Ingest, data_dir: &Path) -> Result<u64, Str
     let _writers = ingest.hold_writers().await;
     let store = ingest.store();
     // On a shared store others write meanwhile: the engine stands where it has caught up to, and no
-    // catch-up moves it while it is written.
-    let _applied;
-    let pos = match ingest.shared() {
-        Some(shared) => {
-            let at = shared.applied.lock().await;
-            let pos = Positions { events: at.events, observations: at.observations };
-            _applied = at;
-            pos
-        }
+    // catch-up moves it while it is written (the guard is held to the end).
+    let caught_up = match ingest.shared() {
+        Some(shared) => Some(shared.applied.lock().await),
+        None => None,
+    };
+    let pos = match &caught_up {
+        Some(at) => Positions { events: at.events, observations: at.observations },
         None => {
             let events: i64 = store.replay_position().await.map_err(|e| e.to_string())?;
             let observations: i64 = store.observation_position().await.map_err(|e| e.to_string())?;

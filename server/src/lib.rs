@@ -178,6 +178,10 @@ pub async fn run_with_clock(
         once("retention", Box::new(move |stop| Box::pin(feeds::retention::run(store.clone(), clock.clone(), days, stop))));
     }
     {
+        let (store, clock, days) = (store.clone(), clock.clone(), cfg.retention.audit_days);
+        once("retention:audit", Box::new(move |stop| Box::pin(auth::retention::run(store.clone(), clock.clone(), days, stop))));
+    }
+    {
         // Always running: whether it escalates is a setting that may change while the server runs.
         let (ingest, engine) = (ingest.clone(), engine.clone());
         once("rule:escalation", Box::new(move |stop| Box::pin(rules::run_escalation(ingest.clone(), engine.clone(), stop))));
@@ -220,8 +224,14 @@ pub async fn run_with_clock(
         session_hours: cfg.access.session_hours,
         secure_cookies: cfg.access.secure_cookies,
         password_max_days: cfg.access.password_max_days,
+        idle_minutes: cfg.access.idle_minutes,
+        two_factor: cfg.access.two_factor,
     };
     let auth = Arc::new(auth::Auth::load(store.clone(), tree.clone(), access, clock.clone()).await?);
+    if let Some(o) = auth::oidc::Oidc::new(&cfg.oidc).map_err(|e| StartError(format!("oidc: {e}")))? {
+        tracing::info!(issuer = cfg.oidc.issuer.as_deref().unwrap_or(""), "sign-in through the identity platform on");
+        auth.set_oidc(o);
+    }
     let locator = Arc::new(feeds::locate::Locator::new(tree.clone()));
     let registry = match &leases {
         Some(l) => feeds::registry::Registry::new(ingest.clone(), locator.clone(), stop_rx.clone()).with_leases(l.clone()),

@@ -3,7 +3,7 @@
 mod common;
 
 use app::model::WallSnapshot;
-use common::{csrf, login, login_resp, request, start, Resp};
+use common::{csrf, form, login, login_next, login_resp, post_json, request, start, Resp};
 use leptos_axum::generate_route_list;
 
 /// A path to request for a route pattern: parameters get a harmless value.
@@ -45,7 +45,9 @@ async fn every_route_is_closed_without_a_session_unless_declared_public() {
             // Machines present their own credentials (a feed's token and signature, the metrics token).
             assert!([401, 404].contains(&r.status), "{method} {path} without credentials gave {}", r.status);
         } else if public {
-            assert!(![401, 303].contains(&r.status) || path == "/device", "{method} {path} is public: {}", r.status);
+            // The code step of a sign-in sends back to sign-in when no sign-in waits for a code.
+            let to_sign_in = ["/device", "/login/code", "/auth/code"].contains(&path.as_str());
+            assert!(![401, 303].contains(&r.status) || to_sign_in, "{method} {path} is public: {}", r.status);
         } else {
             assert!([401, 303].contains(&r.status), "{method} {path} without a session gave {}", r.status);
             assert!(!r.body.contains("WallSnapshot") && !r.body.contains(r#""areas""#), "{method} {path} leaked data");
@@ -243,7 +245,7 @@ async fn throttling_survives_a_restart() {
     let tree = std::sync::Arc::new(server::city::RegionTree::new(store.load_regions().await.unwrap()).unwrap());
     let clock = server::clock::Clock::manual(common::PINNED_MS);
     server::auth::seed_demo_accounts(store.as_ref(), clock.now_ms()).await.unwrap();
-    let cfg = || AccessConfig { session_hours: 12, secure_cookies: false, password_max_days: 0 };
+    let cfg = || AccessConfig { session_hours: 12, secure_cookies: false, password_max_days: 0, idle_minutes: 30, two_factor: server::config::TwoFactor::Off };
     let auth = Auth::load(store.clone(), tree.clone(), cfg(), clock.clone()).await.unwrap();
     for i in 0..6 {
         if i > 0 {
@@ -1332,5 +1334,255 @@ async fn the_city_changes_its_calendar_and_flow_rules_and_new_deadlines_follow()
     let tashan = login(&a, "tashan").await;
     let (_, reported3, kept) = litter_deadline(&a, &tashan, "楼下垃圾无人清运").await;
     assert_eq!(kept - reported3, after - reported2, "still counted on the saved calendar");
+    srv.stop().await;
+}
+
+/// A server on a manual clock (moved by the test), with `edit` applied to the test config.
+async fn on_manual_clock(dir: &std::path::Path, edit: impl FnOnce(&mut server::config::Config)) -> (common::Server, server::clock::Clock) {
+    let mut cfg = common::config(dir);
+    cfg.demo.backfill_days = 0;
+    cfg.demo.systems = false;
+    edit(&mut cfg);
+    let clock = server::clock::Clock::manual(common::PINNED_MS);
+    (common::start_with_clock(cfg, clock.clone()).await, clock)
+}
+
+/// The `data-secret` an enrolment page shows (the key under its QR code).
+fn shown_secret(page: &str) -> String {
+    page.split("data-secret=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("no key on the page: {page}")).to_string()
+}
+
+/// Sends the code step of a sign-in with the waiting session `pending`.
+async fn give_code(a: &str, pending: &str, code: &str) -> Resp {
+    let page = request(a, "GET", "/login/code?next=/admin", &[("Cookie", pending)], "").await;
+    let csrf = page.body.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string();
+    let body = form(&[("csrf", csrf.as_str()), ("code", code), ("next", "/admin")]);
+    request(a, "POST", "/auth/code", &[("Cookie", pending), ("Content-Type", "application/x-www-form-urlencoded")], &body).await
+}
+
+/// Audit actions and details of `actor`, newest first, read from the server's store beside it (the
+/// auditor would need a second factor of their own here).
+async fn audit_actions(dir: &std::path::Path, actor: &str) -> Vec<(String, String)> {
+    use server::store::AccessStore;
+    let store = server::store::SqliteStore::open(dir).await.unwrap();
+    let f = server::store::access::AuditFilter { actor: Some(actor.into()), region: None, from: None, to: None };
+    store.audit(&f, 1000).await.unwrap().into_iter().map(|e| (e.action, e.detail)).collect()
+}
+
+/// 等保 2.0 level 3: administrators sign in with two factors. The first sign-in leads to enrolment (QR
+/// code and key, a confirming code, recovery codes shown once); after that a password alone opens only
+/// the code step; a code is good once (a replay is refused and audited), a wrong one is refused and
+/// counted, a recovery code works once, and the code step times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_factor_enrolment_then_sign_in_with_codes_once_each() {
+    use server::auth::second_factor::code_at;
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, clock) = on_manual_clock(dir.path(), |c| {
+        c.access.two_factor = server::config::TwoFactor::Administrators;
+        c.access.idle_minutes = 0;
+    })
+    .await;
+    let a = srv.addr.clone();
+
+    // Password only: nothing but enrolment until a second factor is set up.
+    let admin = login(&a, "admin").await;
+    let r = request(&a, "GET", "/admin", &[("Cookie", admin.as_str())], "").await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/account/second-factor")), "{}", r.body);
+    let token = csrf(&a, &admin).await;
+    let r = post_json(&a, &admin, &token, "/api/admin/accounts", &account_json("x1", "street_official", "330602001", "internal")).await;
+    assert_eq!(r.status, 403, "no admin API before enrolment: {}", r.body);
+    // A street official is not asked (the city's rule: administrators and auditors).
+    let street = login(&a, "tashan").await;
+    assert_eq!(request(&a, "GET", "/desk", &[("Cookie", street.as_str())], "").await.status, 200);
+
+    let page = request(&a, "GET", "/account/second-factor", &[("Cookie", admin.as_str())], "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg") && page.body.contains("id=\"second-factor-due\""), "QR code and the reason: {}", page.body);
+    assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
+    let secret = shown_secret(&page.body);
+    let again = request(&a, "GET", "/account/second-factor", &[("Cookie", admin.as_str())], "").await;
+    assert_eq!(shown_secret(&again.body), secret, "a reload shows the same key the app may have read");
+    let now = clock.now_ms();
+    let right = code_at(&secret, now).unwrap();
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let enrol = |code: String| {
+        let (a, admin, token) = (a.clone(), admin.clone(), token.clone());
+        async move {
+            let body = form(&[("csrf", &token), ("code", &code)]);
+            request(&a, "POST", "/account/second-factor", &[("Cookie", admin.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &body).await
+        }
+    };
+    let r = enrol(wrong.to_string()).await;
+    assert_eq!(r.header("location").as_deref(), Some("/account/second-factor?error=wrong"));
+    let r = enrol(right.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let codes: Vec<String> = r.body.split("<li><code>").skip(1).map(|c| c.split('<').next().unwrap().to_string()).collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes shown once: {}", r.body);
+    assert_eq!(request(&a, "GET", "/admin", &[("Cookie", admin.as_str())], "").await.status, 200, "enrolled: the admin page opens");
+
+    // Next sign-in: the password opens only the code step.
+    let r = login_next(&a, "admin", common::DEMO_PASSWORD, "/admin").await;
+    assert_eq!(r.header("location").as_deref(), Some("/login/code?next=/admin"));
+    let pending = r.cookie("cockpit_session").unwrap();
+    assert_eq!(request(&a, "GET", "/admin", &[("Cookie", pending.as_str())], "").await.header("location").as_deref(), Some("/login?next=/admin"), "a password alone opens nothing");
+    assert_eq!(request(&a, "GET", "/api/me", &[("Cookie", pending.as_str())], "").await.status, 401);
+    // The enrolment's code, in the same 30 seconds: a replay.
+    let r = give_code(&a, &pending, &right).await;
+    assert_eq!(r.header("location").as_deref(), Some("/login/code?error=reused&next=/admin"));
+    let r = give_code(&a, &pending, wrong).await;
+    assert_eq!(r.header("location").as_deref(), Some("/login/code?error=wrong&next=/admin"));
+    clock.advance(30_000);
+    let next_code = code_at(&secret, clock.now_ms()).unwrap();
+    let r = give_code(&a, &pending, &next_code).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin"), "{}", r.head);
+    let whole = r.cookie("cockpit_session").unwrap();
+    assert_ne!(whole, pending, "a new session, not the one the password opened");
+    assert_eq!(request(&a, "GET", "/admin", &[("Cookie", whole.as_str())], "").await.status, 200);
+    assert_eq!(request(&a, "GET", "/login/code", &[("Cookie", pending.as_str())], "").await.header("location").as_deref(), Some("/login?error=code_expired"), "the waiting session ended");
+
+    // The same code on another sign-in (another instance could be asked): refused.
+    let r = login_next(&a, "admin", common::DEMO_PASSWORD, "/admin").await;
+    let pending = r.cookie("cockpit_session").unwrap();
+    assert_eq!(give_code(&a, &pending, &next_code).await.header("location").as_deref(), Some("/login/code?error=reused&next=/admin"));
+    // A recovery code, typed loosely, works once.
+    let r = give_code(&a, &pending, &codes[0].to_lowercase().replace('-', " ")).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin"));
+    let r = login_next(&a, "admin", common::DEMO_PASSWORD, "/admin").await;
+    let pending = r.cookie("cockpit_session").unwrap();
+    assert_eq!(give_code(&a, &pending, &codes[0]).await.header("location").as_deref(), Some("/login/code?error=wrong&next=/admin"), "a used recovery code");
+    // The code step waits five minutes.
+    clock.advance(5 * 60_000 + 1_000);
+    let late = code_at(&secret, clock.now_ms()).unwrap();
+    assert_eq!(give_code(&a, &pending, &late).await.header("location").as_deref(), Some("/login?error=code_expired&next=/admin"));
+
+    let log = audit_actions(dir.path(), "admin").await;
+    let has = |action: &str, detail: &str| log.iter().any(|(a, d)| a == action && d.contains(detail));
+    assert!(has("second_factor_enrolled", "10 recovery codes"), "{log:?}");
+    assert!(has("second_factor_failed", "replay"), "{log:?}");
+    assert!(has("second_factor_failed", "a wrong code"), "{log:?}");
+    assert!(has("login", "second factor: authenticator code"), "{log:?}");
+    assert!(has("login", "second factor: recovery code (9 left)"), "{log:?}");
+    assert!(has("login_password_ok", "second factor due"), "{log:?}");
+    srv.stop().await;
+}
+
+/// A lost phone: another administrator removes the second factor; the person's sessions end and they
+/// enrol again at the next sign-in. Nobody removes their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_factor_removed_by_an_administrator_is_enrolled_again() {
+    use server::auth::second_factor::code_at;
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, clock) = on_manual_clock(dir.path(), |c| c.access.two_factor = server::config::TwoFactor::Everyone).await;
+    let a = srv.addr.clone();
+    let enrol = |user: &'static str| {
+        let (a, clock) = (a.clone(), clock.clone());
+        async move {
+            let s = login(&a, user).await;
+            assert_eq!(request(&a, "GET", "/desk", &[("Cookie", s.as_str())], "").await.header("location").as_deref(), Some("/account/second-factor"), "everyone enrols: {user}");
+            let secret = shown_secret(&request(&a, "GET", "/account/second-factor", &[("Cookie", s.as_str())], "").await.body);
+            let body = form(&[("csrf", &csrf(&a, &s).await), ("code", &code_at(&secret, clock.now_ms()).unwrap())]);
+            let r = request(&a, "POST", "/account/second-factor", &[("Cookie", s.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &body).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            s
+        }
+    };
+    let admin = enrol("admin").await;
+    let official = enrol("tashan").await;
+    assert_eq!(request(&a, "GET", "/desk", &[("Cookie", official.as_str())], "").await.status, 200);
+    let page = request(&a, "GET", "/admin/accounts/tashan", &[("Cookie", admin.as_str())], "").await;
+    assert!(page.body.contains("id=\"remove-second-factor\""), "{}", page.body);
+    let r = admin_form(&a, &admin, "/admin/accounts/admin/second-factor", &[]).await;
+    assert_eq!(r.status, 400, "not one's own: {}", r.body);
+    let r = admin_form(&a, &admin, "/admin/accounts/tashan/second-factor", &[]).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin?done=second_factor"), "{}", r.body);
+    assert_eq!(request(&a, "GET", "/api/me", &[("Cookie", official.as_str())], "").await.status, 401, "the person's sessions ended");
+    let again = login(&a, "tashan").await;
+    assert_eq!(request(&a, "GET", "/desk", &[("Cookie", again.as_str())], "").await.header("location").as_deref(), Some("/account/second-factor"), "enrols again");
+    srv.stop().await;
+}
+
+/// 等保 2.0: a session ends after a time without the person's input (the page's own background reads
+/// do not count), and after its absolute lifetime whatever the input. Audited; the page says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_when_idle_and_at_their_absolute_lifetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, clock) = on_manual_clock(dir.path(), |c| {
+        c.access.idle_minutes = 30;
+        c.access.session_hours = 2;
+    })
+    .await;
+    let a = srv.addr.clone();
+    let min = 60_000;
+    let idle = login(&a, "tashan").await;
+    let busy = login(&a, "huayuan").await;
+    let busy_token = csrf(&a, &busy).await;
+    for _ in 0..2 {
+        clock.advance(14 * min);
+        // Background reads of an open tablet: not input.
+        assert_eq!(request(&a, "GET", "/api/cases?region=330602001", &[("Cookie", idle.as_str())], "").await.status, 200);
+        // A tap the page reports.
+        assert_eq!(post_json(&a, &busy, &busy_token, "/api/activity", "").await.status, 204);
+    }
+    clock.advance(2 * min + 1);
+    let r = request(&a, "GET", "/api/cases?region=330602001", &[("Cookie", idle.as_str())], "").await;
+    assert_eq!(r.status, 401, "30 minutes without input: {}", r.body);
+    assert!(r.body.contains("without input"), "{}", r.body);
+    let r = request(&a, "GET", "/desk", &[("Cookie", idle.as_str())], "").await;
+    assert_eq!(r.header("location").as_deref(), Some("/login?next=/desk"), "ended for good: a plain sign-in now");
+    // A page opened is input too (at 30, 59, 88 and 117 minutes: never 30 minutes apart).
+    assert_eq!(request(&a, "GET", "/desk", &[("Cookie", busy.as_str())], "").await.status, 200, "input 2 minutes ago");
+    for _ in 0..3 {
+        clock.advance(29 * min);
+        let r = request(&a, "GET", "/desk", &[("Cookie", busy.as_str())], "").await;
+        assert_eq!(r.status, 200, "{}", r.head);
+    }
+    // Two hours after sign-in the session ends, input or not.
+    clock.advance(4 * min);
+    assert_eq!(post_json(&a, &busy, &busy_token, "/api/activity", "").await.status, 401);
+    // Idle on a page: sent to sign in with the reason.
+    let s = login(&a, "zhuji").await;
+    clock.advance(31 * min);
+    let r = request(&a, "GET", "/desk", &[("Cookie", s.as_str())], "").await;
+    assert_eq!(r.header("location").as_deref(), Some("/login?error=idle&next=/desk"));
+    let page = request(&a, "GET", "/login?error=idle", &[], "").await;
+    assert!(page.body.contains("因长时间未操作"), "{}", page.body);
+    let log = audit_actions(dir.path(), "tashan").await;
+    assert!(log.iter().any(|(a, d)| a == "session_idle_ended" && d.contains("30 minutes")), "{log:?}");
+    srv.stop().await;
+}
+
+/// Open311 app keys from the admin page: issued with a name (shown once, only its digest stored),
+/// listed, a nameless one refused beside the field with nothing stored, revoked; other roles cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_keys_are_issued_listed_and_revoked_on_the_admin_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.demo.backfill_days = 0;
+    cfg.demo.systems = false;
+    let srv = start(cfg).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let page = request(&a, "GET", "/admin", &[("Cookie", admin.as_str())], "").await;
+    assert!(page.body.contains("id=\"issue-api-key\""), "{}", page.body);
+    let r = admin_form(&a, &admin, "/admin/api-keys", &[("name", "  ")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("id=\"api_key_name-error\""), "{}", r.body);
+    let r = admin_form(&a, &admin, "/admin/api-keys", &[("name", "越城区随手拍")]).await;
+    assert_eq!((r.status, r.header("cache-control").as_deref()), (200, Some("no-store")), "{}", r.body);
+    let key = r.body.split("id=\"api-key\">").nth(1).and_then(|x| x.split('<').next()).unwrap().to_string();
+    assert_eq!(key.len(), 64, "{key}");
+    let listed = request(&a, "GET", "/api/admin/api-keys", &[("Cookie", admin.as_str())], "").await;
+    assert!(listed.body.contains("越城区随手拍") && !listed.body.contains(&key), "listed without the key: {}", listed.body);
+    let page = request(&a, "GET", "/admin", &[("Cookie", admin.as_str())], "").await;
+    let id = page.body.split("data-api-key=\"").nth(1).and_then(|x| x.split('"').next()).unwrap().to_string();
+    assert_eq!(page.body.matches("data-api-key=").count(), 1, "the nameless one was not stored");
+    let r = admin_form(&a, &admin, &format!("/admin/api-keys/{id}/revoke"), &[]).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin?done=key_revoked"));
+    let page = request(&a, "GET", "/admin", &[("Cookie", admin.as_str())], "").await;
+    assert!(!page.body.contains(&format!("id=\"revoke-key-{id}\"")), "revoked: no button any more");
+    // A district official has no admin page; the form is refused for them.
+    let other = login(&a, "zhuji").await;
+    let r = admin_form(&a, &other, "/admin/api-keys", &[("name", "x")]).await;
+    assert!([403, 404].contains(&r.status), "{}", r.status);
     srv.stop().await;
 }

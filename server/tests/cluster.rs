@@ -129,6 +129,8 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
     // Paused on b: c refuses the source's pushes within a second (retry later); resumed, c takes them.
     let admin = common::login(&b.addr, "admin").await;
     let admin_token = common::csrf(&b.addr, &admin).await;
+    let m = common::request(&b.addr, "GET", "/metrics", &[("Cookie", admin.as_str())], "").await;
+    assert!(m.body.contains("cockpit_bus_connected 1"), "b is on the bus: {}", m.body);
     let to_c = |records: Vec<Value>| {
         let (client, url) = (client.clone(), format!("http://{}/feeds/petitions/webhook", c.addr));
         async move { server::sim::webhook::push(&client, &url, "petition-token", "petition-secret", &records, common::now() / 1000).await.unwrap().0 }

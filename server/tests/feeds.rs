@@ -172,9 +172,7 @@ async fn pull_and_push_feeds_store_everything_once_and_quarantine_with_reasons()
     let mut cfg = server::config::Config::from_toml(&std::fs::read_to_string(&file).unwrap()).unwrap();
     cfg.file = Some(file.clone());
     cfg.access.metrics_token = Some("scrape-me".into());
-    let base = common::config(dir.path());
-    let cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..cfg };
-    let srv = start(cfg).await;
+    let srv = start(onto_test_dir(dir.path(), cfg)).await;
     let a = srv.addr.clone();
     let admin = login(&a, "admin").await;
 
@@ -301,8 +299,7 @@ async fn a_cockpit_restart_mid_stream_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(&h_addr, &a_addr, r#"{ "001" = "hazard" }"#);
     let config = || {
-        let base = common::config(dir.path());
-        server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..server::config::Config::from_toml(&text).unwrap() }
+        onto_test_dir(dir.path(), server::config::Config::from_toml(&text).unwrap())
     };
     let srv = start(config()).await;
     let admin = login(&srv.addr, "admin").await;
@@ -397,9 +394,7 @@ async fn a_feed_past_its_cadence_marks_the_panels_it_feeds_stale() {
     hotline.set_down(true);
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(&h_addr, &a_addr, r#"{ "001" = "hazard" }"#).replace("cadence_seconds = 60", "cadence_seconds = 2");
-    let base = common::config(dir.path());
-    let cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..server::config::Config::from_toml(&text).unwrap() };
-    let srv = start(cfg).await;
+    let srv = start(onto_test_dir(dir.path(), server::config::Config::from_toml(&text).unwrap())).await;
     let a = srv.addr.clone();
     let admin = login(&a, "admin").await;
     let leader = login(&a, "leader").await;
@@ -481,10 +476,7 @@ async fn http_pull_reads_an_https_source_signed_by_the_citys_own_ca() {
     };
     let text = feed("alarms", &format!("ca_file = {:?}", front.ca_file.display().to_string())) + &feed("alarms-untrusted", "");
     let dir = tempfile::tempdir().unwrap();
-    let cfg = server::config::Config::from_toml(&text).unwrap();
-    let base = common::config(dir.path());
-    let cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..cfg };
-    let srv = start(cfg).await;
+    let srv = start(onto_test_dir(dir.path(), server::config::Config::from_toml(&text).unwrap())).await;
     let admin = login(&srv.addr, "admin").await;
 
     let f = until(&srv.addr, &admin, "alarms", "30 alarms over TLS", |f| f["stored"] == 30).await;
@@ -500,4 +492,13 @@ async fn http_pull_reads_an_https_source_signed_by_the_citys_own_ca() {
     assert!(e.0.contains("feeds[0] (\"alarms\")") && e.0.contains("no PEM certificate"), "{e}");
     let _ = std::fs::remove_file(&bad);
     srv.stop().await;
+}
+
+/// A feed config on the test's data directory and demo, with administrators signing in by password
+/// alone (the second factor has its own tests).
+fn onto_test_dir(dir: &std::path::Path, cfg: server::config::Config) -> server::config::Config {
+    let base = common::config(dir);
+    let mut cfg = server::config::Config { data_dir: base.data_dir, site_root: base.site_root, demo: base.demo, ..cfg };
+    cfg.access.two_factor = base.access.two_factor;
+    cfg
 }

@@ -490,22 +490,7 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
         region: region.map(Into::into),
         detail: format!("{action} at {at}"),
     };
-    let acc = Account {
-        username: "wang".into(),
-        display_name: "王伟".into(),
-        role: Role::StreetOfficial,
-        scope: "330602001".into(),
-        department: None,
-        clearance: Clearance::Internal,
-        password_hash: "h0".into(),
-        created_at: T,
-        created_by: "admin".into(),
-        disabled: false,
-        must_change: false,
-        password_set_at: T,
-        last_sign_in_at: None,
-        last_sign_in_from: None,
-    };
+    let acc = wang(Role::StreetOfficial);
     s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.unwrap();
     assert!(s.create_account(&acc, &audit(T, "create_account", Some("330602001"))).await.is_err(), "a name is taken once");
     for (i, h) in ["h1", "h2", "h3"].iter().enumerate() {
@@ -527,7 +512,16 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
     assert_eq!((got[0].password_hash.as_str(), got[0].disabled), ("h3", true), "a change of role leaves password and state alone");
     assert_eq!((got[0].last_sign_in_at, got[0].last_sign_in_from.as_deref()), (Some(T + 20), Some("10.0.0.9")));
 
-    let session = |t: &str, expires| Session { token_hash: t.into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: expires, address: "10.0.0.1".into() };
+    let session = |t: &str, expires| Session {
+        token_hash: t.into(),
+        username: "wang".into(),
+        csrf: "c".into(),
+        created_at: T,
+        expires_at: expires,
+        address: "10.0.0.1".into(),
+        second_factor_due: false,
+        last_active_at: T,
+    };
     s.insert_session(&session("a", T + 100)).await.unwrap();
     s.insert_session(&session("b", T + 10)).await.unwrap();
     s.insert_session(&session("c", T + 100)).await.unwrap();
@@ -654,4 +648,104 @@ async fn settings_rows_on(backend: Backend) {
     assert_eq!(rows[0], row(r#"{"holidays":[]}"#, T + 1), "the later save replaced the first");
     let log = s.audit(&AuditFilter::default(), 10).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "settings_changed").count(), 3);
+}
+
+/// Second factors, session activity and audit retention mean the same on both stores: a TOTP step is
+/// accepted once (never an older one), a recovery code once, a removal takes the codes too; activity
+/// only moves forward; the audit log yields only entries older than the retention cutoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_factor_activity_and_retention_rows_behave_alike() {
+    second_factor_rows_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_factor_activity_and_retention_rows_behave_alike_on_postgres() {
+    second_factor_rows_on(Backend::Postgres).await;
+}
+
+async fn second_factor_rows_on(backend: Backend) {
+    use server::store::access::{AuditEntry, AuditFilter, Session};
+    let db = TestStore::open(backend).await;
+    let s = db.store.clone();
+    let audit = |at: i64, action: &str| AuditEntry { at, actor: "wang".into(), action: action.into(), region: None, detail: String::new() };
+    assert_eq!(s.second_factor("wang").await.unwrap(), None);
+    s.set_second_factor_pending("wang", "SECRET1").await.unwrap();
+    s.set_second_factor_pending("wang", "SECRET2").await.unwrap();
+    let f = s.second_factor("wang").await.unwrap().unwrap();
+    assert_eq!((f.secret, f.pending.as_deref()), (None, Some("SECRET2")), "the later pending secret replaces the first");
+    assert!(s.second_factor_users().await.unwrap().is_empty(), "pending is not in force");
+    assert!(!s.take_totp_step("wang", 5).await.unwrap(), "no step is taken before enrolment");
+    let hashes: Vec<String> = (0..3).map(|i| format!("h{i}")).collect();
+    assert!(s.enable_second_factor("wang", 100, &hashes, &audit(T, "second_factor_enrolled")).await.unwrap());
+    assert!(!s.enable_second_factor("wang", 100, &hashes, &audit(T, "second_factor_enrolled")).await.unwrap(), "nothing pending any more");
+    let f = s.second_factor("wang").await.unwrap().unwrap();
+    assert_eq!((f.secret.as_deref(), f.pending, f.last_step, f.enabled_at, f.recovery_left), (Some("SECRET2"), None, Some(100), Some(T), 3));
+    assert_eq!(s.second_factor_users().await.unwrap(), ["wang"]);
+    assert!(!s.take_totp_step("wang", 100).await.unwrap(), "the enrolment's step is used");
+    assert!(!s.take_totp_step("wang", 99).await.unwrap(), "an older step never");
+    assert!(s.take_totp_step("wang", 101).await.unwrap());
+    assert!(!s.take_totp_step("wang", 101).await.unwrap(), "once");
+    assert!(s.use_recovery_code("wang", "h1", T + 1).await.unwrap());
+    assert!(!s.use_recovery_code("wang", "h1", T + 2).await.unwrap(), "a recovery code works once");
+    assert!(!s.use_recovery_code("wang", "nope", T + 2).await.unwrap());
+    assert_eq!(s.second_factor("wang").await.unwrap().unwrap().recovery_left, 2);
+    assert!(s.remove_second_factor("wang", &audit(T + 3, "second_factor_removed")).await.unwrap());
+    assert!(!s.remove_second_factor("wang", &audit(T + 3, "second_factor_removed")).await.unwrap());
+    assert_eq!(s.second_factor("wang").await.unwrap(), None);
+    assert!(!s.use_recovery_code("wang", "h0", T + 4).await.unwrap(), "the codes went with it");
+    let log = s.audit(&AuditFilter::default(), 10).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action.starts_with("second_factor")).count(), 2, "enrolled and removed, each audited once");
+
+    let acc = wang(app::model::Role::Admin);
+    s.save_regions(&shaoxing::build()).await.unwrap();
+    s.create_account(&acc, &audit(T, "create_account")).await.unwrap();
+    let session = Session { token_hash: "t".into(), username: "wang".into(), csrf: "c".into(), created_at: T, expires_at: T + 10_000_000, address: String::new(), second_factor_due: true, last_active_at: T };
+    s.insert_session(&session).await.unwrap();
+    s.touch_session("t", T + 500).await.unwrap();
+    s.touch_session("t", T + 200).await.unwrap();
+    let got = s.find_session("t", T + 600).await.unwrap().unwrap();
+    assert_eq!((got.second_factor_due, got.last_active_at), (true, T + 500), "activity only moves forward");
+
+    let day = 86_400_000;
+    s.append_audit(&audit(T - 200 * day, "old")).await.unwrap();
+    s.append_audit(&audit(T - 170 * day, "recent")).await.unwrap();
+    let before = db.scalar("SELECT COUNT(*) FROM audit_log", &[]).await;
+    assert!(db.refused("DELETE FROM audit_log").await, "nothing deleted but by retention");
+    assert_eq!(s.purge_audit(T - 180 * day).await.unwrap(), 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM audit_log", &[]).await, before - 1);
+    let left: Vec<String> = s.audit(&AuditFilter::default(), 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(left.contains(&"recent".to_string()) && !left.contains(&"old".to_string()), "{left:?}");
+    assert!(db.refused("DELETE FROM audit_log").await, "entries inside retention still cannot be deleted");
+    assert_eq!(s.purge_audit(T - 400 * day).await.unwrap(), 0, "an older cutoff never brings deletion closer");
+
+    // Sign-ins under way at the identity platform: taken once, and not after they expired.
+    use server::store::access::OidcRequest;
+    let req = |state: &str, at: i64| OidcRequest { state: state.into(), verifier: "v".into(), nonce: "n".into(), next: "/desk".into(), created_at: at };
+    s.put_oidc_request(&req("s1", T), T - 600_000).await.unwrap();
+    s.put_oidc_request(&req("s2", T), T - 600_000).await.unwrap();
+    assert_eq!(s.take_oidc_request("s1", T - 600_000).await.unwrap(), Some(req("s1", T)));
+    assert_eq!(s.take_oidc_request("s1", T - 600_000).await.unwrap(), None, "a replayed answer finds nothing");
+    assert_eq!(s.take_oidc_request("s2", T + 1).await.unwrap(), None, "begun too long ago");
+    s.put_oidc_request(&req("s3", T + 700_000), T + 100_000).await.unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM oidc_requests", &[]).await, 1, "expired ones go when a new one comes");
+}
+
+/// The account the access stories are about: 王伟 in 塔山街道.
+fn wang(role: app::model::Role) -> server::store::access::Account {
+    server::store::access::Account {
+        username: "wang".into(),
+        display_name: "王伟".into(),
+        role,
+        scope: "330602001".into(),
+        department: None,
+        clearance: app::model::Clearance::Internal,
+        password_hash: "h0".into(),
+        created_at: T,
+        created_by: "admin".into(),
+        disabled: false,
+        must_change: false,
+        password_set_at: T,
+        last_sign_in_at: None,
+        last_sign_in_from: None,
+    }
 }

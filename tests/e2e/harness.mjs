@@ -18,7 +18,10 @@ export const PINNED = '2026-12-02T10:00:00+08:00';
 
 // `config`: TOML for a config file (e.g. `[[feeds]]`); the demo's settings still come from the environment.
 // `dataDir` and `listen` restart a server on the data and address of one that was killed (outage tests).
-export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config, clockStart = PINNED, dataDir, listen = '127.0.0.1:0' } = {}) {
+// `twoFactor`: who must give a second factor; tests that are not about it sign administrators in with
+// passwords alone ('off'); the product's default is 'administrators'.
+// `env`: more environment for the server (a secret, say).
+export async function startServer({ rate = 240, backfillDays = 2, backfillRate = 6, config, clockStart = PINNED, dataDir, listen = '127.0.0.1:0', twoFactor = 'off', env = {} } = {}) {
   const bin = process.env.COCKPIT_BIN ?? join(root, 'target', 'debug', 'cockpit');
   dataDir ??= mkdtempSync(join(tmpdir(), 'cockpit-e2e-'));
   const configEnv = {};
@@ -35,7 +38,9 @@ export async function startServer({ rate = 240, backfillDays = 2, backfillRate =
       COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE: String(backfillRate),
       COCKPIT_LOG: 'warn,sqlx::query=error',
       COCKPIT_CLOCK_START: clockStart,
+      COCKPIT_TWO_FACTOR: twoFactor,
       ...configEnv,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -138,4 +143,17 @@ export async function recordTransfer(page) {
     if (r) done.push({ ...r, bytes: e.encodedDataLength });
   });
   return { list: () => done, clear: () => { done = []; }, clearCache: () => cdp.send('Network.clearBrowserCache') };
+}
+
+/// A port free now on 127.0.0.1 (for a server whose address must be known before it starts).
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -176,6 +176,7 @@ pub fn Wall() -> impl IntoView {
         watchdog::run(lost, at);
         Effect::new(move |_| position.set(at.get().map(|p| (p.item, p.done))));
         live::track_scale(scale);
+        crate::activity::report_for_session();
         Effect::new(move |_| hydrated.set(true));
     }
     #[cfg(not(feature = "hydrate"))]

@@ -5,18 +5,22 @@
 pub mod admin;
 mod demo_accounts;
 pub mod limiter;
+pub mod oidc;
 pub mod pairing;
 pub mod password;
+pub mod retention;
+pub mod second_factor;
 pub mod token;
 
 pub use demo_accounts::{seed_demo_accounts, DEMO_PASSWORD};
 
 use crate::city::RegionTree;
-use crate::store::access::{Account, ApiKey, AuditEntry, Device, Session};
+use crate::config::TwoFactor;
+use crate::store::access::{Account, ApiKey, AuditEntry, Device, SecondFactor, Session};
 use crate::store::{Store, StoreError};
 use app::backend::Viewer;
 use app::model::{Clearance, Role, Scope};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 pub const SESSION_COOKIE: &str = "cockpit_session";
@@ -28,6 +32,12 @@ pub enum AuthError {
     /// Wrong name or password; which of the two is not said.
     BadCredentials,
     Throttled { retry_after_s: i64 },
+    /// No session waits for a second factor (it expired after `second_factor::PENDING_MS`, or none began).
+    NoPendingSignIn,
+    /// A second-factor code that is not the person's now (or a recovery code unknown or used).
+    WrongCode,
+    /// The right code, already used once: a replay.
+    CodeReused,
     Forbidden(String),
     Invalid(String),
     Store(String),
@@ -44,6 +54,17 @@ pub struct AccessConfig {
     pub secure_cookies: bool,
     /// A password older than this many days must be changed at sign-in (0: never).
     pub password_max_days: u32,
+    /// A session ends after this long without the person's input (0: never for that reason).
+    pub idle_minutes: u32,
+    /// Who must sign in with a second factor.
+    pub two_factor: TwoFactor,
+}
+
+impl AccessConfig {
+    /// Only for reading rows again (`Auth::reload`): no session is made with it.
+    fn for_reload() -> AccessConfig {
+        AccessConfig { session_hours: 0, secure_cookies: false, password_max_days: 0, idle_minutes: 0, two_factor: TwoFactor::Off }
+    }
 }
 
 pub struct Auth {
@@ -65,6 +86,10 @@ pub struct Auth {
     pub pairings: pairing::Pairings,
     /// When each wall display last asked for something (this process).
     seen: RwLock<HashMap<i64, i64>>,
+    /// Who has a second factor in force.
+    enrolled: RwLock<HashSet<String>>,
+    /// Sign-in through the city's identity platform, when configured.
+    oidc: std::sync::OnceLock<oidc::Oidc>,
 }
 
 /// A new session: the cookie's token (given to the browser once) and its CSRF token.
@@ -72,7 +97,11 @@ pub struct NewSession {
     pub token: String,
     pub csrf: String,
     pub max_age_s: i64,
+    /// The password was right; the second factor is still to come (`/login/code`).
+    pub second_factor_due: bool,
 }
+
+
 
 impl Auth {
     pub async fn load(store: Arc<dyn Store>, tree: Arc<RegionTree>, config: AccessConfig, clock: crate::clock::Clock) -> Result<Auth, StoreError> {
@@ -87,6 +116,7 @@ impl Auth {
             .map(|d| (d.token_hash.clone(), d))
             .collect();
         let api_keys = store.api_keys().await?.into_iter().filter(|k| k.revoked_at.is_none()).map(|k| (k.key_hash.clone(), k)).collect();
+        let enrolled = store.second_factor_users().await?.into_iter().collect();
         Ok(Auth {
             store,
             tree,
@@ -100,7 +130,82 @@ impl Auth {
             on_change: std::sync::OnceLock::new(),
             pairings: pairing::Pairings::default(),
             seen: RwLock::new(HashMap::new()),
+            enrolled: RwLock::new(enrolled),
+            oidc: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Turns on sign-in through the identity platform (once, at start).
+    pub fn set_oidc(&self, o: oidc::Oidc) {
+        let _ = self.oidc.set(o);
+    }
+
+    pub fn oidc(&self) -> Option<&oidc::Oidc> {
+        self.oidc.get()
+    }
+
+    /// A person the identity platform vouched for signs in: their account by name (a first sign-in
+    /// links to an account an administrator made, or, where the city chose `create`, makes one from
+    /// the role and region claims within `create_roles`). A second factor enrolled here is still asked
+    /// for. Audited either way.
+    pub async fn oidc_sign_in(&self, who: &oidc::Identity, address: &str, now: i64) -> Result<NewSession, AuthError> {
+        let cfg = self.oidc().map(|o| o.config().clone()).ok_or_else(|| AuthError::Forbidden("no identity platform configured".into()))?;
+        let existing = self.accounts.read().expect("accounts lock").get(&who.username).cloned();
+        let refuse = |why: String| async move {
+            self.audit("oidc", "oidc_refused", None, &format!("from {address}: {why}"), now).await;
+            Err(AuthError::Forbidden(why))
+        };
+        let account = match existing {
+            Some(a) if a.disabled => return refuse(format!("account {} is disabled", a.username)).await,
+            Some(a) if a.role == Role::WallDevice => return refuse("wall displays do not sign in".into()).await,
+            Some(a) => a,
+            None if cfg.first_sign_in == oidc::FirstSignIn::Link => {
+                return refuse(format!("no account {:?} here: an administrator creates it first", who.username)).await;
+            }
+            None => {
+                let claim = |name: &str| who.claims.get(name).and_then(|v| v.as_str()).map(str::to_string);
+                let role = claim(&cfg.role_claim).and_then(|r| Role::parse(&r));
+                let Some(role) = role.filter(|r| cfg.create_roles.contains(r)) else {
+                    return refuse(format!("{:?} has no role here that a first sign-in may create (claim {:?})", who.username, cfg.role_claim)).await;
+                };
+                let Some(scope) = claim(&cfg.region_claim).filter(|c| self.tree.find(c).is_some()) else {
+                    return refuse(format!("{:?} has no known region (claim {:?})", who.username, cfg.region_claim)).await;
+                };
+                let a = Account {
+                    username: who.username.clone(),
+                    display_name: who.name.clone().unwrap_or_else(|| who.username.clone()),
+                    role,
+                    scope,
+                    department: None,
+                    clearance: Clearance::Internal,
+                    // Never usable: this person signs in through the platform only.
+                    password_hash: password::hash(&token::new_token()),
+                    created_at: now,
+                    created_by: "oidc".into(),
+                    disabled: false,
+                    must_change: false,
+                    password_set_at: now,
+                    last_sign_in_at: None,
+                    last_sign_in_from: None,
+                };
+                let audit = AuditEntry {
+                    at: now,
+                    actor: "oidc".into(),
+                    action: "grant".into(),
+                    region: Some(a.scope.clone()),
+                    detail: format!("account {} role {} clearance {} (first sign-in through the identity platform, subject {})", a.username, a.role.as_str(), a.clearance.as_str(), who.subject),
+                };
+                self.store.create_account(&a, &audit).await?;
+                self.accounts.write().expect("accounts lock").insert(a.username.clone(), a.clone());
+                self.touched();
+                a
+            }
+        };
+        let due = self.has_second_factor(&account.username);
+        let s = self.open_session(&account, address, now, due).await?;
+        let (action, detail) = if due { ("login_platform_ok", "; second factor due") } else { ("login", "") };
+        self.audit(&account.username, action, Some(&account.scope), &format!("from {address} through the identity platform (subject {}){detail}", who.subject), now).await;
+        Ok(s)
     }
 
     /// What to call after access rows changed here (once; instances on a shared store announce it).
@@ -144,13 +249,20 @@ impl Auth {
     /// Reads accounts, sessions, devices and keys again from the store (another instance changed
     /// them); live streams re-check their subscribers if anything ended or an account was disabled.
     pub async fn reload(&self) -> Result<(), StoreError> {
-        let fresh = Auth::load(self.store.clone(), self.tree.clone(), AccessConfig { session_hours: 0, secure_cookies: false, password_max_days: 0 }, self.clock.clone()).await?;
-        let (accounts, sessions, devices, api_keys) = (
+        let fresh = Auth::load(self.store.clone(), self.tree.clone(), AccessConfig::for_reload(), self.clock.clone()).await?;
+        let (accounts, mut sessions, devices, api_keys) = (
             fresh.accounts.into_inner().expect("accounts lock"),
             fresh.sessions.into_inner().expect("sessions lock"),
             fresh.devices.into_inner().expect("devices lock"),
             fresh.api_keys.into_inner().expect("api keys lock"),
         );
+        // Input seen here and not yet stored (stored at most once a minute) is not forgotten.
+        for (k, s) in self.sessions.read().expect("sessions lock").iter() {
+            if let Some(f) = sessions.get_mut(k) {
+                f.last_active_at = f.last_active_at.max(s.last_active_at);
+            }
+        }
+        *self.enrolled.write().expect("enrolled lock") = fresh.enrolled.into_inner().expect("enrolled lock");
         let ended = {
             let old_sessions = self.sessions.read().expect("sessions lock");
             let old_devices = self.devices.read().expect("devices lock");
@@ -207,11 +319,60 @@ impl Auth {
     /// The live session and its account, for a token hash.
     pub fn session(&self, token_hash: &str, now: i64) -> Option<(Session, Account)> {
         let s = self.sessions.read().expect("sessions lock").get(token_hash).cloned()?;
-        if s.expires_at <= now {
+        if s.expires_at <= now || s.second_factor_due || self.idle(&s, now) {
             return None;
         }
         let a = self.accounts.read().expect("accounts lock").get(&s.username).cloned()?;
         (!a.disabled).then_some((s, a))
+    }
+
+    fn idle(&self, s: &Session, now: i64) -> bool {
+        let idle_ms = i64::from(self.config.idle_minutes) * 60_000;
+        idle_ms > 0 && now - s.last_active_at >= idle_ms
+    }
+
+    /// The person's input in the session of these cookies (a page opened, a form sent, a tap reported
+    /// by the page): the idle time-out counts from here. Stored at most once a minute.
+    pub async fn touch(&self, cookie_header: Option<&str>, now: i64) {
+        let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return };
+        let h = token::digest(t);
+        let due = {
+            let mut sessions = self.sessions.write().expect("sessions lock");
+            match sessions.get_mut(&h) {
+                Some(s) if !s.second_factor_due && !self.idle(s, now) && now - s.last_active_at >= 60_000 => {
+                    s.last_active_at = now;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if due {
+            if let Err(e) = self.store.touch_session(&h, now).await {
+                tracing::warn!("session activity not stored: {e}");
+            }
+        }
+    }
+
+    /// Ends the session in these cookies if it went idle (stored, audited); true if it did.
+    pub async fn end_if_idle(&self, cookie_header: Option<&str>, now: i64) -> bool {
+        let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return false };
+        let h = token::digest(t);
+        let ended = {
+            let mut sessions = self.sessions.write().expect("sessions lock");
+            match sessions.get(&h) {
+                Some(s) if !s.second_factor_due && s.expires_at > now && self.idle(s, now) => sessions.remove(&h),
+                _ => None,
+            }
+        };
+        let Some(s) = ended else { return false };
+        self.announce_revocation();
+        if let Err(e) = self.store.revoke_session(&h, now).await {
+            tracing::warn!("idle session not revoked in the store: {e}");
+        }
+        self.touched();
+        let region = self.accounts.read().expect("accounts lock").get(&s.username).map(|a| a.scope.clone());
+        self.audit(&s.username, "session_idle_ended", region.as_deref(), &format!("no input for {} minutes", self.config.idle_minutes), now).await;
+        true
     }
 
     /// The sign-in before the session in these cookies, and the failed attempts since, from the audit
@@ -273,10 +434,24 @@ impl Auth {
             self.audit(username, "login_failed", region.as_deref(), &format!("from {address}"), now).await;
             return Err(AuthError::BadCredentials);
         };
+        if self.enrolled.read().expect("enrolled lock").contains(&account.username) {
+            // The password alone opens nothing: a short session that only waits for the code. The
+            // throttle is cleared only by the whole sign-in.
+            let pending = self.open_session(&account, address, now, true).await?;
+            self.audit(&account.username, "login_password_ok", Some(&account.scope), &format!("from {address}; second factor due"), now).await;
+            return Ok(pending);
+        }
         let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
         self.store.throttle_clear(&cleared).await?;
+        let s = self.open_session(&account, address, now, false).await?;
+        self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
+        Ok(s)
+    }
+
+    /// Stores and mirrors a new session of `account` (a whole one, or one waiting for its second factor).
+    async fn open_session(&self, account: &Account, address: &str, now: i64, second_factor_due: bool) -> Result<NewSession, AuthError> {
         let (tok, csrf) = (token::new_token(), token::new_token());
-        let max_age_s = self.config.session_hours * 3600;
+        let max_age_s = if second_factor_due { second_factor::PENDING_MS / 1000 } else { self.config.session_hours * 3600 };
         let s = Session {
             token_hash: token::digest(&tok),
             username: account.username.clone(),
@@ -284,17 +459,156 @@ impl Auth {
             created_at: now,
             expires_at: now + max_age_s * 1000,
             address: address.to_string(),
+            second_factor_due,
+            last_active_at: now,
         };
         self.store.insert_session(&s).await?;
+        self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
+        self.touched();
+        if second_factor_due {
+            return Ok(NewSession { token: tok, csrf, max_age_s, second_factor_due });
+        }
         self.store.record_sign_in(&account.username, now, address).await?;
         if let Some(a) = self.accounts.write().expect("accounts lock").get_mut(&account.username) {
             a.last_sign_in_at = Some(now);
             a.last_sign_in_from = Some(address.to_string());
         }
-        self.sessions.write().expect("sessions lock").insert(s.token_hash.clone(), s);
+        Ok(NewSession { token: tok, csrf, max_age_s, second_factor_due })
+    }
+
+    /// The session in these cookies that waits for its second factor, with its account.
+    pub fn pending_second_factor(&self, cookie_header: Option<&str>, now: i64) -> Option<(Session, Account)> {
+        let t = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE)?;
+        let s = self.sessions.read().expect("sessions lock").get(&token::digest(t)).cloned()?;
+        if !s.second_factor_due || s.expires_at <= now {
+            return None;
+        }
+        let a = self.accounts.read().expect("accounts lock").get(&s.username).cloned()?;
+        (!a.disabled).then_some((s, a))
+    }
+
+    /// The second step of a sign-in: a TOTP code (good once) or an unused recovery code, counted by the
+    /// sign-in throttle like a wrong password. On success the waiting session ends and a whole one opens
+    /// with a new token (what was issued before the code proves nothing).
+    pub async fn give_second_factor(&self, cookie_header: Option<&str>, code: &str, address: &str, now: i64) -> Result<NewSession, AuthError> {
+        let (pending, account) = self.pending_second_factor(cookie_header, now).ok_or(AuthError::NoPendingSignIn)?;
+        let keys = limiter::keys(&account.username, true, address);
+        let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+        let counts = self.store.throttle_counts(&names).await?;
+        let wait = keys.iter().map(|k| limiter::wait(k, counts.get(&k.key).copied().unwrap_or_default(), now)).max().unwrap_or(0);
+        if wait > 0 {
+            self.audit(&account.username, "login_throttled", Some(&account.scope), &format!("from {address}; second factor"), now).await;
+            return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
+        }
+        let factor = self.store.second_factor(&account.username).await?.unwrap_or_default();
+        let how = match factor.secret.as_deref() {
+            _ if second_factor::is_recovery_code(code) => {
+                if self.store.use_recovery_code(&account.username, &second_factor::recovery_hash(code), now).await? {
+                    Ok(format!("recovery code ({} left)", factor.recovery_left.saturating_sub(1)))
+                } else {
+                    Err(AuthError::WrongCode)
+                }
+            }
+            Some(secret) => match second_factor::verify(secret, code, now) {
+                Some(step) if self.store.take_totp_step(&account.username, step).await? => Ok("authenticator code".to_string()),
+                Some(_) => Err(AuthError::CodeReused),
+                None => Err(AuthError::WrongCode),
+            },
+            None => Err(AuthError::WrongCode),
+        };
+        let how = match how {
+            Ok(h) => h,
+            Err(e) => {
+                self.store.throttle_fail(&names, now).await?;
+                let why = if e == AuthError::CodeReused { "a code already used (replay)" } else { "a wrong code" };
+                self.audit(&account.username, "second_factor_failed", Some(&account.scope), &format!("from {address}: {why}"), now).await;
+                return Err(e);
+            }
+        };
+        let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
+        self.store.throttle_clear(&cleared).await?;
+        self.sessions.write().expect("sessions lock").remove(&pending.token_hash);
+        self.store.revoke_session(&pending.token_hash, now).await?;
+        let s = self.open_session(&account, address, now, false).await?;
+        self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}; second factor: {how}"), now).await;
+        Ok(s)
+    }
+
+    /// Whether `account` must sign in with a second factor under the city's rule.
+    pub fn second_factor_required(&self, account: &Account) -> bool {
+        match self.config.two_factor {
+            TwoFactor::Off => false,
+            TwoFactor::Administrators => matches!(account.role, Role::Admin | Role::Auditor),
+            TwoFactor::Everyone => account.role != Role::WallDevice,
+        }
+    }
+
+    /// Whether the person behind these cookies has a second factor in force.
+    pub fn has_second_factor(&self, username: &str) -> bool {
+        self.enrolled.read().expect("enrolled lock").contains(username)
+    }
+
+    /// Whether the person behind these cookies must enrol a second factor before anything else.
+    pub fn enrolment_due(&self, cookie_header: Option<&str>, now: i64) -> bool {
+        let Some(t) = cookie(cookie_header.unwrap_or(""), SESSION_COOKIE) else { return false };
+        let Some((_, a)) = self.session(&token::digest(t), now) else { return false };
+        self.second_factor_required(&a) && !self.has_second_factor(&a.username)
+    }
+
+    /// The person's second factor as stored (None: never enrolled).
+    pub async fn second_factor_of(&self, username: &str) -> Result<Option<SecondFactor>, AuthError> {
+        Ok(self.store.second_factor(username).await?)
+    }
+
+    /// The secret being enrolled by `username`: the one pending, or a new one kept as pending (so that a
+    /// reload of the page shows the same QR code the app may already have read).
+    pub async fn enrolment_secret(&self, username: &str) -> Result<String, AuthError> {
+        if let Some(p) = self.store.second_factor(username).await?.and_then(|f| f.pending) {
+            return Ok(p);
+        }
+        let secret = second_factor::new_secret();
+        self.store.set_second_factor_pending(username, &secret).await?;
+        Ok(secret)
+    }
+
+    /// Confirms an enrolment with a code from the app: the pending secret goes in force, fresh recovery
+    /// codes replace any earlier ones and are returned (shown once; the store keeps their hashes).
+    pub async fn confirm_enrolment(&self, username: &str, code: &str, now: i64) -> Result<Vec<String>, AuthError> {
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned().ok_or(AuthError::BadCredentials)?;
+        let pending = self.store.second_factor(username).await?.and_then(|f| f.pending).ok_or(AuthError::NoPendingSignIn)?;
+        let Some(step) = second_factor::verify(&pending, code, now) else {
+            self.audit(username, "second_factor_enrolment_failed", Some(&account.scope), "a wrong code", now).await;
+            return Err(AuthError::WrongCode);
+        };
+        let codes = second_factor::new_recovery_codes();
+        let hashes: Vec<String> = codes.iter().map(|c| second_factor::recovery_hash(c)).collect();
+        let audit = AuditEntry { at: now, actor: username.into(), action: "second_factor_enrolled".into(), region: Some(account.scope.clone()), detail: format!("TOTP; {} recovery codes", codes.len()) };
+        if !self.store.enable_second_factor(username, step, &hashes, &audit).await? {
+            return Err(AuthError::NoPendingSignIn);
+        }
+        self.enrolled.write().expect("enrolled lock").insert(username.to_string());
         self.touched();
-        self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
-        Ok(NewSession { token: tok, csrf, max_age_s })
+        Ok(codes)
+    }
+
+    /// An administrator removes a person's second factor (a lost phone): within their reach, never
+    /// their own; the person's sessions end and, where the rule asks for one, they enrol again at their
+    /// next sign-in. Audited.
+    pub async fn remove_second_factor(&self, by: &Viewer, username: &str, now: i64) -> Result<(), AuthError> {
+        let account = self.accounts.read().expect("accounts lock").get(username).cloned();
+        let account = account.ok_or_else(|| AuthError::Invalid(format!("no account {username:?}")))?;
+        self.may_grant(by, &account.scope, account.clearance)?;
+        if by.principal == username {
+            return Err(AuthError::Invalid("another administrator removes your own second factor".into()));
+        }
+        let audit = AuditEntry { at: now, actor: by.principal.clone(), action: "second_factor_removed".into(), region: Some(account.scope.clone()), detail: format!("account {username}") };
+        if !self.store.remove_second_factor(username, &audit).await? {
+            return Err(AuthError::Invalid(format!("{username} has no second factor")));
+        }
+        self.enrolled.write().expect("enrolled lock").remove(username);
+        self.touched();
+        self.end_sessions(username, None, now).await?;
+        Ok(())
     }
 
     pub async fn logout(&self, cookie_header: Option<&str>, now: i64) -> Result<(), AuthError> {

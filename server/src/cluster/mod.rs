@@ -37,6 +37,16 @@ impl Shared {
         Shared { applied: tokio::sync::Mutex::new(applied), bus, instance }
     }
 
+    /// Announces a change without holding up the caller (a writer whose turn others wait for): an
+    /// announcement only wakes the others, in whatever order they arrive.
+    pub fn announce_in_background(self: &std::sync::Arc<Self>, change: Change) {
+        if self.bus.is_none() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move { me.announce(change).await });
+    }
+
     /// Announces a change; a bus that is down only delays the others (they catch up every second).
     pub async fn announce(&self, change: Change) {
         if let Some(bus) = &self.bus {

@@ -126,9 +126,9 @@ impl Ingest {
     }
 
     /// After a commit on a shared store: count it as the store ordered it, then tell the others.
-    async fn counted_shared(&self, shared: &crate::cluster::Shared) -> Result<(), StoreError> {
+    async fn counted_shared(&self, shared: &Arc<crate::cluster::Shared>) -> Result<(), StoreError> {
         self.catch_up().await?;
-        shared.announce(crate::cluster::Change { events: true, ..Default::default() }).await;
+        shared.announce_in_background(crate::cluster::Change { events: true, ..Default::default() });
         Ok(())
     }
 
@@ -304,7 +304,7 @@ impl Ingest {
             self.patrols_elsewhere(&stored);
             // In parts: a history's patrols would pass the bus's largest message (1 MiB by default).
             for part in stored.chunks(ANNOUNCED_PATROLS) {
-                shared.announce(crate::cluster::Change { patrols: part.to_vec(), ..Default::default() }).await;
+                shared.announce_in_background(crate::cluster::Change { patrols: part.to_vec(), ..Default::default() });
             }
             return Ok(outcomes);
         }

@@ -35,6 +35,34 @@ pub struct Session {
     pub expires_at: i64,
     /// The address the session was opened from.
     pub address: String,
+    /// Opened by a password, the second factor still to come: good for nothing but giving it.
+    pub second_factor_due: bool,
+    /// The person's last input (for the idle time-out); never before `created_at`.
+    pub last_active_at: i64,
+}
+
+/// A sign-in sent to the identity platform (OpenID Connect), waiting for the person to come back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OidcRequest {
+    pub state: String,
+    pub verifier: String,
+    pub nonce: String,
+    pub next: String,
+    pub created_at: i64,
+}
+
+/// A person's TOTP second factor (RFC 6238).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SecondFactor {
+    /// Base32 secret in force; None while only enrolling.
+    pub secret: Option<String>,
+    /// Base32 secret shown for enrolment, not yet confirmed by a code.
+    pub pending: Option<String>,
+    /// The newest 30-second step accepted (a code is good once).
+    pub last_step: Option<i64>,
+    pub enabled_at: Option<i64>,
+    /// Recovery codes not yet used.
+    pub recovery_left: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -127,6 +155,32 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Counts one failure at `now` under each key, as `auth::limiter::failed` does, atomically.
     fn throttle_fail<'a>(&'a self, keys: &'a [String], now: i64) -> BoxFuture<'a, Result<(), StoreError>>;
     fn throttle_clear<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// The person's second factor, if any row exists.
+    fn second_factor<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<SecondFactor>, StoreError>>;
+    /// Who has a second factor in force.
+    fn second_factor_users(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// Keeps `secret` as the one being enrolled (replacing an earlier pending one; the one in force stays).
+    fn set_second_factor_pending<'a>(&'a self, username: &'a str, secret: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Puts the pending secret in force with the step its confirming code used, replaces the recovery
+    /// codes by `code_hashes`, and records it, in one transaction; false when nothing was pending.
+    fn enable_second_factor<'a>(&'a self, username: &'a str, step: i64, code_hashes: &'a [String], audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Accepts a code's step once: true when it is newer than every step accepted before (atomic, so two
+    /// instances cannot both accept one code).
+    fn take_totp_step<'a>(&'a self, username: &'a str, step: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Uses an unused recovery code: true when it existed and was unused.
+    fn use_recovery_code<'a>(&'a self, username: &'a str, code_hash: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Removes the second factor and its recovery codes, and records it; false when there was none.
+    fn remove_second_factor<'a>(&'a self, username: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Notes the person's input in a session (never moves it back).
+    fn touch_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Deletes audit entries older than `before` (the retention task; the caller holds the minimum of
+    /// 180 days); returns how many.
+    fn purge_audit(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
+    /// Keeps a sign-in under way; those begun before `expired_before` are deleted on the way.
+    fn put_oidc_request<'a>(&'a self, r: &'a OidcRequest, expired_before: i64) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Takes (deletes and returns) the waiting sign-in of `state` if it began after `since`; older ones
+    /// are deleted on the way.
+    fn take_oidc_request<'a>(&'a self, state: &'a str, since: i64) -> BoxFuture<'a, Result<Option<OidcRequest>, StoreError>>;
     /// Newest first, at most `limit`.
     fn audit<'a>(&'a self, f: &'a AuditFilter, limit: u32) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>>;
 }

@@ -410,6 +410,8 @@ where
         created_at: r.int("created_at")?,
         expires_at: r.int("expires_at")?,
         address: r.string("address")?,
+        second_factor_due: r.flag("second_factor_due")?,
+        last_active_at: r.int("last_active_at")?.max(r.int("created_at")?),
     })
 }
 

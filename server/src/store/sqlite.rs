@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../../migrations/sqlite/0018_password_change.sql")),
     (19, include_str!("../../migrations/sqlite/0019_admin.sql")),
     (20, include_str!("../../migrations/sqlite/0020_settings.sql")),
+    (21, include_str!("../../migrations/sqlite/0021_second_factor.sql")),
 ];
 
 pub struct SqliteStore {

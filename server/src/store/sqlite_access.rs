@@ -1,5 +1,5 @@
 //! The access layer's rows in SQLite.
-use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, Session};
+use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, OidcRequest, SecondFactor, Session};
 use super::rows;
 use super::{SqliteStore, StoreError};
 use crate::auth::limiter::{Count, WINDOW_MS};
@@ -80,13 +80,15 @@ impl AccessStore for SqliteStore {
 
     fn insert_session<'a>(&'a self, s: &'a Session) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at, address, second_factor_due, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 .bind(&s.token_hash)
                 .bind(&s.username)
                 .bind(&s.csrf)
                 .bind(s.created_at)
                 .bind(s.expires_at)
                 .bind(&s.address)
+                .bind(s.second_factor_due)
+                .bind(s.last_active_at)
                 .execute(self.writer())
                 .await?;
             Ok(())
@@ -244,6 +246,135 @@ impl AccessStore for SqliteStore {
         Box::pin(async move {
             let r = sqlx::query("UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL").bind(at).bind(by).bind(id).execute(self.writer()).await?;
             Ok(r.rows_affected() == 1)
+        })
+    }
+
+    fn second_factor<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<SecondFactor>, StoreError>> {
+        Box::pin(async move {
+            let row: Option<(Option<String>, Option<String>, Option<i64>, Option<i64>)> =
+                sqlx::query_as("SELECT secret, pending, last_step, enabled_at FROM second_factors WHERE username = ?1").bind(username).fetch_optional(self.pool()).await?;
+            let Some((secret, pending, last_step, enabled_at)) = row else { return Ok(None) };
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE username = ?1 AND used_at IS NULL").bind(username).fetch_one(self.pool()).await?;
+            Ok(Some(SecondFactor { secret, pending, last_step, enabled_at, recovery_left: left.clamp(0, i64::from(u32::MAX)) as u32 }))
+        })
+    }
+
+    fn second_factor_users(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move { Ok(sqlx::query_scalar("SELECT username FROM second_factors WHERE secret IS NOT NULL").fetch_all(self.pool()).await?) })
+    }
+
+    fn set_second_factor_pending<'a>(&'a self, username: &'a str, secret: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO second_factors (username, pending) VALUES (?1, ?2) ON CONFLICT (username) DO UPDATE SET pending = excluded.pending")
+                .bind(username)
+                .bind(secret)
+                .execute(self.writer())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn enable_second_factor<'a>(&'a self, username: &'a str, step: i64, code_hashes: &'a [String], audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            let done = sqlx::query("UPDATE second_factors SET secret = pending, pending = NULL, last_step = ?1, enabled_at = ?2 WHERE username = ?3 AND pending IS NOT NULL")
+                .bind(step)
+                .bind(audit.at)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE username = ?1").bind(username).execute(&mut *tx).await?;
+            for h in code_hashes {
+                sqlx::query("INSERT INTO recovery_codes (username, code_hash) VALUES (?1, ?2)").bind(username).bind(h).execute(&mut *tx).await?;
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn take_totp_step<'a>(&'a self, username: &'a str, step: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE second_factors SET last_step = ?1 WHERE username = ?2 AND secret IS NOT NULL AND (last_step IS NULL OR last_step < ?1)")
+                .bind(step)
+                .bind(username)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn use_recovery_code<'a>(&'a self, username: &'a str, code_hash: &'a str, at: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE recovery_codes SET used_at = ?1 WHERE username = ?2 AND code_hash = ?3 AND used_at IS NULL")
+                .bind(at)
+                .bind(username)
+                .bind(code_hash)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn remove_second_factor<'a>(&'a self, username: &'a str, audit: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            let done = sqlx::query("DELETE FROM second_factors WHERE username = ?1 AND secret IS NOT NULL").bind(username).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE username = ?1").bind(username).execute(&mut *tx).await?;
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn touch_session<'a>(&'a self, token_hash: &'a str, at: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE sessions SET last_active_at = ?1 WHERE token_hash = ?2 AND last_active_at < ?1").bind(at).bind(token_hash).execute(self.writer()).await?;
+            Ok(())
+        })
+    }
+
+    fn purge_audit(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            sqlx::query("UPDATE audit_retention SET cutoff = ?1 WHERE only_row = 1 AND cutoff < ?1").bind(before).execute(&mut *tx).await?;
+            let done = sqlx::query("DELETE FROM audit_log WHERE at < ?1").bind(before).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn put_oidc_request<'a>(&'a self, r: &'a OidcRequest, expired_before: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            sqlx::query("DELETE FROM oidc_requests WHERE created_at < ?1").bind(expired_before).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO oidc_requests (state, verifier, nonce, next, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .bind(&r.state)
+                .bind(&r.verifier)
+                .bind(&r.nonce)
+                .bind(&r.next)
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn take_oidc_request<'a>(&'a self, state: &'a str, since: i64) -> BoxFuture<'a, Result<Option<OidcRequest>, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            sqlx::query("DELETE FROM oidc_requests WHERE created_at < ?1").bind(since).execute(&mut *tx).await?;
+            let row: Option<(String, String, String, String, i64)> =
+                sqlx::query_as("DELETE FROM oidc_requests WHERE state = ?1 RETURNING state, verifier, nonce, next, created_at").bind(state).fetch_optional(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(row.map(|(state, verifier, nonce, next, created_at)| OidcRequest { state, verifier, nonce, next, created_at }))
         })
     }
 

@@ -25,7 +25,7 @@ pub(crate) fn permitted(state: &AppState, h: &HeaderMap, action: Action) -> Resu
     Ok(v)
 }
 
-fn auth_error(e: AuthError) -> Response {
+pub(crate) fn auth_error(e: AuthError) -> Response {
     match e {
         AuthError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
         AuthError::Invalid(m) => (StatusCode::BAD_REQUEST, m).into_response(),
@@ -33,6 +33,9 @@ fn auth_error(e: AuthError) -> Response {
         AuthError::Throttled { retry_after_s } => {
             (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after_s.to_string())], "too many attempts").into_response()
         }
+        AuthError::NoPendingSignIn => (StatusCode::UNAUTHORIZED, "sign in again: the code step timed out").into_response(),
+        AuthError::WrongCode => (StatusCode::UNAUTHORIZED, "wrong code").into_response(),
+        AuthError::CodeReused => (StatusCode::UNAUTHORIZED, "that code was already used").into_response(),
         AuthError::Store(m) => {
             tracing::error!("access store: {m}");
             (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
@@ -72,6 +75,16 @@ pub async fn login_page(State(state): State<AppState>, Query(q): Query<LoginPage
         Some("throttled") => t(lang, Msg::LoginThrottled),
         Some("expired") => t(lang, Msg::LoginExpired),
         Some("device") => t(lang, Msg::DeviceBad),
+        Some("idle") => t(lang, Msg::LoginIdle),
+        Some("code_expired") => t(lang, Msg::CodeExpired),
+        Some("oidc_unavailable") => t(lang, Msg::OidcUnavailable),
+        Some("oidc_denied") => t(lang, Msg::OidcDenied),
+        Some("oidc_account") => t(lang, Msg::OidcAccount),
+        Some("oidc_expired") => t(lang, Msg::OidcExpired),
+        Some("oidc_audience") => t(lang, Msg::OidcAudience),
+        Some("oidc_signature") => t(lang, Msg::OidcSignature),
+        Some("oidc_nonce") => t(lang, Msg::OidcNonce),
+        Some(e) if e.starts_with("oidc_") => t(lang, Msg::OidcRefused),
         _ => "",
     };
     login_form(&state, lang, message, q.next.as_deref())
@@ -86,7 +99,15 @@ fn login_form(state: &AppState, lang: Lang, message: &str, next: Option<&str>) -
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}"><input type="hidden" name="lang" value="{lang_code}">
 <label>{user}<input name="username" autocomplete="username" required></label>
 <label>{pass}<input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">{submit}</button></form>"#,
+<button type="submit">{submit}</button></form>{platform}"#,
+        platform = match state.cockpit.policy.auth().oidc() {
+            Some(o) => format!(
+                r#"<p class="login-platform"><a class="button" id="oidc-sign-in" href="/auth/oidc/start?next={}">{}</a></p>"#,
+                esc(&super::gate::encode(&local(next))),
+                esc(&o.config().label)
+            ),
+            None => String::new(),
+        },
         title = t(lang, Msg::LoginTitle),
         product = t(lang, Msg::Product),
         msg = if message.is_empty() { String::new() } else { format!(r#"<p class="login-error" role="alert">{}</p>"#, esc(message)) },
@@ -122,7 +143,13 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
     match auth.login(f.username.trim(), &f.password, &addr.ip().to_string(), state.cockpit.now()).await {
         Ok(s) => {
             let secure = auth.config.secure_cookies;
-            let mut r = Redirect::to(&next).into_response();
+            let to = if s.second_factor_due {
+                let lang = if f.lang.as_deref() == Some("en") { "lang=en&" } else { "" };
+                format!("/login/code?{lang}next={}", super::gate::encode(&next))
+            } else {
+                next.clone()
+            };
+            let mut r = Redirect::to(&to).into_response();
             let h = r.headers_mut();
             h.append(header::SET_COOKIE, auth::set_cookie(auth::SESSION_COOKIE, &s.token, s.max_age_s, secure).parse().expect("cookie header"));
             h.append(header::SET_COOKIE, auth::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure).parse().expect("cookie header"));

@@ -158,6 +158,8 @@ struct Extra {
     device: Option<(NewDeviceForm, FieldError)>,
     /// A one-time device link (issued without a code).
     link: Option<String>,
+    /// An app key's name as typed, and why it was refused.
+    api_key: Option<(String, String)>,
 }
 
 fn done_message(lang: Lang, done: Option<&str>) -> String {
@@ -171,6 +173,8 @@ fn done_message(lang: Lang, done: Option<&str>) -> String {
         Some("session") => Msg::AdminSessionEnded,
         Some("device") => Msg::AdminDeviceIssued,
         Some("revoked") => Msg::AdminDeviceRevoked,
+        Some("second_factor") => Msg::AdminSecondFactorRemoved,
+        Some("key_revoked") => Msg::AdminApiKeyRevoked,
         _ => return String::new(),
     };
     format!(r#"<p class="notice" id="admin-notice" role="status">{}</p>"#, t(lang, m))
@@ -362,11 +366,51 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
             )
         })
         .collect();
+    // Open311 app keys: city-wide administrators only (the policy's IssueApiKeys).
+    let api_keys = if state.cockpit.policy.allow(v, Action::IssueApiKeys).is_ok() {
+        let keys = match auth.api_keys().await {
+            Ok(k) => k,
+            Err(e) => return unavailable(e),
+        };
+        let rows: String = keys
+            .iter()
+            .rev()
+            .map(|k| {
+                let action = match k.revoked_at {
+                    Some(at) => format!("{} {}", t(lang, Msg::AdminRevoked), date_time(at)),
+                    None => button_form(&format!("/admin/api-keys/{}/revoke", k.id), t(lang, Msg::AdminRevoke), &hid, &format!("revoke-key-{}", k.id)),
+                };
+                format!(
+                    r#"<tr data-api-key="{id}"><td>{id}</td><td>{name}</td><td>{issued}</td><td class="row-actions">{action}</td></tr>"#,
+                    id = k.id,
+                    name = esc(&k.name),
+                    issued = format!("{} · {}", date_time(k.issued_at), esc(&k.issued_by)),
+                )
+            })
+            .collect();
+        let (name, why) = extra.api_key.clone().unwrap_or_default();
+        let error = if why.is_empty() { String::new() } else { format!(r#"<span class="field-error" id="api_key_name-error" role="alert">{}</span>"#, esc(&why)) };
+        format!(
+            r#"<section id="api-keys"><h2>{h}</h2><p class="hint">{hint}</p>
+<div class="scroll"><table id="api-keys-table" class="table admin-table"><thead><tr><th>ID</th><th>{c_name}</th><th>{c_issued}</th><th>{c_act}</th></tr></thead><tbody>{rows}{empty}</tbody></table></div>
+<form method="post" action="/admin/api-keys" class="admin-form" id="issue-api-key">{hid}<label>{c_name}<input name="name" value="{name}" required maxlength="100"></label>{error}<button type="submit">{submit}</button></form></section>"#,
+            h = t(lang, Msg::AdminApiKeys),
+            hint = t(lang, Msg::AdminApiKeysHint),
+            c_name = t(lang, Msg::AdminApiKeyName),
+            c_issued = t(lang, Msg::AdminIssueDevice),
+            c_act = t(lang, Msg::AdminActions),
+            empty = if rows.is_empty() { format!(r#"<tr><td colspan="4">{}</td></tr>"#, t(lang, Msg::AdminNoRows)) } else { String::new() },
+            name = esc(&name),
+            submit = t(lang, Msg::AdminApiKeyIssue),
+        )
+    } else {
+        String::new()
+    };
     let none = |rows: &str, cols: usize| if rows.is_empty() { format!(r#"<tr><td colspan="{cols}">{}</td></tr>"#, t(lang, Msg::AdminNoRows)) } else { String::new() };
     let field = |name: &str, label: Msg, value: &Option<String>| format!(r#"<label>{}<input name="{name}" value="{}"></label>"#, t(lang, label), esc(value.as_deref().unwrap_or("")));
     let body = format!(
         r##"<h1>{title}</h1>{done}
-<nav class="admin-nav"><a href="#accounts">{h_acc}</a> · <a href="#devices">{h_dev}</a> · <a href="#sessions">{h_ses}</a>{settings_nav}</nav>
+<nav class="admin-nav"><a href="#accounts">{h_acc}</a> · <a href="#devices">{h_dev}</a> · <a href="#sessions">{h_ses}</a>{keys_nav}{settings_nav}</nav>
 <section id="accounts"><h2>{h_acc}</h2>
 <form method="get" class="audit-filter" id="account-search"><input type="hidden" name="lang" value="{lc}">{f_q}<label>{l_role}<select name="role">{roles}</select></label>{f_region}<button type="submit">{search}</button></form>
 <div class="scroll"><table id="accounts-table" class="table admin-table"><thead><tr><th>{c_user}</th><th>{c_name}</th><th>{c_role}</th><th>{c_scope}</th><th>{c_clr}</th><th>{c_state}</th><th>{c_last}</th><th>{c_act}</th></tr></thead>
@@ -378,12 +422,13 @@ async fn render(state: &AppState, headers: &HeaderMap, v: &Viewer, q: PageQuery,
 <h3>{h_issue}</h3>{issue}</section>
 <section id="sessions"><h2>{h_ses}</h2>
 <div class="scroll"><table id="sessions-table" class="table admin-table"><thead><tr><th>{c_user}</th><th>{c_name}</th><th>{c_scope}</th><th>{c_since}</th><th>{c_from}</th><th>{c_exp}</th><th>{c_act}</th></tr></thead>
-<tbody>{session_rows}{no_sessions}</tbody></table></div></section>"##,
+<tbody>{session_rows}{no_sessions}</tbody></table></div></section>{api_keys}"##,
         title = t(lang, Msg::AdminTitle),
         done = done_message(lang, q.done.as_deref()),
         h_acc = t(lang, Msg::AdminAccounts),
         h_dev = t(lang, Msg::AdminDevices),
         h_ses = t(lang, Msg::AdminSessions),
+        keys_nav = if api_keys.is_empty() { String::new() } else { format!(r##" · <a href="#api-keys">{}</a>"##, t(lang, Msg::AdminApiKeys)) },
         settings_nav = if state.cockpit.policy.allow(v, Action::ChangeSettings).is_ok() {
             format!(r#" · <a href="/admin/settings{lang_q}" id="settings-link">{}</a>"#, t(lang, Msg::SettingsNav))
         } else {
@@ -510,6 +555,7 @@ pub async fn account_page(State(state): State<AppState>, headers: HeaderMap, Pat
 fn edit_form(state: &AppState, headers: &HeaderMap, v: &Viewer, lang: Lang, a: &AccountView, c: &AccountChange, err: FieldError, status: StatusCode) -> Response {
     let Some(csrf) = state.cockpit.policy.auth().csrf_of(cookies(headers), state.cockpit.now()) else { return Redirect::to("/login?next=/admin").into_response() };
     let back = if lang == Lang::En { "/admin?lang=en" } else { "/admin" };
+    let has_2fa = state.cockpit.policy.auth().has_second_factor(&a.username);
     let body = format!(
         r#"<h1>{title}</h1><p><a href="{back}">{l_back}</a></p>
 <p>{u} · {scope_now}</p>
@@ -519,7 +565,15 @@ fn edit_form(state: &AppState, headers: &HeaderMap, v: &Viewer, lang: Lang, a: &
 <label>{l_scope}<input name="scope" value="{scope}" required></label>{e_scope}
 <label>{l_dept}<input name="department" value="{dept}"></label>
 <label>{l_clr}<select name="clearance">{clrs}</select></label>{e_clr}{e_acc}
-<button type="submit">{save}</button></form>"#,
+<button type="submit">{save}</button></form>
+<h2>{l_2fa}</h2><p id="second-factor-state">{state_2fa}</p>{remove_2fa}"#,
+        l_2fa = t(lang, Msg::AdminSecondFactor),
+        state_2fa = if has_2fa { t(lang, Msg::EnrolOn) } else { t(lang, Msg::AdminSecondFactorOff) },
+        remove_2fa = if has_2fa {
+            button_form(&format!("/admin/accounts/{}/second-factor", super::gate::encode(&a.username)), t(lang, Msg::AdminSecondFactorRemove), &hidden(&csrf, lang), "remove-second-factor")
+        } else {
+            String::new()
+        },
         title = t(lang, Msg::AdminEditTitle),
         l_back = t(lang, Msg::AdminBack),
         u = esc(&a.username),
@@ -602,6 +656,7 @@ pub async fn account_op(State(state): State<AppState>, headers: HeaderMap, Path(
         "disable" => auth.set_disabled(&v, &username, true, now).await.map(|_| "disabled"),
         "enable" => auth.set_disabled(&v, &username, false, now).await.map(|_| "enabled"),
         "sessions" => auth.revoke_sessions(&v, &username, now).await.map(|_| "sessions"),
+        "second-factor" => auth.remove_second_factor(&v, &username, now).await.map(|_| "second_factor"),
         "reset" => {
             return match auth.reset_password(&v, &username, now).await {
                 Ok(p) => temporary_page(&state, lang, &username, &p),
@@ -702,6 +757,53 @@ pub async fn revoke_device(State(state): State<AppState>, headers: HeaderMap, Pa
     };
     match state.cockpit.policy.auth().revoke_device(&v, id, state.cockpit.now()).await {
         Ok(()) => done(&f.lang, "revoked"),
+        Err(e) => op_refused(&state, Lang::from_query(f.lang.as_deref()), e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewKeyForm {
+    lang: Option<String>,
+    name: String,
+}
+
+/// `POST /admin/api-keys`: a key for an Open311 app, shown this once (the store keeps its hash); a
+/// refused name is said beside the field.
+pub async fn issue_api_key(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewKeyForm>) -> Response {
+    let v = match permitted(&state, &headers, Action::IssueApiKeys) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let lang = Lang::from_query(f.lang.as_deref());
+    match state.cockpit.policy.auth().issue_api_key(&v, &f.name, state.cockpit.now()).await {
+        Ok((id, key)) => {
+            let back = if lang == Lang::En { "/admin?lang=en#api-keys" } else { "/admin#api-keys" };
+            let body = format!(
+                r#"<h1>{title}</h1><p>{id} · {name}</p><p>{note}</p><p class="device-code" id="api-key">{key}</p><p><a href="{back}">{l_back}</a></p>"#,
+                title = t(lang, Msg::AdminApiKeys),
+                name = esc(f.name.trim()),
+                note = t(lang, Msg::AdminApiKeyShown),
+                key = esc(&key),
+                l_back = t(lang, Msg::AdminBack),
+            );
+            ([(header::CACHE_CONTROL, "no-store")], Html(shell(&state, lang, t(lang, Msg::AdminApiKeys), "admin", &body))).into_response()
+        }
+        Err(AuthError::Invalid(_)) => {
+            let extra = Extra { api_key: Some((f.name.clone(), t(lang, Msg::AdminApiKeyNameError).to_string())), ..Extra::default() };
+            render(&state, &headers, &v, query_for(&f.lang), extra, StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => op_refused(&state, lang, e),
+    }
+}
+
+/// `POST /admin/api-keys/{id}/revoke`.
+pub async fn revoke_api_key(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>, Form(f): Form<PlainForm>) -> Response {
+    let v = match permitted(&state, &headers, Action::IssueApiKeys) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.cockpit.policy.auth().revoke_api_key(&v, id, state.cockpit.now()).await {
+        Ok(()) => done(&f.lang, "key_revoked"),
         Err(e) => op_refused(&state, Lang::from_query(f.lang.as_deref()), e),
     }
 }

@@ -258,6 +258,14 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let mut text = render_metrics(&statuses, open);
     text.push_str(&state.hub.counts.render(state.cockpit.streams.open(), state.hub.regions()));
     text.push_str(&state.cockpit.ingest.render_metrics());
+    if let Some(bus) = state.cockpit.ingest.shared().and_then(|s| s.bus.as_ref()) {
+        // One instance of several: whether announcements reach the others now (the store catch-up
+        // covers the gaps, seconds late).
+        text.push_str(&format!(
+            "# HELP cockpit_bus_connected Whether this instance is connected to the bus.\n# TYPE cockpit_bus_connected gauge\ncockpit_bus_connected {}\n",
+            u8::from(bus.connected())
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

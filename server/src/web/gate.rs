@@ -23,6 +23,10 @@ pub const PUBLIC_PATHS: &[&str] = &[
     "/public/record.geojson",
     "/login",
     "/auth/login",
+    "/login/code",
+    "/auth/code",
+    "/auth/oidc/start",
+    "/auth/oidc/callback",
     "/device",
     "/device/wait",
     "/healthz",
@@ -36,13 +40,24 @@ pub const PUBLIC_PATHS: &[&str] = &[
 pub const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/assets/", "/open311/v2/", "/report/"];
 /// State-changing routes that check their CSRF token themselves (from a form field). The
 /// administrators' forms under `/admin/` carry it as a field too; the gate reads that one itself.
-pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/logout", "/password"];
+pub const OWN_CSRF: &[&str] = &["/auth/login", "/auth/code", "/auth/logout", "/password"];
 
 fn own_csrf(path: &str) -> bool {
     OWN_CSRF.contains(&path)
 }
 /// What a person whose password must be changed (reset, expired) may still do.
 pub const WHILE_PASSWORD_DUE: &[&str] = &["/password", "/auth/logout", "/api/me/password", "/api/me"];
+/// What a person who must enrol a second factor first may still do.
+pub const WHILE_ENROLMENT_DUE: &[&str] = &["/account/second-factor", "/auth/logout", "/api/me", "/password", "/api/me/password"];
+/// Plain forms whose CSRF token travels as a form field, read by the gate.
+const FORM_PREFIXES: &[&str] = &["/admin/", "/account/"];
+
+/// Whether a request is the person's input (for the idle time-out): a page opened, anything sent. An
+/// open page's own reads (`GET /api/…`: lists re-read, live streams) are not; the page reports taps
+/// and keys with `POST /api/activity`.
+fn is_input(method: &Method, path: &str) -> bool {
+    *method != Method::GET || !path.starts_with("/api/")
+}
 
 pub fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p))
@@ -70,8 +85,19 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
     let policy = &state.cockpit.policy;
     let cookies = req.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = state.cockpit.now();
-    if policy.viewer_of(req.headers()).is_err() && !matches!(policy.auth().adopt(cookies.as_deref(), now).await, Ok(true)) {
+    let mut known = policy.viewer_of(req.headers()).is_ok();
+    if !known && matches!(policy.auth().adopt(cookies.as_deref(), now).await, Ok(true)) {
+        known = policy.viewer_of(req.headers()).is_ok();
+    }
+    if !known {
         let wants_page = req.method() == Method::GET && !path.starts_with("/api/");
+        if policy.auth().end_if_idle(cookies.as_deref(), now).await {
+            if wants_page {
+                let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                return Redirect::to(&format!("/login?error=idle&next={}", encode(next_url))).into_response();
+            }
+            return (StatusCode::UNAUTHORIZED, "signed out after a time without input: sign in again").into_response();
+        }
         if wants_page {
             // A wall whose device was revoked has no keyboard: it shows a new activation code instead.
             let c = cookies.as_deref().unwrap_or("");
@@ -89,8 +115,14 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
         }
         return (StatusCode::FORBIDDEN, "a new password must be set first (/password)").into_response();
     }
+    if !WHILE_ENROLMENT_DUE.contains(&path.as_str()) && policy.auth().enrolment_due(cookies.as_deref(), now) {
+        if req.method() == Method::GET && !path.starts_with("/api/") {
+            return Redirect::to("/account/second-factor").into_response();
+        }
+        return (StatusCode::FORBIDDEN, "a second factor must be set up first (/account/second-factor)").into_response();
+    }
     let mut req = req;
-    if changes_state && path.starts_with("/admin/") {
+    if changes_state && FORM_PREFIXES.iter().any(|p| path.starts_with(p)) {
         // The administrators' pages are plain forms: their token travels as a form field, read here
         // so that no handler can forget it.
         let (parts, body) = req.into_parts();
@@ -109,6 +141,9 @@ pub async fn gate(State(state): State<AppState>, req: Request<Body>, next: Next)
         if !expected.is_some_and(|e| token::matches(&e, sent)) {
             return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
         }
+    }
+    if is_input(req.method(), &path) {
+        policy.auth().touch(cookies.as_deref(), now).await;
     }
     next.run(req).await
 }

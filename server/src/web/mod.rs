@@ -9,12 +9,14 @@ mod feeds;
 pub mod gate;
 pub mod hub;
 mod live;
+mod oidc;
 mod open311;
 mod page;
 mod portal;
 mod public_stats;
 mod report;
 mod safety;
+mod second_factor;
 mod server_fns;
 mod settings;
 pub mod streams;
@@ -62,6 +64,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/login"),
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
+    ("GET", "/login/code"),
+    ("GET", "/auth/oidc/start"),
+    ("GET", "/auth/oidc/callback"),
+    ("POST", "/auth/code"),
+    ("GET", "/account/second-factor"),
+    ("POST", "/account/second-factor"),
+    ("POST", "/api/activity"),
     ("GET", "/device"),
     ("GET", "/device/wait"),
     ("GET", "/public"),
@@ -93,6 +102,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/devices"),
     ("POST", "/admin/devices/{id}/revoke"),
     ("POST", "/admin/sessions/{id}/end"),
+    ("POST", "/admin/api-keys"),
+    ("POST", "/admin/api-keys/{id}/revoke"),
     ("GET", "/admin/settings"),
     ("POST", "/admin/settings/calendar"),
     ("POST", "/admin/settings/flow"),
@@ -156,6 +167,12 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(access::login_page))
         .route("/auth/login", post(access::login))
         .route("/auth/logout", post(access::logout))
+        .route("/login/code", get(second_factor::code_page))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route("/auth/oidc/callback", get(oidc::callback))
+        .route("/auth/code", post(second_factor::code_submit))
+        .route("/account/second-factor", get(second_factor::enrol_page).post(second_factor::enrol_submit))
+        .route("/api/activity", post(second_factor::activity))
         .route("/device", get(access::activate_device))
         .route("/device/wait", get(access::device_wait))
         .route("/public/stats.json", get(public_stats::json))
@@ -185,6 +202,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/devices", post(admin::issue_device))
         .route("/admin/devices/{id}/revoke", post(admin::revoke_device))
         .route("/admin/sessions/{id}/end", post(admin::end_session_form))
+        .route("/admin/api-keys", post(admin::issue_api_key))
+        .route("/admin/api-keys/{id}/revoke", post(admin::revoke_api_key))
         .route("/admin/settings", get(settings::page))
         .route("/admin/settings/calendar", post(settings::save_calendar))
         .route("/admin/settings/flow", post(settings::save_flow))

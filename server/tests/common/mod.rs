@@ -23,15 +23,23 @@ pub fn config(dir: &std::path::Path) -> Config {
         data_dir: dir.to_path_buf(),
         site_root: dir.join("site"),
         demo: DemoConfig { enabled: true, rate_per_minute: 600.0, backfill_days: 1, backfill_rate_per_minute: 5.0, seed: 1, systems: true },
+        // Tests that are not about the second factor sign administrators in with passwords alone;
+        // `second_factor_*` tests turn the product's default (administrators) back on.
+        access: server::config::AccessConfig { two_factor: server::config::TwoFactor::Off, ..Default::default() },
         ..Config::default()
     }
 }
 
 pub async fn start(cfg: Config) -> Server {
+    start_with_clock(cfg, clock()).await
+}
+
+/// `start` on a clock of the test's own (a manual one, moved by the test).
+pub async fn start_with_clock(cfg: Config, clock: server::clock::Clock) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let (stop, mut rx) = watch::channel(false);
-    let task = tokio::spawn(server::run_with_clock(listener, cfg, clock(), async move {
+    let task = tokio::spawn(server::run_with_clock(listener, cfg, clock, async move {
         let _ = rx.changed().await;
     }));
     // The port is bound before the city loads; wait until the server answers.

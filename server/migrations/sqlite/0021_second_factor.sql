@@ -1,5 +1,6 @@
 -- Two-factor sign-in (TOTP, RFC 6238) with recovery codes, the idle time-out, audit retention, and sign-in
--- through the city's identity platform (OpenID Connect).
+-- through the city's identity platform (OpenID Connect); wall pairing codes and last-seen times shared by
+-- every instance.
 CREATE TABLE second_factors (
     username   TEXT PRIMARY KEY,
     -- Base32 secret in force (NULL while the person is still enrolling).
@@ -37,3 +38,12 @@ CREATE TABLE oidc_requests (
     next       TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
+-- A screen waiting at /device with an activation code: the hash of the secret only it holds, and once
+-- an administrator entered the code, the device made for it (its token is minted when the screen asks).
+CREATE TABLE pairings (
+    code        TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    device_id   INTEGER
+);
+ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;

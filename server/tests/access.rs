@@ -1545,6 +1545,9 @@ async fn sessions_end_when_idle_and_at_their_absolute_lifetime() {
     let r = request(&a, "GET", "/desk", &[("Cookie", s.as_str())], "").await;
     assert_eq!(r.header("location").as_deref(), Some("/login?error=idle&next=/desk"));
     let page = request(&a, "GET", "/login?error=idle", &[], "").await;
+    // Every answer carries the security headers (no framing, nothing loaded from elsewhere).
+    assert!(page.header("content-security-policy").is_some_and(|c| c.contains("frame-ancestors 'none'") && c.contains("connect-src 'self'")), "{}", page.head);
+    assert_eq!(page.header("x-content-type-options").as_deref(), Some("nosniff"));
     assert!(page.body.contains("因长时间未操作"), "{}", page.body);
     let log = audit_actions(dir.path(), "tashan").await;
     assert!(log.iter().any(|(a, d)| a == "session_idle_ended" && d.contains("30 minutes")), "{log:?}");

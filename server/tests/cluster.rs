@@ -161,6 +161,9 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    // A wall shows its code on b; the administrator enters it on c; the wall, asking b, gets its token.
+    Box::pin(a_wall_pairs_across_instances(&b.addr, &c.addr, &admin, &admin_token)).await;
+
     // Signed out on b, refused on c within a second.
     let form = common::form(&[("csrf", token.as_str())]);
     let out = common::request(&b.addr, "POST", "/auth/logout", &[("Cookie", leader.as_str()), ("Content-Type", "application/x-www-form-urlencoded")], &form).await;
@@ -175,4 +178,32 @@ async fn three_instances_one_killed_mid_ingest_nothing_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     wall_b.task.abort();
+}
+
+/// The pairing code lives in the shared store: shown by one instance, entered on another, handed over
+/// by the first; the wall's last sighting on one shows on the other's admin page.
+async fn a_wall_pairs_across_instances(b: &str, c: &str, admin: &str, admin_token: &str) {
+    let screen = common::request(b, "GET", "/device", &[], "").await;
+    let pairing = screen.cookie("cockpit_pairing").expect("the screen holds its pairing secret");
+    let code = screen.body.split("id=\"device-code\">").nth(1).and_then(|r| r.split('<').next()).unwrap().to_string();
+    let fields = common::form(&[("csrf", admin_token), ("name", "指挥中心大屏"), ("place", "市综治中心"), ("scope", "330602"), ("code", &code)]);
+    let h = [("Cookie", admin), ("Content-Type", "application/x-www-form-urlencoded")];
+    let r = common::request(c, "POST", "/admin/devices", &h, &fields).await;
+    assert_eq!(r.header("location").as_deref(), Some("/admin?done=device"), "c knows the code b showed: {} {}", r.status, r.body);
+    let ready = common::request(b, "GET", "/device/wait", &[("Cookie", pairing.as_str())], "").await;
+    assert!(ready.body.contains("ready"), "{}", ready.body);
+    let device = ready.cookie("cockpit_device").expect("the wall's token, from b");
+    let on_c = common::request(c, "GET", "/api/me", &[("Cookie", device.as_str())], "").await;
+    assert_eq!(on_c.status, 200, "the token minted on b works on c: {}", on_c.body);
+    let started = Instant::now();
+    loop {
+        let list = common::request(b, "GET", "/api/admin/devices", &[("Cookie", admin)], "").await;
+        let v: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+        let seen = v.as_array().unwrap().iter().find(|d| d["name"] == "指挥中心大屏").map(|d| !d["last_seen"].is_null());
+        if seen == Some(true) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "b's page shows the wall c saw: {}", list.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -531,7 +531,7 @@ async fn access_photo_and_feed_rows_on(backend: Backend) {
     assert_eq!(s.live_sessions(T + 50).await.unwrap()[0].address, "10.0.0.1");
 
     let device =
-        Device { id: 0, name: "大屏".into(), token_hash: "d1".into(), scope: "330602".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None, playlist: None, place: "指挥中心".into() };
+        Device { id: 0, name: "大屏".into(), token_hash: "d1".into(), scope: "330602".into(), issued_by: "admin".into(), issued_at: T, revoked_at: None, playlist: None, place: "指挥中心".into(), last_seen_at: None };
     let id = s.insert_device(&device).await.unwrap();
     assert!(s.set_device_playlist(id, "{\"scenes\":[]}", &audit(T, "set_playlist", Some("330602"))).await.unwrap());
     assert!(s.revoke_device(id, "admin", T + 5).await.unwrap());
@@ -728,6 +728,44 @@ async fn second_factor_rows_on(backend: Backend) {
     assert_eq!(s.take_oidc_request("s2", T + 1).await.unwrap(), None, "begun too long ago");
     s.put_oidc_request(&req("s3", T + 700_000), T + 100_000).await.unwrap();
     assert_eq!(db.scalar("SELECT COUNT(*) FROM oidc_requests", &[]).await, 1, "expired ones go when a new one comes");
+
+    // Wall pairing codes, shared by every instance: a code once, its device once; the oldest give way.
+    let since = T - 900_000;
+    assert!(s.begin_pairing("ABCDEFGH", "sec1", T, since, 3).await.unwrap());
+    assert!(!s.begin_pairing("ABCDEFGH", "sec9", T, since, 3).await.unwrap(), "a code in use is not given twice");
+    assert!(s.pairing_waiting("ABCDEFGH", since).await.unwrap());
+    let device = server::store::access::Device {
+        id: 0,
+        name: "大屏".into(),
+        token_hash: "nobody-keeps-this".into(),
+        scope: "330602".into(),
+        issued_by: "admin".into(),
+        issued_at: T,
+        revoked_at: None,
+        playlist: None,
+        place: String::new(),
+        last_seen_at: None,
+    };
+    let id = s.insert_device(&device).await.unwrap();
+    assert!(s.complete_pairing("ABCDEFGH", id, since).await.unwrap());
+    assert!(!s.complete_pairing("ABCDEFGH", id + 1, since).await.unwrap(), "a code pairs one device");
+    assert!(!s.pairing_waiting("ABCDEFGH", since).await.unwrap());
+    assert_eq!(s.pairing_of("sec1").await.unwrap().map(|p| (p.code, p.device_id)), Some(("ABCDEFGH".to_string(), Some(id))));
+    assert!(s.rekey_device(id, "fresh").await.unwrap());
+    assert!(s.find_device("fresh").await.unwrap().is_some() && s.find_device("nobody-keeps-this").await.unwrap().is_none());
+    s.end_pairing("sec1").await.unwrap();
+    assert_eq!(s.pairing_of("sec1").await.unwrap(), None);
+    for (i, code) in ["C1", "C2", "C3", "C4"].iter().enumerate() {
+        assert!(s.begin_pairing(code, &format!("h{code}"), T + i as i64, since, 3).await.unwrap());
+    }
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM pairings", &[]).await, 3, "at most three wait");
+    assert_eq!(s.pairing_of("hC1").await.unwrap(), None, "the oldest gave way");
+    assert!(!s.pairing_waiting("C2", T + 2).await.unwrap(), "begun before `since`: expired");
+    s.device_seen(id, T + 50).await.unwrap();
+    s.device_seen(id, T + 20).await.unwrap();
+    assert_eq!(s.devices().await.unwrap().iter().find(|d| d.id == id).unwrap().last_seen_at, Some(T + 50), "never moves back");
+    assert!(s.revoke_device(id, "admin", T + 60).await.unwrap());
+    assert!(!s.rekey_device(id, "again").await.unwrap(), "a revoked device gets no new token");
 }
 
 /// The account the access stories are about: 王伟 in 塔山街道.

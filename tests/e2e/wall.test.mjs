@@ -20,6 +20,8 @@ async function openWall(width, height) {
   const page = await browser.newPage({ viewport: { width, height } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // The server's Content-Security-Policy must let the wall run (wasm, ECharts, its own requests only).
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   await signIn(page, server.url, 'leader');
   await page.waitForSelector('#wall[data-hydrated="true"]', { timeout: 30_000 });
   return { page, errors };

@@ -148,7 +148,7 @@ impl Auth {
             .into_iter()
             .filter(|d| self.reaches(by, &d.scope))
             .map(|d| DeviceView {
-                last_seen: seen.get(&d.id).copied(),
+                last_seen: seen.get(&d.id).copied().max(d.last_seen_at),
                 id: d.id,
                 name: d.name,
                 place: d.place,
@@ -161,11 +161,26 @@ impl Auth {
             .collect())
     }
 
-    /// Notes that wall display `id` asked for something now (at most every ten seconds per display).
+    /// Notes that wall display `id` asked for something now (at most every ten seconds per display),
+    /// and tells the store at most once a minute, so that every instance's page shows it.
     pub(super) fn saw_device(&self, id: i64, now: i64) {
-        let fresh = self.seen.read().expect("seen lock").get(&id).is_some_and(|&t| now - t < 10_000 && now >= t);
-        if !fresh {
-            self.seen.write().expect("seen lock").insert(id, now);
+        let last = self.seen.read().expect("seen lock").get(&id).copied();
+        if last.is_some_and(|t| now - t < 10_000 && now >= t) {
+            return;
+        }
+        self.seen.write().expect("seen lock").insert(id, now);
+        let stored_lately = self.seen_stored.read().expect("seen lock").get(&id).is_some_and(|&t| now - t < 60_000 && now >= t);
+        if !stored_lately {
+            self.seen_stored.write().expect("seen lock").insert(id, now);
+            let store = self.store.clone();
+            // Off the request's path: a wall's request never waits on this write.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(e) = store.device_seen(id, now).await {
+                        tracing::warn!(device = id, "last seen not stored: {e}");
+                    }
+                });
+            }
         }
     }
 

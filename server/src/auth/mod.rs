@@ -82,10 +82,9 @@ pub struct Auth {
     revoked: tokio::sync::watch::Sender<u64>,
     /// Called after every change of access rows, so that other instances read them again (`cluster`).
     on_change: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
-    /// Screens waiting to be paired as wall displays by a code.
-    pub pairings: pairing::Pairings,
-    /// When each wall display last asked for something (this process).
+    /// When each wall display last asked for something (this process), and when that was last stored.
     seen: RwLock<HashMap<i64, i64>>,
+    seen_stored: RwLock<HashMap<i64, i64>>,
     /// Who has a second factor in force.
     enrolled: RwLock<HashSet<String>>,
     /// Sign-in through the city's identity platform, when configured.
@@ -128,8 +127,8 @@ impl Auth {
             clock,
             revoked: tokio::sync::watch::channel(0).0,
             on_change: std::sync::OnceLock::new(),
-            pairings: pairing::Pairings::default(),
             seen: RwLock::new(HashMap::new()),
+            seen_stored: RwLock::new(HashMap::new()),
             enrolled: RwLock::new(enrolled),
             oidc: std::sync::OnceLock::new(),
         })
@@ -165,7 +164,7 @@ impl Auth {
             None => {
                 let claim = |name: &str| who.claims.get(name).and_then(|v| v.as_str()).map(str::to_string);
                 let role = claim(&cfg.role_claim).and_then(|r| Role::parse(&r));
-                let Some(role) = role.filter(|r| cfg.create_roles.contains(r)) else {
+                let Some(role) = role.filter(|r| cfg.may_create(*r)) else {
                     return refuse(format!("{:?} has no role here that a first sign-in may create (claim {:?})", who.username, cfg.role_claim)).await;
                 };
                 let Some(scope) = claim(&cfg.region_claim).filter(|c| self.tree.find(c).is_some()) else {
@@ -414,13 +413,7 @@ impl Auth {
         // About the account's region when the name is known, so the auditors of that region see it.
         let region = account.as_ref().map(|a| a.scope.clone());
         let keys = limiter::keys(username, account.is_some(), address);
-        let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-        let counts = self.store.throttle_counts(&names).await?;
-        let wait = keys.iter().map(|k| limiter::wait(k, counts.get(&k.key).copied().unwrap_or_default(), now)).max().unwrap_or(0);
-        if wait > 0 {
-            self.audit(username, "login_throttled", region.as_deref(), &format!("from {address}"), now).await;
-            return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
-        }
+        let names = self.throttle_wait(&keys, username, region.as_deref(), &format!("from {address}"), now).await?;
         // Verify against a real hash even for unknown names, so timing does not reveal which names exist.
         let ok = match &account {
             Some(a) if !a.disabled => password::verify(&a.password_hash, password),
@@ -441,11 +434,29 @@ impl Auth {
             self.audit(&account.username, "login_password_ok", Some(&account.scope), &format!("from {address}; second factor due"), now).await;
             return Ok(pending);
         }
-        let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
-        self.store.throttle_clear(&cleared).await?;
+        self.throttle_clear(&keys).await?;
         let s = self.open_session(&account, address, now, false).await?;
         self.audit(&account.username, "login", Some(&account.scope), &format!("from {address}"), now).await;
         Ok(s)
+    }
+
+    /// Refuses a sign-in step while any of its throttle keys waits (audited as `login_throttled`);
+    /// otherwise the keys' names, for counting a failure.
+    async fn throttle_wait(&self, keys: &[limiter::Key], username: &str, region: Option<&str>, detail: &str, now: i64) -> Result<Vec<String>, AuthError> {
+        let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+        let counts = self.store.throttle_counts(&names).await?;
+        let wait = keys.iter().map(|k| limiter::wait(k, counts.get(&k.key).copied().unwrap_or_default(), now)).max().unwrap_or(0);
+        if wait > 0 {
+            self.audit(username, "login_throttled", region, detail, now).await;
+            return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
+        }
+        Ok(names)
+    }
+
+    /// A whole sign-in succeeded: the keys that success clears start again from nothing.
+    async fn throttle_clear(&self, keys: &[limiter::Key]) -> Result<(), AuthError> {
+        let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
+        Ok(self.store.throttle_clear(&cleared).await?)
     }
 
     /// Stores and mirrors a new session of `account` (a whole one, or one waiting for its second factor).
@@ -493,13 +504,7 @@ impl Auth {
     pub async fn give_second_factor(&self, cookie_header: Option<&str>, code: &str, address: &str, now: i64) -> Result<NewSession, AuthError> {
         let (pending, account) = self.pending_second_factor(cookie_header, now).ok_or(AuthError::NoPendingSignIn)?;
         let keys = limiter::keys(&account.username, true, address);
-        let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-        let counts = self.store.throttle_counts(&names).await?;
-        let wait = keys.iter().map(|k| limiter::wait(k, counts.get(&k.key).copied().unwrap_or_default(), now)).max().unwrap_or(0);
-        if wait > 0 {
-            self.audit(&account.username, "login_throttled", Some(&account.scope), &format!("from {address}; second factor"), now).await;
-            return Err(AuthError::Throttled { retry_after_s: (wait + 999) / 1000 });
-        }
+        let names = self.throttle_wait(&keys, &account.username, Some(&account.scope), &format!("from {address}; second factor"), now).await?;
         let factor = self.store.second_factor(&account.username).await?.unwrap_or_default();
         let how = match factor.secret.as_deref() {
             _ if second_factor::is_recovery_code(code) => {
@@ -525,8 +530,7 @@ impl Auth {
                 return Err(e);
             }
         };
-        let cleared: Vec<String> = keys.iter().filter(|k| k.cleared_by_success).map(|k| k.key.clone()).collect();
-        self.store.throttle_clear(&cleared).await?;
+        self.throttle_clear(&keys).await?;
         self.sessions.write().expect("sessions lock").remove(&pending.token_hash);
         self.store.revoke_session(&pending.token_hash, now).await?;
         let s = self.open_session(&account, address, now, false).await?;
@@ -794,12 +798,73 @@ impl Auth {
             revoked_at: None,
             playlist: None,
             place: place.trim().chars().take(200).collect(),
+            last_seen_at: None,
         };
         d.id = self.store.insert_device(&d).await?;
         self.audit(&by.principal, "device_issued", Some(scope), &format!("device {} {:?}", d.id, d.name), now).await;
         self.devices.write().expect("devices lock").insert(d.token_hash.clone(), d.clone());
         self.touched();
         Ok((d.id, tok))
+    }
+
+    /// A screen at /device: its code (kept while it waits, with the secret it holds), or a new one.
+    /// Returns (secret, code).
+    pub async fn pairing_begin(&self, held_secret: Option<&str>, now: i64) -> Result<(String, String), AuthError> {
+        if let Some(secret) = held_secret {
+            if let Some(p) = self.store.pairing_of(&token::digest(secret)).await? {
+                if p.device_id.is_none() && now - p.created_at < pairing::TTL_MS {
+                    return Ok((secret.to_string(), p.code));
+                }
+            }
+        }
+        for _ in 0..8 {
+            let (code, secret) = pairing::new_code();
+            if self.store.begin_pairing(&code, &token::digest(&secret), now, now - pairing::TTL_MS, pairing::MAX_PENDING).await? {
+                return Ok((secret, code));
+            }
+        }
+        Err(AuthError::Store("no free pairing code".into()))
+    }
+
+    /// Whether `code` (as typed) waits for a device now.
+    pub async fn pairing_waiting(&self, code: &str, now: i64) -> Result<bool, AuthError> {
+        Ok(self.store.pairing_waiting(&pairing::normalise(code), now - pairing::TTL_MS + 1).await?)
+    }
+
+    /// The device issued for `code` goes to the screen showing it; false if it no longer waits.
+    pub async fn pairing_complete(&self, code: &str, device_id: i64, now: i64) -> Result<bool, AuthError> {
+        Ok(self.store.complete_pairing(&pairing::normalise(code), device_id, now - pairing::TTL_MS + 1).await?)
+    }
+
+    /// What the screen holding `secret` should do now. Once its device is issued, a token is minted
+    /// for it here (the one made at issue was never kept), handed over once, and the pairing ends.
+    pub async fn pairing_poll(&self, secret: &str, now: i64) -> Result<pairing::Poll, AuthError> {
+        let h = token::digest(secret);
+        let Some(p) = self.store.pairing_of(&h).await? else { return Ok(pairing::Poll::Unknown) };
+        let Some(id) = p.device_id else {
+            if now - p.created_at >= pairing::TTL_MS {
+                self.store.end_pairing(&h).await?;
+                return Ok(pairing::Poll::Unknown);
+            }
+            return Ok(pairing::Poll::Waiting);
+        };
+        self.store.end_pairing(&h).await?;
+        let tok = token::new_token();
+        if !self.store.rekey_device(id, &token::digest(&tok)).await? {
+            // Revoked between the issue and this poll.
+            return Ok(pairing::Poll::Unknown);
+        }
+        {
+            let mut devices = self.devices.write().expect("devices lock");
+            let old = devices.iter().find(|(_, d)| d.id == id).map(|(k, d)| (k.clone(), d.clone()));
+            if let Some((k, mut d)) = old {
+                devices.remove(&k);
+                d.token_hash = token::digest(&tok);
+                devices.insert(d.token_hash.clone(), d);
+            }
+        }
+        self.touched();
+        Ok(pairing::Poll::Ready(tok))
     }
 
     /// The viewer a live device signs in as (its scope decides which regions its playlist may show).

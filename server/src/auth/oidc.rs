@@ -47,8 +47,9 @@ pub struct OidcConfig {
     pub first_sign_in: FirstSignIn,
     pub role_claim: String,
     pub region_claim: String,
-    /// Roles a first sign-in may create: never administrators, auditors or city leaders unless listed.
-    pub create_roles: Vec<Role>,
+    /// Roles a first sign-in may create, by the names the role claim carries (`street_official`,
+    /// `community_staff`, …): never administrators, auditors or city leaders unless listed.
+    pub create_roles: Vec<String>,
     /// The sign-in page's button.
     pub label: String,
 }
@@ -72,7 +73,7 @@ impl Default for OidcConfig {
             first_sign_in: FirstSignIn::Link,
             role_claim: "cockpit_role".into(),
             region_claim: "cockpit_region".into(),
-            create_roles: vec![Role::StreetOfficial, Role::CommunityStaff, Role::DepartmentStaff],
+            create_roles: [Role::StreetOfficial, Role::CommunityStaff, Role::DepartmentStaff].iter().map(|r| r.as_str().to_string()).collect(),
             label: "统一身份认证 · City identity platform".into(),
         }
     }
@@ -90,10 +91,19 @@ impl OidcConfig {
             return Err(format!("redirect_url {:?} must be this cockpit's /auth/oidc/callback", self.redirect_url));
         }
         RedirectUrl::new(self.redirect_url.clone()).map_err(|e| format!("redirect_url: {e}"))?;
-        if self.create_roles.contains(&Role::WallDevice) {
-            return Err("create_roles: wall displays get device tokens, not accounts".into());
+        for r in &self.create_roles {
+            match Role::parse(r) {
+                None => return Err(format!("create_roles: {r:?} is no role (one of city_leader, district_official, street_official, community_staff, department_staff, auditor, admin)")),
+                Some(Role::WallDevice) => return Err("create_roles: wall displays get device tokens, not accounts".into()),
+                Some(_) => {}
+            }
         }
         Ok(())
+    }
+
+    /// Whether a first sign-in may create an account of `role`.
+    pub fn may_create(&self, role: Role) -> bool {
+        self.create_roles.iter().any(|r| Role::parse(r) == Some(role))
     }
 }
 
@@ -284,8 +294,11 @@ mod tests {
         assert!(on(&|c| c.client_id.clear()).unwrap_err().contains("client_id"));
         assert!(on(&|c| c.redirect_url = "https://evil.example/cb".into()).unwrap_err().contains("/auth/oidc/callback"));
         assert!(on(&|c| c.issuer = Some("not a url".into())).unwrap_err().contains("issuer"));
-        assert!(on(&|c| c.create_roles.push(Role::WallDevice)).unwrap_err().contains("wall"));
-        assert!(!OidcConfig::default().create_roles.iter().any(|r| matches!(r, Role::Admin | Role::Auditor | Role::CityLeader)), "never privileged by default");
+        assert!(on(&|c| c.create_roles.push("wall_device".into())).unwrap_err().contains("wall"));
+        assert!(on(&|c| c.create_roles.push("StreetOfficial".into())).unwrap_err().contains("no role"));
+        let d = OidcConfig::default();
+        assert!(d.may_create(Role::StreetOfficial) && d.may_create(Role::CommunityStaff));
+        assert!(!d.may_create(Role::Admin) && !d.may_create(Role::Auditor) && !d.may_create(Role::CityLeader), "never privileged by default");
         let parsed: OidcConfig = toml::from_str("issuer = \"https://id.example\"\nclient_id = \"c\"\nredirect_url = \"https://x/auth/oidc/callback\"\nfirst_sign_in = \"create\"\n").unwrap();
         assert_eq!(parsed.first_sign_in, FirstSignIn::Create);
         assert!(toml::from_str::<OidcConfig>("client_secret = \"in the file\"\n").is_err(), "the secret comes from the environment only");

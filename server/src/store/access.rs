@@ -41,6 +41,15 @@ pub struct Session {
     pub last_active_at: i64,
 }
 
+/// A screen waiting to be paired as a wall display by its code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairing {
+    pub code: String,
+    pub created_at: i64,
+    /// The device an administrator issued for the code, once they did.
+    pub device_id: Option<i64>,
+}
+
 /// A sign-in sent to the identity platform (OpenID Connect), waiting for the person to come back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OidcRequest {
@@ -78,6 +87,8 @@ pub struct Device {
     pub playlist: Option<String>,
     /// Where the display hangs (a room, a floor), as the administrator wrote it.
     pub place: String,
+    /// When it last asked for something, as stored (at most a minute behind).
+    pub last_seen_at: Option<i64>,
 }
 
 /// A key an Open311 app presents with residents' reports; only its hash is stored.
@@ -177,6 +188,20 @@ pub trait AccessStore: Send + Sync + 'static {
     /// 180 days); returns how many.
     fn purge_audit(&self, before: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
     /// Keeps a sign-in under way; those begun before `expired_before` are deleted on the way.
+    /// A screen's new code (false: the code is taken; the caller draws another). Codes begun before
+    /// `expired_before` go; past `max_waiting` the oldest give way.
+    fn begin_pairing<'a>(&'a self, code: &'a str, secret_hash: &'a str, now: i64, expired_before: i64, max_waiting: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// The pairing of the screen holding this secret.
+    fn pairing_of<'a>(&'a self, secret_hash: &'a str) -> BoxFuture<'a, Result<Option<Pairing>, StoreError>>;
+    /// Whether `code` waits (begun since `since`, no device yet).
+    fn pairing_waiting<'a>(&'a self, code: &'a str, since: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Gives the waiting `code` its device; false if it no longer waits.
+    fn complete_pairing<'a>(&'a self, code: &'a str, device_id: i64, since: i64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn end_pairing<'a>(&'a self, secret_hash: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Gives a live device a new token (its hash); false if it is no longer live.
+    fn rekey_device<'a>(&'a self, id: i64, token_hash: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Notes when a wall display last asked for something (never moves back).
+    fn device_seen(&self, id: i64, at: i64) -> BoxFuture<'_, Result<(), StoreError>>;
     fn put_oidc_request<'a>(&'a self, r: &'a OidcRequest, expired_before: i64) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Takes (deletes and returns) the waiting sign-in of `state` if it began after `since`; older ones
     /// are deleted on the way.

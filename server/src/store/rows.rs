@@ -429,6 +429,7 @@ where
         revoked_at: r.opt_int("revoked_at")?,
         playlist: r.opt_string("playlist")?,
         place: r.string("place")?,
+        last_seen_at: r.opt_int("last_seen_at")?,
     })
 }
 

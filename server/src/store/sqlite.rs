@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../../migrations/sqlite/0019_admin.sql")),
     (20, include_str!("../../migrations/sqlite/0020_settings.sql")),
     (21, include_str!("../../migrations/sqlite/0021_second_factor.sql")),
+    (22, include_str!("../../migrations/sqlite/0022_pairings.sql")),
 ];
 
 pub struct SqliteStore {

@@ -1,5 +1,5 @@
 //! The access layer's rows in SQLite.
-use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, OidcRequest, SecondFactor, Session};
+use super::access::{AccessStore, Account, ApiKey, AuditEntry, AuditFilter, Device, OidcRequest, Pairing, SecondFactor, Session};
 use super::rows;
 use super::{SqliteStore, StoreError};
 use crate::auth::limiter::{Count, WINDOW_MS};
@@ -347,6 +347,77 @@ impl AccessStore for SqliteStore {
             let done = sqlx::query("DELETE FROM audit_log WHERE at < ?1").bind(before).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(done.rows_affected())
+        })
+    }
+
+    fn begin_pairing<'a>(&'a self, code: &'a str, secret_hash: &'a str, now: i64, expired_before: i64, max_waiting: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut tx = self.writer().begin().await?;
+            sqlx::query("DELETE FROM pairings WHERE created_at < ?1").bind(expired_before).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM pairings WHERE code IN (SELECT code FROM pairings ORDER BY created_at DESC, code LIMIT -1 OFFSET ?1)")
+                .bind(max_waiting - 1)
+                .execute(&mut *tx)
+                .await?;
+            let done = sqlx::query("INSERT INTO pairings (code, secret_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+                .bind(code)
+                .bind(secret_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn pairing_of<'a>(&'a self, secret_hash: &'a str) -> BoxFuture<'a, Result<Option<Pairing>, StoreError>> {
+        Box::pin(async move {
+            let row: Option<(String, i64, Option<i64>)> =
+                sqlx::query_as("SELECT code, created_at, device_id FROM pairings WHERE secret_hash = ?1").bind(secret_hash).fetch_optional(self.pool()).await?;
+            Ok(row.map(|(code, created_at, device_id)| Pairing { code, created_at, device_id }))
+        })
+    }
+
+    fn pairing_waiting<'a>(&'a self, code: &'a str, since: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pairings WHERE code = ?1 AND created_at >= ?2 AND device_id IS NULL")
+                .bind(code)
+                .bind(since)
+                .fetch_one(self.pool())
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn complete_pairing<'a>(&'a self, code: &'a str, device_id: i64, since: i64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE pairings SET device_id = ?1 WHERE code = ?2 AND created_at >= ?3 AND device_id IS NULL")
+                .bind(device_id)
+                .bind(code)
+                .bind(since)
+                .execute(self.writer())
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn end_pairing<'a>(&'a self, secret_hash: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM pairings WHERE secret_hash = ?1").bind(secret_hash).execute(self.writer()).await?;
+            Ok(())
+        })
+    }
+
+    fn rekey_device<'a>(&'a self, id: i64, token_hash: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE devices SET token_hash = ?1 WHERE id = ?2 AND revoked_at IS NULL").bind(token_hash).bind(id).execute(self.writer()).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn device_seen(&self, id: i64, at: i64) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query("UPDATE devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1)").bind(at).bind(id).execute(self.writer()).await?;
+            Ok(())
         })
     }
 

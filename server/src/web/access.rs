@@ -200,7 +200,7 @@ const PAIRING_COOKIE: &str = "cockpit_pairing";
 /// ends up in a long-lived HttpOnly cookie and the screen goes to the wall.
 pub async fn activate_device(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<DeviceQuery>) -> Response {
     let auth = state.cockpit.policy.auth();
-    let Some(tok) = q.token else { return pairing_page(&state, &headers, Lang::from_query(q.lang.as_deref())) };
+    let Some(tok) = q.token else { return pairing_page(&state, &headers, Lang::from_query(q.lang.as_deref())).await };
     let probe = format!("{}={}", auth::DEVICE_COOKIE, tok);
     if auth.viewer(Some(&probe), state.cockpit.now()).is_none() {
         return Redirect::to("/login?error=device").into_response();
@@ -218,13 +218,13 @@ fn device_cookie(state: &AppState, tok: &str, mut r: Response) -> Response {
 
 /// The screen's activation code, large enough to read across a room, and a script that asks every
 /// three seconds whether an administrator has entered it.
-fn pairing_page(state: &AppState, headers: &HeaderMap, lang: Lang) -> Response {
+async fn pairing_page(state: &AppState, headers: &HeaderMap, lang: Lang) -> Response {
     let auth = state.cockpit.policy.auth();
     let now = state.cockpit.now();
-    let held = cookies(headers).and_then(|c| auth::cookie(c, PAIRING_COOKIE)).map(str::to_string);
-    let (secret, code) = match held.as_deref().and_then(|s| auth.pairings.code_of(s, now).map(|c| (s.to_string(), c))) {
-        Some(x) => x,
-        None => auth.pairings.begin(now),
+    let held = cookies(headers).and_then(|c| auth::cookie(c, PAIRING_COOKIE));
+    let (secret, code) = match auth.pairing_begin(held, now).await {
+        Ok(x) => x,
+        Err(e) => return auth_error(e),
     };
     let body = format!(
         r#"<h1>{product}</h1><h2>{title}</h2><p>{intro}</p>
@@ -258,10 +258,11 @@ pub async fn device_wait(State(state): State<AppState>, headers: HeaderMap) -> R
     let auth = state.cockpit.policy.auth();
     let secret = cookies(&headers).and_then(|c| auth::cookie(c, PAIRING_COOKIE)).unwrap_or("");
     let answer = |s: &str| ([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({ "state": s }))).into_response();
-    match auth.pairings.poll(secret, state.cockpit.now()) {
-        auth::pairing::Poll::Waiting => answer("waiting"),
-        auth::pairing::Poll::Unknown => answer("unknown"),
-        auth::pairing::Poll::Ready(tok) => {
+    match auth.pairing_poll(secret, state.cockpit.now()).await {
+        Err(e) => auth_error(e),
+        Ok(auth::pairing::Poll::Waiting) => answer("waiting"),
+        Ok(auth::pairing::Poll::Unknown) => answer("unknown"),
+        Ok(auth::pairing::Poll::Ready(tok)) => {
             let mut r = device_cookie(&state, &tok, answer("ready"));
             let clear = auth::set_cookie(PAIRING_COOKIE, "", 0, auth.config.secure_cookies);
             r.headers_mut().append(header::SET_COOKIE, clear.parse().expect("cookie header"));

@@ -717,8 +717,10 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, For
     };
     let code = f.code.as_deref().map(auth::pairing::normalise).filter(|c| !c.is_empty());
     if let Some(c) = &code {
-        if !auth.pairings.is_waiting(c, now) {
-            return refuse("code", t(lang, Msg::AdminErrCode).to_string()).await;
+        match auth.pairing_waiting(c, now).await {
+            Ok(true) => {}
+            Ok(false) => return refuse("code", t(lang, Msg::AdminErrCode).to_string()).await,
+            Err(e) => return unavailable(e),
         }
     }
     if f.name.trim().is_empty() {
@@ -733,7 +735,8 @@ pub async fn issue_device(State(state): State<AppState>, headers: HeaderMap, For
         }
     };
     match code {
-        Some(c) if auth.pairings.complete(&c, &tok, now) => done(&f.lang, "device"),
+        // The screen gets a token of its own when it next asks; the one made here is never kept.
+        Some(c) if matches!(auth.pairing_complete(&c, id, now).await, Ok(true)) => done(&f.lang, "device"),
         Some(_) => {
             // The wall stopped waiting between the check and the issue: the device must not stay
             // live with a token nobody holds.

@@ -239,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(move || provide_context(names_404.clone()), app::shell))
         .layer(axum::middleware::from_fn(server_fns::bad_arguments))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
+        .layer(axum::middleware::from_fn(gate::security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

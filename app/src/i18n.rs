@@ -840,6 +840,12 @@ pub fn indicator(lang: Lang, i: Indicator) -> &'static str {
         Indicator::CriminalFiled => ("刑事立案", "Criminal cases filed"),
         Indicator::CriminalSolved => ("刑事破案", "Criminal cases solved"),
         Indicator::SafetySurvey => ("群众安全感", "Sense of safety (survey)"),
+        Indicator::PsychServed => ("社会心理服务人次", "Psychological service reach"),
+        Indicator::HazardsFound => ("隐患排查", "Hazards found"),
+        Indicator::HazardsFixed => ("隐患整治", "Hazards put right"),
+        Indicator::MajorIncidents => ("重大案事件（零目标）", "Major incidents (aim: zero)"),
+        Indicator::BacklogResolution => ("积案化解率", "Long-standing cases resolved"),
+        Indicator::LawSatisfaction => ("法治建设满意度", "Satisfaction with the rule of law"),
     };
     pick(lang, zh, en)
 }
@@ -853,6 +859,12 @@ pub fn safety(lang: Lang, k: SafetyKey) -> &'static str {
         SafetyKey::CriminalFiled => ("刑事立案", "Criminal cases filed"),
         SafetyKey::CriminalSolved => ("刑事破案", "Criminal cases solved"),
         SafetyKey::SafetySurvey => ("群众安全感", "Sense of safety (survey)"),
+        SafetyKey::PsychServed => ("社会心理服务人次", "Psychological service reach"),
+        SafetyKey::HazardsFound => ("隐患排查", "Hazards found"),
+        SafetyKey::HazardsFixed => ("隐患整治", "Hazards put right"),
+        SafetyKey::MajorIncidents => ("重大案事件（零目标）", "Major incidents (aim: zero)"),
+        SafetyKey::BacklogResolution => ("积案化解率", "Long-standing cases resolved"),
+        SafetyKey::LawSatisfaction => ("法治建设满意度", "Satisfaction with the rule of law"),
     };
     pick(lang, zh, en)
 }

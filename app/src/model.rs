@@ -182,11 +182,36 @@ pub enum Indicator {
     CriminalSolved,
     /// Survey sense of safety (群众安全感), percent.
     SafetySurvey,
+    /// People reached by the social psychological service (社会心理服务: station visits, hotline calls,
+    /// counselling), a count.
+    PsychServed,
+    /// Hazards found in inspections (隐患排查), a count.
+    HazardsFound,
+    /// Hazards put right (隐患整治), a count.
+    HazardsFixed,
+    /// The "zero" events a city aims to have none of (命案, 重大群体性事件, 重大安全事故, 个人极端案件), a count.
+    MajorIncidents,
+    /// Long-standing petitions and disputes resolved (积案化解率), percent of those on the list.
+    BacklogResolution,
+    /// Survey satisfaction with the rule of law (法治建设满意度), percent.
+    LawSatisfaction,
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 5] =
-        [Indicator::VideoOnline, Indicator::Alarm, Indicator::CriminalFiled, Indicator::CriminalSolved, Indicator::SafetySurvey];
+    /// Appended only: an indicator's position is its code in the engine's snapshot.
+    pub const ALL: [Indicator; 11] = [
+        Indicator::VideoOnline,
+        Indicator::Alarm,
+        Indicator::CriminalFiled,
+        Indicator::CriminalSolved,
+        Indicator::SafetySurvey,
+        Indicator::PsychServed,
+        Indicator::HazardsFound,
+        Indicator::HazardsFixed,
+        Indicator::MajorIncidents,
+        Indicator::BacklogResolution,
+        Indicator::LawSatisfaction,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -195,7 +220,18 @@ impl Indicator {
             Indicator::CriminalFiled => "criminal_filed",
             Indicator::CriminalSolved => "criminal_solved",
             Indicator::SafetySurvey => "safety_survey",
+            Indicator::PsychServed => "psych_served",
+            Indicator::HazardsFound => "hazards_found",
+            Indicator::HazardsFixed => "hazards_fixed",
+            Indicator::MajorIncidents => "major_incidents",
+            Indicator::BacklogResolution => "backlog_resolution",
+            Indicator::LawSatisfaction => "law_satisfaction",
         }
+    }
+
+    /// Averaged over a period (a rate or a survey's percentage); every other indicator is a count, summed.
+    pub fn is_rate(self) -> bool {
+        matches!(self, Indicator::VideoOnline | Indicator::SafetySurvey | Indicator::BacklogResolution | Indicator::LawSatisfaction)
     }
 
     pub fn parse(s: &str) -> Option<Indicator> {
@@ -215,10 +251,17 @@ pub enum SafetyKey {
     CriminalFiled,
     CriminalSolved,
     SafetySurvey,
+    PsychServed,
+    HazardsFound,
+    HazardsFixed,
+    /// "Zero" events: the aim is none.
+    MajorIncidents,
+    BacklogResolution,
+    LawSatisfaction,
 }
 
 impl SafetyKey {
-    pub const ALL: [SafetyKey; 7] = [
+    pub const ALL: [SafetyKey; 13] = [
         SafetyKey::VideoOnline,
         SafetyKey::Alarms,
         SafetyKey::Petitions,
@@ -226,11 +269,23 @@ impl SafetyKey {
         SafetyKey::CriminalFiled,
         SafetyKey::CriminalSolved,
         SafetyKey::SafetySurvey,
+        SafetyKey::PsychServed,
+        SafetyKey::HazardsFound,
+        SafetyKey::HazardsFixed,
+        SafetyKey::MajorIncidents,
+        SafetyKey::BacklogResolution,
+        SafetyKey::LawSatisfaction,
     ];
 
-    /// Shown as a percentage (value 0..1 for video, 0..100 for the survey) rather than a count.
+    /// Shown as a percentage (value 0..1 for video, 0..100 for surveys and resolution rates) rather
+    /// than a count.
     pub fn is_rate(self) -> bool {
-        matches!(self, SafetyKey::VideoOnline | SafetyKey::SafetySurvey)
+        matches!(self, SafetyKey::VideoOnline | SafetyKey::SafetySurvey | SafetyKey::BacklogResolution | SafetyKey::LawSatisfaction)
+    }
+
+    /// A percentage on a 0..100 scale (surveys, resolution rates): changes read in points.
+    pub fn is_percent_points(self) -> bool {
+        matches!(self, SafetyKey::SafetySurvey | SafetyKey::BacklogResolution | SafetyKey::LawSatisfaction)
     }
 }
 

@@ -40,7 +40,7 @@ impl Measure {
 
     /// Rates are averaged over a period; counts are summed.
     fn is_rate(self) -> bool {
-        matches!(self, Measure::Observed(Indicator::VideoOnline | Indicator::SafetySurvey))
+        matches!(self, Measure::Observed(i) if i.is_rate())
     }
 }
 
@@ -300,6 +300,36 @@ mod tests {
         s.observe(&tree, "stats", "d0", 1, &obs);
         let t = s.trend(district, Measure::Observed(Indicator::CriminalFiled), today, 30);
         assert_eq!((t.value, t.previous), (Some(34.0), Some(30.0)));
+    }
+
+    #[test]
+    fn resolution_rates_and_surveys_average_while_zero_targets_count_zero() {
+        let (tree, district, town) = district_and_town();
+        // A second reporting unit in the district (the test tree has one town per district: a grid below it).
+        let other = tree.iter().find(|(i, r)| r.row.level == Level::Grid && tree.is_within(*i, district)).unwrap().1.row.code.clone();
+        let mut s = Safety::default();
+        let now = 1_763_688_600_000i64;
+        let today = local_day(now);
+        let obs = |i, region: &str, v: f64| Observation { indicator: i, region: region.to_string(), at: now - DAY_MS, value: v };
+        s.observe(&tree, "stats", "a", 1, &obs(Indicator::BacklogResolution, &town, 80.0));
+        s.observe(&tree, "stats", "b", 1, &obs(Indicator::BacklogResolution, &other, 90.0));
+        s.observe(&tree, "stats", "c", 1, &obs(Indicator::LawSatisfaction, &town, 95.0));
+        s.observe(&tree, "stats", "d", 1, &obs(Indicator::MajorIncidents, &town, 0.0));
+        s.observe(&tree, "stats", "e", 1, &obs(Indicator::HazardsFound, &town, 7.0));
+        s.observe(&tree, "stats", "f", 1, &obs(Indicator::HazardsFound, &other, 5.0));
+        let m = |i| Measure::Observed(i);
+        assert_eq!(s.trend(district, m(Indicator::BacklogResolution), today, 30).value, Some(85.0), "a rate is averaged, not summed");
+        assert_eq!(s.trend(district, m(Indicator::LawSatisfaction), today, 30).value, Some(95.0));
+        assert_eq!(s.trend(district, m(Indicator::HazardsFound), today, 30).value, Some(12.0), "a count is summed");
+        assert_eq!(s.trend(district, m(Indicator::MajorIncidents), today, 30).value, Some(0.0), "none reported reads 0, the aim");
+        assert_eq!(s.trend(district, m(Indicator::PsychServed), today, 30).value, None, "no source: no figure, not zero");
+        // The new measures survive the engine snapshot's format (codes appended after the old ones).
+        let mut e = crate::Engine::new(tree.clone());
+        e.safety = s;
+        let mut bytes = Vec::new();
+        e.save(&mut bytes, &[]).unwrap();
+        let (back, _) = crate::Engine::load(tree.clone(), &bytes[..], bytes.len() as u64).unwrap();
+        assert_eq!(e.safety.difference(&back.safety, &tree), None);
     }
 
     #[test]

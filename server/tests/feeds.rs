@@ -369,12 +369,19 @@ async fn the_demo_citys_systems_reach_the_safety_scene_through_real_feeds() {
     let v: app::model::SafetyView = serde_json::from_str(&r.body).unwrap();
     let fig = |k: app::model::SafetyKey| v.figures.iter().find(|f| f.key == k).unwrap().clone();
     use app::model::SafetyKey::*;
-    for k in [VideoOnline, Alarms, CriminalFiled, CriminalSolved, SafetySurvey] {
+    for k in [VideoOnline, Alarms, CriminalFiled, CriminalSolved, SafetySurvey, PsychServed, HazardsFound, HazardsFixed, MajorIncidents, BacklogResolution, LawSatisfaction] {
         let f = fig(k);
         assert!(f.value.is_some() && f.year_ago.is_some() && !f.sources.is_empty() && f.as_of.is_some() && !f.stale, "{k:?}: {f:?}");
     }
     assert!(fig(CriminalFiled).previous.is_some());
     assert!(fig(VideoOnline).value.unwrap() > 0.8);
+    // Rates are averaged over the districts' reports (70–95 %), never summed; counts are summed.
+    let resolved = fig(BacklogResolution).value.unwrap();
+    assert!((70.0..=95.0).contains(&resolved), "积案化解率 {resolved}");
+    assert!((90.0..=97.5).contains(&fig(LawSatisfaction).value.unwrap()));
+    assert!(fig(HazardsFixed).value.unwrap() <= fig(HazardsFound).value.unwrap());
+    assert!(fig(HazardsFound).value.unwrap() >= 30.0 * 6.0 * 3.0, "six districts, 30 days, at least 3 a day each");
+    assert!(fig(MajorIncidents).value.unwrap() >= 0.0);
     assert!(fig(Petitions).sources.contains(&"petitions".to_string()) || fig(Petitions).sources.contains(&"demo".to_string()));
     assert_eq!(v.areas.len(), 6, "one bar per district");
     assert!(v.areas.iter().map(|a| a.channels).sum::<u32>() > 100);

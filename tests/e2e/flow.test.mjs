@@ -152,6 +152,20 @@ test('the wall\'s safety scene: figures from the feeds with 环比/同比, sourc
   assert.match(await page.textContent('#safety-videoonline .kpi-value'), /^\d+\.\d%$/);
   assert.match(await page.textContent('#safety-alarms .kpi-source'), /来源 alarms/);
   assert.match(await page.textContent('#safety-safetysurvey .kpi-value'), /^\d+\.\d$/);
+  // The committee's other figures (issue 16): counts summed, rates averaged, each with its source.
+  for (const id of ['psychserved', 'hazardsfound', 'hazardsfixed', 'majorincidents']) {
+    assert.match(await page.textContent(`#safety-${id} .kpi-value`), /^\d+$/, id);
+    assert.match(await page.textContent(`#safety-${id} .kpi-source`), /来源 stats/, id);
+  }
+  for (const id of ['backlogresolution', 'lawsatisfaction']) {
+    const text = await page.textContent(`#safety-${id}`);
+    assert.match(text, /\d+\.\d%/, id);
+    assert.match(text, /同比 [+-]\d+\.\dpt/, `${id}: a rate changes by points`);
+  }
+  assert.match(await page.textContent('#safety-majorincidents'), /环比 [+-]\d+(?![\d.%])/, 'a zero target changes by incidents, not by percent');
+  assert.ok(Number(await page.textContent('#safety-hazardsfixed .kpi-value')) <= Number(await page.textContent('#safety-hazardsfound .kpi-value')), 'no more put right than found');
+  const clipped = await page.evaluate(() => [...document.querySelectorAll('.safety-figure')].filter(el => el.scrollHeight > el.clientHeight + 1).map(el => el.id));
+  assert.deepEqual(clipped, [], 'every figure tile shows all it holds');
   const bars = await page.waitForFunction(() => {
     const el = document.querySelector('#safety-areas .chart');
     const c = el && window.echarts && window.echarts.getInstanceByDom(el);

@@ -1,5 +1,7 @@
 //! The wall's safety scene (平安态势): video channels online, alarms, petitions and their backlog,
-//! criminal cases filed and solved, and the survey's sense of safety for the region on screen, each over
+//! criminal cases filed and solved, the survey's sense of safety, psychological service reach, hazards
+//! found and put right, the "zero" major incidents, long-standing cases resolved and satisfaction with the
+//! rule of law for the region on screen, each over
 //! the last 30 days with 环比 and 同比, its source feeds and as-of time; a figure whose feed is past its
 //! cadence says so. Below, video online and alarms by area.
 use super::charts::{axis_name, px, TEXT};
@@ -62,6 +64,7 @@ pub fn value_text(lang: Lang, key: SafetyKey, v: Option<f64>) -> String {
         (None, _) => t(lang, Msg::NoData).to_string(),
         (Some(x), SafetyKey::VideoOnline) => format!("{:.1}%", x * 100.0),
         (Some(x), SafetyKey::SafetySurvey) => format!("{x:.1}"),
+        (Some(x), k) if k.is_percent_points() => format!("{x:.1}%"),
         (Some(x), _) => format!("{}", x.round() as i64),
     }
 }
@@ -70,7 +73,9 @@ pub fn value_text(lang: Lang, key: SafetyKey, v: Option<f64>) -> String {
 pub fn trend_text(lang: Lang, key: SafetyKey, now: Option<f64>, before: Option<f64>) -> String {
     match (now, before) {
         (Some(n), Some(b)) if key == SafetyKey::VideoOnline => format!("{:+.1}pt", (n - b) * 100.0),
-        (Some(n), Some(b)) if key == SafetyKey::SafetySurvey => format!("{:+.1}", n - b),
+        (Some(n), Some(b)) if key.is_percent_points() => format!("{:+.1}pt", n - b),
+        // Aimed at zero: one incident after none is news, not an undefined percentage.
+        (Some(n), Some(b)) if key == SafetyKey::MajorIncidents => format!("{:+}", (n - b).round() as i64),
         (Some(n), Some(b)) if b > 0.0 => format!("{:+.1}%", (n - b) / b * 100.0),
         _ => t(lang, Msg::NoData).to_string(),
     }
@@ -137,6 +142,13 @@ mod tests {
         assert_eq!(trend_text(Lang::Zh, SafetyKey::CriminalFiled, Some(12.0), Some(10.0)), "+20.0%");
         assert_eq!(trend_text(Lang::Zh, SafetyKey::VideoOnline, Some(0.95), Some(0.97)), "-2.0pt");
         assert_eq!(trend_text(Lang::Zh, SafetyKey::Alarms, Some(3.0), Some(0.0)), "无数据", "no relative change from zero");
+        // A survey or a resolution rate (0..100) changes by points, not by a relative percentage.
+        assert_eq!(value_text(Lang::Zh, SafetyKey::BacklogResolution, Some(87.26)), "87.3%");
+        assert_eq!(trend_text(Lang::Zh, SafetyKey::LawSatisfaction, Some(95.0), Some(93.5)), "+1.5pt");
+        assert_eq!(trend_text(Lang::Zh, SafetyKey::SafetySurvey, Some(95.0), Some(96.0)), "-1.0pt");
+        assert_eq!(value_text(Lang::Zh, SafetyKey::MajorIncidents, Some(0.0)), "0", "a zero target reads 0, not no data");
+        assert_eq!(trend_text(Lang::Zh, SafetyKey::MajorIncidents, Some(1.0), Some(0.0)), "+1", "a zero target changes by incidents");
+        assert_eq!(trend_text(Lang::Zh, SafetyKey::MajorIncidents, Some(0.0), Some(2.0)), "-2");
     }
 
     #[test]

@@ -192,8 +192,9 @@ enum Work {
     Observations(Vec<(String, i64, Observation)>),
 }
 
-/// One day's figures of each town: video channels' uptime, alarms, criminal cases filed and solved, and
-/// (monthly survey, on the 1st) the sense of safety.
+/// One day's figures of each town: video channels' uptime, alarms, criminal cases filed and solved, hazards
+/// found and put right, psychological service reach, major incidents, and (monthly, on the 1st) the sense
+/// of safety, long-standing cases resolved and satisfaction with the rule of law.
 fn safety_day(towns: &[String], day: i64, seed: u64) -> Vec<(String, i64, Observation)> {
     use app::model::Indicator::*;
     let at = day * DAY - app::model::CST_OFFSET_MS + 20 * HOUR;
@@ -207,8 +208,15 @@ fn safety_day(towns: &[String], day: i64, seed: u64) -> Vec<(String, i64, Observ
         let filed = (unit(3) * 4.0).floor();
         push(CriminalFiled, filed);
         push(CriminalSolved, (filed * (0.6 + 0.4 * unit(4))).floor());
+        let found = (2.0 + unit(6) * 6.0).floor();
+        push(HazardsFound, found);
+        push(HazardsFixed, (found * (0.7 + 0.3 * unit(7))).floor());
+        push(PsychServed, (5.0 + unit(8) * 20.0).floor());
+        push(MajorIncidents, if unit(9) < 0.002 { 1.0 } else { 0.0 });
         if &app::model::date_time(at)[8..10] == "01" {
             push(SafetySurvey, 92.0 + 6.0 * unit(5));
+            push(BacklogResolution, 70.0 + 25.0 * unit(10));
+            push(LawSatisfaction, 90.0 + 7.5 * unit(11));
         }
     }
     out

@@ -126,7 +126,13 @@ pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed
                 let filed = 1 + (rng.next_u64() % 5) as i64 + i as i64 % 2;
                 let solved = (filed as f64 * rng.range(0.5, 0.95)).round() as i64;
                 let date = app::model::date_time(day)[..10].to_string();
-                for (name, n) in [("刑事立案", filed), ("刑事破案", solved)] {
+                // The committee's other daily counts: hazards found and put right in inspections,
+                // people the psychological service reached, and the "zero" major incidents (rarely one).
+                let found = 3 + (rng.next_u64() % 9) as i64;
+                let fixed = (found as f64 * rng.range(0.7, 1.0)).round() as i64;
+                let psych = 10 + (rng.next_u64() % 30) as i64;
+                let major = i64::from(rng.next_u64() % 400 == 0);
+                for (name, n) in [("刑事立案", filed), ("刑事破案", solved), ("隐患排查", found), ("隐患整治", fixed), ("社会心理服务", psych), ("重大案事件", major)] {
                     rows.push(vec![format!("{district}-{date}-{name}").into(), district.clone().into(), Cell::Date(super::files::excel_serial(day)), name.into(), (n as f64).into(), 1.0.into()]);
                 }
             }
@@ -136,6 +142,9 @@ pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed
             for district in &p.districts {
                 let date = app::model::date_time(day)[..10].to_string();
                 rows.push(vec![format!("{district}-{date}-安全感").into(), district.clone().into(), Cell::Date(super::files::excel_serial(day)), "群众安全感".into(), rng.range(92.0, 98.5).round().into(), 1.0.into()]);
+                // Monthly too: the share of the listed long-standing cases resolved, and the rule-of-law survey.
+                rows.push(vec![format!("{district}-{date}-积案").into(), district.clone().into(), Cell::Date(super::files::excel_serial(day)), "积案化解率".into(), ((rng.range(70.0, 95.0) * 10.0).round() / 10.0).into(), 1.0.into()]);
+                rows.push(vec![format!("{district}-{date}-法治").into(), district.clone().into(), Cell::Date(super::files::excel_serial(day)), "法治建设满意度".into(), rng.range(90.0, 97.5).round().into(), 1.0.into()]);
             }
         }
     }
@@ -254,7 +263,7 @@ version = "版本"
 time = "日期"
 time_format = "excel"
 indicator_path = "指标"
-indicator_map = {{ "刑事立案" = "criminal_filed", "刑事破案" = "criminal_solved", "群众安全感" = "safety_survey" }}
+indicator_map = {{ "刑事立案" = "criminal_filed", "刑事破案" = "criminal_solved", "群众安全感" = "safety_survey", "隐患排查" = "hazards_found", "隐患整治" = "hazards_fixed", "社会心理服务" = "psych_served", "重大案事件" = "major_incidents", "积案化解率" = "backlog_resolution", "法治建设满意度" = "law_satisfaction" }}
 value = "数量"
 region = "区县编码"
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../../migrations/sqlite/0020_settings.sql")),
     (21, include_str!("../../migrations/sqlite/0021_second_factor.sql")),
     (22, include_str!("../../migrations/sqlite/0022_pairings.sql")),
+    (23, include_str!("../../migrations/sqlite/0023_case_indexes.sql")),
 ];
 
 pub struct SqliteStore {

@@ -14,6 +14,12 @@ fn measure(k: SafetyKey) -> Option<Measure> {
         SafetyKey::CriminalFiled => Measure::Observed(Indicator::CriminalFiled),
         SafetyKey::CriminalSolved => Measure::Observed(Indicator::CriminalSolved),
         SafetyKey::SafetySurvey => Measure::Observed(Indicator::SafetySurvey),
+        SafetyKey::PsychServed => Measure::Observed(Indicator::PsychServed),
+        SafetyKey::HazardsFound => Measure::Observed(Indicator::HazardsFound),
+        SafetyKey::HazardsFixed => Measure::Observed(Indicator::HazardsFixed),
+        SafetyKey::MajorIncidents => Measure::Observed(Indicator::MajorIncidents),
+        SafetyKey::BacklogResolution => Measure::Observed(Indicator::BacklogResolution),
+        SafetyKey::LawSatisfaction => Measure::Observed(Indicator::LawSatisfaction),
     })
 }
 

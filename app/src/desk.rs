@@ -1,6 +1,7 @@
 //! The street official's tablet `/desk` (基层治理工作台): touch-first, 768–1366 px wide. It opens on the
 //! official's own street: the map of its communities and grids (the wall's map, live), the cases there
-//! that are overdue or due soon, and a case's detail with its timeline and current holder. From the
+//! that are overdue or due soon, the queue of the official's own governance centre (village, town,
+//! county or city) with its load, and a case's detail with its timeline and current holder. From the
 //! detail the official supervises (督办, with a note), escalates or acknowledges; each action is a case
 //! event on the server (checked by the policy and the state machine, audited) and reaches every wall live.
 use crate::i18n::{self, t, Lang, Msg};
@@ -53,6 +54,7 @@ pub fn Desk() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, None));
     let reports = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Residents)));
+    let centre = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Centre)));
     let coverage = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_coverage(r, None));
     let tab = RwSignal::new(Tab::Cases);
     let selected = RwSignal::new(None::<Selected>);
@@ -134,6 +136,9 @@ pub fn Desk() -> impl IntoView {
                         <button role="tab" id="tab-reports" class:on=move || tab.get() == Tab::Reports on:click=move |_| tab.set(Tab::Reports)>
                             {t(lang, Msg::DeskReports)}
                         </button>
+                        <button role="tab" id="tab-centre" class:on=move || tab.get() == Tab::Centre on:click=move |_| tab.set(Tab::Centre)>
+                            {t(lang, Msg::DeskCentre)}
+                        </button>
                         <button role="tab" id="tab-coverage" class:on=move || tab.get() == Tab::Coverage on:click=move |_| tab.set(Tab::Coverage)>
                             {t(lang, Msg::CoverageTab)}
                         </button>
@@ -146,6 +151,7 @@ pub fn Desk() -> impl IntoView {
                                     match which {
                                         Tab::Cases => list.await.map(|d| case_list(lang, d.cases, open)),
                                         Tab::Reports => reports.await.map(|d| case_list(lang, d.cases, open)),
+                                        Tab::Centre => centre.await.map(|d| centre_view(lang, d, open)),
                                         Tab::Coverage => coverage.await.map(|c| coverage_view(lang, c)),
                                     }
                                 })
@@ -203,7 +209,23 @@ fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + 
 enum Tab {
     Cases,
     Reports,
+    Centre,
     Coverage,
+}
+
+/// The queue of the official's own centre, under its load.
+fn centre_view(lang: Lang, d: DeskView, open: impl Fn(CaseView) + Copy + Send + Sync + 'static) -> AnyView {
+    let head = d.centre.map(|c| {
+        view! {
+            <p class="centre-load" id="centre-load">
+                <strong>{i18n::centre_name(lang, &d.region.name)}</strong>
+                " · " {t(lang, Msg::CentreHeld)} " " <span id="centre-held">{c.held}</span>
+                " · " {t(lang, Msg::CentreOverdue)} " " <span id="centre-overdue">{c.overdue}</span>
+                " · " <span id="centre-on-time">{i18n::centre_on_time(lang, c.days, c.on_time, c.due)}</span>
+            </p>
+        }
+    });
+    view! { <div class="centre" id="desk-centre">{head}{case_list(lang, d.cases, open)}</div> }.into_any()
 }
 
 /// The server refuses these without a note: a supervision says what is expected; on a resident's report,

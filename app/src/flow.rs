@@ -6,7 +6,7 @@
 //! failed check sends it back to handling), escalated (升级: its holder moves one administrative level
 //! up) and supervised (督办: a superior presses for it, with a note). An official can also acknowledge the
 //! alert of a case that is due soon or overdue. Those three leave the status as it is.
-use crate::model::{Level, Status};
+use crate::model::{Category, Level, Status};
 use serde::{Deserialize, Serialize};
 
 /// What an event does to a case.
@@ -152,13 +152,27 @@ pub fn consistent(action: Action, to: Status) -> bool {
     }
 }
 
-/// The level holding a case after `escalations` escalations: the town (street) centre first.
-pub fn holder_level(escalations: u32) -> Level {
-    match escalations {
-        0 => Level::Town,
-        1 => Level::District,
-        _ => Level::City,
+/// The centre that first holds a case (四级综治中心): the village's (community's) for what it may settle
+/// itself, neighbours' disputes and livelihood requests (小事不出村); the town's (street's) for hazards,
+/// public order and the environment, which need the town's departments.
+pub fn first_holder(category: Category) -> Level {
+    match category {
+        Category::Dispute | Category::Livelihood => Level::Village,
+        Category::Hazard | Category::PublicOrder | Category::Environment => Level::Town,
     }
+}
+
+/// The level holding a case of `category` after `escalations` escalations: each one a level up from its
+/// first centre (village → town → county → city), never above the city.
+pub fn holder_level(category: Category, escalations: u32) -> Level {
+    let mut level = first_holder(category);
+    for _ in 0..escalations {
+        match escalated(level) {
+            Ok(up) => level = up,
+            Err(_) => break,
+        }
+    }
+    level
 }
 
 /// The actions allowed on a case in `status` held at `level`.
@@ -174,13 +188,15 @@ pub fn escalated(level: Level) -> Result<Level, FlowError> {
     match level {
         Level::City => Err(FlowError::AtTop),
         Level::District => Ok(Level::City),
-        // Cases are held by the town's (street's) centre at the lowest; villages and grids report to it.
-        Level::Town | Level::Village | Level::Grid => Ok(Level::District),
+        Level::Town => Ok(Level::District),
+        // Grids have no centre: they report to their village's.
+        Level::Village | Level::Grid => Ok(Level::Town),
     }
 }
 
 /// Who holds a case: the governance centre (综治中心) of a level, or a department at that level once
-/// dispatched to it. The level starts at the town (street) and rises with each escalation.
+/// dispatched to it. The level starts at the village or the town (`first_holder`) and rises with each
+/// escalation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
     pub level: Level,
@@ -419,7 +435,11 @@ mod tests {
         }
         assert!(consistent(Action::Return, Accepted) && consistent(Action::Return, Handling));
         assert!(!consistent(Action::Return, Closed) && !consistent(Action::Close, Handling));
-        assert_eq!((holder_level(0), holder_level(1), holder_level(2), holder_level(7)), (Level::Town, Level::District, Level::City, Level::City));
+        let walk = |c| [0, 1, 2, 3, 7].map(|n| holder_level(c, n));
+        assert_eq!(walk(Category::Dispute), [Level::Village, Level::Town, Level::District, Level::City, Level::City], "a village settles its own first");
+        assert_eq!(walk(Category::Livelihood)[0], Level::Village);
+        assert_eq!(walk(Category::Hazard), [Level::Town, Level::District, Level::City, Level::City, Level::City]);
+        assert_eq!(escalated(Level::City), Err(FlowError::AtTop));
     }
 
     #[test]

@@ -205,6 +205,9 @@ pub enum Msg {
     DeskTitle,
     DeskAlerts,
     DeskReports,
+    DeskCentre,
+    CentreHeld,
+    CentreOverdue,
     CaseAddress,
     StepNoteLabel,
     StepNoteRequired,
@@ -686,6 +689,9 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         DeskTitle => ("基层治理工作台", "Street officer's desk"),
         DeskAlerts => ("超期与即将到期事件", "Overdue and due soon"),
         DeskReports => ("居民上报", "Residents' reports"),
+        DeskCentre => ("本中心待办", "My centre's queue"),
+        CentreHeld => ("在办", "Held"),
+        CentreOverdue => ("超期", "Overdue"),
         CaseAddress => ("地址", "Address"),
         StepNoteLabel => ("办理意见（分拨时填写承办部门，办结时填写给居民的答复）", "Note (on dispatch: the department; on resolve: the reply the resident reads)"),
         StepNoteRequired => ("请填写承办部门或给居民的答复", "Name the department, or write the reply to the resident"),
@@ -974,6 +980,23 @@ pub fn backlog_bucket(lang: Lang, i: usize) -> &'static str {
 }
 
 /// "patrolled in the last N days".
+/// The governance centre of a region: "塔山街道综治中心".
+pub fn centre_name(lang: Lang, region: &str) -> String {
+    match lang {
+        Lang::Zh => format!("{region}综治中心"),
+        Lang::En => format!("{region} governance centre"),
+    }
+}
+
+/// A centre's deadlines met: "近30日按期办结 12/15（80%）".
+pub fn centre_on_time(lang: Lang, days: u32, on_time: u32, due: u32) -> String {
+    let share = if due > 0 { format!("{:.0}%", f64::from(on_time) * 100.0 / f64::from(due)) } else { "—".to_string() };
+    match lang {
+        Lang::Zh => format!("近{days}日按期办结 {on_time}/{due}（{share}）"),
+        Lang::En => format!("On time in {days} days {on_time}/{due} ({share})"),
+    }
+}
+
 pub fn patrolled_within(lang: Lang, days: u32) -> String {
     match lang {
         Lang::Zh => format!("近{days}日已巡查"),

@@ -1073,6 +1073,20 @@ pub enum DeskQueue {
     Alerts,
     /// Every open resident's report: the cockpit is their system of record, so someone here moves them on.
     Residents,
+    /// Every open case the region's own governance centre holds (村/社区, 镇/街道, 县/区, 市 综治中心).
+    Centre,
+}
+
+/// The load of a governance centre: what it holds now, and how it met the deadlines that fell in the last
+/// `days` days of the cases it held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CentreFigures {
+    pub level: Level,
+    pub held: u32,
+    pub overdue: u32,
+    pub due: u32,
+    pub on_time: u32,
+    pub days: u32,
 }
 
 /// The tablet's view of a region: cases due soon or overdue (personal fields masked: a list is for triage).
@@ -1080,6 +1094,9 @@ pub enum DeskQueue {
 pub struct DeskView {
     pub region: RegionRef,
     pub cases: Vec<CaseView>,
+    /// With the centre's queue: its load.
+    #[serde(default)]
+    pub centre: Option<CentreFigures>,
     pub as_of: i64,
 }
 

@@ -102,7 +102,7 @@ pub fn holder(tree: &crate::tree::RegionTree, facts: &CaseFacts, status: Status,
     if !status.is_open() {
         return None;
     }
-    let level = app::flow::holder_level(escalations);
+    let level = app::flow::holder_level(facts.category, escalations);
     let grid = tree.find(&facts.grid)?;
     let at = tree.ancestors(grid).find(|&a| tree.get(a).row.level <= level)?;
     let department = if app::flow::department_holds(status) { facts.details.department.clone() } else { None };

@@ -12,6 +12,18 @@ pub struct DeskFilter {
     pub limit: usize,
     /// Every open case of this feed, due or not (a queue to work through), instead of the alerting ones.
     pub feed: Option<String>,
+    /// Every open case the region's own centre holds (四级综治中心), due or not, instead of the alerting ones.
+    pub centre: bool,
+}
+
+/// A centre's work: what it holds now, and how it met its deadlines over the last `days` days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CentreLoad {
+    pub held: u32,
+    pub overdue: u32,
+    /// Cases held here whose deadline fell in the window, and those closed by it.
+    pub due: u32,
+    pub on_time: u32,
 }
 
 impl Engine {
@@ -19,6 +31,7 @@ impl Engine {
     /// open case of that feed), soonest deadline first.
     pub fn alerting(&self, f: &DeskFilter) -> Vec<(String, String)> {
         let dept = f.department.as_deref().map(|d| self.cases.departments.find(d));
+        let level = self.tree.get(f.region).row.level;
         // A feed no case has come from yet: nothing to list (None would mean "every feed").
         let feed = match f.feed.as_deref() {
             None => None,
@@ -33,6 +46,7 @@ impl Engine {
             .filter(|&&n| {
                 let (c, s) = (self.cases.get(n), self.live[n as usize]);
                 let wanted = match feed {
+                    _ if f.centre => app::flow::holder_level(c.category, c.escalations()) == level,
                     None => s.due_soon || s.overdue,
                     Some(i) => c.feed == i,
                 };
@@ -48,5 +62,30 @@ impl Engine {
         picked.sort_unstable();
         picked.truncate(f.limit);
         picked.into_iter().map(|(_, n)| (self.cases.feeds.name(self.cases.get(n).feed).to_string(), self.cases.get(n).id.to_string())).collect()
+    }
+
+    /// The load of the centre of `region` (its own level): open cases it holds, those overdue, and of the
+    /// cases it held whose deadline fell in the `days` days before `now`, those closed by their deadline.
+    /// A case is the centre's where it is held now, or was held when it closed.
+    pub fn centre_load(&self, region: usize, now: i64, days: i64) -> CentreLoad {
+        let level = self.tree.get(region).row.level;
+        let here = |c: &crate::cases::Case| app::flow::holder_level(c.category, c.escalations()) == level;
+        let mut load = CentreLoad::default();
+        for &n in &self.open {
+            let c = self.cases.get(n);
+            if here(c) && self.tree.is_within(c.grid as usize, region) {
+                load.held += 1;
+                load.overdue += u32::from(self.live[n as usize].overdue);
+            }
+        }
+        let from = now - days * app::model::DAY_MS;
+        for n in self.cases_under(region) {
+            let c = self.cases.get(n);
+            if (from..now).contains(&c.deadline) && here(c) {
+                load.due += 1;
+                load.on_time += u32::from(c.closed_at().is_some_and(|at| at <= c.deadline));
+            }
+        }
+        load
     }
 }

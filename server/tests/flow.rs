@@ -10,15 +10,19 @@ fn json<T: serde::de::DeserializeOwned>(r: &Resp) -> T {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {} {}", r.status, r.body))
 }
 
+/// Four days of history hold at least two working days, whatever today is; at 4 cases a minute the
+/// one street has late cases (at 2 a minute it had 2 to 4, and once none).
+async fn start_busy(dir: &std::path::Path) -> common::Server {
+    let mut cfg = common::config(dir);
+    cfg.demo.backfill_days = 4;
+    cfg.demo.backfill_rate_per_minute = 4.0;
+    start(cfg).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     let dir = tempfile::tempdir().unwrap();
-    // Four days of history hold at least two working days, whatever today is; at 4 cases a minute the
-    // one street has late cases (at 2 a minute it had 2 to 4, and once none).
-    let mut cfg = common::config(dir.path());
-    cfg.demo.backfill_days = 4;
-    cfg.demo.backfill_rate_per_minute = 4.0;
-    let srv = start(cfg).await;
+    let srv = start_busy(dir.path()).await;
     let a = srv.addr.clone();
     let get = |cookie: String, path: String| {
         let a = a.clone();
@@ -45,8 +49,9 @@ async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     assert!(desk.cases.iter().filter_map(|c| c.person.as_ref()).all(|p| p.name.contains('*')), "lists are masked");
     assert_eq!(get(tashan.clone(), "/api/desk?region=330681".into()).await.status, 404, "another district");
 
-    // The escalation rule may already have raised the most overdue ones: take one still at the street.
-    let target = desk.cases.iter().find(|c| c.escalations == 0).expect("a case still held by the street").clone();
+    // The escalation rule may already have raised the most overdue ones: take one still at the street
+    // (disputes and livelihood requests start at the village's centre, see `four_level_centres…`).
+    let target = desk.cases.iter().find(|c| c.escalations == 0 && app::flow::first_holder(c.category) == Level::Town).expect("a case still held by the street").clone();
     assert!(target.actions.contains(&Action::Supervise) && target.actions.contains(&Action::Escalate));
     let holder = target.holder.clone().unwrap();
     assert_eq!((holder.level, holder.region.as_str()), (Level::Town, "330602001"));
@@ -125,5 +130,66 @@ async fn oversight_from_the_tablet_is_checked_recorded_audited_and_live() {
     let r = get(tashan.clone(), format!("/api/flow?from={today}&to=2020-01-01")).await;
     assert!(r.status == 400 && r.body.contains("from must not be after to"), "{} {}", r.status, r.body);
     assert_eq!(get(tashan.clone(), "/api/flow?days=0".into()).await.status, 400);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_level_centres_hold_cases_from_the_village_up_each_with_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start_busy(dir.path()).await;
+    let a = srv.addr.clone();
+    let get = |cookie: String, path: String| {
+        let a = a.clone();
+        async move { json::<DeskView>(&request(&a, "GET", &path, &[("Cookie", cookie.as_str())], "").await) }
+    };
+    let tashan = login(&a, "tashan").await;
+    let token = csrf(&a, &tashan).await;
+    // A dispute or livelihood request not yet escalated is held by its village's (community's) centre.
+    let alerts = get(tashan.clone(), "/api/desk".into()).await;
+    let target = alerts.cases.iter().find(|c| c.escalations == 0 && app::flow::first_holder(c.category) == Level::Village).expect("a case held by a village").clone();
+    let holder = target.holder.clone().unwrap();
+    assert_eq!(holder.level, Level::Village);
+    assert!(target.grid.starts_with(&holder.region) && holder.region.starts_with("330602001"), "{holder:?}");
+    let village = holder.region.clone();
+
+    // Each centre's queue: every open case it holds, with its load.
+    let queue = |who: String, region: &str| get(who, format!("/api/desk?queue=centre&region={region}"));
+    let v = queue(tashan.clone(), &village).await;
+    let load = v.centre.expect("the centre's load");
+    assert_eq!(load.level, Level::Village);
+    assert!(v.cases.iter().any(|c| c.case_id == target.case_id));
+    assert!(v.cases.iter().all(|c| c.holder.as_ref().is_some_and(|h| h.level == Level::Village && h.region == village)), "only what the village holds");
+    assert!(load.held as usize >= v.cases.len() && load.overdue <= load.held && load.on_time <= load.due, "{load:?}");
+    let town = queue(tashan.clone(), "330602001").await;
+    let town_load = town.centre.unwrap();
+    assert_eq!(town_load.level, Level::Town);
+    assert!(town.cases.iter().all(|c| c.holder.as_ref().is_some_and(|h| h.level == Level::Town && h.region == "330602001")));
+    assert!(town.cases.iter().all(|c| c.case_id != target.case_id));
+
+    // Escalated: from the village to the town's centre, out of the village's queue and into the town's.
+    let path = format!("/api/cases/{}/{}/actions", target.feed, target.case_id);
+    let headers = [("Cookie", tashan.as_str()), ("x-csrf-token", token.as_str()), ("Content-Type", "application/json")];
+    let r = request(&a, "POST", &path, &headers, r#"{"action":"escalate"}"#).await;
+    let up: CaseView = json(&r);
+    assert_eq!(up.holder.as_ref().map(|h| (h.level, h.region.as_str())), Some((Level::Town, "330602001")));
+    // (The live feed keeps opening and closing cases, so the loads are compared by membership, not count.)
+    let v2 = queue(tashan.clone(), &village).await;
+    assert!(v2.centre.is_some_and(|l| l.level == Level::Village));
+    assert!(v2.cases.iter().all(|c| c.case_id != target.case_id));
+    let town2 = queue(tashan.clone(), "330602001").await;
+    let held = town2.centre.map(|l| l.held as usize).unwrap_or(0);
+    assert!(held >= town2.cases.len().max(1), "{held}");
+    // The queue lists the soonest deadlines first, up to its page; below a page it lists every case held.
+    if held < 100 {
+        assert!(town2.cases.iter().any(|c| c.case_id == target.case_id), "the escalated case is in the town's queue");
+    }
+
+    // A community official's desk shows their own centre's queue, and nobody else's.
+    let huayuan = login(&a, "huayuan").await;
+    let own = get(huayuan.clone(), "/api/desk?queue=centre".into()).await;
+    assert_eq!((own.region.code.as_str(), own.centre.map(|c| c.level)), ("330602001004", Some(Level::Village)));
+    assert!(own.cases.iter().all(|c| c.holder.as_ref().is_some_and(|h| h.region == "330602001004")));
+    let r = request(&a, "GET", "/api/desk?queue=centre&region=330602001", &[("Cookie", huayuan.as_str())], "").await;
+    assert_eq!(r.status, 404, "the town's queue is above the community");
     srv.stop().await;
 }

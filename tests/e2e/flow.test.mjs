@@ -87,6 +87,13 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     assert.match(await page.textContent('#coverage-dedicated'), /专属网格/);
     assert.ok(await page.locator('#stale-grids li').count() >= 1, 'some grids went unpatrolled');
 
+    // The street's own centre (四级综治中心): what it holds now, overdue, and deadlines met in 30 days.
+    await page.locator('#tab-centre').tap();
+    await page.waitForSelector('#centre-load');
+    assert.match(await page.textContent('#centre-load'), /^塔山街道综治中心 · 在办 \d+ · 超期 \d+ · 近30日按期办结 \d+\/\d+（(\d+%|—)）$/);
+    const held = Number(await page.textContent('#centre-held'));
+    assert.equal(await page.locator('#desk-centre .case-card').count(), Math.min(held, 100), 'the queue lists what the centre holds');
+
     await wall.page.waitForSelector(`#ticker li[data-action="supervise"][data-case="${id}"]`, { timeout: 20_000 });
     assert.match(await wall.page.textContent(`#ticker li[data-action="supervise"][data-case="${id}"]`), /督办/);
     assert.equal(navigations, 0, 'the wall was not reloaded');
@@ -95,6 +102,21 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     await desk.context.close();
   });
 }
+
+test('a community official\'s tablet shows the queue of their own centre', async () => {
+  const { context, page, errors } = await signedIn('huayuan', '/desk', { viewport: { width: 1024, height: 768 }, hasTouch: true });
+  await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
+  const community = (await page.textContent('#desk-region')).trim();
+  await page.locator('#tab-centre').tap();
+  await page.waitForSelector('#centre-load');
+  const load = await page.textContent('#centre-load');
+  assert.ok(load.startsWith(`${community}综治中心`), load);
+  // Its disputes and livelihood requests start here (小事不出村); nothing held by the street shows.
+  const cards = await page.locator('#desk-centre .case-card .cat').allTextContents();
+  assert.ok(cards.every((c) => /矛盾纠纷|民生诉求/.test(c)), cards.join(','));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
 
 test('the wall\'s case-flow scene: figures with 环比/同比, Sankey, stages, backlog, breakdowns', async () => {
   const { context, page, errors } = await signedIn('leader', '/wall', { viewport: { width: 1920, height: 1080 } });

@@ -54,8 +54,8 @@ cells!(sqlx::postgres::PgRow);
 
 /// What the store knows of a case while it takes a batch.
 pub(super) struct CaseState {
-    /// Only disputes are mediated; `mediation` is the latest attempt.
-    pub dispute: bool,
+    /// Only disputes are mediated; the first holder follows the category too. `mediation` is the latest attempt.
+    pub category: Category,
     pub mediation: Option<flow::Mediation>,
     pub status: Status,
     pub seq: u32,
@@ -72,7 +72,7 @@ impl CaseState {
     /// A case reported in the batch being taken.
     pub fn fresh(f: &CaseFacts) -> CaseState {
         CaseState {
-            dispute: f.category == Category::Dispute,
+            category: f.category,
             mediation: None,
             status: Status::Reported,
             seq: 0,
@@ -98,7 +98,10 @@ impl CaseState {
             _ => None,
         };
         let cur = CaseState {
-            dispute: r.str("category")? == Category::Dispute.as_str(),
+            category: {
+                let c = r.str("category")?;
+                Category::parse(c).ok_or_else(|| corrupt("category", c))?
+            },
             mediation,
             status: Status::parse(status).ok_or_else(|| corrupt("status", status))?,
             seq: r.int("seq")? as u32,
@@ -174,7 +177,7 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
                 return Err("a mediation attempt, and only one, carries its tier and outcome".into());
             }
             if let Some(m) = e.mediation {
-                if !cur.dispute {
+                if cur.category != Category::Dispute {
                     return Err(flow::FlowError::NotMediable.to_string());
                 }
                 flow::mediation_next(cur.mediation, m.tier).map_err(|f| f.to_string())?;
@@ -194,7 +197,7 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
             }
             flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
             if e.action == Action::Escalate {
-                flow::escalated(flow::holder_level(cur.escalations)).map_err(|f| f.to_string())?;
+                flow::escalated(flow::holder_level(cur.category, cur.escalations)).map_err(|f| f.to_string())?;
             }
             Ok((cur.desk_seq + 1, cur.status, true))
         }

@@ -9,6 +9,8 @@ use std::sync::{Arc, RwLock};
 
 /// Cases on the tablet's list.
 const DESK_LIMIT: u32 = 100;
+/// A centre's deadlines met are counted over this many days.
+const CENTRE_DAYS: u32 = 30;
 
 pub struct Cockpit {
     pub policy: Policy,
@@ -104,15 +106,24 @@ impl Backend for Cockpit {
             let q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
             let idx = self.policy.region(viewer, region)?;
             let feed = match queue {
-                app::model::DeskQueue::Alerts => None,
+                app::model::DeskQueue::Alerts | app::model::DeskQueue::Centre => None,
                 app::model::DeskQueue::Residents => Some(crate::residents::FEED.to_string()),
             };
-            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed };
-            let keys = self.engine.read().expect("engine lock").alerting(&filter);
+            let centre = queue == app::model::DeskQueue::Centre;
+            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed, centre };
+            let (keys, centre) = {
+                let e = self.engine.read().expect("engine lock");
+                let load = centre.then(|| {
+                    let l = e.centre_load(idx, now, i64::from(CENTRE_DAYS));
+                    let level = self.policy.tree().get(idx).row.level;
+                    app::model::CentreFigures { level, held: l.held, overdue: l.overdue, due: l.due, on_time: l.on_time, days: CENTRE_DAYS }
+                });
+                (e.alerting(&filter), load)
+            };
             let cases = self.policy.auth().store().cases_by_keys(&keys).await.map_err(unavailable)?;
             // A list is for triage: masked for everyone; the full record is one audited view away.
             let cases = cases.into_iter().map(|c| super::cases::view(&self.policy, viewer, c, false, now)).collect();
-            Ok(DeskView { region: self.policy.tree().refer(idx), cases, as_of: now })
+            Ok(DeskView { region: self.policy.tree().refer(idx), cases, centre, as_of: now })
         })
     }
 

@@ -55,6 +55,7 @@ pub fn Desk() -> impl IntoView {
     let list = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, None));
     let reports = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Residents)));
     let centre = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Centre)));
+    let referrals = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Referrals)));
     let coverage = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_coverage(r, None));
     let tab = RwSignal::new(Tab::Cases);
     let selected = RwSignal::new(None::<Selected>);
@@ -139,6 +140,9 @@ pub fn Desk() -> impl IntoView {
                         <button role="tab" id="tab-centre" class:on=move || tab.get() == Tab::Centre on:click=move |_| tab.set(Tab::Centre)>
                             {t(lang, Msg::DeskCentre)}
                         </button>
+                        <button role="tab" id="tab-referrals" class:on=move || tab.get() == Tab::Referrals on:click=move |_| tab.set(Tab::Referrals)>
+                            {t(lang, Msg::DeskReferrals)}
+                        </button>
                         <button role="tab" id="tab-coverage" class:on=move || tab.get() == Tab::Coverage on:click=move |_| tab.set(Tab::Coverage)>
                             {t(lang, Msg::CoverageTab)}
                         </button>
@@ -152,6 +156,7 @@ pub fn Desk() -> impl IntoView {
                                         Tab::Cases => list.await.map(|d| case_list(lang, d.cases, open)),
                                         Tab::Reports => reports.await.map(|d| case_list(lang, d.cases, open)),
                                         Tab::Centre => centre.await.map(|d| centre_view(lang, d, open)),
+                                        Tab::Referrals => referrals.await.map(|d| view! { <div id="desk-referrals">{case_list(lang, d.cases, open)}</div> }.into_any()),
                                         Tab::Coverage => coverage.await.map(|c| coverage_view(lang, c)),
                                     }
                                 })
@@ -187,7 +192,7 @@ fn case_list(lang: Lang, cases: Vec<CaseView>, open: impl Fn(CaseView) + Copy + 
                     let shown = c.clone();
                     view! {
                         <li>
-                            <button class=class data-case=c.case_id.clone() data-timeliness=format!("{timeliness:?}") on:click=move |_| open(shown.clone())>
+                            <button class=class data-case=c.case_id.clone() data-source=c.source.as_str() data-timeliness=format!("{timeliness:?}") on:click=move |_| open(shown.clone())>
                                 <span class="badge">{i18n::timeliness(lang, timeliness)}</span>
                                 <span class=format!("cat cat-{}", c.category.as_str())>{i18n::category(lang, c.category)}</span>
                                 <strong>{c.summary.clone()}</strong>
@@ -210,6 +215,7 @@ enum Tab {
     Cases,
     Reports,
     Centre,
+    Referrals,
     Coverage,
 }
 
@@ -294,6 +300,11 @@ fn Detail(
 ) -> impl IntoView {
     let c = selected.case.clone();
     let busy = RwSignal::new(false);
+    // A court's referral: the next attempt's tier (those the last attempt allows) and its outcome.
+    let last = c.timeline.iter().rev().find_map(|e| e.mediation);
+    let tiers: Vec<crate::flow::Tier> = crate::flow::Tier::ALL.into_iter().filter(|t| crate::flow::mediation_next(last, *t).is_ok()).collect();
+    let tier = RwSignal::new(tiers.first().copied());
+    let settled = RwSignal::new(true);
     let act = move |action: crate::flow::Action| {
         #[cfg(feature = "hydrate")]
         {
@@ -306,7 +317,11 @@ fn Detail(
             let Some(case) = sheet.get_untracked().map(|s| s.case) else { return };
             busy.set(true);
             leptos::task::spawn_local(async move {
-                let outcome = client::act(&case.feed, &case.case_id, action, &note.get_untracked(), &token).await;
+                let mediation = (action == crate::flow::Action::Mediate)
+                    .then(|| tier.get_untracked())
+                    .flatten()
+                    .map(|tier| crate::flow::Mediation { tier, outcome: if settled.get_untracked() { crate::flow::Outcome::Settled } else { crate::flow::Outcome::Failed } });
+                let outcome = client::act(&case.feed, &case.case_id, action, &note.get_untracked(), mediation, &token).await;
                 busy.set(false);
                 match outcome {
                     Ok(updated) => {
@@ -319,8 +334,28 @@ fn Detail(
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (action, csrf, refresh, sheet);
+        let _ = (action, csrf, refresh, sheet, tier, settled);
     };
+    let mediation = (c.actions.contains(&crate::flow::Action::Mediate) && !tiers.is_empty()).then(|| view! {
+        <div class="mediate" id="mediate-form">
+            <label>
+                {t(lang, Msg::MediationTier)}
+                <select id="mediate-tier" on:change=move |ev| tier.set(crate::flow::Tier::parse(&event_target_value(&ev)))>
+                    {tiers.iter().map(|&x| view! { <option value=x.as_str() selected=move || tier.get() == Some(x)>{i18n::tier(lang, x)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>
+                {t(lang, Msg::MediationOutcome)}
+                <select id="mediate-outcome" on:change=move |ev| settled.set(event_target_value(&ev) == "settled")>
+                    <option value="settled" selected=move || settled.get()>{i18n::outcome(lang, crate::flow::Outcome::Settled)}</option>
+                    <option value="failed" selected=move || !settled.get()>{i18n::outcome(lang, crate::flow::Outcome::Failed)}</option>
+                </select>
+            </label>
+            <button class="act act-mediate" id="act-mediate" disabled=move || busy.get() on:click=move |_| act(crate::flow::Action::Mediate)>
+                {i18n::action_button(lang, crate::flow::Action::Mediate)}
+            </button>
+        </div>
+    });
     let supervise = c.actions.contains(&crate::flow::Action::Supervise);
     let steps = c.actions.iter().any(|&a| a != crate::flow::Action::Supervise && needs_note(a));
     let label = match (supervise, steps) {
@@ -337,8 +372,10 @@ fn Detail(
                             on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                     </label>
                 })}
+                {mediation}
                 {c.actions
                     .iter()
+                    .filter(|&&a| a != crate::flow::Action::Mediate)
                     .map(|&a| view! {
                         <button class=format!("act act-{}", a.as_str()) id=format!("act-{}", a.as_str()) disabled=move || busy.get() on:click=move |_| act(a)>
                             {i18n::action_button(lang, a)}
@@ -453,8 +490,12 @@ mod client {
         read(Request::get(&path(feed, id)).send().await).await
     }
 
-    pub async fn act(feed: &str, id: &str, action: Action, note: &str, csrf: &str) -> Result<CaseView, String> {
-        let body = serde_json::json!({ "action": action.as_str(), "note": note });
+    pub async fn act(feed: &str, id: &str, action: Action, note: &str, mediation: Option<crate::flow::Mediation>, csrf: &str) -> Result<CaseView, String> {
+        let mut body = serde_json::json!({ "action": action.as_str(), "note": note });
+        if let Some(m) = mediation {
+            body["tier"] = m.tier.as_str().into();
+            body["outcome"] = m.outcome.as_str().into();
+        }
         let req = Request::post(&format!("{}/actions", path(feed, id))).header("x-csrf-token", csrf).json(&body).map_err(|e| e.to_string())?;
         read(req.send().await).await
     }

@@ -94,6 +94,13 @@ pub enum Msg {
     FeedCounts,
     FeedExpired,
     FeedErrors,
+    FeedResults,
+    DeskReferrals,
+    MediationTier,
+    MediationOutcome,
+    ResultsPending,
+    ResultsDelivered,
+    ResultsFailing,
     FeedPause,
     FeedResume,
     FeedReplay,
@@ -480,6 +487,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         FeedCounts => ("收到 / 入库 / 重复 / 隔离", "Received / stored / duplicate / quarantined"),
         FeedExpired => ("其中已过保留期删除", "of which deleted after retention"),
         FeedErrors => ("错误", "Errors"),
+        FeedResults => ("结果回传", "Results sent back"),
+        MediationTier => ("调解层级", "Mediation tier"),
+        MediationOutcome => ("调解结果", "Outcome"),
+        ResultsPending => ("待送", "pending"),
+        ResultsDelivered => ("已送达", "delivered"),
+        ResultsFailing => ("失败", "failing"),
         FeedPause => ("暂停", "Pause"),
         FeedResume => ("恢复", "Resume"),
         FeedReplay => ("重放隔离记录", "Replay quarantine"),
@@ -689,6 +702,7 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         DeskTitle => ("基层治理工作台", "Street officer's desk"),
         DeskAlerts => ("超期与即将到期事件", "Overdue and due soon"),
         DeskReports => ("居民上报", "Residents' reports"),
+        DeskReferrals => ("法院委派调解", "Court referrals"),
         DeskCentre => ("本中心待办", "My centre's queue"),
         CentreHeld => ("在办", "Held"),
         CentreOverdue => ("超期", "Overdue"),
@@ -835,6 +849,7 @@ pub fn source(lang: Lang, s: Source) -> &'static str {
         Source::Petition => ("信访", "Petition"),
         Source::Police => ("警情", "Police"),
         Source::VideoAlert => ("视频预警", "Video alert"),
+        Source::Court => ("法院诉调", "Court referral"),
     };
     pick(lang, zh, en)
 }
@@ -949,6 +964,7 @@ pub fn action_button(lang: Lang, a: Action) -> &'static str {
         Action::Escalate => ("升级上报", "Escalate"),
         Action::Supervise => ("督办", "Supervise"),
         Action::Acknowledge => ("确认告警", "Acknowledge"),
+        Action::Mediate => ("记录调解结果", "Record the attempt"),
         other => return action(lang, other),
     };
     pick(lang, zh, en)

@@ -148,11 +148,13 @@ pub enum Source {
     Petition,
     Police,
     VideoAlert,
+    /// A court's platform referring a dispute to mediation before litigation (诉前委派调解, 诉调对接).
+    Court,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] =
-        [Source::GridPatrol, Source::Hotline12345, Source::Petition, Source::Police, Source::VideoAlert];
+    pub const ALL: [Source; 6] =
+        [Source::GridPatrol, Source::Hotline12345, Source::Petition, Source::Police, Source::VideoAlert, Source::Court];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -161,6 +163,7 @@ impl Source {
             Source::Petition => "petition",
             Source::Police => "police",
             Source::VideoAlert => "video_alert",
+            Source::Court => "court",
         }
     }
 
@@ -1075,6 +1078,8 @@ pub enum DeskQueue {
     Residents,
     /// Every open case the region's own governance centre holds (村/社区, 镇/街道, 县/区, 市 综治中心).
     Centre,
+    /// Every open dispute a court referred to mediation (诉前委派调解): the mediators' worklist.
+    Referrals,
 }
 
 /// The load of a governance centre: what it holds now, and how it met the deadlines that fell in the last

@@ -26,8 +26,8 @@ pub const ESCALATED: usize = 6;
 pub const RETURNED: usize = 7;
 pub const COUNTERS: usize = 8;
 
-/// Slots: 0 the total, 1..=5 the categories, 6..=10 the sources, 11.. the departments (11: none).
-pub const FIXED_SLOTS: usize = 11;
+/// Slots: 0 the total, 1..=5 the categories, 6..=11 the sources, 12.. the departments (12: none).
+pub const FIXED_SLOTS: usize = 12;
 pub const LINKS: usize = 49;
 pub const MEDIATION: usize = 12;
 /// Duration sketches per status: the time spent in each of the six a case leaves, and in the slot of

@@ -14,6 +14,8 @@ pub struct DeskFilter {
     pub feed: Option<String>,
     /// Every open case the region's own centre holds (四级综治中心), due or not, instead of the alerting ones.
     pub centre: bool,
+    /// Every open case from this source, due or not (a court's referrals), instead of the alerting ones.
+    pub source: Option<app::model::Source>,
 }
 
 /// A centre's work: what it holds now, and how it met its deadlines over the last `days` days.
@@ -47,6 +49,7 @@ impl Engine {
                 let (c, s) = (self.cases.get(n), self.live[n as usize]);
                 let wanted = match feed {
                     _ if f.centre => app::flow::holder_level(c.category, c.escalations()) == level,
+                    _ if f.source.is_some() => f.source == Some(c.source),
                     None => s.due_soon || s.overdue,
                     Some(i) => c.feed == i,
                 };

@@ -78,9 +78,11 @@ pub fn instants(c: &Case, horizon: i64, out: &mut Vec<Instant>) {
         }
     }
     for e in c.desk_events() {
-        match e.action() {
-            Action::Supervise => push(e.at, Kind::Supervised),
-            Action::Escalate => push(e.at, Kind::Escalated),
+        match (e.action(), e.mediation()) {
+            (Action::Supervise, _) => push(e.at, Kind::Supervised),
+            (Action::Escalate, _) => push(e.at, Kind::Escalated),
+            // A court's referral is mediated by the centre, which records each attempt from the desk.
+            (Action::Mediate, Some(m)) => push(e.at, Kind::Mediation { tier: m.tier, settled: m.outcome == Outcome::Settled }),
             _ => {}
         }
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub const MAGIC: &[u8; 8] = b"CKPTENG\0";
 /// Bump on any change of what is written or of what the counters mean.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 #[derive(Debug)]
 pub enum LoadError {

@@ -265,7 +265,7 @@ fn random_cases(seed: u64, tree: &RegionTree, end: i64, days: i64) -> Vec<Vec<Ca
         let at = end - (next() % (days * DAY_MS) as u64) as i64;
         let deadline = at + 1 + (next() % (40 * H as u64)) as i64;
         let category = Category::ALL[(next() % 5) as usize];
-        let source = Source::ALL[(next() % 5) as usize];
+        let source = Source::ALL[(next() % Source::ALL.len() as u64) as usize];
         let department = ["", "城管局", "公安局"][(next() % 3) as usize];
         let facts = CaseFacts {
             category,

@@ -204,11 +204,15 @@ impl Policy {
         // A resident's report has no other system behind it: the officials who oversee it also move it
         // (受理, 分拨, 处置, 办结, 核查, 结案, 退回), recorded as the residents' feed.
         let handles = c.feed == crate::residents::FEED;
+        // A dispute a court referred (诉前委派调解) is mediated by the centre that holds it, which records
+        // each attempt; the result goes back to the court (`feeds/results.rs`).
+        let mediates = c.facts.source == app::model::Source::Court && holder_in_scope;
         app::flow::allowed(c.status, holder.level)
             .into_iter()
             .filter(|a| {
                 let handling = handles && !matches!(a, app::flow::Action::Report | app::flow::Action::Mediate);
-                (a.is_oversight() || handling) && (*a != app::flow::Action::Escalate || holder_in_scope)
+                let mediation = mediates && *a == app::flow::Action::Mediate;
+                (a.is_oversight() || handling || mediation) && (*a != app::flow::Action::Escalate || holder_in_scope)
             })
             .collect()
     }

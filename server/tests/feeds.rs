@@ -456,7 +456,8 @@ async fn the_simulator_binary_prints_feeds_a_cockpit_accepts() {
     let cfg = server::config::Config::from_toml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let specs = server::feeds::registry::FeedSpec::parse_all(&cfg.feeds).unwrap();
     let kinds: Vec<&str> = specs.iter().map(|s| s.kind.as_str()).collect();
-    assert_eq!(kinds, vec!["open311", "http_pull", "http_pull", "file_drop", "webhook"]);
+    assert_eq!(kinds, vec!["open311", "http_pull", "http_pull", "file_drop", "webhook", "http_pull"]);
+    assert!(specs[5].results.as_ref().is_some_and(|r| r.url.ends_with("/api/mediation-results")), "the court takes its results back");
     let server::feeds::kinds::KindConfig::Open311(o) = &specs[0].kind else { panic!() };
     let r = reqwest::get(format!("{}/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2100-01-01T00:00:00Z", o.endpoint)).await.unwrap();
     let list: Vec<Value> = r.json().await.unwrap();

@@ -363,6 +363,33 @@ async fn flow_analytics_equal_sql_recounts_on_demo_data_on(backend: Backend) {
     }
 }
 
+/// A store holding the demo city's regions, and one of its grids.
+async fn city(backend: Backend) -> (TestStore, String) {
+    let db = TestStore::open(backend).await;
+    db.store.save_regions(&shaoxing::build()).await.unwrap();
+    let tree = RegionTree::new(db.store.load_regions().await.unwrap()).unwrap();
+    let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
+    (db, grid)
+}
+
+/// A case reported at `T` in `grid`, due two seconds later.
+fn reported(feed: &str, id: &str, category: app::model::Category, source: app::model::Source, grid: &str) -> server::case::CaseEvent {
+    use server::case::{CaseEvent, CaseFacts};
+    CaseEvent {
+        facts: Some(CaseFacts {
+            category,
+            source,
+            grid: grid.into(),
+            reported_at: T,
+            priority: app::flow::Priority::Normal,
+            warn_at: T + 1000,
+            deadline: T + 2000,
+            details: Default::default(),
+        }),
+        ..CaseEvent::change(feed, id, 0, app::flow::Action::Report, Status::Reported, T)
+    }
+}
+
 /// Mediation attempts are checked where the case is kept: only disputes being handled, tiers climbed in order.
 #[tokio::test]
 async fn mediation_climbs_the_tiers_in_the_store() {
@@ -375,27 +402,12 @@ async fn mediation_climbs_the_tiers_in_the_store_on_postgres() {
 }
 
 async fn mediation_climbs_the_tiers_in_the_store_on(backend: Backend) {
-    use app::flow::{Action, Mediation, Outcome as O, Priority, Tier};
-    use server::case::{CaseEvent, CaseFacts, Outcome};
-    let db = TestStore::open(backend).await;
+    use app::flow::{Action, Mediation, Outcome as O, Tier};
+    use server::case::{CaseEvent, Outcome};
+    let (db, grid) = city(backend).await;
     let store = db.store.clone();
-    store.save_regions(&shaoxing::build()).await.unwrap();
-    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
-    let grid = tree.iter().find(|(_, r)| r.row.grid.is_some()).unwrap().1.row.code.clone();
     let t = T;
-    let report = |id: &str, category| CaseEvent {
-        facts: Some(CaseFacts {
-            category,
-            source: app::model::Source::Hotline12345,
-            grid: grid.clone(),
-            reported_at: t,
-            priority: Priority::Normal,
-            warn_at: t + 1000,
-            deadline: t + 2000,
-            details: Default::default(),
-        }),
-        ..CaseEvent::change("t", id, 0, Action::Report, Status::Reported, t)
-    };
+    let report = |id: &str, category| reported("t", id, category, app::model::Source::Hotline12345, &grid);
     let to_handling = |id: &str| {
         [(1, Action::Accept, Status::Accepted), (2, Action::Dispatch, Status::Dispatched), (3, Action::Start, Status::Handling)]
             .map(|(seq, a, s)| CaseEvent::change("t", id, seq, a, s, t + i64::from(seq)))
@@ -428,6 +440,76 @@ async fn mediation_climbs_the_tiers_in_the_store_on(backend: Backend) {
     let tiers: Vec<Tier> = d.timeline.iter().filter_map(|e| e.mediation.map(|m| m.tier)).collect();
     assert_eq!(tiers, [Tier::Village, Tier::Town, Tier::Judicial]);
     assert_eq!(d.status, Status::Handling, "mediation leaves the case in handling");
+}
+
+/// The results outbox (诉调对接): mediation attempts on a feed's cases are queued once, from the desk or
+/// the feed alike, a page at a time; a failure waits until its retry; delivered rows stay as the record.
+#[tokio::test]
+async fn the_results_outbox_queues_each_attempt_once_and_keeps_what_is_owed() {
+    results_outbox_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_results_outbox_queues_each_attempt_once_and_keeps_what_is_owed_on_postgres() {
+    results_outbox_on(Backend::Postgres).await;
+}
+
+async fn results_outbox_on(backend: Backend) {
+    use app::flow::{Action, Mediation, Outcome as O, Tier};
+    use server::case::{CaseEvent, Note, Outcome};
+    let (db, grid) = city(backend).await;
+    let store = db.store.clone();
+    let t = T;
+    let report = |feed: &str, id: &str, category| reported(feed, id, category, app::model::Source::Court, &grid);
+    let desk = |feed: &str, id: &str, tier, outcome, at| CaseEvent {
+        mediation: Some(Mediation { tier, outcome }),
+        ..CaseEvent::oversight(feed, id, Action::Mediate, Status::Handling, at, Note { actor: "tashan".into(), text: String::new() })
+    };
+    let mut batch = vec![report("court", "a", app::model::Category::Dispute), report("court", "h", app::model::Category::Hazard), report("other", "x", app::model::Category::Dispute)];
+    for (feed, id) in [("court", "a"), ("court", "h"), ("other", "x")] {
+        batch.push(CaseEvent::change(feed, id, 2, Action::Start, Status::Handling, t + 1));
+    }
+    assert!(store.append(&batch).await.unwrap().iter().all(|o| *o == Outcome::Stored));
+    let out = store
+        .append(&[
+            desk("court", "a", Tier::Village, O::Failed, t + 10),
+            desk("court", "h", Tier::Village, O::Settled, t + 11),
+            desk("court", "a", Tier::Judicial, O::Settled, t + 12),
+            CaseEvent::mediation("other", "x", 3, Mediation { tier: Tier::Village, outcome: O::Settled }, t + 13),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[0], Outcome::Stored, "the centre records an attempt from the desk");
+    assert_eq!(out[1], Outcome::Rejected("case h: only a dispute being handled is mediated".into()));
+    assert!(matches!(&out[2], Outcome::Rejected(r) if r.contains("judicial")), "{:?}", out[2]);
+    assert_eq!(out[3], Outcome::Stored);
+
+    // Queued once, and only the feed's own.
+    assert_eq!(store.outbox_fill("court", t + 20, 500).await.unwrap(), 1);
+    assert_eq!(store.outbox_fill("court", t + 21, 500).await.unwrap(), 0, "the cursor moved");
+    let due = store.outbox_due("court", t + 20, 10).await.unwrap();
+    assert_eq!(due.iter().map(|r| (r.case_id.as_str(), r.tier, r.outcome, r.at, r.attempts)).collect::<Vec<_>>(), [("a", Tier::Village, O::Failed, t + 10, 0)]);
+
+    // A failure waits for its retry and says why.
+    store.outbox_failed(due[0].id, "the receiver answered 503", t + 5_000).await.unwrap();
+    assert!(store.outbox_due("court", t + 4_999, 10).await.unwrap().is_empty());
+    assert_eq!(store.outbox_due("court", t + 5_000, 10).await.unwrap()[0].attempts, 1);
+    let s = store.outbox_summary("court").await.unwrap();
+    assert_eq!((s.pending, s.failing, s.delivered, s.last_error.as_deref(), s.oldest_pending_at), (1, 1, 0, Some("the receiver answered 503"), Some(t + 20)));
+
+    // Two more attempts, taken a page of one at a time.
+    let more = store.append(&[desk("court", "a", Tier::Town, O::Settled, t + 30), desk("court", "a", Tier::Judicial, O::Settled, t + 31)]).await.unwrap();
+    assert!(more.iter().all(|o| *o == Outcome::Stored), "{more:?}");
+    assert_eq!(store.outbox_fill("court", t + 40, 1).await.unwrap(), 1);
+    assert_eq!(store.outbox_fill("court", t + 40, 1).await.unwrap(), 1);
+    assert_eq!(store.outbox_fill("court", t + 40, 1).await.unwrap(), 0);
+    for r in store.outbox_due("court", t + 5_000, 10).await.unwrap() {
+        store.outbox_delivered(r.id, t + 6_000).await.unwrap();
+    }
+    assert!(store.outbox_due("court", i64::MAX, 10).await.unwrap().is_empty());
+    let s = store.outbox_summary("court").await.unwrap();
+    assert_eq!((s.pending, s.failing, s.delivered, s.last_error), (0, 0, 3, None));
+    assert_eq!(store.outbox_summary("other").await.unwrap(), Default::default(), "a feed without results queues nothing");
 }
 
 /// Patrols: stored once, duplicates and unknown grids told apart, the last one per grid kept.

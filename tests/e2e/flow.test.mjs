@@ -218,3 +218,37 @@ test('the feeds page: an administrator sees health and counts, pauses and resume
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a court referral is mediated from the tablet and the result goes back to the court', async () => {
+  const { context, page, errors } = await signedIn('zhuji', '/desk', { viewport: { width: 1024, height: 768 }, hasTouch: true });
+  await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
+  await page.locator('#tab-referrals').tap();
+  await page.waitForSelector('#desk-referrals .case-card', { timeout: 30_000 });
+  const sources = await page.locator('#desk-referrals .case-card').evaluateAll((cs) => cs.map((c) => c.dataset.source));
+  assert.ok(sources.length > 0 && sources.every((s) => s === 'court'), sources.join(','));
+  const id = await page.locator('#desk-referrals .case-card').first().getAttribute('data-case');
+  await page.locator(`#desk-referrals .case-card[data-case="${id}"]`).tap();
+  await page.waitForSelector(`#case-detail[data-case="${id}"] #mediate-form`, { timeout: 10_000 });
+  assert.match(await page.textContent('#case-detail'), /法院诉调/, 'the source is the court');
+  // The tiers offered are those the last attempt allows: no judicial confirmation before an agreement.
+  const tiers = await page.locator('#mediate-tier option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(tiers.includes('town') && !tiers.includes('judicial'), tiers.join(','));
+  await page.selectOption('#mediate-tier', 'town');
+  await page.selectOption('#mediate-outcome', 'settled');
+  await page.locator('#act-mediate').tap();
+  await page.waitForSelector('#detail-message.ok', { timeout: 15_000 });
+  assert.match(await page.locator('#detail-timeline li[data-action="mediate"]').last().textContent(), /乡镇（街道）调解.*成功/);
+  await page.screenshot({ path: join(artifacts, 'desk-mediation.png') });
+  // The court gets the result through the outbox, closes its referral, and the cockpit reads it closed.
+  const status = async () => page.evaluate(async (path) => (await (await fetch(path)).json()).status, `/api/cases/court/${encodeURIComponent(id)}`);
+  for (let i = 0; i < 60 && (await status()) !== 'Closed'; i += 1) await page.waitForTimeout(1000);
+  assert.equal(await status(), 'Closed', 'the court closed the referral it has the settlement of');
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const admin = await signedIn('admin', '/feeds', { viewport: { width: 1366, height: 900 } });
+  const delivered = await admin.page.getAttribute('#feeds tr[data-feed="court"] .outbox span[data-delivered]', 'data-delivered');
+  assert.ok(Number(delivered) >= 1, `delivered ${delivered}`);
+  assert.deepEqual(admin.errors, []);
+  await admin.context.close();
+});

@@ -58,6 +58,12 @@ pub struct Mapping {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// The person concerned (a party to a dispute, a caller): stored, and shown only to those cleared
+    /// for personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_phone: Option<String>,
 
     // Observations.
     /// A fixed indicator for every record of the feed …
@@ -245,7 +251,7 @@ impl Mapper {
                     summary: opt(&m.summary).unwrap_or_default().chars().take(500).collect(),
                     address: opt(&m.address),
                     department: opt(&m.department),
-                    person: None,
+                    person: opt(&m.person_name).map(|name| app::model::Person { name, phone: opt(&m.person_phone).unwrap_or_default(), id_number: None, email: None }),
                     note: None,
                 })
             }

@@ -17,6 +17,7 @@ pub mod open311;
 pub mod pull;
 pub mod record;
 pub mod registry;
+pub mod results;
 pub mod retention;
 pub mod sql_pull;
 pub mod time;

@@ -23,6 +23,8 @@ pub struct FeedSpec {
     pub cadence_seconds: u64,
     /// Start paused (an operator's pause is stored and also holds).
     pub paused: bool,
+    /// Where the results of this feed's cases go back to (a court's platform); sent while the feed runs.
+    pub results: Option<super::results::Config>,
 }
 
 #[derive(serde::Deserialize)]
@@ -36,13 +38,15 @@ struct Common {
     #[serde(default)]
     paused: bool,
     mapping: Mapping,
+    #[serde(default)]
+    results: Option<toml::Table>,
 }
 
 fn default_cadence() -> u64 {
     600
 }
 
-const COMMON_KEYS: [&str; 5] = ["name", "type", "cadence_seconds", "paused", "mapping"];
+const COMMON_KEYS: [&str; 6] = ["name", "type", "cadence_seconds", "paused", "mapping", "results"];
 
 impl FeedSpec {
     /// Reads one `[[feeds]]` table; the error says which feed, which key and what was expected.
@@ -64,7 +68,14 @@ impl FeedSpec {
         }
         let rest = from_env(rest, &|var| std::env::var(var).ok()).map_err(|e| format!("{label}: {e}"))?;
         let kind = KindConfig::parse(&c.kind, rest).map_err(|e| format!("{label} (type {}): {e}", c.kind))?;
-        Ok(FeedSpec { name: c.name, kind, mapping: c.mapping, cadence_seconds: c.cadence_seconds, paused: c.paused })
+        let results = match c.results {
+            None => None,
+            Some(t) => {
+                let t = from_env(t, &|var| std::env::var(var).ok()).map_err(|e| format!("{label}: results.{e}"))?;
+                Some(kind_config::<super::results::Config>(t).and_then(super::results::Config::check).map_err(|e| format!("{label}: results: {e}"))?)
+            }
+        };
+        Ok(FeedSpec { name: c.name, kind, mapping: c.mapping, cadence_seconds: c.cadence_seconds, paused: c.paused, results })
     }
 
     /// Every entry, checked for unique names.
@@ -166,6 +177,7 @@ impl FeedCtx {
 struct Configured {
     ctx: FeedCtx,
     kind: KindConfig,
+    results: Option<super::results::Config>,
 }
 
 impl Feed for Configured {
@@ -173,8 +185,15 @@ impl Feed for Configured {
         &self.ctx.name
     }
 
-    fn run(self: Box<Self>, _ingest: Ingest, shutdown: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
-        self.kind.run(self.ctx, shutdown)
+    fn run(self: Box<Self>, ingest: Ingest, shutdown: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
+        let Configured { ctx, kind, results } = *self;
+        let Some(results) = results else { return kind.run(ctx, shutdown) };
+        // Results go back while the feed runs: a paused feed is a paused link with that system.
+        let back = super::results::run(ctx.name.clone(), results, ingest.store().clone(), ingest.clock().clone(), shutdown.clone());
+        let intake = kind.run(ctx, shutdown);
+        Box::pin(async move {
+            futures::join!(intake, back);
+        })
     }
 }
 
@@ -205,6 +224,8 @@ pub struct FeedStatus {
     /// Of the quarantined, deleted at the end of their retention (no longer listed or replayable).
     pub expired: u64,
     pub stale: bool,
+    /// Results owed to the system behind the feed (`[feeds.results]`), if it takes them.
+    pub outbox: Option<crate::store::outbox::OutboxSummary>,
 }
 
 /// The kind shown for the residents' reports (`/report`, Open311 POST), a feed the cockpit itself runs.
@@ -250,9 +271,9 @@ impl Registry {
         });
         e.ctx.health.running(Some(self.ingest.clock().now_ms()));
         tracing::info!(feed = %e.spec.name, kind = e.spec.kind.as_str(), "feed started");
-        let (ctx, kind, ingest) = (e.ctx.clone(), e.spec.kind.clone(), self.ingest.clone());
+        let (ctx, kind, results, ingest) = (e.ctx.clone(), e.spec.kind.clone(), e.spec.results.clone(), self.ingest.clone());
         let make = move |stop| {
-            let feed: Box<dyn Feed> = Box::new(Configured { ctx: ctx.clone(), kind: kind.clone() });
+            let feed: Box<dyn Feed> = Box::new(Configured { ctx: ctx.clone(), kind: kind.clone(), results: results.clone() });
             feed.run(ingest.clone(), stop)
         };
         let handle = match &self.leases {
@@ -437,7 +458,14 @@ impl Registry {
             duplicate: residents.duplicate,
             quarantined: residents.quarantined,
             expired: residents.expired,
+            outbox: None,
         };
+        let owing: Vec<String> = self.feeds.lock().expect("feeds lock").values().filter(|e| e.spec.results.is_some()).map(|e| e.spec.name.clone()).collect();
+        let mut outboxes = BTreeMap::new();
+        for name in owing {
+            let summary = self.ingest.store().outbox_summary(&name).await?;
+            outboxes.insert(name, summary);
+        }
         let feeds = self.feeds.lock().expect("feeds lock");
         Ok(feeds
             .values()
@@ -460,6 +488,7 @@ impl Registry {
                     duplicate: row.duplicate,
                     quarantined: row.quarantined,
                     expired: row.expired,
+                    outbox: outboxes.remove(&e.spec.name),
                 }
             })
             .chain(std::iter::once(residents))

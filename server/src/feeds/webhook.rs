@@ -63,6 +63,22 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// Checks a request and reads its records: a JSON array, or an object with a `records` array.
 pub fn verify(cfg: &Config, authorization: Option<&str>, timestamp: Option<&str>, signature: Option<&str>, body: &[u8], now_ms: i64) -> Result<Vec<Input>, Refusal> {
+    authenticate(cfg, authorization, timestamp, signature, body, now_ms)?;
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| Refusal::Malformed(format!("the body is not JSON: {e}")))?;
+    let records = match v {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(mut o) => match o.remove("records") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => return Err(Refusal::Malformed("expected a JSON array of records or {\"records\": [...]}".into())),
+        },
+        _ => return Err(Refusal::Malformed("expected a JSON array of records or {\"records\": [...]}".into())),
+    };
+    Ok(records.into_iter().map(Input::Record).collect())
+}
+
+/// The token, the timestamp's window and the signature of a signed request (the same scheme signs the
+/// results the cockpit sends back: `feeds/results.rs`).
+pub fn authenticate(cfg: &Config, authorization: Option<&str>, timestamp: Option<&str>, signature: Option<&str>, body: &[u8], now_ms: i64) -> Result<(), Refusal> {
     let token = authorization.and_then(|a| a.strip_prefix("Bearer ")).ok_or(Refusal::Unauthorized)?;
     if !same(token.as_bytes(), cfg.token.as_bytes()) {
         return Err(Refusal::Unauthorized);
@@ -77,17 +93,7 @@ pub fn verify(cfg: &Config, authorization: Option<&str>, timestamp: Option<&str>
     mac.update(ts.as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&sig).map_err(|_| Refusal::Unauthorized)?;
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| Refusal::Malformed(format!("the body is not JSON: {e}")))?;
-    let records = match v {
-        serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(mut o) => match o.remove("records") {
-            Some(serde_json::Value::Array(a)) => a,
-            _ => return Err(Refusal::Malformed("expected a JSON array of records or {\"records\": [...]}".into())),
-        },
-        _ => return Err(Refusal::Malformed("expected a JSON array of records or {\"records\": [...]}".into())),
-    };
-    Ok(records.into_iter().map(Input::Record).collect())
+    mac.verify_slice(&sig).map_err(|_| Refusal::Unauthorized)
 }
 
 #[cfg(test)]

@@ -342,8 +342,8 @@ impl Ingest {
                 _ => Err(format!("case {id}: unknown grid {:?}", f.grid)),
             },
             (None, a, Origin::Feed) if a != Action::Report && e.seq > 0 => Ok(()),
-            (None, a, Origin::Desk) if a.is_oversight() && e.note.as_ref().is_some_and(|n| !n.actor.is_empty()) => Ok(()),
-            (None, a, Origin::Desk) if a.is_oversight() => Err(format!("case {id}: an oversight action needs who took it")),
+            (None, a, Origin::Desk) if (a.is_oversight() || a == Action::Mediate) && e.note.as_ref().is_some_and(|n| !n.actor.is_empty()) => Ok(()),
+            (None, a, Origin::Desk) if a.is_oversight() || a == Action::Mediate => Err(format!("case {id}: an action from the desk needs who took it")),
             (None, a, Origin::Desk) => Err(format!("case {id}: {} is not an oversight action", a.as_str())),
             _ => Err(format!("case {id}: a report is seq 0 with its facts; a change is seq > 0 without")),
         }

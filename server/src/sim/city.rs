@@ -19,6 +19,8 @@ use tokio::sync::watch;
 const HOUR: i64 = 3_600_000;
 const WEBHOOK_TOKEN: &str = "demo-petition-token";
 const WEBHOOK_SECRET: &str = "demo-petition-secret";
+const COURT_TOKEN: &str = "demo-court-token";
+const COURT_SECRET: &str = "demo-court-secret";
 
 struct Places {
     /// (grid code, GCJ-02 lon, lat) of every grid.
@@ -150,9 +152,24 @@ pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed
     }
     write_xlsx(&drop_dir, "平安统计-历史.xlsx", &header, &rows).map_err(|e| format!("cannot write the statistics export: {e}"))?;
 
-    // Live: new requests, alarms and channel states arrive; petitions are pushed to the cockpit.
+    // The court refers about eight disputes a day to mediation; the platform keeps the last four days'
+    // open referrals (like the hotline's three days).
+    let court = super::court::Court::new(COURT_TOKEN, COURT_SECRET, clock.clone());
+    let mut referrals = 0u64;
+    for k in 0..(4 * 8) {
+        let at = now - 4 * DAY_MS + k * (DAY_MS / 8) + (rng.next_u64() % 3_600_000) as i64;
+        if at < now {
+            referrals += 1;
+            let grid = p.grid(&mut rng).0.clone();
+            court.refer(&super::court::demo_dispute(referrals, &mut rng, &grid, at));
+        }
+    }
+    let court_addr = serve(court.router(), stop.clone()).await?;
+
+    // Live: new requests, alarms and channel states arrive; petitions are pushed to the cockpit; the
+    // court refers a dispute every twenty minutes and files what its mediation period ran out on.
     {
-        let (p, hotline, alarms, video, mut stop) = (p.clone(), hotline.clone(), alarms.clone(), video.clone(), stop.clone());
+        let (p, hotline, alarms, video, court, mut stop) = (p.clone(), hotline.clone(), alarms.clone(), video.clone(), court.clone(), stop.clone());
         let channels = channels.clone();
         tokio::spawn(async move {
             let client = crate::feeds::http_pull::client(None).expect("a client without a CA file builds");
@@ -176,6 +193,12 @@ pub async fn start(tree: Arc<RegionTree>, data_dir: &Path, cockpit: String, seed
                 }
                 let c = (rng.next_u64() % channels.len() as u64) as usize;
                 video.publish(now, json!({"channel": format!("CH-{c:04}"), "seq": now, "ts": now, "state": if rng.next_f64() > 0.04 { "ON" } else { "OFF" }, "grid": channels[c]}));
+                if tick % 240 == 0 {
+                    let grid = p.grid(&mut rng).0.clone();
+                    // Numbered by the 20-minute slot, so a restart does not reuse a number.
+                    court.refer(&super::court::demo_dispute(1_000 + (now / 1_200_000) as u64 % 1_000_000, &mut rng, &grid, now));
+                    court.file_expired(now);
+                }
                 if tick % 6 == 1 {
                     let (grid, _, _) = p.grid(&mut rng).clone();
                     let kind = ["矛盾纠纷", "民生诉求", "治安秩序"][(tick / 6 % 3) as usize];
@@ -285,7 +308,8 @@ category = "kind"
 category_map = {{ "矛盾纠纷" = "dispute", "民生诉求" = "livelihood", "治安秩序" = "public_order" }}
 source = "petition"
 region = "grid"
-"#,
+{court_feed}"#,
+        court_feed = super::court::feed_toml("court", &court_addr, COURT_TOKEN, COURT_SECRET),
         drop = drop_dir.display().to_string().replace('\\', "/"),
     );
     let v: toml::Table = toml::from_str(&text).map_err(|e| format!("simulated systems' feeds: {e}"))?;

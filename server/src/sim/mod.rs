@@ -2,6 +2,7 @@
 //! (an Open311 server, a REST API, a webhook sender, MQTT and NATS publishers, CSV/XLSX drops, a
 //! PostgreSQL table). The `cockpit-sim` binary and the feed tests use them.
 pub mod city;
+pub mod court;
 pub mod files;
 pub mod mqtt;
 pub mod nats;

@@ -2,22 +2,26 @@
 //! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
 pub mod access;
 pub mod feeds;
+pub mod outbox;
 pub mod photos;
 pub mod settings;
 mod postgres;
 mod postgres_access;
 mod postgres_feeds;
+mod postgres_outbox;
 mod postgres_photos;
 mod postgres_settings;
 mod rows;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_feeds;
+mod sqlite_outbox;
 mod sqlite_photos;
 mod sqlite_settings;
 
 pub use access::AccessStore;
 pub use feeds::FeedStore;
+pub use outbox::OutboxStore;
 pub use photos::{PhotoStore, StoredPhoto};
 pub use settings::{SettingsStore, StoredSetting};
 pub use postgres::PgStore;
@@ -113,7 +117,7 @@ pub struct OpenCase {
 }
 
 /// Cases and regions; the access and feed layers' rows come with it through `AccessStore` and `FeedStore`.
-pub trait Store: AccessStore + FeedStore + PhotoStore + SettingsStore + Send + Sync + 'static {
+pub trait Store: AccessStore + FeedStore + OutboxStore + PhotoStore + SettingsStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/postgres/0005_second_factor.sql")),
     (6, include_str!("../../migrations/postgres/0006_pairings.sql")),
     (7, include_str!("../../migrations/postgres/0007_case_indexes.sql")),
+    (8, include_str!("../../migrations/postgres/0008_outbox.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).

@@ -173,15 +173,7 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
             if !flow::consistent(e.action, e.status) {
                 return Err(format!("{} cannot lead to {}", e.action.as_str(), e.status.as_str()));
             }
-            if (e.action == Action::Mediate) != e.mediation.is_some() {
-                return Err("a mediation attempt, and only one, carries its tier and outcome".into());
-            }
-            if let Some(m) = e.mediation {
-                if cur.category != Category::Dispute {
-                    return Err(flow::FlowError::NotMediable.to_string());
-                }
-                flow::mediation_next(cur.mediation, m.tier).map_err(|f| f.to_string())?;
-            }
+            check_mediation(cur, e)?;
             // A gap (events missing in between) cannot be checked against the status before it.
             if e.seq == cur.seq + 1 {
                 let to = flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
@@ -192,9 +184,12 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
             Ok((e.seq, e.status, true))
         }
         (Origin::Desk, _) => {
-            if !e.action.is_oversight() {
+            // Besides oversight, the desk records mediation of the cases the cockpit mediates itself
+            // (a court's referrals); which cases those are is the policy's call.
+            if !e.action.is_oversight() && e.action != Action::Mediate {
                 return Err(format!("{} is not an oversight action", e.action.as_str()));
             }
+            check_mediation(cur, e)?;
             flow::step(cur.status, e.action).map_err(|f| f.to_string())?;
             if e.action == Action::Escalate {
                 flow::escalated(flow::holder_level(cur.category, cur.escalations)).map_err(|f| f.to_string())?;
@@ -202,6 +197,21 @@ fn admit(cur: &CaseState, e: &CaseEvent) -> Result<(u32, Status, bool), String> 
             Ok((cur.desk_seq + 1, cur.status, true))
         }
     }
+}
+
+/// A mediation attempt, and only one, carries its tier and outcome; only disputes are mediated, each
+/// attempt where the last one allows.
+fn check_mediation(cur: &CaseState, e: &CaseEvent) -> Result<(), String> {
+    if (e.action == Action::Mediate) != e.mediation.is_some() {
+        return Err("a mediation attempt, and only one, carries its tier and outcome".into());
+    }
+    if let Some(m) = e.mediation {
+        if cur.category != Category::Dispute {
+            return Err(flow::FlowError::NotMediable.to_string());
+        }
+        flow::mediation_next(cur.mediation, m.tier).map_err(|f| f.to_string())?;
+    }
+    Ok(())
 }
 
 /// A case from a `cases` row (all columns, or `histories`' with personal data left out as NULL).

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("../../migrations/sqlite/0021_second_factor.sql")),
     (22, include_str!("../../migrations/sqlite/0022_pairings.sql")),
     (23, include_str!("../../migrations/sqlite/0023_case_indexes.sql")),
+    (24, include_str!("../../migrations/sqlite/0024_outbox.sql")),
 ];
 
 pub struct SqliteStore {

@@ -106,11 +106,12 @@ impl Backend for Cockpit {
             let q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
             let idx = self.policy.region(viewer, region)?;
             let feed = match queue {
-                app::model::DeskQueue::Alerts | app::model::DeskQueue::Centre => None,
+                app::model::DeskQueue::Alerts | app::model::DeskQueue::Centre | app::model::DeskQueue::Referrals => None,
                 app::model::DeskQueue::Residents => Some(crate::residents::FEED.to_string()),
             };
             let centre = queue == app::model::DeskQueue::Centre;
-            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed, centre };
+            let source = (queue == app::model::DeskQueue::Referrals).then_some(app::model::Source::Court);
+            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed, centre, source };
             let (keys, centre) = {
                 let e = self.engine.read().expect("engine lock");
                 let load = centre.then(|| {

@@ -174,6 +174,21 @@ pub struct ActionForm {
     action: String,
     #[serde(default)]
     note: String,
+    /// For a mediation attempt: its tier and how it ended.
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+/// Records one event from the desk; the refusal as the answer.
+async fn record(state: &AppState, event: crate::case::CaseEvent) -> Result<(), Response> {
+    match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
+        Ok(crate::case::Outcome::Stored) => Ok(()),
+        Ok(crate::case::Outcome::Rejected(why)) => Err(conflict(why)),
+        Ok(crate::case::Outcome::Duplicate) => Err(conflict("already recorded")),
+        Err(e) => Err(unavailable(e)),
+    }
 }
 
 fn conflict(why: impl Into<String>) -> Response {
@@ -194,8 +209,17 @@ pub async fn act(
         Err(r) => return r,
     };
     let Ok(axum::Json(form)) = body else { return (StatusCode::BAD_REQUEST, "body: {\"action\": ..., \"note\": ...}").into_response() };
-    let Some(action) = app::flow::Action::parse(&form.action).filter(|a| !matches!(a, app::flow::Action::Report | app::flow::Action::Mediate)) else {
-        return (StatusCode::BAD_REQUEST, "action must be supervise, escalate or acknowledge (or, on a resident's report, a step of its handling)").into_response();
+    let Some(action) = app::flow::Action::parse(&form.action).filter(|a| *a != app::flow::Action::Report) else {
+        return (StatusCode::BAD_REQUEST, "action must be supervise, escalate or acknowledge (or, on a resident's report, a step of its handling; on a court's referral, mediate)").into_response();
+    };
+    let mediation = match (action, form.tier.as_deref(), form.outcome.as_deref()) {
+        (app::flow::Action::Mediate, Some(tier), Some(outcome)) => match (app::flow::Tier::parse(tier), app::flow::Outcome::parse(outcome)) {
+            (Some(tier), Some(outcome)) => Some(app::flow::Mediation { tier, outcome }),
+            _ => return (StatusCode::BAD_REQUEST, "tier must be reconciliation, village, town, county, judicial or litigation; outcome settled or failed").into_response(),
+        },
+        (app::flow::Action::Mediate, _, _) => return (StatusCode::BAD_REQUEST, "a mediation attempt needs its tier and outcome").into_response(),
+        (_, None, None) => None,
+        _ => return (StatusCode::BAD_REQUEST, "tier and outcome belong to a mediation attempt only").into_response(),
     };
     let note = form.note.trim().to_string();
     if note.chars().count() > NOTE_MAX_CHARS {
@@ -222,18 +246,20 @@ pub async fn act(
     }
     let now = state.cockpit.now();
     let note = crate::case::Note { actor: v.principal.clone(), text: note };
-    if !action.is_oversight() {
+    if let Some(m) = mediation {
+        let event = crate::case::CaseEvent { mediation: Some(m), ..crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note) };
+        if let Err(r) = record(&state, event).await {
+            return r;
+        }
+    } else if !action.is_oversight() {
         // Only a resident's report gets here (the policy allows handling steps on nothing else).
         if let Err(why) = state.cockpit.residents.advance(&c, action, note).await {
             return conflict(why);
         }
     } else {
         let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note);
-        match state.cockpit.ingest.submit(vec![event]).await.map(|mut o| o.remove(0)) {
-            Ok(crate::case::Outcome::Stored) => {}
-            Ok(crate::case::Outcome::Rejected(why)) => return conflict(why),
-            Ok(crate::case::Outcome::Duplicate) => return conflict("already recorded"),
-            Err(e) => return unavailable(e),
+        if let Err(r) = record(&state, event).await {
+            return r;
         }
     }
     policy.auth().audit(&v.principal, &format!("case_{}", action.as_str()), Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;

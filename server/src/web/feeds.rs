@@ -52,7 +52,7 @@ fn status_json(s: &FeedStatus) -> serde_json::Value {
         "last_success": s.last_success, "last_event_at": s.last_event_at, "lag_ms": s.lag_ms,
         "errors": s.errors, "last_error": s.last_error.as_ref().map(|(at, e)| serde_json::json!({"at": at, "error": e})),
         "received": s.received, "stored": s.stored, "duplicate": s.duplicate, "quarantined": s.quarantined,
-        "quarantine_expired": s.expired,
+        "quarantine_expired": s.expired, "results": s.outbox,
     })
 }
 
@@ -142,6 +142,22 @@ pub struct PageQuery {
     lang: Option<String>,
 }
 
+/// Results owed to the system behind a feed: pending (of them failing, with the reason), delivered.
+fn outbox_cell(lang: Lang, o: &crate::store::outbox::OutboxSummary) -> String {
+    let failing = match (&o.last_error, o.failing) {
+        (Some(e), n) if n > 0 => format!(r#" · <span class="stale">{} {n}: {}</span>"#, t(lang, Msg::ResultsFailing), esc(e)),
+        _ => String::new(),
+    };
+    format!(
+        r#"<span data-pending="{p}" data-delivered="{d}" data-failing="{f}">{pl} {p} · {dl} {d}</span>{failing}"#,
+        p = o.pending,
+        d = o.delivered,
+        f = o.failing,
+        pl = t(lang, Msg::ResultsPending),
+        dl = t(lang, Msg::ResultsDelivered),
+    )
+}
+
 fn when(ms: Option<i64>) -> String {
     ms.map(app::model::date_time).unwrap_or_else(|| "—".into())
 }
@@ -171,7 +187,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             };
             let error = s.last_error.as_ref().map(|(at, e)| format!("{} · {}", app::model::date_time(*at), esc(e))).unwrap_or_default();
             format!(
-                r#"<tr data-feed="{n}"><td>{n}</td><td>{k}</td><td class="state">{state_text}</td><td>{ls}</td><td>{lag}</td><td class="counts">{r} / {st} / {d} / {qu}{ex}</td><td>{errs} {error}</td><td>{b1}{b2}</td></tr>"#,
+                r#"<tr data-feed="{n}"><td>{n}</td><td>{k}</td><td class="state">{state_text}</td><td>{ls}</td><td>{lag}</td><td class="counts">{r} / {st} / {d} / {qu}{ex}</td><td>{errs} {error}</td><td class="outbox">{outbox}</td><td>{b1}{b2}</td></tr>"#,
                 n = esc(&s.name),
                 k = s.kind,
                 ls = when(s.last_success),
@@ -182,6 +198,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
                 qu = s.quarantined,
                 ex = if s.expired > 0 { format!(" <small>({} {})</small>", t(lang, Msg::FeedExpired), s.expired) } else { String::new() },
                 errs = s.errors,
+                outbox = s.outbox.as_ref().map(|o| outbox_cell(lang, o)).unwrap_or_else(|| "—".into()),
                 b1 = if s.kind == RESIDENTS_KIND {
                     String::new()
                 } else if s.paused {
@@ -209,7 +226,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
         r#"<!DOCTYPE html><html lang="{tag}" class="page-html"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><link rel="stylesheet" href="{css}"></head><body><main class="page feeds"><h1>{title}</h1>
 <p><button data-op="reload">{reload}</button> <output id="feed-result"></output></p>
-<table id="feeds" class="table"><thead><tr><th>{name}</th><th>{kind}</th><th>{state}</th><th>{last}</th><th>{lag}</th><th>{counts}</th><th>{errors}</th><th></th></tr></thead>
+<table id="feeds" class="table"><thead><tr><th>{name}</th><th>{kind}</th><th>{state}</th><th>{last}</th><th>{lag}</th><th>{counts}</th><th>{errors}</th><th>{results}</th><th></th></tr></thead>
 <tbody>{rows}</tbody></table>
 <h2>{qtitle}</h2>
 <table id="quarantine" class="table"><thead><tr><th>{at}</th><th>{name}</th><th>{record}</th><th>{reason}</th></tr></thead><tbody>{qrows}</tbody></table>
@@ -235,6 +252,7 @@ document.addEventListener('click', async (ev) => {{
         lag = t(lang, Msg::FeedLag),
         counts = t(lang, Msg::FeedCounts),
         errors = t(lang, Msg::FeedErrors),
+        results = t(lang, Msg::FeedResults),
         qtitle = t(lang, Msg::QuarantineTitle),
         at = t(lang, Msg::AuditAt),
         record = t(lang, Msg::QuarantineRecord),
@@ -292,6 +310,16 @@ pub fn render_metrics(statuses: &[FeedStatus], open_cases: usize) -> String {
             .collect(),
     );
     family("cockpit_feed_errors_total", "counter", "Feed errors since the server started.", statuses.iter().map(|s| (feed(s), s.errors.to_string())).collect());
+    family(
+        "cockpit_results_pending",
+        "gauge",
+        "Results not yet delivered to the system behind the feed (of them failing: state=\"failing\").",
+        statuses
+            .iter()
+            .filter_map(|s| s.outbox.as_ref().map(|o| (s, o)))
+            .flat_map(|(s, o)| [(format!("{},state=\"pending\"", feed(s)), o.pending.to_string()), (format!("{},state=\"failing\"", feed(s)), o.failing.to_string())])
+            .collect(),
+    );
     family(
         "cockpit_feed_last_success_timestamp_seconds",
         "gauge",

@@ -1,0 +1,23 @@
+-- Results owed to the systems that referred cases (a court's platform, 诉调对接). Rows are filled from
+-- stored mediation events after a cursor, in the transaction that moves the cursor, so a result is
+-- neither lost nor queued twice; a row is kept after delivery as the record of it.
+CREATE TABLE outbox (
+    id           BIGSERIAL PRIMARY KEY,
+    feed         TEXT NOT NULL,
+    event_id     BIGINT NOT NULL,
+    case_id      TEXT NOT NULL,
+    tier         TEXT NOT NULL,
+    outcome      TEXT NOT NULL,
+    at           BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    attempts     BIGINT NOT NULL DEFAULT 0,
+    next_at      BIGINT NOT NULL,
+    delivered_at BIGINT,
+    last_error   TEXT,
+    UNIQUE (feed, event_id)
+);
+CREATE INDEX outbox_pending ON outbox (feed, next_at) WHERE delivered_at IS NULL;
+CREATE TABLE outbox_cursor (
+    feed     TEXT PRIMARY KEY,
+    event_id BIGINT NOT NULL
+);

@@ -504,11 +504,39 @@ pub struct FlowReport {
     pub by_source: Vec<FlowRow>,
     /// Mediation attempts in the period by tier, with how many settled: outcome rates per tier.
     pub mediation: Vec<TierRow>,
+    /// 诉调对接, when any court has referred a dispute in the region (exact: scanned from the referrals).
+    #[serde(default)]
+    pub court: Option<CourtReport>,
     /// The bound on the relative error of the stage durations' median and p90: 0 when exact (small
     /// scopes), else the sketches' bound (under 1 %). Every count and rate is exact.
     #[serde(default)]
     pub quantile_error: f64,
     pub as_of: i64,
+}
+
+/// 诉调对接 over a period: disputes courts referred to mediation, and the mediation of court referrals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourtFigures {
+    /// Referrals received in the period.
+    pub referred: u32,
+    /// People's mediation attempts (village, town, county) on referrals, and of them settled.
+    pub mediated: u32,
+    pub settled: u32,
+    /// Judicial confirmations (司法确认) granted.
+    pub confirmed: u32,
+    /// Every attempt by tier.
+    pub tiers: Vec<TierRow>,
+}
+
+/// The court figures of a region and period with 环比/同比 (None where the history does not reach) and
+/// per child region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourtReport {
+    pub figures: CourtFigures,
+    pub previous: Option<CourtFigures>,
+    pub year_ago: Option<CourtFigures>,
+    /// (code, name, figures) of each child region with any.
+    pub by_region: Vec<(String, String, CourtFigures)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1166,6 +1194,10 @@ pub struct PublicRecord {
     pub mediation: Vec<(crate::flow::Tier, Cell, Cell)>,
     /// (first day of the month, reported in the city), oldest first, twelve months.
     pub trend: Vec<(i64, Cell)>,
+    /// 诉调对接 in the city: referred, people's mediation attempts, settled, judicial confirmations (small
+    /// counts withheld); None where no court has referred anything.
+    #[serde(default)]
+    pub court: Option<[Cell; 4]>,
     /// Relative error bound of the medians (0: exact).
     #[serde(default)]
     pub close_error: f64,

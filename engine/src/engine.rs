@@ -79,6 +79,8 @@ pub struct Engine {
     pub(crate) swept_to: i64,
     /// The earliest report held.
     pub(crate) first_report: Option<i64>,
+    /// Cases a court referred (source `Court`), in the order reported: the 诉调对接 figures scan these.
+    pub(crate) referred: Vec<u32>,
     version: u64,
 }
 
@@ -97,6 +99,7 @@ impl Engine {
             live: Vec::new(),
             pending: BTreeSet::new(),
             pending_at: Vec::new(),
+            referred: Vec::new(),
             ticker: VecDeque::new(),
             safety: Default::default(),
             swept_to: i64::MIN,
@@ -188,6 +191,9 @@ impl Engine {
         self.live.push(LiveState::default());
         self.pending_at.push(i64::MAX);
         self.by_grid[grid].push(n);
+        if f.source == app::model::Source::Court {
+            self.referred.push(n);
+        }
         self.first_report = Some(self.first_report.map_or(f.reported_at, |r| r.min(f.reported_at)));
         if f.source == app::model::Source::Petition {
             self.safety.petition(&self.tree, &e.feed, grid, f.reported_at);
@@ -458,9 +464,12 @@ impl Engine {
         self.cells = cells;
         for c in cases {
             let grid = c.grid as usize;
-            let id = c.id.clone();
+            let (id, court) = (c.id.clone(), c.source == app::model::Source::Court);
             let n = self.cases.add(c).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
             self.by_grid[grid].push(n);
+            if court {
+                self.referred.push(n);
+            }
             self.live.push(LiveState::default());
             self.pending_at.push(i64::MAX);
         }

@@ -12,9 +12,9 @@ use Status::*;
 const H: i64 = 3_600_000;
 const D: i64 = DAY_MS;
 /// Start of the period: 2026-11-02 00:00 in Shanghai; the period is 7 days.
-const P: i64 = 1_793_548_800_000;
+pub(crate) const P: i64 = 1_793_548_800_000;
 
-fn tree() -> Arc<RegionTree> {
+pub(crate) fn tree() -> Arc<RegionTree> {
     let row = |code: &str, level, parent: Option<&str>| crate::testing::row(code, level, parent, false);
     Arc::new(
         RegionTree::new(vec![

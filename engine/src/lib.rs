@@ -20,6 +20,7 @@
 pub mod case;
 pub mod cases;
 pub mod cells;
+mod court;
 mod coverage;
 pub mod desk;
 pub mod diff;

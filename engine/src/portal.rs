@@ -83,6 +83,7 @@ impl Engine {
                 Some((start, small(f.figures.reported)))
             })
             .collect();
-        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, close_error, as_of: self.now() }
+        let court = city.court.as_ref().map(|c| [c.figures.referred, c.figures.mediated, c.figures.settled, c.figures.confirmed].map(small));
+        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, court, close_error, as_of: self.now() }
     }
 }

@@ -154,6 +154,7 @@ impl Engine {
             by_category,
             by_source,
             mediation,
+            court: self.court_report(region, (f, t), (pf, pt), (yf, yt), &covered),
             quantile_error,
             as_of: now,
         }

@@ -121,6 +121,10 @@ async fn a_referred_dispute_is_mediated_and_its_result_reaches_the_court_once_ac
     let town = &got[&format!("{}/town", cases[0])];
     assert_eq!((town.outcome.as_str(), town.judicial_confirmation.as_deref()), ("settled", Some("eligible")));
     assert!(court.is_closed(&cases[0]));
+    // 诉调对接 on the flow report: the three referrals, two attempts of people's mediation, one settled.
+    let flow: app::model::FlowReport = json(&request(&a, "GET", "/api/flow?days=1", &[("Cookie", tashan.as_str())], "").await);
+    let court_figures = flow.court.expect("court figures").figures;
+    assert_eq!((court_figures.referred, court_figures.mediated, court_figures.settled, court_figures.confirmed), (3, 2, 1, 0));
     until("the referral closed in the cockpit", || { let c = case(tashan.clone(), cases[0].clone()); async move { json::<CaseView>(&c.await).status == Status::Closed } }).await;
 
     // The court goes down: the next result waits in the outbox, failing with the court's answer.

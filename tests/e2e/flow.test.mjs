@@ -134,6 +134,9 @@ test('the wall\'s case-flow scene: figures with 环比/同比, Sankey, stages, b
   for (const tier of ['village', 'town']) {
     assert.match(await page.textContent(`#flow-mediation tr[data-tier="${tier}"]`), /\d+\.\d%/, tier);
   }
+  // 诉调对接: the court's referrals in the period, with their mediation.
+  assert.ok(Number(await page.getAttribute('#flow-court', 'data-referred')) > 0, 'referrals from the simulated court');
+  assert.match(await page.textContent('#flow-court'), /^诉调对接 法院委派 \d+ \(环比 .+ · 同比 无数据\) · 人民调解 \d+ · 成功 \d+ \((\d+\.\d%|—)\) · 司法确认 \d+$/);
   for (const id of ['flow-sankey', 'flow-stages', 'flow-backlog']) {
     const n = await page.waitForFunction((id) => {
       const el = document.querySelector(`#${id} .chart`);

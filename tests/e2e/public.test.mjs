@@ -57,6 +57,8 @@ test('/public/record: the city\'s month per district and town, a map and a trend
     assert.match(r[5], /^(\d+\.\d%|—)$/);
   }
   assert.ok((await page.$$('table#record-towns tbody tr')).length > 100);
+  // 诉调对接 in the city: the simulated court's referrals and their mediation, small counts withheld.
+  assert.match((await page.textContent('#record-court')).trim(), /^诉调对接 法院委派 (\d+|<5) · 人民调解 (\d+|<5) · 成功 (\d+|<5) · 司法确认 (\d+|<5)$/);
   assert.equal(await page.locator('figure svg').count(), 2, 'the map and the trend, drawn on the server');
   assert.equal(await page.locator('figure svg path').count(), 6, 'one shape per district');
   const html = await page.content();

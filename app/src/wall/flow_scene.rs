@@ -139,7 +139,7 @@ pub fn FlowScene() -> impl IntoView {
                 }.into_any())}
                 {panel(Msg::MediationTitle, "flow-mediation", view! {
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { good(report.await).ok().map(|r| mediation_table(lang, &r.mediation)) })}
+                        {move || Suspend::new(async move { good(report.await).ok().map(|r| view! { {mediation_table(lang, &r.mediation)} {r.court.map(|c| court_line(lang, &c))} }) })}
                     </Transition>
                 }.into_any())}
             </div>
@@ -273,6 +273,25 @@ fn mediation_table(lang: Lang, rows: &[crate::model::TierRow]) -> impl IntoView 
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// 诉调对接 under the tiers: referrals (with 环比/同比), people's mediation of them and its settlement
+/// rate, judicial confirmations.
+fn court_line(lang: Lang, c: &crate::model::CourtReport) -> impl IntoView {
+    let f = &c.figures;
+    let referred = |x: &Option<crate::model::CourtFigures>| x.as_ref().map(|p| f64::from(p.referred));
+    let rate = (f.mediated > 0).then(|| f64::from(f.settled) / f64::from(f.mediated));
+    view! {
+        <p class="court-line" id="flow-court" data-referred=f.referred data-mediated=f.mediated data-settled=f.settled data-confirmed=f.confirmed>
+            <strong>{t(lang, Msg::CourtTitle)}</strong>
+            " " {t(lang, Msg::CourtReferred)} " " {f.referred}
+            " (" {t(lang, Msg::PeriodPrev)} " " {change(lang, Some(f64::from(f.referred)), referred(&c.previous), false)}
+            " · " {t(lang, Msg::PeriodYear)} " " {change(lang, Some(f64::from(f.referred)), referred(&c.year_ago), false)} ")"
+            " · " {t(lang, Msg::CourtMediated)} " " {f.mediated}
+            " · " {t(lang, Msg::MediationSettled)} " " {f.settled} " (" {percent(rate)} ")"
+            " · " {t(lang, Msg::CourtConfirmed)} " " {f.confirmed}
+        </p>
     }
 }
 

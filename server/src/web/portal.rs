@@ -196,6 +196,7 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
 <figure>{trend}<figcaption>{l_trend}</figcaption></figure>
 {districts}{towns}
 <table id="record-mediation" class="table"><caption>{l_med}</caption><thead><tr><th scope="col">{l_tier}</th><th scope="col">{l_att}</th><th scope="col">{l_set}</th></tr></thead><tbody>{mediation}</tbody></table>
+{court}
 <p class="downloads"><a href="/public/record.json?{query}">JSON</a> · <a href="/public/record.csv?{query}">CSV</a> · <a href="/public/record.geojson?{query}">GeoJSON</a></p>
 <p class="downloads">{l_live} <a href="/public/stats.csv">CSV</a> · <a href="/public/stats.json">JSON</a> · <a href="/public/stats.geojson">GeoJSON</a></p>
 <section id="dictionary"><h2>{l_dict}</h2><ul>{dictionary}</ul></section>
@@ -225,6 +226,21 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
         districts = table("record-districts", t(lang, Msg::RecordDistricts), lang, &districts, true),
         towns = table("record-towns", t(lang, Msg::RecordTowns), lang, &towns, false),
         l_med = t(lang, Msg::RecordMediation),
+        court = r
+            .court
+            .map(|[referred, mediated, settled, confirmed]| format!(
+                r#"<p id="record-court"><strong>{}</strong> {} {} · {} {} · {} {} · {} {}</p>"#,
+                t(lang, Msg::CourtTitle),
+                t(lang, Msg::CourtReferred),
+                referred.text(),
+                t(lang, Msg::CourtMediated),
+                mediated.text(),
+                t(lang, Msg::MediationSettled),
+                settled.text(),
+                t(lang, Msg::CourtConfirmed),
+                confirmed.text()
+            ))
+            .unwrap_or_default(),
         l_tier = t(lang, Msg::RecordTier),
         l_att = t(lang, Msg::RecordAttempts),
         l_set = t(lang, Msg::RecordSettled),

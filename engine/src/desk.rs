@@ -10,12 +10,21 @@ pub struct DeskFilter {
     /// Department staff: only cases of their department, once dispatched to it.
     pub department: Option<String>,
     pub limit: usize,
-    /// Every open case of this feed, due or not (a queue to work through), instead of the alerting ones.
-    pub feed: Option<String>,
-    /// Every open case the region's own centre holds (四级综治中心), due or not, instead of the alerting ones.
-    pub centre: bool,
-    /// Every open case from this source, due or not (a court's referrals), instead of the alerting ones.
-    pub source: Option<app::model::Source>,
+    pub queue: Queue,
+}
+
+/// Which open cases a list holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Queue {
+    /// Those due soon or overdue.
+    #[default]
+    Alerting,
+    /// Every one of this feed, due or not (a queue to work through).
+    Feed(String),
+    /// Every one the region's own centre holds (四级综治中心), due or not.
+    Centre,
+    /// Every one from this source, due or not (a court's referrals).
+    Source(app::model::Source),
 }
 
 /// A centre's work: what it holds now, and how it met its deadlines over the last `days` days.
@@ -34,24 +43,24 @@ impl Engine {
     pub fn alerting(&self, f: &DeskFilter) -> Vec<(String, String)> {
         let dept = f.department.as_deref().map(|d| self.cases.departments.find(d));
         let level = self.tree.get(f.region).row.level;
-        // A feed no case has come from yet: nothing to list (None would mean "every feed").
-        let feed = match f.feed.as_deref() {
-            None => None,
-            Some(name) => match self.cases.feeds.find(name) {
+        // A feed no case has come from yet: nothing to list.
+        let feed = match &f.queue {
+            Queue::Feed(name) => match self.cases.feeds.find(name) {
                 Some(i) => Some(i),
                 None => return Vec::new(),
             },
+            _ => None,
         };
         let mut picked: Vec<(i64, u32)> = self
             .open
             .iter()
             .filter(|&&n| {
                 let (c, s) = (self.cases.get(n), self.live[n as usize]);
-                let wanted = match feed {
-                    _ if f.centre => app::flow::holder_level(c.category, c.escalations()) == level,
-                    _ if f.source.is_some() => f.source == Some(c.source),
-                    None => s.due_soon || s.overdue,
-                    Some(i) => c.feed == i,
+                let wanted = match &f.queue {
+                    Queue::Alerting => s.due_soon || s.overdue,
+                    Queue::Feed(_) => feed == Some(c.feed),
+                    Queue::Centre => app::flow::holder_level(c.category, c.escalations()) == level,
+                    Queue::Source(source) => c.source == *source,
                 };
                 wanted
                     && self.tree.is_within(c.grid as usize, f.region)

@@ -930,7 +930,7 @@ async fn run(dir: PathBuf) {
         match kind {
             0 => drop(black_box(e.flow_report(q.region, q.period))),
             1 => drop(black_box(e.snapshot(q.region))),
-            2 => drop(black_box(e.alerting(&DeskFilter { region: q.region, department: None, limit: DESK_LIMIT, feed: None, centre: false, source: None }))),
+            2 => drop(black_box(e.alerting(&DeskFilter { region: q.region, department: None, limit: DESK_LIMIT, queue: engine::desk::Queue::Alerting }))),
             3 => {
                 let (f, t) = q.period.window(now);
                 let days = ((t - f + DAY_MS - 1) / DAY_MS).clamp(1, 92) as u32;

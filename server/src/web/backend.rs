@@ -105,16 +105,17 @@ impl Backend for Cockpit {
             let now = self.now();
             let q = self.policy.case_query(viewer, region, true, DESK_LIMIT)?;
             let idx = self.policy.region(viewer, region)?;
-            let feed = match queue {
-                app::model::DeskQueue::Alerts | app::model::DeskQueue::Centre | app::model::DeskQueue::Referrals => None,
-                app::model::DeskQueue::Residents => Some(crate::residents::FEED.to_string()),
+            use engine::desk::Queue;
+            let list = match queue {
+                app::model::DeskQueue::Alerts => Queue::Alerting,
+                app::model::DeskQueue::Residents => Queue::Feed(crate::residents::FEED.to_string()),
+                app::model::DeskQueue::Centre => Queue::Centre,
+                app::model::DeskQueue::Referrals => Queue::Source(app::model::Source::Court),
             };
-            let centre = queue == app::model::DeskQueue::Centre;
-            let source = (queue == app::model::DeskQueue::Referrals).then_some(app::model::Source::Court);
-            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, feed, centre, source };
+            let filter = engine::desk::DeskFilter { region: idx, department: q.department.clone(), limit: DESK_LIMIT as usize, queue: list };
             let (keys, centre) = {
                 let e = self.engine.read().expect("engine lock");
-                let load = centre.then(|| {
+                let load = (filter.queue == Queue::Centre).then(|| {
                     let l = e.centre_load(idx, now, i64::from(CENTRE_DAYS));
                     let level = self.policy.tree().get(idx).row.level;
                     app::model::CentreFigures { level, held: l.held, overdue: l.overdue, due: l.due, on_time: l.on_time, days: CENTRE_DAYS }

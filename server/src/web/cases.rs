@@ -246,20 +246,15 @@ pub async fn act(
     }
     let now = state.cockpit.now();
     let note = crate::case::Note { actor: v.principal.clone(), text: note };
-    if let Some(m) = mediation {
-        let event = crate::case::CaseEvent { mediation: Some(m), ..crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note) };
+    if action.is_oversight() || mediation.is_some() {
+        let event = crate::case::CaseEvent { mediation, ..crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note) };
         if let Err(r) = record(&state, event).await {
             return r;
         }
-    } else if !action.is_oversight() {
+    } else {
         // Only a resident's report gets here (the policy allows handling steps on nothing else).
         if let Err(why) = state.cockpit.residents.advance(&c, action, note).await {
             return conflict(why);
-        }
-    } else {
-        let event = crate::case::CaseEvent::oversight(&feed, &id, action, c.status, now, note);
-        if let Err(r) = record(&state, event).await {
-            return r;
         }
     }
     policy.auth().audit(&v.principal, &format!("case_{}", action.as_str()), Some(&c.facts.grid), &format!("case {feed}/{id}"), now).await;

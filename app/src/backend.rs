@@ -58,6 +58,8 @@ pub trait Backend: Send + Sync + 'static {
     fn playlist(&self, viewer: &Viewer) -> Result<Option<crate::model::PlaylistNow>, AccessError>;
     /// Safety indicators of the region from the observation feeds, with trends, sources and staleness.
     fn safety<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, SafetyView>;
+    /// Early warnings found in the region, open ones and those closed lately, with what the viewer may do.
+    fn warnings<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, crate::warning::WarningList>;
 }
 
 #[derive(Clone)]

@@ -17,6 +17,12 @@ pub async fn load_desk(region: Option<String>, queue: Option<DeskQueue>) -> Resu
     crate::backend::with_viewer_async(move |b, v| async move { b.desk(&v, region.as_deref(), queue.unwrap_or_default()).await }).await
 }
 
+/// Early warnings found in the region (None: the viewer's scope), with what the viewer may do on each.
+#[server(input = GetUrl, endpoint = "warnings")]
+pub async fn load_warnings(region: Option<String>) -> Result<crate::warning::WarningList, ServerFnError> {
+    crate::backend::with_viewer_async(move |b, v| async move { b.warnings(&v, region.as_deref()).await }).await
+}
+
 /// Grid coverage of the region (None: the viewer's scope): patrols in the last `days` days (default 3).
 #[server(input = GetUrl, endpoint = "coverage")]
 pub async fn load_coverage(region: Option<String>, days: Option<u32>) -> Result<Coverage, ServerFnError> {
@@ -57,6 +63,9 @@ pub fn Desk() -> impl IntoView {
     let centre = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Centre)));
     let referrals = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_desk(r, Some(DeskQueue::Referrals)));
     let coverage = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_coverage(r, None));
+    let warnings = Resource::new(move || (region.get(), refresh.get()), |(r, _)| load_warnings(r));
+    let warning_note = RwSignal::new(String::new());
+    let warning_msg = RwSignal::new(None::<(bool, String)>);
     let tab = RwSignal::new(Tab::Cases);
     let selected = RwSignal::new(None::<Selected>);
     let note = RwSignal::new(String::new());
@@ -143,6 +152,9 @@ pub fn Desk() -> impl IntoView {
                         <button role="tab" id="tab-referrals" class:on=move || tab.get() == Tab::Referrals on:click=move |_| tab.set(Tab::Referrals)>
                             {t(lang, Msg::DeskReferrals)}
                         </button>
+                        <button role="tab" id="tab-warnings" class:on=move || tab.get() == Tab::Warnings on:click=move |_| tab.set(Tab::Warnings)>
+                            {t(lang, Msg::WarningsTab)}
+                        </button>
                         <button role="tab" id="tab-coverage" class:on=move || tab.get() == Tab::Coverage on:click=move |_| tab.set(Tab::Coverage)>
                             {t(lang, Msg::CoverageTab)}
                         </button>
@@ -158,6 +170,7 @@ pub fn Desk() -> impl IntoView {
                                         Tab::Centre => centre.await.map(|d| centre_view(lang, d, open)),
                                         Tab::Referrals => referrals.await.map(|d| view! { <div id="desk-referrals">{case_list(lang, d.cases, open)}</div> }.into_any()),
                                         Tab::Coverage => coverage.await.map(|c| coverage_view(lang, c)),
+                                        Tab::Warnings => warnings.await.map(|w| view! { <WarningsView lang list=w csrf refresh note=warning_note message=warning_msg /> }.into_any()),
                                     }
                                 })
                             }}
@@ -217,6 +230,102 @@ enum Tab {
     Centre,
     Referrals,
     Coverage,
+    Warnings,
+}
+
+/// The early warnings found in the region: each with its level, what was found, where, the centre that
+/// must act and its record; the steps the viewer may take (the server decides which, and checks again).
+#[component]
+fn WarningsView(
+    lang: Lang,
+    list: crate::warning::WarningList,
+    csrf: RwSignal<Option<String>>,
+    refresh: RwSignal<u32>,
+    note: RwSignal<String>,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    use crate::warning::WarningOp;
+    let busy = RwSignal::new(false);
+    let step = move |id: i64, op: WarningOp| {
+        #[cfg(feature = "hydrate")]
+        {
+            if op.needs_note() && note.get_untracked().trim().is_empty() {
+                message.set(Some((false, t(lang, Msg::WarningNoteRequired).to_string())));
+                return;
+            }
+            let Some(token) = csrf.get_untracked() else { return };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let text = if op.needs_note() { note.get_untracked() } else { String::new() };
+                let r = client::warning_step(id, op, &text, &token).await;
+                busy.set(false);
+                match r {
+                    Ok(()) => {
+                        if op.needs_note() {
+                            note.set(String::new());
+                        }
+                        message.set(Some((true, t(lang, Msg::ActionDone).to_string())));
+                        refresh.update(|n| *n += 1);
+                    }
+                    Err(e) => message.set(Some((false, format!("{}{e}", t(lang, Msg::ActionFailed))))),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (id, op, csrf, refresh);
+    };
+    if list.warnings.is_empty() {
+        return view! { <p class="empty" id="warnings-empty">{t(lang, Msg::WarningsEmpty)}</p> }.into_any();
+    }
+    let any_ops = list.warnings.iter().any(|w| w.ops.iter().any(|o| o.needs_note()));
+    view! {
+        <div class="warnings" id="desk-warnings">
+            {move || message.get().map(|(ok, m)| view! { <p class=if ok { "msg ok" } else { "msg bad" } id="warning-message" role="status">{m}</p> })}
+            {any_ops.then(|| view! {
+                <label>
+                    {t(lang, Msg::WarningNoteLabel)}
+                    <textarea id="warning-note" rows="2" maxlength="500" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+            })}
+            <ul class="warning-cards">
+                {list.warnings
+                    .into_iter()
+                    .map(|w| {
+                        let id = w.id;
+                        view! {
+                            <li class=format!("warning-card w-{}", w.level.as_str()) data-warning=w.id.to_string() data-state=w.state.as_str() data-level=w.level.as_str() data-rule=w.rule.clone()>
+                                <span class="badge">{i18n::warning_level(lang, w.level)}</span>
+                                <strong>{w.title.clone()}</strong>
+                                <span class="state">{i18n::warning_state(lang, w.state)}</span>
+                                <span class="place">{w.region.name.clone()}</span>
+                                <span class="facts">{i18n::warning_facts(lang, &w)}</span>
+                                <span class="route">{t(lang, Msg::WarningRoute)} " " {i18n::centre_name(lang, &w.route.name)}</span>
+                                {i18n::warning_escalation(lang, &w).map(|e| view! { <span class="escalation">{e}</span> })}
+                                <ol class="timeline">
+                                    {w.events.iter().map(|e| view! {
+                                        <li data-op=e.op.as_str()>
+                                            <time>{date_time(e.at)}</time>
+                                            <span class="what">{i18n::warning_op(lang, e.op)}</span>
+                                            <span class="who">{if e.actor.starts_with("rule:") { t(lang, Msg::WarningRuleActor).to_string() } else { e.actor.clone() }}</span>
+                                            {(!e.note.is_empty() && e.op != WarningOp::Escalate).then(|| view! { <q>{e.note.clone()}</q> })}
+                                        </li>
+                                    }).collect_view()}
+                                </ol>
+                                <div class="actions">
+                                    {w.ops.iter().map(|&op| view! {
+                                        <button class=format!("act warn-{}", op.as_str()) data-op=op.as_str() disabled=move || busy.get() on:click=move |_| step(id, op)>
+                                            {i18n::warning_op(lang, op)}
+                                        </button>
+                                    }).collect_view()}
+                                </div>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
+    }
+    .into_any()
 }
 
 /// The queue of the official's own centre, under its load.
@@ -488,6 +597,17 @@ mod client {
 
     pub async fn case(feed: &str, id: &str) -> Result<CaseView, String> {
         read(Request::get(&path(feed, id)).send().await).await
+    }
+
+    /// A step on a warning; the list is read again after it.
+    pub async fn warning_step(id: i64, op: crate::warning::WarningOp, note: &str, csrf: &str) -> Result<(), String> {
+        let req = Request::post(&format!("/api/warnings/{id}/{}", op.as_str())).header("x-csrf-token", csrf).json(&serde_json::json!({ "note": note })).map_err(|e| e.to_string())?;
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        if resp.ok() {
+            Ok(())
+        } else {
+            Err(resp.text().await.unwrap_or_else(|_| resp.status().to_string()))
+        }
     }
 
     pub async fn act(feed: &str, id: &str, action: Action, note: &str, mediation: Option<crate::flow::Mediation>, csrf: &str) -> Result<CaseView, String> {

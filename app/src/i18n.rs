@@ -100,6 +100,12 @@ pub enum Msg {
     CourtMediated,
     CourtConfirmed,
     DeskReferrals,
+    WarningsTab,
+    WarningsEmpty,
+    WarningNoteLabel,
+    WarningNoteRequired,
+    WarningRoute,
+    WarningRuleActor,
     MediationTier,
     MediationOutcome,
     ResultsPending,
@@ -711,6 +717,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         DeskAlerts => ("超期与即将到期事件", "Overdue and due soon"),
         DeskReports => ("居民上报", "Residents' reports"),
         DeskReferrals => ("法院委派调解", "Court referrals"),
+        WarningsTab => ("预警", "Warnings"),
+        WarningsEmpty => ("暂无预警", "No warnings"),
+        WarningNoteLabel => ("处置情况（处置、关闭时填写）", "What was done (when handling or closing)"),
+        WarningNoteRequired => ("请填写处置情况", "Say what was done"),
+        WarningRoute => ("责任中心", "Centre to act"),
+        WarningRuleActor => ("预警规则", "Warning rule"),
         DeskCentre => ("本中心待办", "My centre's queue"),
         CentreHeld => ("在办", "Held"),
         CentreOverdue => ("超期", "Overdue"),
@@ -1005,6 +1017,98 @@ pub fn backlog_bucket(lang: Lang, i: usize) -> &'static str {
 
 /// "patrolled in the last N days".
 /// The governance centre of a region: "塔山街道综治中心".
+pub fn warning_level(lang: Lang, l: crate::warning::WarningLevel) -> &'static str {
+    use crate::warning::WarningLevel as L;
+    let (zh, en) = match l {
+        L::Blue => ("蓝色预警", "Blue"),
+        L::Yellow => ("黄色预警", "Yellow"),
+        L::Orange => ("橙色预警", "Orange"),
+        L::Red => ("红色预警", "Red"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn warning_state(lang: Lang, s: crate::warning::WarningState) -> &'static str {
+    use crate::warning::WarningState as S;
+    let (zh, en) = match s {
+        S::Raised => ("待签收", "Awaiting acknowledgement"),
+        S::Acknowledged => ("已签收", "Acknowledged"),
+        S::Handled => ("已处置", "Handled"),
+        S::Closed => ("已关闭", "Closed"),
+    };
+    pick(lang, zh, en)
+}
+
+/// A step on a warning: the button, and the line in its record.
+pub fn warning_op(lang: Lang, o: crate::warning::WarningOp) -> &'static str {
+    use crate::warning::WarningOp as O;
+    let (zh, en) = match o {
+        O::Raise => ("发出预警", "Raised"),
+        O::Acknowledge => ("签收", "Acknowledge"),
+        O::Handle => ("处置", "Record handling"),
+        O::Close => ("关闭", "Close"),
+        O::Escalate => ("超时未签收，上报", "Not acknowledged in time: escalated"),
+    };
+    pick(lang, zh, en)
+}
+
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.1}") }
+}
+
+/// What a warning found, in a sentence.
+pub fn warning_facts(lang: Lang, w: &crate::warning::Warning) -> String {
+    use crate::warning::WarningKind as K;
+    let f = &w.facts;
+    let (v, limit) = (number(f.value), number(f.limit));
+    let measure = |m: Option<&str>| -> &'static str {
+        let (zh, en) = match m.unwrap_or("") {
+            "reported" => ("新增事件", "Cases reported"),
+            "closed" => ("办结事件", "Cases closed"),
+            "on_time_rate" => ("按期办结率(%)", "On-time rate (%)"),
+            "open" => ("在办事件", "Open cases"),
+            _ => ("超期事件", "Overdue cases"),
+        };
+        pick(lang, zh, en)
+    };
+    match (w.kind, lang) {
+        (K::Threshold, Lang::Zh) => format!("{} {v}（阈值 {limit}）", measure(f.measure.as_deref())),
+        (K::Threshold, Lang::En) => format!("{} {v} (limit {limit})", measure(f.measure.as_deref())),
+        (K::Rise, _) => {
+            let before = number(f.before.unwrap_or(0.0));
+            let year = f.compare.as_deref() == Some("year");
+            match lang {
+                Lang::Zh => format!("新增事件 {v}，{} {before}（阈值 +{limit}%）", if year { "去年同期" } else { "上周同期" }),
+                Lang::En => format!("Cases reported {v} against {before} {} (limit +{limit}%)", if year { "a year before" } else { "a week before" }),
+            }
+        }
+        (K::Cluster, _) => {
+            let cat = f.category.map(|c| category(lang, c)).unwrap_or("");
+            let minutes = f.minutes.unwrap_or(0);
+            match lang {
+                Lang::Zh => format!("{minutes}分钟内{cat} {v} 起（阈值 {limit}）"),
+                Lang::En => format!("{cat}: {v} within {minutes} minutes (limit {limit})"),
+            }
+        }
+        (K::FeedSilent, Lang::Zh) => format!("数据源 {} 超过约定周期未更新", f.feed.as_deref().unwrap_or("")),
+        (K::FeedSilent, Lang::En) => format!("Feed {} silent past its cadence", f.feed.as_deref().unwrap_or("")),
+    }
+}
+
+/// When an unacknowledged warning goes up a level, and how often it has.
+pub fn warning_escalation(lang: Lang, w: &crate::warning::Warning) -> Option<String> {
+    let at = w.escalate_at.map(crate::model::date_time);
+    match (lang, at, w.escalations) {
+        (_, None, 0) => None,
+        (Lang::Zh, Some(at), 0) => Some(format!("{at} 前未签收将上报")),
+        (Lang::Zh, Some(at), n) => Some(format!("已上报 {n} 次 · {at} 前未签收将再上报")),
+        (Lang::Zh, None, n) => Some(format!("已上报 {n} 次")),
+        (Lang::En, Some(at), 0) => Some(format!("escalates at {at} unless acknowledged")),
+        (Lang::En, Some(at), n) => Some(format!("escalated {n}× · again at {at} unless acknowledged")),
+        (Lang::En, None, n) => Some(format!("escalated {n}×")),
+    }
+}
+
 pub fn centre_name(lang: Lang, region: &str) -> String {
     match lang {
         Lang::Zh => format!("{region}综治中心"),

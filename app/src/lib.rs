@@ -10,6 +10,7 @@
 //! - `desk`: the street official's tablet `/desk` (overdue and due-soon cases, timeline, oversight actions)
 //! - `public`: the public page `/public`, readable without JavaScript
 //! - `home`: the landing page `/`
+//! - `warning`: early warnings (预警): levels, kinds and the path from raised to closed
 //! - `residents`: what the Open311 server and the residents' pages share (a case as the public reads it, refusals)
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
 //! - `backend` (server only): what the server must provide to the server functions
@@ -19,6 +20,7 @@ pub mod i18n;
 pub mod model;
 pub mod patch;
 pub mod residents;
+pub mod warning;
 
 #[cfg(feature = "hydrate")]
 mod activity;
@@ -43,7 +45,7 @@ use leptos_router::{
 };
 
 #[cfg(not(feature = "wall-only"))]
-pub use desk::{load_coverage, load_desk};
+pub use desk::{load_coverage, load_desk, load_warnings};
 #[cfg(not(feature = "wall-only"))]
 pub use public::load_public;
 pub use wall::{load_flow, load_map, load_wall};

@@ -651,6 +651,12 @@ pub struct WallSnapshot {
     /// Case feeds past their expected cadence: the figures may be missing their latest cases.
     #[serde(default)]
     pub stale: Vec<String>,
+    /// Open warnings found in the region's subtree, most severe first, at most a screenful (filled by
+    /// the server), and how many there are in all.
+    #[serde(default)]
+    pub warnings: Vec<crate::warning::Warning>,
+    #[serde(default)]
+    pub warning_count: u32,
     /// Unix milliseconds.
     pub as_of: i64,
 }

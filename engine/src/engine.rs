@@ -125,6 +125,11 @@ impl Engine {
         self.swept_to.saturating_sub(1)
     }
 
+    /// The earliest report held (None: no case yet): comparisons with periods before it have no data.
+    pub fn first_report(&self) -> Option<i64> {
+        self.first_report
+    }
+
     pub fn node(&self, idx: usize) -> &Node {
         &self.nodes[idx]
     }

@@ -35,6 +35,7 @@ pub mod scan;
 pub mod sketch;
 pub mod tree;
 mod wall;
+pub mod warn;
 
 pub use engine::{Engine, Node, Tick, TICKER_LEN};
 pub use wall::DayCounts;

@@ -164,6 +164,8 @@ impl Engine {
             categories: Category::ALL.iter().map(|&c| (c, n.open_by_category[c.index()])).collect(),
             alerts: app::model::Alerts { due_soon: n.due_soon, supervised: n.supervised, escalated: n.escalated },
             stale: Vec::new(),
+            warnings: Vec::new(),
+            warning_count: 0,
             as_of: now,
         }
     }

@@ -27,6 +27,9 @@ pub struct Config {
     pub calendar: crate::calendar::CalendarConfig,
     /// Due-soon and escalation of late cases.
     pub flow: crate::rules::FlowConfig,
+    /// Early warning: how often the rules run, how long a centre has to acknowledge, and the
+    /// `[[warnings.rules]]` themselves (see `warning::rule`).
+    pub warnings: crate::warning::rule::WarningsConfig,
     pub retention: RetentionConfig,
     pub live: LiveConfig,
     pub engine: EngineConfig,
@@ -202,6 +205,7 @@ impl Default for Config {
             oidc: crate::auth::oidc::OidcConfig::default(),
             calendar: crate::calendar::CalendarConfig::default(),
             flow: crate::rules::FlowConfig::default(),
+            warnings: crate::warning::rule::WarningsConfig::default(),
             retention: RetentionConfig::default(),
             clock: crate::clock::ClockConfig::default(),
             live: LiveConfig::default(),

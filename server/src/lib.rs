@@ -17,6 +17,7 @@
 //!   /metrics, /readyz), health, static site
 //! - `city/`: the region tree and the demo city (Shaoxing) with its schematic geometry
 //! - `rules`: time limits by category and priority, due-soon, and the escalation rule
+//! - `warning/`: early warning: the city's rules evaluated by the engine, raised, routed, escalated
 //! - `calendar`: working hours, weekends, holidays and make-up days that deadlines count on
 //! - `config`: defaults → TOML → environment → flags
 //!
@@ -39,6 +40,7 @@ pub mod rules;
 pub mod settings;
 pub mod sim;
 pub mod store;
+pub mod warning;
 pub mod web;
 
 use city::RegionTree;
@@ -150,6 +152,12 @@ pub async fn run_with_clock(
         ingest.submit_patrols(d.patrol_backfill(clock.now_ms())).await?;
         tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
     }
+    let warnings = {
+        let ingest = ingest.clone();
+        Arc::new(warning::Warnings::new(store.clone(), tree.clone(), cfg.warnings.clone(), move || ingest.announce()).map_err(StartError)?)
+    };
+    warnings.refresh().await?;
+    tokio::spawn(warnings.clone().follow(stop_rx.clone()));
     let snapshots = tokio::spawn(indicators::run_snapshots(
         ingest.clone(),
         cfg.data_dir.clone(),
@@ -254,6 +262,17 @@ pub async fn run_with_clock(
     };
     let specs = feeds::registry::FeedSpec::parse_all(&declared).map_err(StartError)?;
     registry.start_all(specs).await.map_err(StartError)?;
+    {
+        let (warnings, engine, registry, clock) = (warnings.clone(), engine.clone(), registry.clone(), clock.clone());
+        once(
+            "rule:warnings",
+            Box::new(move |stop| {
+                let registry = registry.clone();
+                let silent = move |now| registry.stale_feeds(now).into_iter().map(|(name, _)| name).collect();
+                Box::pin(warnings.clone().run(engine.clone(), silent, clock.clone(), stop))
+            }),
+        );
+    }
     let fd_limit = web::streams::raise_descriptor_limit();
     let streams = web::streams::Streams::new(cfg.live.max_streams as usize, cfg.live.max_streams_per_viewer as usize, fd_limit);
     tracing::info!(descriptors = ?fd_limit, live_streams = streams.limit(), per_viewer = cfg.live.max_streams_per_viewer, "descriptor limit and live-stream caps");
@@ -265,6 +284,7 @@ pub async fn run_with_clock(
         config_file: cfg.file.clone(),
         streams,
         residents,
+        warnings,
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default(), assets };
     let app = web::router(state);

@@ -27,6 +27,8 @@ pub enum Action {
     IssueApiKeys,
     /// Change the city's settings (working calendar, flow rules): one calendar for the whole city.
     ChangeSettings,
+    /// Acknowledge, handle and close early warnings routed to a centre in their scope.
+    RespondToWarnings,
 }
 
 pub fn may(role: Role, action: Action) -> bool {
@@ -39,6 +41,8 @@ pub fn may(role: Role, action: Action) -> bool {
         Action::Grant => role == Admin,
         Action::Oversee => matches!(role, CityLeader | DistrictOfficial | StreetOfficial),
         Action::OperateFeeds | Action::IssueApiKeys | Action::ChangeSettings => role == Admin,
+        // The village/community centre acknowledges its own warnings: community staff too.
+        Action::RespondToWarnings => matches!(role, CityLeader | DistrictOfficial | StreetOfficial | CommunityStaff),
     }
 }
 
@@ -234,6 +238,18 @@ impl Policy {
                 Ok(_) => "the case is held above your level".to_string(),
             },
         }))
+    }
+
+    /// Whether `viewer` may act on a warning routed to the centre of region `route`: they respond to
+    /// warnings, and that centre is in their scope (a higher level may act for a lower one).
+    pub fn may_respond(&self, viewer: &Viewer, route: usize) -> Result<(), AccessError> {
+        self.allow(viewer, Action::RespondToWarnings)?;
+        let top = self.tree.find(&viewer.scope.root).ok_or(AccessError::NotFound)?;
+        if self.tree.is_within(route, top) {
+            Ok(())
+        } else {
+            Err(AccessError::NotFound)
+        }
     }
 
     pub fn tree(&self) -> &Arc<RegionTree> {

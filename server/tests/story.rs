@@ -869,3 +869,83 @@ fn wang(role: app::model::Role) -> server::store::access::Account {
         last_sign_in_from: None,
     }
 }
+
+/// Early warnings: raised once per rule, region and subject while open or within the quiet period;
+/// each step only from the state it was decided on, recorded, people's audited; read back as stored.
+#[tokio::test]
+async fn warnings_are_raised_once_and_step_only_from_the_state_read() {
+    warnings_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn warnings_are_raised_once_and_step_only_from_the_state_read_on_postgres() {
+    warnings_on(Backend::Postgres).await;
+}
+
+async fn warnings_on(backend: Backend) {
+    use app::warning::{WarningKind, WarningLevel, WarningOp, WarningState};
+    use server::store::access::AuditEntry;
+    use server::store::warnings::{NewWarning, Step, RULE_ACTOR};
+    let (db, grid) = city(backend).await;
+    let store = db.store.clone();
+    let t = T;
+    let w = NewWarning {
+        rule: "order-cluster".into(),
+        title: "同一网格治安事件聚集".into(),
+        kind: WarningKind::Cluster,
+        level: WarningLevel::Orange,
+        region: grid.clone(),
+        subject: "public_order".into(),
+        route: "330602001".into(),
+        facts: r#"{"value":3.0,"limit":3.0}"#.into(),
+        raised_at: t,
+        escalate_at: Some(t + 1_800_000),
+    };
+    let id = store.warning_raise(&w, t - 7_200_000).await.unwrap().expect("raised");
+    assert_eq!(store.warning_raise(&NewWarning { raised_at: t + 1, ..w.clone() }, t - 7_200_000).await.unwrap(), None, "open: not raised twice");
+    let other = store.warning_raise(&NewWarning { subject: "hazard".into(), ..w.clone() }, t).await.unwrap();
+    assert!(other.is_some(), "another subject is another warning");
+    let got = store.warning(id).await.unwrap().unwrap();
+    assert_eq!((got.new.clone(), got.state, got.escalations), (w.clone(), WarningState::Raised, 0));
+
+    // Escalated by the rule: a new route and deadline, counted.
+    let up = Step { id, from: WarningState::Raised, to: WarningState::Raised, op: WarningOp::Escalate, actor: RULE_ACTOR, note: "330602", at: t + 10, route: Some("330602"), escalate_at: Some(t + 99), audit: None };
+    assert!(store.warning_step(&up).await.unwrap());
+    let got = store.warning(id).await.unwrap().unwrap();
+    assert_eq!((got.new.route.as_str(), got.new.escalate_at, got.escalations, got.updated_at), ("330602", Some(t + 99), 1, t + 10));
+
+    // A person's steps: only from the state read; audited with the warning's region.
+    let audit = AuditEntry { at: t + 20, actor: "tashan".into(), action: "warning_acknowledge".into(), region: Some(grid.clone()), detail: format!("warning {id}") };
+    let ack = Step { id, from: WarningState::Raised, to: WarningState::Acknowledged, op: WarningOp::Acknowledge, actor: "tashan", note: "", at: t + 20, route: None, escalate_at: None, audit: Some(&audit) };
+    assert!(store.warning_step(&ack).await.unwrap());
+    assert!(!store.warning_step(&ack).await.unwrap(), "a second acknowledgement from the old state changes nothing");
+    let got = store.warning(id).await.unwrap().unwrap();
+    assert_eq!((got.state, got.new.route.as_str(), got.new.escalate_at), (WarningState::Acknowledged, "330602", None));
+    for (from, to, op, note, at) in [(WarningState::Acknowledged, WarningState::Handled, WarningOp::Handle, "巡逻加强", t + 30), (WarningState::Handled, WarningState::Closed, WarningOp::Close, "无新发", t + 40)] {
+        assert!(store.warning_step(&Step { id, from, to, op, actor: "tashan", note, at, route: None, escalate_at: None, audit: None }).await.unwrap());
+    }
+    let events: Vec<(WarningOp, String, String)> = store.warning_events(id).await.unwrap().into_iter().map(|e| (e.op, e.actor, e.note)).collect();
+    assert_eq!(
+        events,
+        [
+            (WarningOp::Raise, RULE_ACTOR.to_string(), String::new()),
+            (WarningOp::Escalate, RULE_ACTOR.to_string(), "330602".to_string()),
+            (WarningOp::Acknowledge, "tashan".to_string(), String::new()),
+            (WarningOp::Handle, "tashan".to_string(), "巡逻加强".to_string()),
+            (WarningOp::Close, "tashan".to_string(), "无新发".to_string()),
+        ]
+    );
+    let audited = store.audit(&server::store::access::AuditFilter { actor: Some("tashan".into()), ..Default::default() }, 100).await.unwrap();
+    assert_eq!(audited.iter().filter(|e| e.action == "warning_acknowledge").count(), 1);
+
+    // Closed: raised again only past the quiet period.
+    assert_eq!(store.warning_raise(&NewWarning { raised_at: t + 50, ..w.clone() }, t).await.unwrap(), None, "raised since the quiet period began");
+    let again = store.warning_raise(&NewWarning { raised_at: t + 50, ..w.clone() }, t + 1).await.unwrap();
+    assert!(again.is_some_and(|a| a > id));
+    // Lists: the open ones, and the closed ones moved since a time; newest first.
+    let open: Vec<i64> = store.warnings(i64::MAX).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(open, [again.unwrap(), other.unwrap()]);
+    assert_eq!(store.warnings(t + 40).await.unwrap().len(), 3);
+    assert_eq!(store.warnings(t + 41).await.unwrap().len(), 2);
+    assert_eq!(store.warning(i64::MAX).await.unwrap(), None);
+}

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, artifacts, signIn } from './harness.mjs';
+import { startServer, launchBrowser, artifacts, signedIn as openAs } from './harness.mjs';
 
 const TASHAN = '330602001';
 let server, browser;
@@ -19,14 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function signedIn(user, next, options) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await signIn(page, server.url, user, next);
-  return { context, page, errors };
-}
+const signedIn = (user, next, options) => openAs(browser, server.url, user, next, options);
 
 for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
   test(`tablet ${width}x${height}: supervise an overdue case by touch; the wall shows it live`, async () => {

@@ -123,6 +123,16 @@ export async function signIn(page, baseUrl, user, next = '/wall') {
   await Promise.all([page.waitForURL(`**${next}`), page.click('button[type="submit"]')]);
 }
 
+/// A fresh browser context signed in as `user` on `next`, collecting the page's uncaught errors.
+export async function signedIn(browser, baseUrl, user, next, options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signIn(page, baseUrl, user, next);
+  return { context, page, errors };
+}
+
 /// Records what `page` transfers (Chrome DevTools Protocol): per finished response its URL, encoded bytes
 /// on the wire, headers and whether the cache answered. `list()` returns them; `clear()` starts over;
 /// `clearCache()` empties the browser's cache (a cold load).

@@ -95,6 +95,29 @@ pub fn StaleFeeds(id: &'static str) -> impl IntoView {
     }
 }
 
+/// The open warnings (预警) of the screen's region: how many, and the most severe, in its level's colour.
+/// Inside a Transition for the same reason as `StaleFeeds`.
+#[component]
+pub fn WarningBadge(id: &'static str) -> impl IntoView {
+    let WallCtx { lang, current, .. } = expect_context::<WallCtx>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let (list, count) = current.get().map(|s| (s.warnings, s.warning_count)).unwrap_or_default();
+                list.first().cloned().map(|top| {
+                    let class = format!("warning-badge w-{}", top.level.as_str());
+                    view! {
+                        <span class=class id=id data-count=count.to_string() data-level=top.level.as_str()>
+                            {t(lang, Msg::WarningsTab)} " " {count} " · " {crate::i18n::warning_level(lang, top.level)} " "
+                            {top.title.clone()} " · " {top.region.name.clone()}
+                        </span>
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
 /// The last value a refreshing resource delivered, kept through failed refreshes so that an outage leaves
 /// the last figures on screen. Set by an effect, which runs only in the browser after hydration, so the
 /// first client render matches the server's HTML (reading the resource outside a Suspense did not, and
@@ -202,6 +225,7 @@ pub fn Wall() -> impl IntoView {
                     </button>
                 </nav>
                 <div class="wall-status">
+                    <WarningBadge id="wall-warnings" />
                     <StaleFeeds id="wall-stale" />
                     <span class="live" id="wall-live" class:on=move || online.get()>
                         {move || match (online.get(), lost.get()) {

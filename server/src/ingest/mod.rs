@@ -113,6 +113,11 @@ impl Ingest {
         Ok(moved)
     }
 
+    /// Wakes the live streams when something they show changed outside the engine (a warning).
+    pub fn announce(&self) {
+        self.changed.send_modify(|_| ());
+    }
+
     /// Patrols another instance stored (a patrol counted twice changes nothing).
     pub fn patrols_elsewhere(&self, patrols: &[(String, i64)]) {
         let version = {

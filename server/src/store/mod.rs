@@ -5,12 +5,14 @@ pub mod feeds;
 pub mod outbox;
 pub mod photos;
 pub mod settings;
+pub mod warnings;
 mod postgres;
 mod postgres_access;
 mod postgres_feeds;
 mod postgres_outbox;
 mod postgres_photos;
 mod postgres_settings;
+mod postgres_warnings;
 mod rows;
 mod sqlite;
 mod sqlite_access;
@@ -18,12 +20,14 @@ mod sqlite_feeds;
 mod sqlite_outbox;
 mod sqlite_photos;
 mod sqlite_settings;
+mod sqlite_warnings;
 
 pub use access::AccessStore;
 pub use feeds::FeedStore;
 pub use outbox::OutboxStore;
 pub use photos::{PhotoStore, StoredPhoto};
 pub use settings::{SettingsStore, StoredSetting};
+pub use warnings::WarningStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -117,7 +121,7 @@ pub struct OpenCase {
 }
 
 /// Cases and regions; the access and feed layers' rows come with it through `AccessStore` and `FeedStore`.
-pub trait Store: AccessStore + FeedStore + OutboxStore + PhotoStore + SettingsStore + Send + Sync + 'static {
+pub trait Store: AccessStore + FeedStore + OutboxStore + PhotoStore + SettingsStore + WarningStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

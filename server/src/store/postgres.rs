@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/postgres/0006_pairings.sql")),
     (7, include_str!("../../migrations/postgres/0007_case_indexes.sql")),
     (8, include_str!("../../migrations/postgres/0008_outbox.sql")),
+    (9, include_str!("../../migrations/postgres/0009_warnings.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../../migrations/sqlite/0022_pairings.sql")),
     (23, include_str!("../../migrations/sqlite/0023_case_indexes.sql")),
     (24, include_str!("../../migrations/sqlite/0024_outbox.sql")),
+    (25, include_str!("../../migrations/sqlite/0025_warnings.sql")),
 ];
 
 pub struct SqliteStore {

@@ -25,6 +25,8 @@ pub struct Cockpit {
     pub streams: super::streams::Streams,
     /// Residents' reports and the public Open311 reads.
     pub residents: crate::residents::Residents,
+    /// Early warnings: the open ones walls show, and the steps centres take.
+    pub warnings: Arc<crate::warning::Warnings>,
 }
 
 fn unavailable(e: crate::store::StoreError) -> AccessError {
@@ -41,7 +43,8 @@ impl Cockpit {
     pub fn snapshot(&self, region: usize) -> WallSnapshot {
         let now = self.now();
         let stale = self.feeds.stale_feeds(now).into_iter().filter(|(_, k)| *k == crate::feeds::mapping::RecordKind::Case).map(|(n, _)| n).collect();
-        WallSnapshot { stale, ..self.engine.read().expect("engine lock").snapshot(region) }
+        let (warnings, warning_count) = self.warnings.open_under(region);
+        WallSnapshot { stale, warnings, warning_count, ..self.engine.read().expect("engine lock").snapshot(region) }
     }
 }
 
@@ -98,6 +101,10 @@ impl Backend for Cockpit {
             let e = self.engine.read().expect("engine lock");
             Ok(super::safety::view(&e, idx, &stale, now))
         })
+    }
+
+    fn warnings<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>) -> Reply<'a, app::warning::WarningList> {
+        Box::pin(async move { self.warnings.list(&self.policy, viewer, region, self.now()).await })
     }
 
     fn desk<'a>(&'a self, viewer: &'a Viewer, region: Option<&'a str>, queue: app::model::DeskQueue) -> Reply<'a, DeskView> {

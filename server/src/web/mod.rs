@@ -20,6 +20,7 @@ mod second_factor;
 mod server_fns;
 mod settings;
 pub mod streams;
+mod warnings;
 
 pub use backend::Cockpit;
 
@@ -91,6 +92,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/cases/{feed}/{id}/actions"),
     ("GET", "/api/cases/{feed}/{id}/photo"),
     ("GET", "/api/export/cases.csv"),
+    ("POST", "/api/warnings/{id}/{op}"),
     ("GET", "/api/audit"),
     ("GET", "/api/audit.csv"),
     ("GET", "/audit"),
@@ -192,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cases/{feed}/{id}/actions", post(cases::act))
         .route("/api/cases/{feed}/{id}/photo", get(cases::photo))
         .route("/api/export/cases.csv", get(cases::export))
+        .route("/api/warnings/{id}/{op}", post(warnings::step))
         .route("/api/audit", get(access::audit))
         .route("/api/audit.csv", get(access::audit_csv))
         .route("/audit", get(access::audit_page))

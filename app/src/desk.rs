@@ -29,9 +29,8 @@ pub async fn load_coverage(region: Option<String>, days: Option<u32>) -> Result<
     crate::backend::with_viewer(|b, v| b.coverage(v, region.as_deref(), days.unwrap_or(PATROL_DAYS)))
 }
 
-/// A grid not walked in this many days is listed as not patrolled.
 #[cfg(feature = "ssr")]
-const PATROL_DAYS: u32 = 3;
+use crate::model::PATROL_DAYS;
 
 /// The list is re-read this often, and after every action.
 #[cfg(feature = "hydrate")]
@@ -362,8 +361,49 @@ fn coverage_view(lang: Lang, c: Coverage) -> AnyView {
             </p>
         }
     };
+    let f = c.fitness;
+    let pct = |f: crate::model::Fitness| f.rate().map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
+    let fitness = view! {
+        <h3 id="fitness" data-fit=f.fit.to_string() data-grids=f.grids.to_string()>
+            {t(lang, Msg::FitnessTitle)} " " {pct(f)} " (" {f.fit} "/" {f.grids} ")"
+        </h3>
+        <p class="coverage-line" id="fitness-gaps">
+            {i18n::fitness_gap(lang, crate::model::FitnessGap::Vacant)} " " {f.vacant}
+            " · " {i18n::fitness_gap(lang, crate::model::FitnessGap::NotPatrolled)} " " {f.not_patrolled}
+            " · " {i18n::fitness_gap(lang, crate::model::FitnessGap::BaseDataStale)} " " {f.base_stale}
+        </p>
+        <ul class="fitness-by-child" id="fitness-by-child">
+            {c.fitness_by_child
+                .into_iter()
+                .map(|(r, f)| view! { <li data-region=r.code.clone()><strong>{r.name}</strong> " " {pct(f)} " (" {f.fit} "/" {f.grids} ")"</li> })
+                .collect_view()}
+        </ul>
+        <ul class="stale-grids" id="unfit-grids">
+            {c.unfit
+                .into_iter()
+                .map(|g| {
+                    let gaps: Vec<&str> = g.gaps.iter().map(|&x| i18n::fitness_gap(lang, x)).collect();
+                    let stale_base = g.gaps.contains(&crate::model::FitnessGap::BaseDataStale);
+                    let gap_keys = g.gaps.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" ");
+                    let base = match g.base_updated {
+                        Some(at) => format!("{} {}", t(lang, Msg::BaseDataUpdated), date_time(at)),
+                        None => t(lang, Msg::BaseDataNever).to_string(),
+                    };
+                    view! {
+                        <li data-grid=g.code.clone() data-gaps=gap_keys>
+                            <strong>{g.name}</strong>
+                            <span class="place">{g.place}</span>
+                            <span class="gaps">{gaps.join("、")}</span>
+                            <span class="when" class:stale=stale_base>{base}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    };
     view! {
         <div class="coverage" id="desk-coverage">
+            {fitness}
             {line(Msg::GridsComprehensive, c.comprehensive, "coverage-comprehensive")}
             {line(Msg::GridsDedicated, c.dedicated, "coverage-dedicated")}
             <h3>{t(lang, Msg::StaleGrids)} " (" {i18n::in_all(lang, c.stale_total)} ")"</h3>

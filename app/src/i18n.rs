@@ -106,6 +106,10 @@ pub enum Msg {
     WarningNoteRequired,
     WarningRoute,
     WarningRuleActor,
+    FitRate,
+    FitnessTitle,
+    BaseDataUpdated,
+    BaseDataNever,
     MediationTier,
     MediationOutcome,
     ResultsPending,
@@ -723,6 +727,10 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         WarningNoteRequired => ("请填写处置情况", "Say what was done"),
         WarningRoute => ("责任中心", "Centre to act"),
         WarningRuleActor => ("预警规则", "Warning rule"),
+        FitRate => ("达标率", "fit"),
+        FitnessTitle => ("网格达标率", "Grids fit (网格达标)"),
+        BaseDataUpdated => ("基础数据更新于", "Base data updated"),
+        BaseDataNever => ("基础数据未登记", "Base data never recorded"),
         DeskCentre => ("本中心待办", "My centre's queue"),
         CentreHeld => ("在办", "Held"),
         CentreOverdue => ("超期", "Overdue"),
@@ -1017,6 +1025,17 @@ pub fn backlog_bucket(lang: Lang, i: usize) -> &'static str {
 
 /// "patrolled in the last N days".
 /// The governance centre of a region: "塔山街道综治中心".
+/// Why a grid is not fit.
+pub fn fitness_gap(lang: Lang, g: crate::model::FitnessGap) -> &'static str {
+    use crate::model::FitnessGap as G;
+    let (zh, en) = match g {
+        G::Vacant => ("网格员空缺", "no grid worker"),
+        G::NotPatrolled => ("未按期巡查", "not patrolled in time"),
+        G::BaseDataStale => ("基础数据过期", "base data stale"),
+    };
+    pick(lang, zh, en)
+}
+
 pub fn warning_level(lang: Lang, l: crate::warning::WarningLevel) -> &'static str {
     use crate::warning::WarningLevel as L;
     let (zh, en) = match l {

@@ -344,6 +344,9 @@ pub struct Kpi {
     pub value: f64,
     pub previous: Option<f64>,
     pub series: Vec<f64>,
+    /// Grid coverage: the share of grids fit (网格达标率).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -722,6 +725,63 @@ pub struct StaleGrid {
     pub last_patrol: Option<i64>,
 }
 
+/// A grid not patrolled within this many days is not patrolled (the tablet's coverage, the wall's 达标率).
+pub const PATROL_DAYS: u32 = 3;
+
+/// Base data (households, population) of a grid not updated within this many days is stale.
+pub const BASE_DATA_DAYS: u32 = 90;
+
+/// Why a grid is not fit (网格达标): the three conditions cities set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitnessGap {
+    /// No grid worker in post.
+    Vacant,
+    /// Not patrolled within the required interval.
+    NotPatrolled,
+    /// Households and population not updated within `BASE_DATA_DAYS` (or never recorded).
+    BaseDataStale,
+}
+
+impl FitnessGap {
+    pub const ALL: [FitnessGap; 3] = [FitnessGap::Vacant, FitnessGap::NotPatrolled, FitnessGap::BaseDataStale];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FitnessGap::Vacant => "vacant",
+            FitnessGap::NotPatrolled => "not_patrolled",
+            FitnessGap::BaseDataStale => "base_data_stale",
+        }
+    }
+}
+
+/// 网格达标率 of a region: its grids, how many are fit, and how many fail each condition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fitness {
+    pub grids: u32,
+    pub fit: u32,
+    pub vacant: u32,
+    pub not_patrolled: u32,
+    pub base_stale: u32,
+}
+
+impl Fitness {
+    pub fn rate(&self) -> Option<f64> {
+        (self.grids > 0).then(|| f64::from(self.fit) / f64::from(self.grids))
+    }
+}
+
+/// A grid that is not fit, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfitGrid {
+    pub code: String,
+    pub name: String,
+    pub place: String,
+    pub gaps: Vec<FitnessGap>,
+    /// When its base data was last updated (None: never recorded).
+    pub base_updated: Option<i64>,
+}
+
 /// Grid coverage (网格覆盖) of a region: staffed and vacant grids, grids patrolled in the last `days`
 /// days, dedicated grids (专属网格) counted apart, and the grids not patrolled, longest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -734,6 +794,15 @@ pub struct Coverage {
     pub stale: Vec<StaleGrid>,
     /// All grids not patrolled in the period (the list may be cut).
     pub stale_total: u32,
+    /// 网格达标率: staffed, patrolled within `days`, base data updated within `BASE_DATA_DAYS`; of the
+    /// region and of each child region (rolled up the tree); the grids that fail, with why (at most
+    /// `STALE_LISTED`, those failing most conditions first).
+    #[serde(default)]
+    pub fitness: Fitness,
+    #[serde(default)]
+    pub fitness_by_child: Vec<(RegionRef, Fitness)>,
+    #[serde(default)]
+    pub unfit: Vec<UnfitGrid>,
     pub as_of: i64,
 }
 

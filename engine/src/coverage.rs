@@ -1,6 +1,7 @@
-//! Grid coverage from the last patrol of each grid: kept in memory, counted over a region's grids.
+//! Grid coverage and fitness (网格达标) from the base data of each grid and its last patrol, kept in
+//! memory, counted over a region's grids.
 use crate::engine::Engine;
-use app::model::{Coverage, GridCount, GridKind, StaleGrid, DAY_MS, STALE_LISTED};
+use app::model::{Coverage, Fitness, FitnessGap, GridCount, GridKind, StaleGrid, UnfitGrid, BASE_DATA_DAYS, DAY_MS, STALE_LISTED};
 
 impl Engine {
     /// Coverage of the grids under region `idx`, patrols counted in the `days` days before `now`.
@@ -9,10 +10,8 @@ impl Engine {
         let since = now - i64::from(days) * DAY_MS;
         let (mut comprehensive, mut dedicated) = (GridCount::default(), GridCount::default());
         let mut stale = Vec::new();
-        let mut todo = vec![idx];
-        while let Some(i) = todo.pop() {
+        for i in tree.grids_under(idx) {
             let r = tree.get(i);
-            todo.extend(r.children.iter().copied());
             let Some(g) = r.row.grid.as_ref() else { continue };
             let count = if g.kind == GridKind::Comprehensive { &mut comprehensive } else { &mut dedicated };
             let last = self.last_patrol(i);
@@ -35,6 +34,46 @@ impl Engine {
         stale.sort_by(|a, b| (a.last_patrol, &a.code).cmp(&(b.last_patrol, &b.code)));
         let stale_total = stale.len() as u32;
         stale.truncate(STALE_LISTED);
-        Coverage { region: tree.refer(idx), days, comprehensive, dedicated, stale, stale_total, as_of: now }
+        let (fitness, mut unfit) = self.fitness(idx, now, days);
+        // Those failing most conditions first, then by code.
+        unfit.sort_by(|a, b| b.gaps.len().cmp(&a.gaps.len()).then(a.code.cmp(&b.code)));
+        unfit.truncate(STALE_LISTED);
+        let fitness_by_child = tree.get(idx).children.iter().map(|&c| (tree.refer(c), self.fitness(c, now, days).0)).filter(|(_, f)| f.grids > 0).collect();
+        Coverage { region: tree.refer(idx), days, comprehensive, dedicated, stale, stale_total, fitness, fitness_by_child, unfit, as_of: now }
+    }
+
+    /// 网格达标 of the grids under `idx` at `now`: a grid is fit when it has a worker, was patrolled in
+    /// the `days` days before `now`, and its base data was updated in the `BASE_DATA_DAYS` before `now`.
+    /// The counts, and every grid that is not fit with why.
+    pub fn fitness(&self, idx: usize, now: i64, days: u32) -> (Fitness, Vec<UnfitGrid>) {
+        let tree = &*self.tree;
+        let patrolled_since = now - i64::from(days) * DAY_MS;
+        let base_since = now - i64::from(BASE_DATA_DAYS) * DAY_MS;
+        let mut f = Fitness::default();
+        let mut unfit = Vec::new();
+        for i in tree.grids_under(idx) {
+            let Some(g) = tree.get(i).row.grid.as_ref() else { continue };
+            let mut gaps = Vec::new();
+            if g.worker.is_none() {
+                gaps.push(FitnessGap::Vacant);
+                f.vacant += 1;
+            }
+            if !self.last_patrol(i).is_some_and(|t| t >= patrolled_since) {
+                gaps.push(FitnessGap::NotPatrolled);
+                f.not_patrolled += 1;
+            }
+            if !g.base_updated.is_some_and(|t| t >= base_since) {
+                gaps.push(FitnessGap::BaseDataStale);
+                f.base_stale += 1;
+            }
+            f.grids += 1;
+            if gaps.is_empty() {
+                f.fit += 1;
+            } else {
+                let r = &tree.get(i).row;
+                unfit.push(UnfitGrid { code: r.code.clone(), name: r.name.clone(), place: tree.place(i), gaps, base_updated: g.base_updated });
+            }
+        }
+        (f, unfit)
     }
 }

@@ -12,7 +12,7 @@ pub fn row(code: &str, level: Level, parent: Option<&str>, worker: bool) -> Regi
         parent: parent.map(Into::into),
         shape: vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]],
         schematic: false,
-        grid: (level == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: worker.then(|| "王伟".into()), households: 10, population: 30 }),
+        grid: (level == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: worker.then(|| "王伟".into()), households: 10, population: 30, base_updated: None }),
     }
 }
 

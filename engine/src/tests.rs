@@ -227,6 +227,40 @@ fn coverage_by_hand_with_dedicated_grids_apart() {
     assert_eq!((a.coverage(d11, T0, 3).comprehensive, a.coverage(d11, T0, 3).stale_total), (GridCount { grids: 1, staffed: 1, patrolled: 1 }, 0));
 }
 
+#[test]
+fn fitness_by_hand_each_condition_and_rolled_up() {
+    use app::model::{Fitness, FitnessGap};
+    let d = DAY_MS;
+    // 11111: staffed, walked yesterday, base data 10 days old: fit. 12111: vacant, never walked, base
+    // data never recorded. 12112: staffed, walked yesterday, base data 91 days old: stale.
+    let mut rows: Vec<RegionRow> = (0..tree().len()).map(|i| tree().get(i).row.clone()).collect();
+    let mut set = |code: &str, at: Option<i64>| rows.iter_mut().find(|r| r.code == code).unwrap().grid.as_mut().unwrap().base_updated = at;
+    set("11111", Some(T0 - 10 * d));
+    set("12112", Some(T0 - 91 * d));
+    let mut a = Engine::new(Arc::new(RegionTree::new(rows).unwrap()));
+    assert!(a.patrolled("11111", T0 - d));
+    assert!(a.patrolled("12112", T0 - d));
+    let root = a.tree().root();
+    let c = a.coverage(root, T0, 3);
+    assert_eq!(c.fitness, Fitness { grids: 3, fit: 1, vacant: 1, not_patrolled: 1, base_stale: 2 });
+    let unfit: Vec<(&str, &[FitnessGap])> = c.unfit.iter().map(|g| (g.code.as_str(), g.gaps.as_slice())).collect();
+    assert_eq!(unfit, [("12111", &[FitnessGap::Vacant, FitnessGap::NotPatrolled, FitnessGap::BaseDataStale][..]), ("12112", &[FitnessGap::BaseDataStale][..])], "most gaps first");
+    let by_child: Vec<(&str, u32, u32)> = c.fitness_by_child.iter().map(|(r, f)| (r.code.as_str(), f.grids, f.fit)).collect();
+    assert_eq!(by_child, [("11", 1, 1), ("12", 2, 0)]);
+    // The rule's edges: base data exactly 90 days old is still current; a patrol exactly 3 days ago counts.
+    let mut rows: Vec<RegionRow> = (0..tree().len()).map(|i| tree().get(i).row.clone()).collect();
+    rows.iter_mut().find(|r| r.code == "11111").unwrap().grid.as_mut().unwrap().base_updated = Some(T0 - 90 * d);
+    let mut b = Engine::new(Arc::new(RegionTree::new(rows).unwrap()));
+    assert!(b.patrolled("11111", T0 - 3 * d));
+    let d11 = b.tree().find("11").unwrap();
+    assert_eq!(b.fitness(d11, T0, 3).0.fit, 1);
+    assert_eq!(b.fitness(d11, T0 + 1, 3).0, Fitness { grids: 1, fit: 0, vacant: 0, not_patrolled: 1, base_stale: 1 });
+    // The wall's grid tile carries the rate, at the engine's time.
+    b.sweep(T0);
+    let k = b.snapshot(d11).kpis.into_iter().find(|k| k.key == app::model::KpiKey::GridCoverage).unwrap();
+    assert_eq!(k.also, Some(1.0));
+}
+
 /// A bigger tree: 2 districts × 2 towns × 2 villages × 3 grids.
 fn wide_tree() -> Arc<RegionTree> {
     use app::model::Level;

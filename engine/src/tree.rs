@@ -27,6 +27,8 @@ pub struct GridAttrs {
     pub worker: Option<String>,
     pub households: u32,
     pub population: u32,
+    /// When households and population were last updated (ms; None: never recorded).
+    pub base_updated: Option<i64>,
 }
 
 #[derive(Debug)]

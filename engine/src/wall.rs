@@ -116,22 +116,24 @@ impl Engine {
         let yesterday_so_far = self.total_between(idx, midnight - DAY_MS, self.swept_to - DAY_MS).reported;
 
         let kpis = vec![
-            Kpi { key: KpiKey::NewToday, value: f64::from(days[last].reported), previous: Some(f64::from(yesterday_so_far)), series: reported },
-            Kpi { key: KpiKey::Open, value: f64::from(n.open), previous: Some(open_series[last - 1]), series: open_series },
+            Kpi { key: KpiKey::NewToday, value: f64::from(days[last].reported), previous: Some(f64::from(yesterday_so_far)), series: reported, also: None },
+            Kpi { key: KpiKey::Open, value: f64::from(n.open), previous: Some(open_series[last - 1]), series: open_series, also: None },
             Kpi {
                 key: KpiKey::Overdue,
                 value: f64::from(n.overdue),
                 // For overdue, "previous" carries the share of open cases that are overdue.
                 previous: Some(if n.open > 0 { f64::from(n.overdue) / f64::from(n.open) } else { 0.0 }),
                 series: overdue_series,
+                also: None,
             },
-            Kpi { key: KpiKey::ClosureRate, value: rate(last - 6, last).unwrap_or(0.0), previous: rate(0, last - 7), series: closure_series },
+            Kpi { key: KpiKey::ClosureRate, value: rate(last - 6, last).unwrap_or(0.0), previous: rate(0, last - 7), series: closure_series, also: None },
             Kpi {
                 key: KpiKey::GridCoverage,
                 value: if region.grids > 0 { f64::from(region.staffed) / f64::from(region.grids) } else { 0.0 },
                 // For coverage, "previous" carries the number of vacant grids.
                 previous: Some(f64::from(region.grids - region.staffed)),
                 series: Vec::new(),
+                also: self.fitness(idx, now, app::model::PATROL_DAYS).0.rate(),
             },
         ];
 

@@ -98,7 +98,7 @@ pub async fn run_with_clock(
     if cfg.bus.nats.is_some() && leases.is_none() {
         return Err(StartError("bus.nats joins instances that share a store: set store.url too".into()));
     }
-    let tree = Arc::new(load_or_create_city(store.clone()).await?);
+    let tree = Arc::new(load_or_create_city(store.clone(), clock.now_ms()).await?);
     if tree.find(&cfg.city).is_none() {
         return Err(StartError(format!("config `city` = {:?} is not a region of the stored city", cfg.city)));
     }
@@ -404,10 +404,11 @@ async fn demo_history(d: &feeds::demo::DemoFeed, ingest: &ingest::Ingest, store:
     Ok(())
 }
 
-async fn load_or_create_city(store: Arc<dyn Store>) -> Result<RegionTree, StartError> {
+async fn load_or_create_city(store: Arc<dyn Store>, now: i64) -> Result<RegionTree, StartError> {
     if store.region_count().await? == 0 {
         let t = std::time::Instant::now();
-        let rows = city::shaoxing::build();
+        let mut rows = city::shaoxing::build();
+        city::shaoxing::date_base_data(&mut rows, now);
         store.save_regions(&rows).await?;
         tracing::info!(regions = rows.len(), ms = t.elapsed().as_millis() as u64, "demo city created");
     }

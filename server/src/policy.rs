@@ -341,7 +341,7 @@ mod tests {
                     parent: Some(code.clone()),
                     shape: vec![],
                     schematic: true,
-                    grid: (child == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: None, households: 1, population: 1 }),
+                    grid: (child == Level::Grid).then(|| GridAttrs { kind: GridKind::Comprehensive, worker: None, households: 1, population: 1, base_updated: None }),
                 });
                 frontier.push((c, child));
             }

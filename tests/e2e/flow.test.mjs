@@ -79,6 +79,19 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     assert.ok(grids > 10 && staffed + vacant === grids && walked > 0 && walked <= grids, line);
     assert.match(await page.textContent('#coverage-dedicated'), /专属网格/);
     assert.ok(await page.locator('#stale-grids li').count() >= 1, 'some grids went unpatrolled');
+    // 网格达标率: staffed, patrolled in 3 days and base data updated in 90; each failing grid says why,
+    // a stale base-data date is marked; the street's communities each with their own rate.
+    const fit = page.locator('#fitness');
+    const [fitN, all] = [Number(await fit.getAttribute('data-fit')), Number(await fit.getAttribute('data-grids'))];
+    assert.ok(all >= grids && fitN < all, `${fitN}/${all}`);
+    assert.match(await fit.textContent(), /^网格达标率 (\d+\.\d%) \(\d+\/\d+\)$/);
+    const gapLine = await page.textContent('#fitness-gaps');
+    const [noWorker, notWalked] = gapLine.match(/网格员空缺 (\d+) · 未按期巡查 (\d+) · 基础数据过期 (\d+)/).slice(1).map(Number);
+    assert.equal(noWorker, vacant + Number((await page.textContent('#coverage-dedicated')).match(/空缺 (\d+)/)[1]));
+    assert.ok(notWalked >= 1, gapLine);
+    assert.ok(await page.locator('#fitness-by-child li').count() > 1, 'per community');
+    const stale = page.locator('#unfit-grids li[data-gaps~="base_data_stale"]').first();
+    if (await stale.count()) assert.match(await stale.locator('.when.stale').textContent(), /基础数据(更新于 \d{4}-|未登记)/);
 
     // The street's own centre (四级综治中心): what it holds now, overdue, and deadlines met in 30 days.
     await page.locator('#tab-centre').tap();

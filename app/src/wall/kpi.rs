@@ -62,7 +62,8 @@ pub fn trend_text(lang: Lang, k: &Kpi) -> (String, &'static str) {
     match k.key {
         KpiKey::GridCoverage => {
             let vacant = k.previous.unwrap_or(0.0).round() as i64;
-            (format!("{} {vacant}", t(lang, Msg::Vacancies)), if vacant > 0 { "warn" } else { "good" })
+            let fit = k.also.map(|f| format!(" · {} {:.0}%", t(lang, Msg::FitRate), f * 100.0)).unwrap_or_default();
+            (format!("{} {vacant}{fit}", t(lang, Msg::Vacancies)), if vacant > 0 { "warn" } else { "good" })
         }
         KpiKey::Overdue => {
             let share = k.previous.unwrap_or(0.0);
@@ -124,9 +125,9 @@ mod tests {
 
     #[test]
     fn counts_compare_with_yesterday() {
-        let k = Kpi { key: KpiKey::NewToday, value: 120.0, previous: Some(100.0), series: vec![] };
+        let k = Kpi { key: KpiKey::NewToday, value: 120.0, previous: Some(100.0), series: vec![], also: None };
         assert_eq!(trend_text(Lang::Zh, &k), ("较昨日 ▲20".to_string(), "bad"));
-        let r = Kpi { key: KpiKey::ClosureRate, value: 0.875, previous: Some(0.9), series: vec![] };
+        let r = Kpi { key: KpiKey::ClosureRate, value: 0.875, previous: Some(0.9), series: vec![], also: None };
         assert_eq!(format_value(&r), "87.5%");
         assert_eq!(trend_text(Lang::En, &r).0, "vs previous 7 days -2.5pt");
     }

@@ -94,7 +94,7 @@ fn village(out: &mut Vec<RegionRow>, code: &str, name: &str, town: &str, town_na
         // About one post in twelve is vacant, as in the articles' complaints about grid staffing.
         let worker = (g >> 32) % 12 != 0;
         let mut r = row(&gcode, &gname, Level::Grid, code, cell, true);
-        r.grid = Some(GridAttrs { kind, worker: worker.then(|| person_name(g >> 8)), households, population });
+        r.grid = Some(GridAttrs { kind, worker: worker.then(|| person_name(g >> 8)), households, population, base_updated: None });
         out.push(r);
     }
 }
@@ -129,6 +129,20 @@ fn unique(seen: &mut Vec<String>, name: String, code: &str) -> String {
 }
 
 /// A plausible Chinese name from a hash (generated people only).
+/// Dates each grid's base data (households, population) as the grid system last updated it, before
+/// `now`: most within the last 80 days, about one grid in seven 3 to 13 months ago (stale, as cities
+/// find), deterministic by grid code.
+pub fn date_base_data(rows: &mut [RegionRow], now: i64) {
+    const DAY: i64 = 86_400_000;
+    for r in rows {
+        let h = hash(&r.code, 0xba5e);
+        if let Some(g) = r.grid.as_mut() {
+            let days = if h % 7 == 0 { 91 + (h >> 8) % 300 } else { (h >> 8) % 80 };
+            g.base_updated = Some(now - days as i64 * DAY - ((h >> 32) % DAY as u64) as i64);
+        }
+    }
+}
+
 pub fn person_name(h: u64) -> String {
     const SURNAMES: [&str; 30] = [
         "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
@@ -215,6 +229,21 @@ mod tests {
     fn city() -> &'static RegionTree {
         static TREE: OnceLock<RegionTree> = OnceLock::new();
         TREE.get_or_init(|| RegionTree::new(build()).expect("demo city builds a valid tree"))
+    }
+
+    #[test]
+    fn base_data_dates_are_in_the_past_mostly_current_and_the_same_every_time() {
+        let now = 1_796_176_800_000;
+        let (mut a, mut b) = (build(), build());
+        date_base_data(&mut a, now);
+        date_base_data(&mut b, now + 1);
+        let dates: Vec<i64> = a.iter().filter_map(|r| r.grid.as_ref()).map(|g| g.base_updated.expect("every grid dated")).collect();
+        assert!(dates.iter().all(|&d| d <= now && d > now - 400 * 86_400_000));
+        let stale = dates.iter().filter(|&&d| d < now - 90 * 86_400_000).count() as f64 / dates.len() as f64;
+        assert!((0.10..0.20).contains(&stale), "about one grid in seven is stale: {stale}");
+        let shifted: Vec<i64> = b.iter().filter_map(|r| r.grid.as_ref()).map(|g| g.base_updated.unwrap() - 1).collect();
+        assert_eq!(shifted, dates, "by grid code, relative to the time the city was created");
+        assert!(a.iter().filter(|r| r.grid.is_none()).all(|r| r.level != Level::Grid));
     }
 
     #[test]

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/postgres/0007_case_indexes.sql")),
     (8, include_str!("../../migrations/postgres/0008_outbox.sql")),
     (9, include_str!("../../migrations/postgres/0009_warnings.sql")),
+    (10, include_str!("../../migrations/postgres/0010_base_data.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).
@@ -307,7 +308,7 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;
             for (n, chunk) in rows.chunks(500).enumerate() {
-                let mut q = QueryBuilder::<Postgres>::new("INSERT INTO regions (code, parent, level, name, schematic, shape, grid_kind, worker, households, population, ord) ");
+                let mut q = QueryBuilder::<Postgres>::new("INSERT INTO regions (code, parent, level, name, schematic, shape, grid_kind, worker, households, population, base_updated_at, ord) ");
                 q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                     let g = r.grid.as_ref();
                     b.push_bind(&r.code)
@@ -320,6 +321,7 @@ impl Store for PgStore {
                         .push_bind(g.and_then(|g| g.worker.clone()))
                         .push_bind(g.map(|g| i64::from(g.households)))
                         .push_bind(g.map(|g| i64::from(g.population)))
+                        .push_bind(g.and_then(|g| g.base_updated))
                         .push_bind((n * 500 + i) as i64);
                 });
                 // Instances starting together on an empty store write the same city: the first one wins.

@@ -375,6 +375,7 @@ where
             worker: r.opt_string("worker")?,
             households: r.int("households")? as u32,
             population: r.int("population")? as u32,
+            base_updated: r.opt_int("base_updated_at")?,
         }),
     };
     Ok(RegionRow {

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("../../migrations/sqlite/0023_case_indexes.sql")),
     (24, include_str!("../../migrations/sqlite/0024_outbox.sql")),
     (25, include_str!("../../migrations/sqlite/0025_warnings.sql")),
+    (26, include_str!("../../migrations/sqlite/0026_base_data.sql")),
 ];
 
 pub struct SqliteStore {
@@ -437,7 +438,7 @@ impl Store for SqliteStore {
             let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             for (n, chunk) in rows.chunks(500).enumerate() {
                 let mut q = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO regions (code, parent, level, name, schematic, shape, grid_kind, worker, households, population, ord) ",
+                    "INSERT INTO regions (code, parent, level, name, schematic, shape, grid_kind, worker, households, population, base_updated_at, ord) ",
                 );
                 q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                     let g = r.grid.as_ref();
@@ -451,6 +452,7 @@ impl Store for SqliteStore {
                         .push_bind(g.and_then(|g| g.worker.clone()))
                         .push_bind(g.map(|g| i64::from(g.households)))
                         .push_bind(g.map(|g| i64::from(g.population)))
+                        .push_bind(g.and_then(|g| g.base_updated))
                         .push_bind((n * 500 + i) as i64);
                 });
                 q.build().execute(&mut *tx).await?;

@@ -1273,6 +1273,10 @@ pub struct PublicRecord {
     /// counts withheld); None where no court has referred anything.
     #[serde(default)]
     pub court: Option<[Cell; 4]>,
+    /// The same per district (code, name, cells), withheld together with the city's so that no withheld
+    /// count can be worked back out; districts without any court figure left out.
+    #[serde(default)]
+    pub court_by_district: Vec<(String, String, [Cell; 4])>,
     /// Relative error bound of the medians (0: exact).
     #[serde(default)]
     pub close_error: f64,

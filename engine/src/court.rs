@@ -160,5 +160,25 @@ mod tests {
     fn no_referrals_no_court_figures() {
         let e = Engine::rebuild(tree(), referral("t", "X", "11111", Source::Petition, P + H, &[]), P + 30 * D);
         assert_eq!(e.flow_report(0, Period::Dates { from: P, to: P + 7 * D }).court, None);
+        let r = e.public_record(Period::Dates { from: P, to: P + 7 * D });
+        assert_eq!((r.court, r.court_by_district), (None, vec![]));
+    }
+
+    #[test]
+    fn the_public_record_withholds_district_court_figures_with_their_complements() {
+        use app::model::Cell;
+        // Referrals: 7 in district 11 (3 settled by the village), 2 in district 12, none confirmed.
+        let mut events = Vec::new();
+        for k in 0..9 {
+            let (grid, attempts) = if k < 7 { ("11111", if k < 3 { vec![(Tier::Village, Outcome::Settled, P + D + k)] } else { vec![] }) } else { ("12111", vec![]) };
+            events.extend(referral("court", &format!("R{k}"), grid, Source::Court, P + H + k, &attempts));
+        }
+        let e = Engine::rebuild(tree(), events, P + 30 * D);
+        let r = e.public_record(Period::Dates { from: P, to: P + 7 * D });
+        assert_eq!(r.court, Some([Cell::Count(9), Cell::Suppressed, Cell::Suppressed, Cell::Count(0)]));
+        // 2 referred in district 12 is withheld, and so is district 11's 7, which would give it away;
+        // the three settlements are all district 11's: withheld there (small), and the city's with them.
+        let rows: Vec<(&str, [Cell; 4])> = r.court_by_district.iter().map(|(code, _, c)| (code.as_str(), *c)).collect();
+        assert_eq!(rows, [("11", [Cell::Suppressed, Cell::Suppressed, Cell::Suppressed, Cell::Count(0)]), ("12", [Cell::Suppressed, Cell::Count(0), Cell::Count(0), Cell::Count(0)])]);
     }
 }

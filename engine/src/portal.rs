@@ -83,7 +83,32 @@ impl Engine {
                 Some((start, small(f.figures.reported)))
             })
             .collect();
-        let court = city.court.as_ref().map(|c| [c.figures.referred, c.figures.mediated, c.figures.settled, c.figures.confirmed].map(small));
-        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, court, close_error, as_of: self.now() }
+        let (court, court_by_district) = match &city.court {
+            None => (None, Vec::new()),
+            Some(c) => {
+                // The city and each district, one table withheld column by column like the flow rows.
+                let districts = &tree.get(root).children;
+                let of = |d: usize| c.by_region.iter().find(|(code, _, _)| *code == tree.get(d).row.code).map(|(_, _, f)| f.clone()).unwrap_or_default();
+                let figures: Vec<app::model::CourtFigures> = std::iter::once(c.figures.clone()).chain(districts.iter().map(|&d| of(d))).collect();
+                let parent: Vec<Option<usize>> = std::iter::once(None).chain(districts.iter().map(|_| Some(0))).collect();
+                let columns: [fn(&app::model::CourtFigures) -> u32; 4] = [|f| f.referred, |f| f.mediated, |f| f.settled, |f| f.confirmed];
+                let mut table = vec![[Cell::Count(0); 4]; figures.len()];
+                for (j, col) in columns.iter().enumerate() {
+                    let values: Vec<u32> = figures.iter().map(col).collect();
+                    let hidden = crate::disclosure::suppress(&parent, &values);
+                    for (row, cell) in table.iter_mut().zip(crate::disclosure::cells(&values, &hidden)) {
+                        row[j] = cell;
+                    }
+                }
+                let by_district = districts
+                    .iter()
+                    .zip(&table[1..])
+                    .filter(|(_, cells)| cells.iter().any(|c| *c != Cell::Count(0)))
+                    .map(|(&d, cells)| (tree.get(d).row.code.clone(), tree.get(d).row.name.clone(), *cells))
+                    .collect();
+                (Some(table[0]), by_district)
+            }
+        };
+        PublicRecord { city: tree.get(root).row.name.clone(), from: city.from, to: city.to, rows, mediation, trend, court, court_by_district, close_error, as_of: self.now() }
     }
 }

@@ -59,6 +59,9 @@ test('/public/record: the city\'s month per district and town, a map and a trend
   assert.ok((await page.$$('table#record-towns tbody tr')).length > 100);
   // 诉调对接 in the city: the simulated court's referrals and their mediation, small counts withheld.
   assert.match((await page.textContent('#record-court')).trim(), /^诉调对接 法院委派 (\d+|<5) · 人民调解 (\d+|<5) · 成功 (\d+|<5) · 司法确认 (\d+|<5)$/);
+  // And per district (every district has a court referring in the demo), withheld the same way.
+  const courtRows = await page.locator('#record-court-districts tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.ok(courtRows.length >= 1 && courtRows.every((r) => r.length === 4 && r.every((c) => /^(\d+|<5)$/.test(c))), JSON.stringify(courtRows));
   assert.equal(await page.locator('figure svg').count(), 2, 'the map and the trend, drawn on the server');
   assert.equal(await page.locator('figure svg path').count(), 6, 'one shape per district');
   const html = await page.content();

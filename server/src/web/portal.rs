@@ -164,6 +164,27 @@ fn trend(lang: Lang, r: &PublicRecord) -> String {
     svg
 }
 
+/// 诉调对接 per district (counts withheld with the city's); nothing when no court referred anything.
+fn court_table(lang: Lang, rows: &[(String, String, [app::model::Cell; 4])]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let body: String = rows
+        .iter()
+        .map(|(code, name, c)| format!(r#"<tr data-region="{}"><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#, esc(code), esc(name), c[0].text(), c[1].text(), c[2].text(), c[3].text()))
+        .collect();
+    format!(
+        r#"<table id="record-court-districts" class="table"><caption>{} · {}</caption><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{body}</tbody></table>"#,
+        t(lang, Msg::CourtTitle),
+        t(lang, Msg::RecordDistricts),
+        t(lang, Msg::RecordDistricts),
+        t(lang, Msg::CourtReferred),
+        t(lang, Msg::CourtMediated),
+        t(lang, Msg::MediationSettled),
+        t(lang, Msg::CourtConfirmed),
+    )
+}
+
 /// `GET /public/record?month=YYYY-MM | year=YYYY [&lang=en]`.
 pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Response {
     let lang = Lang::from_query(get(&q, "lang"));
@@ -240,7 +261,8 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<Pairs>) -> Resp
                 t(lang, Msg::CourtConfirmed),
                 confirmed.text()
             ))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            + &court_table(lang, &r.court_by_district),
         l_tier = t(lang, Msg::RecordTier),
         l_att = t(lang, Msg::RecordAttempts),
         l_set = t(lang, Msg::RecordSettled),

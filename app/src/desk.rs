@@ -401,9 +401,11 @@ fn coverage_view(lang: Lang, c: Coverage) -> AnyView {
                 .collect_view()}
         </ul>
     };
+    let duty = duty_view(lang, c.duty);
     view! {
         <div class="coverage" id="desk-coverage">
             {fitness}
+            {duty}
             {line(Msg::GridsComprehensive, c.comprehensive, "coverage-comprehensive")}
             {line(Msg::GridsDedicated, c.dedicated, "coverage-dedicated")}
             <h3>{t(lang, Msg::StaleGrids)} " (" {i18n::in_all(lang, c.stale_total)} ")"</h3>
@@ -424,6 +426,53 @@ fn coverage_view(lang: Lang, c: Coverage) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Who is on duty in the region's grids now: the count, per child region, and grid by grid.
+fn duty_view(lang: Lang, d: crate::duty::DutyView) -> impl IntoView {
+    use crate::duty::DutyStatus;
+    let c = d.count;
+    let now = d.as_of;
+    // A time today reads as the time; another day with its date.
+    let when = move |t: i64| if crate::model::local_day(t) == crate::model::local_day(now) { date_time(t)[11..].to_string() } else { date_time(t) };
+    view! {
+        <h3 id="duty" data-on-duty=c.on_duty.to_string() data-grids=c.grids.to_string()>
+            {t(lang, Msg::DutyTitle)} " " {c.on_duty} "/" {c.grids}
+        </h3>
+        <p class="coverage-line" id="duty-count" data-on-leave=c.on_leave.to_string() data-off-duty=c.off_duty.to_string() data-vacant=c.vacant.to_string()>
+            {i18n::duty_status(lang, DutyStatus::OnDuty)} " " {c.on_duty}
+            " · " {i18n::duty_status(lang, DutyStatus::OnLeave)} " " {c.on_leave}
+            " · " {i18n::duty_status(lang, DutyStatus::OffDuty)} " " {c.off_duty}
+            " · " {i18n::duty_status(lang, DutyStatus::Vacant)} " " {c.vacant}
+        </p>
+        <ul class="fitness-by-child" id="duty-by-child" aria-label=t(lang, Msg::DutyByChild)>
+            {d.by_child
+                .into_iter()
+                .map(|(r, n)| view! {
+                    <li data-region=r.code.clone() data-on-duty=n.on_duty.to_string() data-grids=n.grids.to_string()>
+                        <strong>{r.name}</strong> " " {i18n::duty_status(lang, DutyStatus::OnDuty)} " " {n.on_duty} "/" {n.grids}
+                    </li>
+                })
+                .collect_view()}
+        </ul>
+        <ul class="stale-grids" id="duty-grids">
+            {d.grids
+                .into_iter()
+                .map(|g| {
+                    let until = g.until.map(|u| format!("{} {}", i18n::duty_until(lang, g.status), when(u))).unwrap_or_default();
+                    view! {
+                        <li data-grid=g.code.clone() data-status=g.status.as_str()>
+                            <strong>{g.name}</strong>
+                            <span class="place">{g.place}</span>
+                            <span class=format!("duty-status {}", g.status.as_str())>{i18n::duty_status(lang, g.status)}</span>
+                            <span>{g.worker.unwrap_or_default()}</span>
+                            <span class="when">{until}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
 }
 
 fn holder_text(lang: Lang, c: &CaseView) -> String {

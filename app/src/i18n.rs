@@ -108,6 +108,8 @@ pub enum Msg {
     WarningRuleActor,
     FitRate,
     FitnessTitle,
+    DutyTitle,
+    DutyByChild,
     BaseDataUpdated,
     BaseDataNever,
     MediationTier,
@@ -247,6 +249,7 @@ pub enum Msg {
     Masked,
     OpenDesk,
     GridLastPatrol,
+    GridDuty,
     NeverPatrolled,
     CoverageTab,
     GridsComprehensive,
@@ -729,6 +732,8 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         WarningRuleActor => ("预警规则", "Warning rule"),
         FitRate => ("达标率", "fit"),
         FitnessTitle => ("网格达标率", "Grids fit (网格达标)"),
+        DutyTitle => ("网格员在岗", "Grid workers on duty"),
+        DutyByChild => ("各地在岗", "On duty by area"),
         BaseDataUpdated => ("基础数据更新于", "Base data updated"),
         BaseDataNever => ("基础数据未登记", "Base data never recorded"),
         DeskCentre => ("本中心待办", "My centre's queue"),
@@ -752,6 +757,7 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         Masked => ("个人信息已脱敏", "Personal data masked"),
         OpenDesk => ("基层工作台", "Officer's desk"),
         GridLastPatrol => ("最近巡查", "Last patrol"),
+        GridDuty => ("当前值班", "On duty now"),
         NeverPatrolled => ("从未巡查", "Never patrolled"),
         CoverageTab => ("网格巡查", "Grid patrols"),
         GridsComprehensive => ("全科网格", "Comprehensive grids"),
@@ -1032,6 +1038,30 @@ pub fn fitness_gap(lang: Lang, g: crate::model::FitnessGap) -> &'static str {
         G::Vacant => ("网格员空缺", "no grid worker"),
         G::NotPatrolled => ("未按期巡查", "not patrolled in time"),
         G::BaseDataStale => ("基础数据过期", "base data stale"),
+    };
+    pick(lang, zh, en)
+}
+
+/// A grid's duty status now.
+pub fn duty_status(lang: Lang, s: crate::duty::DutyStatus) -> &'static str {
+    use crate::duty::DutyStatus as S;
+    let (zh, en) = match s {
+        S::OnDuty => ("在岗", "on duty"),
+        S::OnLeave => ("请假", "on leave"),
+        S::OffDuty => ("不在班", "off duty"),
+        S::Vacant => ("空缺", "vacant"),
+    };
+    pick(lang, zh, en)
+}
+
+/// What the time after a duty status means: the shift's end, the leave's end, the next shift.
+pub fn duty_until(lang: Lang, s: crate::duty::DutyStatus) -> &'static str {
+    use crate::duty::DutyStatus as S;
+    let (zh, en) = match s {
+        S::OnDuty => ("值班至", "until"),
+        S::OnLeave => ("请假至", "back"),
+        S::OffDuty => ("下一班", "next shift"),
+        S::Vacant => ("", ""),
     };
     pick(lang, zh, en)
 }

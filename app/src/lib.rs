@@ -4,6 +4,7 @@
 //! - `assets`: the content-hashed names of the built static files (manifest written by the build)
 //! - `flow`: the case state machine, priorities, holders and timeliness
 //! - `patch`: what changed between two snapshots (JSON Patch), for the live streams
+//! - `duty`: grid workers' rosters (shifts, leave) and who is on duty in each grid now
 //! - `model`: regions, scope, cases and the snapshots dashboards read (JSON on the wire)
 //! - `i18n`: the one catalogue of user-facing strings (zh-CN default, `?lang=en`)
 //! - `wall/`: the wall display `/wall` (map with drill-down, KPI tiles, case flow, live ticker)
@@ -15,6 +16,7 @@
 //! - `echarts` (browser only): bindings to the vendored ECharts, which charming's renderer lacks for maps
 //! - `backend` (server only): what the server must provide to the server functions
 pub mod assets;
+pub mod duty;
 pub mod flow;
 pub mod i18n;
 pub mod model;

@@ -660,6 +660,9 @@ pub struct WallSnapshot {
     pub warnings: Vec<crate::warning::Warning>,
     #[serde(default)]
     pub warning_count: u32,
+    /// The region's grids by duty status now (on the grid tile).
+    #[serde(default)]
+    pub duty: crate::duty::DutyCount,
     /// Unix milliseconds.
     pub as_of: i64,
 }
@@ -702,6 +705,9 @@ pub struct GridInfo {
     pub population: u32,
     /// The last patrol of the grid (Unix ms); None when never patrolled.
     pub last_patrol: Option<i64>,
+    /// Who is on duty in it now (from the rosters).
+    #[serde(default)]
+    pub duty: Option<crate::duty::GridDuty>,
 }
 
 /// Grids of one kind (comprehensive or dedicated) under a region: how many, how many have a worker,
@@ -803,6 +809,9 @@ pub struct Coverage {
     pub fitness_by_child: Vec<(RegionRef, Fitness)>,
     #[serde(default)]
     pub unfit: Vec<UnfitGrid>,
+    /// Who is on duty in the region's grids now (the grid workers' rosters).
+    #[serde(default)]
+    pub duty: crate::duty::DutyView,
     pub as_of: i64,
 }
 

@@ -4,6 +4,15 @@ use crate::engine::Engine;
 use app::model::{Coverage, Fitness, FitnessGap, GridCount, GridKind, StaleGrid, UnfitGrid, BASE_DATA_DAYS, DAY_MS, STALE_LISTED};
 
 impl Engine {
+    /// A grid's card on the wall's map: its base data, its last patrol and who is on duty now.
+    pub fn grid_info(&self, idx: usize) -> Option<app::model::GridInfo> {
+        let g = self.tree.grid_info(idx)?;
+        let now = self.now();
+        let (status, worker, until) = self.grid_duty(idx, now);
+        let duty = app::duty::GridDuty { code: g.code.clone(), name: g.name.clone(), place: self.tree.place(idx), status, worker, until };
+        Some(app::model::GridInfo { last_patrol: self.last_patrol(idx), duty: Some(duty), ..g })
+    }
+
     /// Coverage of the grids under region `idx`, patrols counted in the `days` days before `now`.
     pub fn coverage(&self, idx: usize, now: i64, days: u32) -> Coverage {
         let tree = &*self.tree;
@@ -39,7 +48,7 @@ impl Engine {
         unfit.sort_by(|a, b| b.gaps.len().cmp(&a.gaps.len()).then(a.code.cmp(&b.code)));
         unfit.truncate(STALE_LISTED);
         let fitness_by_child = tree.get(idx).children.iter().map(|&c| (tree.refer(c), self.fitness(c, now, days).0)).filter(|(_, f)| f.grids > 0).collect();
-        Coverage { region: tree.refer(idx), days, comprehensive, dedicated, stale, stale_total, fitness, fitness_by_child, unfit, as_of: now }
+        Coverage { region: tree.refer(idx), days, comprehensive, dedicated, stale, stale_total, fitness, fitness_by_child, unfit, duty: self.duty(idx, now), as_of: now }
     }
 
     /// 网格达标 of the grids under `idx` at `now`: a grid is fit when it has a worker, was patrolled in

@@ -81,6 +81,8 @@ pub struct Engine {
     pub(crate) first_report: Option<i64>,
     /// Cases a court referred (source `Court`), in the order reported: the 诉调对接 figures scan these.
     pub(crate) referred: Vec<u32>,
+    /// The grid workers' rosters (not in the snapshot: the store's roster is read at start).
+    pub(crate) roster: crate::duty::Roster,
     version: u64,
 }
 
@@ -104,6 +106,7 @@ impl Engine {
             safety: Default::default(),
             swept_to: i64::MIN,
             first_report: None,
+            roster: Default::default(),
             version: 0,
         }
     }
@@ -118,6 +121,11 @@ impl Engine {
 
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Something a screen shows changed without a case event (a roster).
+    pub(crate) fn bump(&mut self) {
+        self.version += 1;
     }
 
     /// The instant the engine's figures stand at: everything up to and including it is counted.
@@ -375,7 +383,7 @@ impl Engine {
                 changed = true;
             }
         }
-        if local_day(h) != local_day(old_h.max(i64::MIN / 2)) {
+        if local_day(h) != local_day(old_h.max(i64::MIN / 2)) || self.roster.edge_between(old_h.saturating_sub(1), h - 1) {
             changed = true;
         }
         if changed {

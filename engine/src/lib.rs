@@ -13,6 +13,7 @@
 //! - `engine`: takes events in store order, moves the horizon (`sweep`), keeps the live counters
 //! - `report`: flow reports for any region and period, with 环比 and 同比
 //! - `wall`, `coverage`, `safety`: the wall snapshot and public rows, grid coverage, safety indicators
+//! - `duty`: the grid workers' rosters and who is on duty in each grid at a moment
 //! - `disclosure`: small-cell suppression for every public output
 //! - `portal`: the city's public record for a period (districts and towns, mediation, the year's trend)
 //! - `persist`: the snapshot file (versioned, checksummed) a restart loads before the store's tail
@@ -22,6 +23,7 @@ pub mod cases;
 pub mod cells;
 mod court;
 mod coverage;
+pub mod duty;
 pub mod desk;
 pub mod diff;
 pub mod disclosure;

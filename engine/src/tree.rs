@@ -205,6 +205,7 @@ impl RegionTree {
             households: g.households,
             population: g.population,
             last_patrol: None,
+            duty: None,
         })
     }
 

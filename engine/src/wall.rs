@@ -168,6 +168,7 @@ impl Engine {
             stale: Vec::new(),
             warnings: Vec::new(),
             warning_count: 0,
+            duty: self.duty_count(idx, now),
             as_of: now,
         }
     }

@@ -72,7 +72,7 @@ impl Calendar {
     }
 
     /// Working periods of `day` as absolute (start, end) Unix ms.
-    fn periods_of(&self, day: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
+    pub fn periods_of(&self, day: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
         let midnight = day * DAY_MS - CST_OFFSET_MS;
         let work = self.is_workday(day);
         self.periods.iter().filter(move |_| work).map(move |&(a, b)| (midnight + a, midnight + b))

@@ -11,6 +11,7 @@
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `masking`: personal fields hidden below the viewer's clearance
 //! - `patrol`: grid patrols, the last visit per grid
+//! - `duty`: grid workers' rosters (shifts, leave), kept in the store and held by the engine
 //! - `residents/`: residents' reports and the city's requests as the public reads them (Open311)
 //! - `policy`: who is asking and what they may see; every route, server function and stream asks it
 //! - `web/`: Leptos pages and server functions, the live stream (SSE), feeds (webhook, operator page,
@@ -29,6 +30,7 @@ pub mod city;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod duty;
 pub mod feeds;
 pub mod indicators;
 pub mod ingest;
@@ -151,6 +153,28 @@ pub async fn run_with_clock(
         }
         ingest.submit_patrols(d.patrol_backfill(clock.now_ms())).await?;
         tracing::info!(events = events.len(), ms = t.elapsed().as_millis() as u64, "demo history created");
+    }
+    match ingest.load_roster().await {
+        Ok(n) => tracing::info!(lines = n, "duty roster loaded"),
+        Err(e) => return Err(StartError(format!("duty roster: {e}"))),
+    }
+    {
+        // The roster in memory reaches a month ahead: read it again as each local day begins.
+        let (ingest, mut stop) = (ingest.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut day = app::model::local_day(ingest.clock().now_ms());
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tokio::select! { _ = tick.tick() => {}, _ = stop.changed() => return }
+                let today = app::model::local_day(ingest.clock().now_ms());
+                if today != day {
+                    match ingest.load_roster().await {
+                        Ok(_) => day = today,
+                        Err(e) => tracing::warn!(error = %e, "reading the duty roster again failed; trying again"),
+                    }
+                }
+            }
+        });
     }
     let warnings = {
         let ingest = ingest.clone();
@@ -343,6 +367,11 @@ fn follow_the_others(
                     }
                     if !c.patrols.is_empty() {
                         ingest.patrols_elsewhere(&c.patrols);
+                    }
+                    if c.duties {
+                        if let Err(e) = ingest.load_roster().await {
+                            tracing::warn!(error = %e, "reading the duty roster again failed");
+                        }
                     }
                     if c.access {
                         if let Err(e) = auth.reload().await {

@@ -510,3 +510,91 @@ fn onto_test_dir(dir: &std::path::Path, cfg: server::config::Config) -> server::
     cfg.access.two_factor = base.access.two_factor;
     cfg
 }
+
+/// Rosters from a city's own grid-management system through a signed webhook (record = "duty"): lines
+/// stored once, a bad line quarantined with why, the tablet shows who is on duty, a line again changes
+/// nothing, and a changed end moves the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_pushed_by_the_grid_system_reaches_the_tablet() {
+    use app::duty::DutyStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[[feeds]]
+name = "roster"
+type = "webhook"
+token = "roster-token"
+secret = "roster-secret"
+[feeds.mapping]
+record = "duty"
+id = "行号"
+version = "修改时间"
+time = "开始"
+time_format = "unix_ms"
+until = "结束"
+worker = "姓名"
+duty_kind = "类型"
+duty_kind_map = { "值班" = "shift", "请假" = "leave" }
+region = "网格"
+"#;
+    let cfg = onto_test_dir(dir.path(), server::config::Config::from_toml(text).unwrap());
+    const H: i64 = 3_600_000;
+    // 22:00 on the pinned Wednesday: the demo's own roster has nobody on shift (its leave may count).
+    let t = common::PINNED_MS + 12 * H;
+    let clock = server::clock::Clock::manual(t);
+    let seed = cfg.demo.seed;
+    let srv = common::start_with_clock(cfg, clock.clone()).await;
+    let a = srv.addr.clone();
+    let admin = login(&a, "admin").await;
+    let huayuan = login(&a, "huayuan").await;
+    let tree = server::city::RegionTree::new(server::city::shaoxing::build()).unwrap();
+    let grids: Vec<String> = tree.iter().filter(|(_, r)| r.row.grid.is_some() && r.row.code.starts_with("330602001004")).map(|(_, r)| r.row.code.clone()).collect();
+    let worker = |g: &str| tree.get(tree.find(g).unwrap()).row.grid.as_ref().and_then(|a| a.worker.clone());
+    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
+    let today = app::model::local_day(t);
+    let demo_plan: Vec<_> = (today - 3..=today + 2).flat_map(|d| server::feeds::demo_roster::plan_day(&tree, &calendar, seed, d)).collect();
+    let demo_leave = |g: &str| demo_plan.iter().any(|p| p.grid == g && p.kind == app::duty::DutyKind::Leave && p.from <= t + 30 * H && t - 20 * H < p.to);
+    let staffed: Vec<&String> = grids.iter().filter(|g| worker(g).is_some() && !demo_leave(g)).collect();
+    assert!(staffed.len() >= 2, "花园社区 has staffed grids");
+    let (g1, g2) = (staffed[0].clone(), staffed[1].clone());
+    let line = |n: u32, v: i64, g: &str, kind: &str, from: i64, to: i64| json!({"行号": n, "修改时间": v, "开始": from, "结束": to, "姓名": worker(g).unwrap_or_else(|| "王伟".into()), "类型": kind, "网格": g});
+    let client = reqwest::Client::new();
+    let url = format!("http://{a}/feeds/roster/webhook");
+    let push = |records: Vec<Value>| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let (status, body) = server::sim::webhook::push(&client, &url, "roster-token", "roster-secret", &records, t / 1000).await.unwrap();
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    push(vec![
+        line(1, 1, &g1, "值班", t - 2 * H, t + 2 * H),
+        line(2, 1, &g2, "请假", t - 20 * H, t + 30 * H),
+        // A district is not a grid; a 30-hour shift is a typing error; an unknown kind has no mapping.
+        line(3, 1, "330602", "值班", t - H, t + H),
+        line(4, 1, &g1, "值班", t + 20 * H, t + 50 * H),
+        line(5, 1, &g1, "调休", t, t + H),
+    ])
+    .await;
+    let f = until(&a, &admin, "roster", "five lines taken", |f| f["received"] == 5).await;
+    assert_eq!((f["stored"].as_u64(), f["quarantined"].as_u64()), (Some(2), Some(3)), "{f}");
+    let q = feeds(&a, &admin).await["quarantine"].to_string();
+    assert!(q.contains("330602") && q.contains("longer than a day") && q.contains("调休"), "{q}");
+
+    let coverage = || async {
+        let r = request(&a, "GET", "/api/coverage?region=330602001004", &[("Cookie", huayuan.as_str())], "").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str::<app::model::Coverage>(&r.body).unwrap().duty
+    };
+    let status_of = |d: &app::duty::DutyView, g: &str| d.grids.iter().find(|x| x.code == g).map(|x| (x.status, x.until)).unwrap();
+    let d = coverage().await;
+    assert_eq!(status_of(&d, &g1), (DutyStatus::OnDuty, Some(t + 2 * H)));
+    assert_eq!(status_of(&d, &g2), (DutyStatus::OnLeave, Some(t + 30 * H)));
+    assert_eq!(d.count.on_duty, 1, "only the pushed shift at 22:00");
+
+    // The same line again is a duplicate; a new version ending the shift now takes the worker off duty.
+    push(vec![line(1, 1, &g1, "值班", t - 2 * H, t + 2 * H), line(1, 2, &g1, "值班", t - 2 * H, t)]).await;
+    let f = until(&a, &admin, "roster", "the second delivery", |f| f["received"] == 7).await;
+    assert_eq!((f["stored"].as_u64(), f["duplicate"].as_u64()), (Some(3), Some(1)), "{f}");
+    assert_eq!(status_of(&coverage().await, &g1).0, DutyStatus::OffDuty);
+    srv.stop().await;
+}

@@ -193,3 +193,100 @@ async fn four_level_centres_hold_cases_from_the_village_up_each_with_its_queue()
     assert_eq!(r.status, 404, "the town's queue is above the community");
     srv.stop().await;
 }
+
+/// Grid duty (网格员在岗): the demo's grid-management system sends its rosters; a community official's
+/// tablet shows who is on duty in each of their grids, the wall counts them, a lunch break empties the
+/// grids, another street's official cannot read them, and a restart reads the roster back from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duty_rosters_reach_the_tablet_and_the_wall_by_scope_and_survive_a_restart() {
+    use app::duty::{DutyKind, DutyStatus};
+    const MIN: i64 = 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    // Wednesday 2026-12-02 10:00, a working morning.
+    let clock = server::clock::Clock::manual(common::PINNED_MS);
+    let mut cfg = common::config(dir.path());
+    cfg.demo.backfill_days = 0;
+    cfg.demo.rate_per_minute = 0.01;
+    let srv = common::start_with_clock(cfg.clone(), clock.clone()).await;
+    let a = srv.addr.clone();
+    let huayuan = login(&a, "huayuan").await;
+    let fengqiao = login(&a, "fengqiao").await;
+    let leader = login(&a, "leader").await;
+    let coverage = |cookie: String| {
+        let a = a.clone();
+        async move { request(&a, "GET", "/api/coverage?region=330602001004&days=3", &[("Cookie", cookie.as_str())], "").await }
+    };
+    let mut c: app::model::Coverage = json(&coverage(huayuan.clone()).await);
+    for _ in 0..100 {
+        if c.duty.count.on_duty > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        c = json(&coverage(huayuan.clone()).await);
+    }
+    let d = c.duty.clone();
+    let n = d.count;
+    assert!(n.grids > 0 && n.on_duty > 0, "{n:?}");
+    assert_eq!(n.on_duty + n.on_leave + n.off_duty + n.vacant, n.grids);
+    assert_eq!(d.grids.len() as u32, n.grids, "a community's grids are all listed");
+    assert_eq!(d.as_of, common::PINNED_MS);
+
+    // Each grid as the plan for today says (read independently of the engine): a worker on a shift
+    // covering 10:00 and not on leave is on duty until the shift's end.
+    let tree = server::city::RegionTree::new(server::city::shaoxing::build()).unwrap();
+    let calendar = server::calendar::Calendar::new(&Default::default()).unwrap();
+    let today = app::model::local_day(common::PINNED_MS);
+    let plan: Vec<_> = (today - 1..=today).flat_map(|day| server::feeds::demo_roster::plan_day(&tree, &calendar, cfg.demo.seed, day)).collect();
+    let t = common::PINNED_MS;
+    for g in &d.grids {
+        assert!(g.code.starts_with("330602001004"), "{} is not huayuan's", g.code);
+        let covering = |kind| plan.iter().find(|p| p.grid == g.code && p.kind == kind && p.from <= t && t < p.to);
+        match g.status {
+            DutyStatus::OnDuty => {
+                let s = covering(DutyKind::Shift).expect("a shift");
+                assert_eq!((g.worker.as_ref(), g.until), (Some(&s.worker), Some(s.to)));
+            }
+            DutyStatus::OnLeave => assert_eq!(g.until, covering(DutyKind::Leave).map(|l| l.to)),
+            DutyStatus::OffDuty | DutyStatus::Vacant => assert!(covering(DutyKind::Shift).is_none(), "{g:?}"),
+        }
+    }
+    let wall: WallSnapshot = json(&request(&a, "GET", "/api/wall?region=330602001004", &[("Cookie", huayuan.as_str())], "").await);
+    assert_eq!(wall.duty, n, "the wall counts the same");
+    let street: WallSnapshot = json(&request(&a, "GET", "/api/wall?region=330602001", &[("Cookie", leader.as_str())], "").await);
+    assert!(street.duty.grids > n.grids && street.duty.on_duty >= n.on_duty);
+    assert_eq!(coverage(fengqiao.clone()).await.status, 404, "another street's official cannot read the roster");
+
+    // Lunch: nobody is on shift; the wall says so at once.
+    clock.advance(150 * MIN);
+    // Two and a half hours without input sign a session out.
+    let huayuan = login(&a, "huayuan").await;
+    // The engine's horizon moves with its sweep, once a second.
+    let mut lunch: WallSnapshot = json(&request(&a, "GET", "/api/wall?region=330602001004", &[("Cookie", huayuan.as_str())], "").await);
+    for _ in 0..50 {
+        if lunch.as_of >= clock.now_ms() - 1_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        lunch = json(&request(&a, "GET", "/api/wall?region=330602001004", &[("Cookie", huayuan.as_str())], "").await);
+    }
+    assert_eq!(lunch.duty.on_duty, 0, "{:?}", lunch.duty);
+    assert_eq!(lunch.duty.grids, n.grids);
+    srv.stop().await;
+
+    // A restart without the demo feed reads the roster from the store: 14:00 on the same day.
+    clock.advance(90 * MIN);
+    cfg.demo.enabled = false;
+    let srv = common::start_with_clock(cfg, clock.clone()).await;
+    let a = srv.addr.clone();
+    let huayuan = login(&a, "huayuan").await;
+    let after: app::model::Coverage = json(&request(&a, "GET", "/api/coverage?region=330602001004&days=3", &[("Cookie", huayuan.as_str())], "").await);
+    let t = clock.now_ms();
+    let on_shift = after.duty.grids.iter().filter(|g| g.status == DutyStatus::OnDuty).count();
+    assert!(on_shift > 0);
+    for g in &after.duty.grids {
+        let planned = plan.iter().any(|p| p.grid == g.code && p.kind == DutyKind::Shift && p.from <= t && t < p.to);
+        let away = plan.iter().any(|p| p.grid == g.code && p.kind == DutyKind::Leave && p.from <= t && t < p.to);
+        assert_eq!(g.status == DutyStatus::OnDuty, planned && !away, "{g:?}");
+    }
+    srv.stop().await;
+}

@@ -955,3 +955,72 @@ async fn warnings_on(backend: Backend) {
     assert_eq!(store.warnings(t + 41).await.unwrap().len(), 2);
     assert_eq!(store.warning(i64::MAX).await.unwrap(), None);
 }
+
+/// Rosters: a line stored once, a new end replaces the old, a cancelled line leaves the window, lines
+/// that are not a grid's are refused with why; the engine holds what the store holds, and reading the
+/// store again (a restart, another instance) gives the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rosters_are_idempotent_and_read_back_alike() {
+    rosters_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rosters_are_idempotent_and_read_back_alike_on_postgres() {
+    rosters_on(Backend::Postgres).await;
+}
+
+async fn rosters_on(backend: Backend) {
+    use app::duty::{DutyKind, DutyStatus};
+    use server::duty::Duty;
+    const H: i64 = 3_600_000;
+    let (db, grid) = city(backend).await;
+    let store = db.store.clone();
+    let tree = Arc::new(RegionTree::new(store.load_regions().await.unwrap()).unwrap());
+    let live = Arc::new(RwLock::new(Engine::new(tree.clone())));
+    // The clock stands at T + 1 h (11:00).
+    let ingest = ingest_at(&store, &tree, &live, T);
+    let g = tree.find(&grid).unwrap();
+    let worker = tree.get(g).row.grid.as_ref().unwrap().worker.clone().expect("the first grid has a worker");
+    let line = |kind, from: i64, to: i64| Duty { grid: grid.clone(), worker: worker.clone(), kind, from, to };
+    let morning = line(DutyKind::Shift, T - 90 * 60_000, T + 2 * H);
+    let afternoon = line(DutyKind::Shift, T + 3 * H + 30 * 60_000, T + 7 * H + 30 * 60_000);
+    let (n, refused) = ingest.submit_duties(vec![morning.clone(), afternoon.clone(), morning.clone()]).await.unwrap();
+    assert_eq!((n, refused.len()), (2, 0), "the repeated line changes nothing");
+    assert_eq!(live.read().unwrap().grid_duty(g, T + H), (DutyStatus::OnDuty, Some(worker.clone()), Some(T + 2 * H)));
+    let (n, refused) = ingest
+        .submit_duties(vec![
+            Duty { grid: "330602".into(), ..morning.clone() },
+            Duty { grid: "nowhere".into(), ..morning.clone() },
+            Duty { to: morning.from + 30 * H, ..morning.clone() },
+            morning.clone(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    assert_eq!(refused.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(refused[0].1.contains("not a grid") && refused[1].1.contains("nowhere") && refused[2].1.contains("longer than a day"), "{refused:?}");
+    // The morning shift ends early; the worker takes the afternoon off.
+    let early = Duty { to: T + H - 1, ..morning.clone() };
+    let leave = line(DutyKind::Leave, T + 2 * H, T + 10 * H);
+    assert_eq!(ingest.submit_duties(vec![early.clone(), leave.clone()]).await.unwrap().0, 2);
+    assert_eq!(store.append_duties(&[early.clone(), leave.clone()]).await.unwrap(), 0, "the same again stores nothing");
+    {
+        let e = live.read().unwrap();
+        assert_eq!(e.grid_duty(g, T + H).0, DutyStatus::OffDuty, "the new end counts");
+        assert_eq!(e.grid_duty(g, T + 4 * H), (DutyStatus::OnLeave, Some(worker.clone()), Some(T + 10 * H)), "a shift during leave does not count");
+    }
+    let read = store.duties_between(T - 24 * H, T + 24 * H).await.unwrap();
+    assert_eq!(read, vec![early.clone(), leave.clone(), afternoon.clone()], "in start order, the new end kept");
+    assert_eq!(store.duties_between(T + 8 * H, T + 24 * H).await.unwrap(), vec![leave.clone()], "overlapping the window only");
+    // Cancelled: the end at the start.
+    assert_eq!(ingest.submit_duties(vec![Duty { to: afternoon.from, ..afternoon.clone() }]).await.unwrap().0, 1);
+    assert_eq!(store.duties_between(T - 24 * H, T + 24 * H).await.unwrap(), vec![early.clone(), leave.clone()]);
+    // Read back as a restart does: the same status at every hour of the day.
+    let fresh = Arc::new(RwLock::new(Engine::new(tree.clone())));
+    let again = ingest_at(&store, &tree, &fresh, T);
+    assert_eq!(again.load_roster().await.unwrap(), 2);
+    for h in -12..14 {
+        let t = T + h * H;
+        assert_eq!(fresh.read().unwrap().grid_duty(g, t), live.read().unwrap().grid_duty(g, t), "at {h} h");
+    }
+}

@@ -93,6 +93,30 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     const stale = page.locator('#unfit-grids li[data-gaps~="base_data_stale"]').first();
     if (await stale.count()) assert.match(await stale.locator('.when.stale').textContent(), /基础数据(更新于 \d{4}-|未登记)/);
 
+    // 网格员在岗 from the grid workers' rosters, at 10:00 on a working Wednesday: most grids have their
+    // worker on shift; the statuses add up, per community too; each grid says who and until when; the
+    // wall on the same street counts the same.
+    const duty = page.locator('#duty');
+    const [onDuty, dutyGrids] = [Number(await duty.getAttribute('data-on-duty')), Number(await duty.getAttribute('data-grids'))];
+    assert.equal(dutyGrids, all, 'every grid has a duty status');
+    assert.ok(onDuty > dutyGrids / 2 && onDuty < dutyGrids, `${onDuty}/${dutyGrids}`);
+    const dutyLine = await page.textContent('#duty-count');
+    const counts = dutyLine.match(/在岗 (\d+) · 请假 (\d+) · 不在班 (\d+) · 空缺 (\d+)/).slice(1).map(Number);
+    assert.equal(counts.reduce((x, y) => x + y, 0), dutyGrids, dutyLine);
+    assert.equal(counts[0], onDuty);
+    assert.ok(counts[3] <= noWorker, 'a vacant grid may be covered, never the other way round');
+    const perCommunity = await page.locator('#duty-by-child li').evaluateAll((ls) => ls.map((l) => Number(l.dataset.onDuty)));
+    assert.ok(perCommunity.length > 1);
+    assert.equal(perCommunity.reduce((x, y) => x + y, 0), onDuty, 'the communities add up to the street');
+    assert.equal(await page.locator('#duty-grids li').count(), Math.min(dutyGrids, 120));
+    const onShift = page.locator('#duty-grids li[data-status="on_duty"]').first();
+    assert.match(await onShift.textContent(), /在岗\S+值班至 12:00$/, 'the morning shift ends at noon');
+    const wallDuty = wall.page.locator('#kpi-duty');
+    assert.equal(Number(await wallDuty.getAttribute('data-on-duty')), onDuty);
+    assert.match(await wallDuty.textContent(), /^在岗 \d+ · 请假 \d+$/);
+    const dutySize = await wallDuty.evaluate((el) => parseFloat(getComputedStyle(el).fontSize) / parseFloat(getComputedStyle(document.documentElement).fontSize));
+    assert.ok(dutySize >= 1.5, `wall text ${dutySize} rem`);
+
     // The street's own centre (四级综治中心): what it holds now, overdue, and deadlines met in 30 days.
     await page.locator('#tab-centre').tap();
     await page.waitForSelector('#centre-load');

@@ -97,6 +97,13 @@ test('a click drills into a district, then a town, and the way back up works', a
   assert.match(await page.textContent('#grid-card'), /网格员/);
   assert.match(await page.textContent('#grid-card'), /户数/);
   assert.match(await page.textContent('#grid-last-patrol'), /^(\d{4}-\d\d-\d\d \d\d:\d\d|从未巡查)$/, 'last patrol shown');
+  // Who is on duty in the grid now (10:00 on a working Wednesday): its worker on the morning shift, on
+  // leave, or a vacancy; with until when.
+  const duty = await page.textContent('#grid-duty');
+  const status = await page.getAttribute('#grid-duty', 'data-status');
+  const shape = { on_duty: /^在岗 \S+ 值班至 2026-12-02 12:00$/, on_leave: /^请假 \S+ 请假至 \d{4}-\d\d-\d\d 00:00$/, vacant: /^空缺\s*$/ }[status];
+  assert.ok(shape, `status ${status}`);
+  assert.match(duty, shape);
   await page.click('#crumbs .crumb:has-text("枫桥镇")');
   await page.waitForFunction(() => document.querySelectorAll('#crumbs .crumb').length === 3);
   await page.click('#map-up');

@@ -12,15 +12,15 @@ pub fn KpiRow() -> impl IntoView {
         <section class="kpis">
             {move || {
                 ctx.current.get().map(|s| {
-                let alerts = s.alerts;
-                s.kpis.into_iter().map(|k| tile(lang, k, alerts)).collect_view()
+                let (alerts, duty) = (s.alerts, s.duty);
+                s.kpis.into_iter().map(|k| tile(lang, k, alerts, duty)).collect_view()
             })
             }}
         </section>
     }
 }
 
-fn tile(lang: Lang, k: Kpi, alerts: Alerts) -> impl IntoView {
+fn tile(lang: Lang, k: Kpi, alerts: Alerts, duty: crate::duty::DutyCount) -> impl IntoView {
     let key = match k.key {
         KpiKey::NewToday => "new_today",
         KpiKey::Open => "open",
@@ -34,6 +34,12 @@ fn tile(lang: Lang, k: Kpi, alerts: Alerts) -> impl IntoView {
             <div class="kpi-label">{i18n::kpi(lang, k.key)}</div>
             <div class="kpi-value" data-value=k.value.to_string()>{format_value(&k)}</div>
             <div class=format!("kpi-trend {class}")>{trend}</div>
+            {(k.key == KpiKey::GridCoverage && duty.grids > 0).then(|| view! {
+                <div class="kpi-alerts" id="kpi-duty" data-on-duty=duty.on_duty.to_string() data-on-leave=duty.on_leave.to_string()>
+                    {i18n::duty_status(lang, crate::duty::DutyStatus::OnDuty)} " " {duty.on_duty}
+                    " · " {i18n::duty_status(lang, crate::duty::DutyStatus::OnLeave)} " " {duty.on_leave}
+                </div>
+            })}
             {(k.key == KpiKey::Overdue).then(|| view! {
                 <div class="kpi-alerts" id="kpi-alerts">
                     {t(lang, Msg::DueSoon)} " " {alerts.due_soon} " · " {t(lang, Msg::Supervised)} " " {alerts.supervised}

@@ -123,6 +123,13 @@ fn grid_card(lang: Lang, g: GridInfo) -> impl IntoView {
             <dd>{g.households}</dd>
             <dt>{t(lang, Msg::GridPopulation)}</dt>
             <dd>{g.population}</dd>
+            {g.duty.map(|d| {
+                let until = d.until.map(|u| format!(" {} {}", i18n::duty_until(lang, d.status), crate::model::date_time(u))).unwrap_or_default();
+                view! {
+                    <dt>{t(lang, Msg::GridDuty)}</dt>
+                    <dd id="grid-duty" data-status=d.status.as_str()>{i18n::duty_status(lang, d.status)} " " {d.worker.unwrap_or_default()} {until}</dd>
+                }
+            })}
             <dt>{t(lang, Msg::GridLastPatrol)}</dt>
             <dd id="grid-last-patrol">{g.last_patrol.map(crate::model::date_time).unwrap_or_else(|| t(lang, Msg::NeverPatrolled).to_string())}</dd>
         </dl>

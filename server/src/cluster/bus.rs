@@ -22,6 +22,9 @@ pub struct Change {
     /// Patrols stored: (grid, at); counting a patrol twice changes nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patrols: Vec<(String, i64)>,
+    /// Roster lines stored: read the roster again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duties: bool,
     /// Accounts, sessions, devices or keys changed: read them again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub access: bool,

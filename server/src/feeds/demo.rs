@@ -388,6 +388,28 @@ impl DemoFeed {
     }
 }
 
+/// Days ahead the demo's grid-management system has planned its rosters.
+const ROSTER_DAYS_AHEAD: i64 = 7;
+
+impl DemoFeed {
+    /// Sends the rosters of the days up to a week ahead not yet sent (`planned`: the last day sent),
+    /// from yesterday on at start.
+    async fn plan_roster(&self, ingest: &Ingest, planned: &mut i64) {
+        let today = app::model::local_day(ingest.clock().now_ms());
+        let horizon = today + ROSTER_DAYS_AHEAD;
+        if horizon <= *planned {
+            return;
+        }
+        let calendar = self.settings.current().calendar.clone();
+        let lines: Vec<_> = ((*planned + 1).max(today - 1)..=horizon).flat_map(|d| super::demo_roster::plan_day(&self.tree, &calendar, self.cfg.seed, d)).collect();
+        match ingest.submit_duties(lines).await {
+            Ok((_, refused)) if !refused.is_empty() => tracing::error!(feed = FEED, refused = refused.len(), "roster lines refused: {}", refused[0].1),
+            Ok(_) => *planned = horizon,
+            Err(e) => tracing::error!(feed = FEED, "roster not stored: {e}"),
+        }
+    }
+}
+
 impl Feed for DemoFeed {
     fn name(&self) -> &str {
         FEED
@@ -400,6 +422,8 @@ impl Feed for DemoFeed {
             if let Err(e) = ingest.submit_patrols(done).await {
                 tracing::error!(feed = FEED, "patrols not stored: {e}");
             }
+            let mut planned = i64::MIN;
+            self.plan_roster(&ingest, &mut planned).await;
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {
                 tokio::select! {
@@ -409,6 +433,7 @@ impl Feed for DemoFeed {
                 if *shutdown.borrow() {
                     return;
                 }
+                self.plan_roster(&ingest, &mut planned).await;
                 let (walked, batch) = self.due(&mut progress, clock.now_ms());
                 if !walked.is_empty() {
                     if let Err(e) = ingest.submit_patrols(walked).await {

@@ -5,6 +5,7 @@ use super::locate::{Datum, Locator};
 use super::record::{Body, CaseRecord, Observation, Record};
 use super::time::TimeFormat;
 use app::flow::Priority;
+use app::duty::DutyKind;
 use app::model::{Category, Indicator, Source, Status};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub enum RecordKind {
     Case,
     Observation,
+    /// A line of the grid workers' rosters (a shift, or leave), from the grid-management system.
+    Duty,
 }
 
 /// Paths are dot-separated keys and array indices (`location.coords.0`).
@@ -81,6 +84,19 @@ pub struct Mapping {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub value_map: BTreeMap<String, f64>,
 
+    // Roster lines (`time` is the start).
+    /// Path of the worker's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// Path of the end time (same format as `time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Path of the line's kind, mapped by `duty_kind_map` to shift or leave; absent: every line is a shift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub duty_kind_map: BTreeMap<String, String>,
+
     // Where: a region code as given, or a point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -106,6 +122,7 @@ pub struct Mapper {
 enum Compiled {
     Case { status: BTreeMap<String, Status>, category: BTreeMap<String, Category>, priority: BTreeMap<String, Priority>, source: Source },
     Observation { fixed: Option<Indicator>, map: BTreeMap<String, Indicator> },
+    Duty { kind: BTreeMap<String, DutyKind> },
 }
 
 fn compile_map<T>(key: &str, map: &BTreeMap<String, String>, parse: impl Fn(&str) -> Option<T>, expected: &str) -> Result<BTreeMap<String, T>, String> {
@@ -162,7 +179,22 @@ impl Mapping {
                 }
                 Compiled::Observation { fixed, map: compile_map("indicator_map", &self.indicator_map, Indicator::parse, &all)? }
             }
+            RecordKind::Duty => {
+                if self.worker.is_none() || self.until.is_none() {
+                    return Err("mapping: a duty mapping needs the paths of its `worker` and `until` (the end)".into());
+                }
+                if self.status.is_some() || self.category.is_some() || self.indicator.is_some() || self.indicator_path.is_some() || self.value.is_some() {
+                    return Err("mapping: status, category, indicator and value belong to case and observation mappings".into());
+                }
+                if self.duty_kind.is_none() && !self.duty_kind_map.is_empty() {
+                    return Err("mapping.duty_kind_map: give `duty_kind`, the path it maps".into());
+                }
+                Compiled::Duty { kind: compile_map("duty_kind_map", &self.duty_kind_map, DutyKind::parse, "shift, leave")? }
+            }
         };
+        if self.record != RecordKind::Duty && (self.worker.is_some() || self.until.is_some() || self.duty_kind.is_some()) {
+            return Err("mapping: worker, until and duty_kind belong to duty mappings".into());
+        }
         Ok(Mapper { m: self.clone(), kind, locator })
     }
 }
@@ -272,6 +304,19 @@ impl Mapper {
                 let region = self.place(v, false)?.ok_or("its region or location is missing")?;
                 Body::Observation(Observation { indicator, region, at: time, value })
             }
+            Compiled::Duty { kind } => {
+                let worker: String = required(v, m.worker.as_deref().unwrap_or_default(), "worker")?.chars().take(100).collect();
+                let until = m.until.as_deref().unwrap_or_default();
+                let to = m.time_format.parse(&required(v, until, "until")?).map_err(|e| format!("until ({until}): {e}"))?;
+                let kind = match m.duty_kind.as_deref() {
+                    Some(p) => mapped(kind, &required(v, p, "duty kind")?, DutyKind::parse, "duty kind")?,
+                    None => DutyKind::Shift,
+                };
+                let grid = self.place(v, true)?.ok_or("its grid or location is missing")?;
+                let d = crate::duty::Duty { grid, worker, kind, from: time, to };
+                d.check()?;
+                Body::Duty(d)
+            }
         };
         Ok(Record { external_id, version, body })
     }
@@ -331,6 +376,44 @@ pub(crate) mod tests {
         let [lon, lat] = geom::label_point(&r.row.shape);
         let (glon, glat) = geom::china::wgs84_to_gcj02(lon, lat);
         (r.row.code.clone(), glon, glat)
+    }
+
+    #[test]
+    fn a_roster_line_maps_to_a_duty_and_duty_keys_stay_with_duty_mappings() {
+        let m: Mapping = toml::from_str(
+            r#"
+            record = "duty"
+            id = "id"
+            time = "from"
+            time_format = "unix_ms"
+            until = "to"
+            worker = "name"
+            duty_kind = "type"
+            duty_kind_map = { "请假" = "leave" }
+            region = "grid"
+            "#,
+        )
+        .unwrap();
+        let mapper = m.compile(locator()).unwrap();
+        let (grid, _, _) = a_grid();
+        let r = mapper.map(&json!({"id": 7, "from": 1000, "to": 5000, "name": " 王伟 ", "type": "请假", "grid": grid})).unwrap();
+        assert_eq!(r.body, Body::Duty(crate::duty::Duty { grid: grid.clone(), worker: "王伟".into(), kind: DutyKind::Leave, from: 1000, to: 5000 }));
+        assert_eq!(r.version, 1000, "without a version path the start is the version");
+        let shift = mapper.map(&json!({"id": 8, "from": 0, "to": 1, "name": "王伟", "type": "shift", "grid": grid})).unwrap();
+        assert!(matches!(shift.body, Body::Duty(ref d) if d.kind == DutyKind::Shift));
+        assert!(mapper.map(&json!({"id": 9, "from": 0, "name": "王伟", "type": "shift", "grid": grid})).unwrap_err().contains("until"));
+        assert!(mapper.map(&json!({"id": 9, "from": 0, "to": 1, "name": "王伟", "type": "调休", "grid": grid})).unwrap_err().contains("调休"));
+        assert!(mapper.map(&json!({"id": 9, "from": 0, "to": 1, "name": "王伟", "type": "shift", "grid": "330602"})).is_err(), "a district is not a grid");
+
+        let mut no_until = m.clone();
+        no_until.until = None;
+        assert!(no_until.compile(locator()).err().unwrap().contains("until"));
+        let mut stray = open311();
+        stray.worker = Some("name".into());
+        assert!(stray.compile(locator()).err().unwrap().contains("duty mappings"));
+        let mut bad_kind = m.clone();
+        bad_kind.duty_kind_map.insert("x".into(), "holiday".into());
+        assert!(bad_kind.compile(locator()).err().unwrap().contains("duty_kind_map"));
     }
 
     #[test]

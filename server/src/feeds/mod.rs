@@ -4,6 +4,7 @@
 //! `registry` runs, pauses and watches the configured feeds.
 pub mod backoff;
 pub mod demo;
+pub mod demo_roster;
 pub mod file_drop;
 pub mod health;
 pub mod http_pull;

@@ -19,6 +19,8 @@ pub struct Record {
 pub enum Body {
     Case(CaseRecord),
     Observation(Observation),
+    /// A roster line: a worker's shift in a grid, or their leave.
+    Duty(crate::duty::Duty),
 }
 
 /// A case as the source system shows it at one version.

@@ -1,5 +1,6 @@
 //! The one way events enter the cockpit: checked, stored durably, then counted by the indicator engine,
 //! then announced to live streams. The demo feed writes case events; real feeds write records (`records`).
+mod duty;
 mod records;
 
 pub use records::Tally;

@@ -58,6 +58,7 @@ impl Ingest {
                 let payload = match &r.body {
                     Body::Case(c) => serde_json::json!({"id": r.external_id, "version": r.version, "category": c.category.map(|c| c.as_str()), "grid": c.grid, "summary": c.summary}),
                     Body::Observation(o) => serde_json::json!({"id": r.external_id, "version": r.version, "region": o.region, "at": o.at, "value": o.value}),
+                    Body::Duty(d) => serde_json::json!({"id": r.external_id, "version": r.version, "grid": d.grid, "kind": d.kind.as_str(), "from": d.from, "to": d.to}),
                 };
                 Mapped { external_id: Some(r.external_id.clone()), payload: payload.to_string(), record: Ok(r), replay_of: None }
             })
@@ -166,6 +167,10 @@ impl Ingest {
                                 b.observations.push((r.external_id.clone(), r.version, o.clone()));
                                 Ok(true)
                             }
+                            Body::Duty(d) => {
+                                b.duties.push(d.clone());
+                                Ok(true)
+                            }
                         }
                         .inspect(|_| head.version = Some(r.version))
                     }
@@ -178,6 +183,8 @@ impl Ingest {
                     let at = match &r.body {
                         Body::Case(c) => c.at,
                         Body::Observation(o) => o.at,
+                        // A roster is planned ahead: it arrived now.
+                        Body::Duty(_) => b.now,
                     };
                     b.last_event_at = b.last_event_at.max(Some(at));
                     tally.stored += 1;
@@ -225,7 +232,14 @@ impl Ingest {
     /// other instances).
     async fn counted(&self, b: &FeedBatch) -> Result<(), StoreError> {
         match &self.shared {
-            Some(shared) => self.counted_shared(shared).await,
+            Some(shared) => {
+                if !b.duties.is_empty() {
+                    // Roster lines have no store position: held here at once, the others read them again.
+                    self.engine.write().expect("engine lock").add_duties(b.duties.iter().map(crate::duty::Duty::line));
+                    shared.announce_in_background(crate::cluster::Change { duties: true, ..Default::default() });
+                }
+                self.counted_shared(shared).await
+            }
             None => {
                 self.count(b);
                 Ok(())
@@ -244,6 +258,7 @@ impl Ingest {
             for (id, version, o) in &b.observations {
                 agg.observe(&b.feed, id, *version, o);
             }
+            agg.add_duties(b.duties.iter().map(crate::duty::Duty::line));
             agg.version()
         };
         self.changed.send_replace(version);

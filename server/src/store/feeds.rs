@@ -36,6 +36,8 @@ pub struct FeedBatch {
     pub duplicates: u64,
     pub events: Vec<CaseEvent>,
     pub observations: Vec<(String, i64, Observation)>,
+    /// Roster lines (stored by grid, worker, kind and start: a line again changes nothing).
+    pub duties: Vec<crate::duty::Duty>,
     pub quarantine: Vec<Quarantined>,
     /// Quarantine rows this batch replayed: removed, their records counted again by what became of them.
     pub replayed: Vec<i64>,

@@ -1,6 +1,7 @@
 //! Durable storage behind one trait. SQLite is the embedded default (one file in the data directory);
 //! PostgreSQL joins for scale-out behind the same trait, with its own migrations.
 pub mod access;
+pub mod duty;
 pub mod feeds;
 pub mod outbox;
 pub mod photos;
@@ -8,6 +9,7 @@ pub mod settings;
 pub mod warnings;
 mod postgres;
 mod postgres_access;
+mod postgres_duty;
 mod postgres_feeds;
 mod postgres_outbox;
 mod postgres_photos;
@@ -16,6 +18,7 @@ mod postgres_warnings;
 mod rows;
 mod sqlite;
 mod sqlite_access;
+mod sqlite_duty;
 mod sqlite_feeds;
 mod sqlite_outbox;
 mod sqlite_photos;
@@ -28,6 +31,7 @@ pub use outbox::OutboxStore;
 pub use photos::{PhotoStore, StoredPhoto};
 pub use settings::{SettingsStore, StoredSetting};
 pub use warnings::WarningStore;
+pub use duty::DutyStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -121,7 +125,7 @@ pub struct OpenCase {
 }
 
 /// Cases and regions; the access and feed layers' rows come with it through `AccessStore` and `FeedStore`.
-pub trait Store: AccessStore + FeedStore + OutboxStore + PhotoStore + SettingsStore + WarningStore + Send + Sync + 'static {
+pub trait Store: AccessStore + DutyStore + FeedStore + OutboxStore + PhotoStore + SettingsStore + WarningStore + Send + Sync + 'static {
     fn region_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
     fn save_regions<'a>(&'a self, rows: &'a [RegionRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Parents before children.

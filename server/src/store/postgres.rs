@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/postgres/0008_outbox.sql")),
     (9, include_str!("../../migrations/postgres/0009_warnings.sql")),
     (10, include_str!("../../migrations/postgres/0010_base_data.sql")),
+    (11, include_str!("../../migrations/postgres/0011_duties.sql")),
 ];
 
 /// The advisory lock key of positioned writes ("cockpit" in ASCII).

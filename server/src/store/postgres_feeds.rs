@@ -74,6 +74,7 @@ impl FeedStore for PgStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            super::postgres_duty::upsert_in(&mut tx, &b.duties).await?;
             if !b.quarantine.is_empty() {
                 let q = &b.quarantine;
                 sqlx::query(

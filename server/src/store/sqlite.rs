@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (24, include_str!("../../migrations/sqlite/0024_outbox.sql")),
     (25, include_str!("../../migrations/sqlite/0025_warnings.sql")),
     (26, include_str!("../../migrations/sqlite/0026_base_data.sql")),
+    (27, include_str!("../../migrations/sqlite/0027_duties.sql")),
 ];
 
 pub struct SqliteStore {

@@ -72,6 +72,7 @@ impl FeedStore for SqliteStore {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            super::sqlite_duty::upsert_in(&mut tx, &b.duties).await?;
             for chunk in b.quarantine.chunks(200) {
                 let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO quarantine (feed, external_id, reason, payload, at) ");
                 q.push_values(chunk, |mut r, x| {

@@ -76,7 +76,7 @@ impl Backend for Cockpit {
         let tree = self.policy.tree();
         let top = tree.find(&viewer.scope.root).ok_or(AccessError::NotFound)?;
         let (geojson, schematic) = tree.layer_geojson(idx);
-        let grid = tree.grid_info(idx).map(|g| app::model::GridInfo { last_patrol: self.engine.read().expect("engine lock").last_patrol(idx), ..g });
+        let grid = self.engine.read().expect("engine lock").grid_info(idx);
         Ok(MapLayer { region: tree.refer(idx), path: tree.path_from(top, idx), geojson, schematic, grid })
     }
 

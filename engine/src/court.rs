@@ -50,17 +50,20 @@ impl Engine {
         let children = &tree.get(region).children;
         let (mut main, mut prev, mut ago) = (Acc::default(), Acc::default(), Acc::default());
         let mut by_child = vec![Acc::default(); children.len()];
-        let mut any = false;
         let horizon = self.swept_to;
         let mut buf = Vec::new();
-        for &n in &self.referred {
+        let span = tree.subtree(region);
+        let (lo, hi) = (self.referred.partition_point(|&(p, _)| p < span.start), self.referred.partition_point(|&(p, _)| p < span.end));
+        let any = lo < hi;
+        let mut child = None;
+        let mut last_grid = u32::MAX;
+        for &(_, n) in &self.referred[lo..hi] {
             let c = self.cases.get(n);
-            let grid = c.grid as usize;
-            if !tree.is_within(grid, region) {
-                continue;
+            // In grid order: the child is looked up once per grid.
+            if c.grid != last_grid {
+                last_grid = c.grid;
+                child = children.iter().position(|&ch| tree.is_within(c.grid as usize, ch));
             }
-            any = true;
-            let child = children.iter().position(|&ch| tree.is_within(grid, ch));
             buf.clear();
             instants(c, horizon, &mut buf);
             for i in &buf {

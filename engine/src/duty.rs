@@ -98,15 +98,21 @@ impl Engine {
 
     /// Grid `idx` at `t`: its status, who, and until when (see `GridDuty`).
     pub fn grid_duty(&self, idx: usize, t: i64) -> (DutyStatus, Option<String>, Option<i64>) {
+        let (status, worker, until) = self.duty_at(idx, t);
+        (status, worker.map(str::to_string), until)
+    }
+
+    /// `grid_duty` without copying the worker's name (counting every grid of a city).
+    fn duty_at(&self, idx: usize, t: i64) -> (DutyStatus, Option<&str>, Option<i64>) {
         let spans: &[DutySpan] = self.roster.by_grid.get(&idx).map(Vec::as_slice).unwrap_or(&[]);
         let on_leave = |w: &str| spans.iter().find(|s| s.kind == DutyKind::Leave && s.worker == w && s.covers(t));
         if let Some(s) = spans.iter().find(|s| s.kind == DutyKind::Shift && s.covers(t) && on_leave(&s.worker).is_none()) {
-            return (DutyStatus::OnDuty, Some(s.worker.clone()), Some(s.to));
+            return (DutyStatus::OnDuty, Some(&s.worker), Some(s.to));
         }
-        let Some(worker) = self.tree.get(idx).row.grid.as_ref().and_then(|g| g.worker.clone()) else {
+        let Some(worker) = self.tree.get(idx).row.grid.as_ref().and_then(|g| g.worker.as_deref()) else {
             return (DutyStatus::Vacant, None, None);
         };
-        if let Some(l) = on_leave(&worker) {
+        if let Some(l) = on_leave(worker) {
             return (DutyStatus::OnLeave, Some(worker), Some(l.to));
         }
         let next = spans.iter().filter(|s| s.kind == DutyKind::Shift && s.from > t && on_leave(&s.worker).is_none()).map(|s| s.from).min();
@@ -116,9 +122,9 @@ impl Engine {
     /// The grids under `idx` by their status at `t`.
     pub fn duty_count(&self, idx: usize, t: i64) -> DutyCount {
         let mut c = DutyCount::default();
-        for g in self.tree.grids_under(idx) {
+        for &g in self.tree.grids_under(idx) {
             if self.tree.get(g).row.grid.is_some() {
-                c.add(self.grid_duty(g, t).0);
+                c.add(self.duty_at(g, t).0);
             }
         }
         c
@@ -129,14 +135,18 @@ impl Engine {
         let tree = &*self.tree;
         let mut count = DutyCount::default();
         let mut listed = Vec::new();
-        for g in tree.grids_under(idx) {
+        for &g in tree.grids_under(idx) {
             if tree.get(g).row.grid.is_some() {
-                count.add(self.grid_duty(g, t).0);
+                count.add(self.duty_at(g, t).0);
                 listed.push(g);
             }
         }
-        listed.sort_by(|&a, &b| tree.get(a).row.code.cmp(&tree.get(b).row.code));
-        listed.truncate(DUTY_LISTED);
+        let code = |g: usize| tree.get(g).row.code.as_str();
+        if listed.len() > DUTY_LISTED {
+            listed.select_nth_unstable_by(DUTY_LISTED - 1, |&a, &b| code(a).cmp(code(b)));
+            listed.truncate(DUTY_LISTED);
+        }
+        listed.sort_by(|&a, &b| code(a).cmp(code(b)));
         let grids = listed
             .into_iter()
             .map(|g| {

@@ -79,8 +79,9 @@ pub struct Engine {
     pub(crate) swept_to: i64,
     /// The earliest report held.
     pub(crate) first_report: Option<i64>,
-    /// Cases a court referred (source `Court`), in the order reported: the 诉调对接 figures scan these.
-    pub(crate) referred: Vec<u32>,
+    /// Cases a court referred (source `Court`) with their grid's pre-order number, ordered by it (then
+    /// by case): a region's referrals are one run, which the 诉调对接 figures scan.
+    pub(crate) referred: Vec<(u32, u32)>,
     /// The grid workers' rosters (not in the snapshot: the store's roster is read at start).
     pub(crate) roster: crate::duty::Roster,
     version: u64,
@@ -205,7 +206,9 @@ impl Engine {
         self.pending_at.push(i64::MAX);
         self.by_grid[grid].push(n);
         if f.source == app::model::Source::Court {
-            self.referred.push(n);
+            let key = (self.tree.pre_order(grid), n);
+            let at = self.referred.partition_point(|&k| k < key);
+            self.referred.insert(at, key);
         }
         self.first_report = Some(self.first_report.map_or(f.reported_at, |r| r.min(f.reported_at)));
         if f.source == app::model::Source::Petition {
@@ -434,7 +437,7 @@ impl Engine {
 
     /// Cases under `region` (its grids' cases).
     pub(crate) fn cases_under(&self, region: usize) -> impl Iterator<Item = u32> + '_ {
-        self.tree.grids_under(region).into_iter().flat_map(move |g| self.by_grid[g].iter().copied())
+        self.tree.grids_under(region).iter().flat_map(move |&g| self.by_grid[g].iter().copied())
     }
 
     /// Cases with an instant on `day`, in `region`, each once.
@@ -481,11 +484,12 @@ impl Engine {
             let n = self.cases.add(c).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
             self.by_grid[grid].push(n);
             if court {
-                self.referred.push(n);
+                self.referred.push((self.tree.pre_order(grid), n));
             }
             self.live.push(LiveState::default());
             self.pending_at.push(i64::MAX);
         }
+        self.referred.sort_unstable();
         self.ticker = ticker.into_iter().collect();
         self.last_patrol = last_patrol;
         self.safety = safety;

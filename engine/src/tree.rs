@@ -49,6 +49,8 @@ pub struct RegionTree {
     /// Pre-order number of each region, and one past the last number in its subtree.
     pre: Vec<u32>,
     end: Vec<u32>,
+    /// Every grid, in pre-order.
+    grids: Vec<usize>,
 }
 
 impl RegionTree {
@@ -110,7 +112,9 @@ impl RegionTree {
             stack.push((i, true));
             stack.extend(regions[i].children.iter().rev().map(|&c| (c, false)));
         }
-        Ok(RegionTree { regions, by_code, pre, end })
+        let mut grids: Vec<usize> = (0..regions.len()).filter(|&i| regions[i].row.grid.is_some()).collect();
+        grids.sort_unstable_by_key(|&g| pre[g]);
+        Ok(RegionTree { regions, by_code, pre, end, grids })
     }
 
     /// A fingerprint of the tree's shape and codes: a snapshot of figures counted on another tree is
@@ -131,16 +135,12 @@ impl RegionTree {
     }
 
     /// The grids under `idx` (itself, if it is one).
-    pub fn grids_under(&self, idx: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut todo = vec![idx];
-        while let Some(i) = todo.pop() {
-            if self.regions[i].row.grid.is_some() {
-                out.push(i);
-            }
-            todo.extend(self.regions[i].children.iter().copied());
-        }
-        out
+    /// The grids under `idx` (itself when it is one), in pre-order: one run of `grids`, found without
+    /// walking the subtree.
+    pub fn grids_under(&self, idx: usize) -> &[usize] {
+        let (lo, hi) = (self.pre[idx], self.end[idx]);
+        let at = |p: u32| self.grids.partition_point(|&g| self.pre[g] < p);
+        &self.grids[at(lo)..at(hi)]
     }
 
     pub fn len(&self) -> usize {
@@ -175,6 +175,16 @@ impl RegionTree {
     /// True when `idx` lies in the subtree rooted at `top` (a region is within itself).
     pub fn is_within(&self, idx: usize, top: usize) -> bool {
         (self.pre[top]..self.end[top]).contains(&self.pre[idx])
+    }
+
+    /// `idx`'s pre-order number: lists kept in this order hold each subtree as one run (`subtree`).
+    pub fn pre_order(&self, idx: usize) -> u32 {
+        self.pre[idx]
+    }
+
+    /// The pre-order numbers of `top`'s subtree.
+    pub fn subtree(&self, top: usize) -> std::ops::Range<u32> {
+        self.pre[top]..self.end[top]
     }
 
     pub fn refer(&self, idx: usize) -> RegionRef {
@@ -253,4 +263,36 @@ fn closed_rings(mp: &MultiPolygon) -> Vec<Vec<Vec<[f64; 2]>>> {
             vec![r]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The grids found by walking each region's subtree: what `grids_under`'s run must hold.
+    fn walked(tree: &super::RegionTree, idx: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut todo = vec![idx];
+        while let Some(i) = todo.pop() {
+            if tree.get(i).row.grid.is_some() {
+                out.push(i);
+            }
+            todo.extend(tree.get(i).children.iter().copied());
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn each_regions_grids_are_its_run_in_pre_order() {
+        for tree in [crate::testing::tree(), crate::hand::tree()] {
+            let mut seen = 0;
+            for idx in 0..tree.len() {
+                let mut got = tree.grids_under(idx).to_vec();
+                assert!(got.windows(2).all(|w| tree.pre_order(w[0]) < tree.pre_order(w[1])), "in pre-order");
+                got.sort_unstable();
+                assert_eq!(got, walked(&tree, idx), "region {}", tree.get(idx).row.code);
+                seen += got.len();
+            }
+            assert!(seen > tree.grids_under(0).len(), "some region below the root has grids");
+        }
+    }
 }

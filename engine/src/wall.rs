@@ -133,7 +133,7 @@ impl Engine {
                 // For coverage, "previous" carries the number of vacant grids.
                 previous: Some(f64::from(region.grids - region.staffed)),
                 series: Vec::new(),
-                also: self.fitness(idx, now, app::model::PATROL_DAYS).0.rate(),
+                also: self.fitness_count(idx, now, app::model::PATROL_DAYS).rate(),
             },
         ];
 

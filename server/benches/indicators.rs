@@ -304,7 +304,7 @@ fn scope_prefix(tree: &RegionTree, all_grids: &[String], region: usize) -> Strin
     let r = tree.get(region);
     for &ch in &r.children {
         let code = &tree.get(ch).row.code;
-        for g in tree.grids_under(ch) {
+        for &g in tree.grids_under(ch) {
             assert!(tree.get(g).row.code.starts_with(code.as_str()), "grid {} does not start with its area's code {code}", tree.get(g).row.code);
         }
     }

@@ -76,7 +76,7 @@ impl Gazetteer {
             .filter(|&v| districts.is_empty() || ancestor(v, Level::District).is_some_and(|d| districts.contains(&d)))
             .collect();
         match villages.as_slice() {
-            [v] => tree.grids_under(*v).into_iter().min().ok_or(AddressMiss::Unknown),
+            [v] => tree.grids_under(*v).iter().copied().min().ok_or(AddressMiss::Unknown),
             [] => match towns.first().or(districts.first()) {
                 Some(&r) => Err(AddressMiss::Vague(tree.get(r).row.name.clone())),
                 None => Err(AddressMiss::Unknown),

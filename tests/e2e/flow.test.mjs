@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, artifacts, signedIn as openAs } from './harness.mjs';
+import { startServer, launchBrowser, artifacts, signedIn as openAs, openTab } from './harness.mjs';
 
 const TASHAN = '330602001';
 let server, browser;
@@ -72,8 +72,7 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     // Grid coverage of the street: staffed, vacant and patrolled counts, dedicated grids apart, the
     // grids not walked in three days listed.
     await page.locator('#detail-close').tap();
-    await page.locator('#tab-coverage').tap();
-    await page.waitForSelector('#desk-coverage');
+    await openTab(page, 'tab-coverage', '#desk-coverage');
     const line = await page.textContent('#coverage-comprehensive');
     const [grids, staffed, vacant, walked] = line.match(/全科网格 (\d+).*在岗网格员 (\d+).*空缺 (\d+).*已巡查 (\d+)/).slice(1).map(Number);
     assert.ok(grids > 10 && staffed + vacant === grids && walked > 0 && walked <= grids, line);
@@ -118,8 +117,7 @@ for (const [width, height] of [[1024, 768], [1366, 1024], [768, 1024]]) {
     assert.ok(dutySize >= 1.5, `wall text ${dutySize} rem`);
 
     // The street's own centre (四级综治中心): what it holds now, overdue, and deadlines met in 30 days.
-    await page.locator('#tab-centre').tap();
-    await page.waitForSelector('#centre-load');
+    await openTab(page, 'tab-centre', '#centre-load');
     assert.match(await page.textContent('#centre-load'), /^塔山街道综治中心 · 在办 \d+ · 超期 \d+ · 近30日按期办结 \d+\/\d+（(\d+%|—)）$/);
     const held = Number(await page.textContent('#centre-held'));
     assert.equal(await page.locator('#desk-centre .case-card').count(), Math.min(held, 100), 'the queue lists what the centre holds');
@@ -137,8 +135,7 @@ test('a community official\'s tablet shows the queue of their own centre', async
   const { context, page, errors } = await signedIn('huayuan', '/desk', { viewport: { width: 1024, height: 768 }, hasTouch: true });
   await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
   const community = (await page.textContent('#desk-region')).trim();
-  await page.locator('#tab-centre').tap();
-  await page.waitForSelector('#centre-load');
+  await openTab(page, 'tab-centre', '#centre-load');
   const load = await page.textContent('#centre-load');
   assert.ok(load.startsWith(`${community}综治中心`), load);
   // Its disputes and livelihood requests start here (小事不出村); nothing held by the street shows.
@@ -255,8 +252,7 @@ test('the feeds page: an administrator sees health and counts, pauses and resume
 test('a court referral is mediated from the tablet and the result goes back to the court', async () => {
   const { context, page, errors } = await signedIn('zhuji', '/desk', { viewport: { width: 1024, height: 768 }, hasTouch: true });
   await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
-  await page.locator('#tab-referrals').tap();
-  await page.waitForSelector('#desk-referrals .case-card', { timeout: 30_000 });
+  await openTab(page, 'tab-referrals', '#desk-referrals .case-card');
   const sources = await page.locator('#desk-referrals .case-card').evaluateAll((cs) => cs.map((c) => c.dataset.source));
   assert.ok(sources.length > 0 && sources.every((s) => s === 'court'), sources.join(','));
   const id = await page.locator('#desk-referrals .case-card').first().getAttribute('data-case');

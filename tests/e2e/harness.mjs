@@ -167,3 +167,24 @@ export async function freePort() {
     });
   });
 }
+
+/// Taps the desk's tab `id` and waits for `selector` in its panel. A tap that did not take (the tab not
+/// marked on) is tried once more, as a person would; if the panel never shows `selector`, the error says
+/// what it showed instead (an error note, the loading line, another tab), and a screenshot is kept.
+export async function openTab(page, id, selector, timeout = 30_000) {
+  const tab = page.locator(`#${id}`);
+  await tab.tap();
+  try {
+    await page.waitForSelector(`#${id}.on`, { timeout: 5_000 });
+  } catch {
+    await tab.tap();
+    await page.waitForSelector(`#${id}.on`, { timeout: 5_000 });
+  }
+  try {
+    await page.waitForSelector(selector, { timeout });
+  } catch (e) {
+    await page.screenshot({ path: join(artifacts, `tab-${id}-failed.png`) }).catch(() => {});
+    const shown = await page.evaluate(() => document.querySelector('.desk-list')?.innerText.slice(0, 600)).catch((x) => String(x));
+    throw new Error(`${selector} not shown ${timeout} ms after ${id} was on; the panel shows: ${shown}`, { cause: e });
+  }
+}

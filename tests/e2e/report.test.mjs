@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, artifacts, signIn } from './harness.mjs';
+import { startServer, launchBrowser, artifacts, signIn, openTab } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -155,9 +155,8 @@ test('placed by its address (JavaScript off), with a photo, followed by the resi
   await desk.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
   await desk.waitForSelector('#last-sign-in.warn', { timeout: 10_000 });
   assert.match(await desk.textContent('#last-sign-in'), /^(首次登录|上次登录 \d{4}-\d{2}-\d{2} \d{2}:\d{2} · 来自 127\.0\.0\.1)；此[前后]有 1 次登录失败/);
-  await desk.locator('#tab-reports').tap();
+  await openTab(desk, 'tab-reports', `.case-card[data-case="${number}"]`, 15_000);
   const card = desk.locator(`.case-card[data-case="${number}"]`);
-  await card.waitFor({ timeout: 15_000 });
   await card.tap();
   await desk.waitForSelector(`#case-detail[data-case="${number}"]`, { timeout: 15_000 });
   assert.match(await desk.textContent('#detail-address'), /^塔山街道花园社区/, 'the official reads where to go');

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, artifacts, signedIn as openAs } from './harness.mjs';
+import { startServer, launchBrowser, artifacts, signedIn as openAs, openTab } from './harness.mjs';
 
 const TASHAN = '330602001';
 const config = `
@@ -59,9 +59,8 @@ test('a warning reaches the walls that contain it and is acknowledged, handled a
   const desk = await signedIn('tashan', '/desk', { viewport: { width: 1024, height: 768 }, hasTouch: true });
   const page = desk.page;
   await page.waitForSelector('#desk[data-hydrated="true"]', { timeout: 30_000 });
-  await page.locator('#tab-warnings').tap();
+  await openTab(page, 'tab-warnings', '.warning-card[data-rule="town-open"]');
   const card = page.locator('.warning-card[data-rule="town-open"]');
-  await card.waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('.warning-card').count(), 1, 'only the warnings of the official\'s own street');
   assert.equal(await card.getAttribute('data-state'), 'raised');
   assert.match(await card.textContent(), /塔山街道综治中心/);

@@ -117,6 +117,17 @@ impl Case {
         }
     }
 
+    /// From when to when the case can count in a period: from its earliest instant (report, deadline,
+    /// any event) to its latest once it is closed; an open case counts (as open) in every period that
+    /// ends after its report, so its span has no end. A scan of `[f, t)` skips a case whose span does
+    /// not meet it without reading its events.
+    pub fn span(&self) -> (i64, i64) {
+        let ats = || [self.reported_at, self.deadline].into_iter().chain(self.events.iter().map(|e| e.at));
+        let first = ats().min().unwrap_or(self.reported_at);
+        let last = if self.closed_at().is_some() { ats().max().unwrap_or(self.reported_at) } else { i64::MAX };
+        (first, last)
+    }
+
     /// The highest sequence number of the cockpit's own events.
     pub fn last_desk_seq(&self) -> Option<u32> {
         self.desk_events().last().map(|e| e.seq)

@@ -57,13 +57,37 @@ pub struct Tick {
     pub at: i64,
 }
 
+/// A case in its grid's list: its number, and from when to when it can count (`Case::span`) in whole
+/// seconds, widened outwards (12 bytes a case, a city-year's million cases in 12 MB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GridCase {
+    pub n: u32,
+    first: u32,
+    last: u32,
+}
+
+impl GridCase {
+    pub(crate) fn of(n: u32, c: &Case) -> GridCase {
+        let (first, last) = c.span();
+        let secs = |ms: i64| ms.clamp(0, i64::from(u32::MAX) * 1000);
+        GridCase { n, first: (secs(first) / 1000) as u32, last: (secs(last) + 999).min(i64::from(u32::MAX) * 1000).div_euclid(1000) as u32 }
+    }
+
+    /// Whether a scan of `[f, t)` can count the case: an instant in it, or open at `t`. Never false
+    /// for a case that counts; rarely true for one that does not (the span's seconds are widened).
+    pub fn meets(&self, f: i64, t: i64) -> bool {
+        i64::from(self.first) * 1000 < t && (self.last == u32::MAX || i64::from(self.last) * 1000 >= f)
+    }
+}
+
 pub struct Engine {
     pub(crate) tree: Arc<RegionTree>,
     pub(crate) cases: Cases,
     pub(crate) cells: Cells,
     pub(crate) nodes: Vec<Node>,
-    /// Cases by grid (region index), in the order they were reported to us.
-    pub(crate) by_grid: Vec<Vec<u32>>,
+    /// Cases by grid (region index), in the order they were reported to us (ascending case number),
+    /// each with its span (`Case::span`) so that a scan reads only the cases a period can count.
+    pub(crate) by_grid: Vec<Vec<GridCase>>,
     /// Local hour → cases with an instant in it (for the part of a day or hour a period ends in).
     pub(crate) active: HashMap<i64, Vec<u32>>,
     /// Cases open at the horizon.
@@ -204,7 +228,7 @@ impl Engine {
         };
         self.live.push(LiveState::default());
         self.pending_at.push(i64::MAX);
-        self.by_grid[grid].push(n);
+        self.by_grid[grid].push(GridCase::of(n, self.cases.get(n)));
         if f.source == app::model::Source::Court {
             let key = (self.tree.pre_order(grid), n);
             let at = self.referred.partition_point(|&k| k < key);
@@ -233,6 +257,10 @@ impl Engine {
         if !f(self.cases.get_mut(n)) {
             return false;
         }
+        let c = self.cases.get(n);
+        let list = &mut self.by_grid[c.grid as usize];
+        let i = list.binary_search_by_key(&n, |g| g.n).expect("every case is in its grid's list");
+        list[i] = GridCase::of(n, c);
         self.contribute(n, &before, new_h);
         true
     }
@@ -437,7 +465,13 @@ impl Engine {
 
     /// Cases under `region` (its grids' cases).
     pub(crate) fn cases_under(&self, region: usize) -> impl Iterator<Item = u32> + '_ {
-        self.tree.grids_under(region).iter().flat_map(move |&g| self.by_grid[g].iter().copied())
+        self.tree.grids_under(region).iter().flat_map(move |&g| self.by_grid[g].iter().map(|c| c.n))
+    }
+
+    /// Cases under `region` that a scan of `[f, t)` can count (`GridCase::meets`); the others add
+    /// nothing to it.
+    pub(crate) fn cases_meeting(&self, region: usize, f: i64, t: i64) -> impl Iterator<Item = u32> + '_ {
+        self.tree.grids_under(region).iter().flat_map(move |&g| self.by_grid[g].iter().filter(move |c| c.meets(f, t)).map(|c| c.n))
     }
 
     /// Cases with an instant on `day`, in `region`, each once.
@@ -482,7 +516,7 @@ impl Engine {
             let grid = c.grid as usize;
             let (id, court) = (c.id.clone(), c.source == app::model::Source::Court);
             let n = self.cases.add(c).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
-            self.by_grid[grid].push(n);
+            self.by_grid[grid].push(GridCase::of(n, self.cases.get(n)));
             if court {
                 self.referred.push((self.tree.pre_order(grid), n));
             }

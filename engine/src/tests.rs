@@ -394,6 +394,65 @@ fn cells_equal_an_exact_scan_for_any_region_and_period() {
     }
 }
 
+/// Property: a scan may skip a case whose span does not meet its period (`GridCase::meets`): such a case
+/// adds nothing, for windows at and around each of its instants and at random; and every grid's list
+/// keeps each case's span up to date as its events arrive (late and out of order ones included).
+#[test]
+fn a_case_whose_span_misses_a_period_adds_nothing_to_its_scan() {
+    use crate::engine::GridCase;
+    use crate::scan::{Acc, Window};
+    let tree = wide_tree();
+    let mut skipped = 0;
+    for seed in 0..6u64 {
+        let now = T0 + (seed as i64) * 5 * H;
+        let mut e = Engine::new(tree.clone());
+        let mut cases = random_cases(seed, &tree, now, 40);
+        // The later half of each case's events arrive in reverse (a feed catching up out of order).
+        for c in cases.iter_mut() {
+            let k = c.len() / 2;
+            c[k..].reverse();
+        }
+        for c in &cases {
+            for ev in c {
+                e.take(ev);
+            }
+        }
+        e.sweep(now);
+        for list in &e.by_grid {
+            for g in list {
+                assert_eq!(*g, GridCase::of(g.n, e.cases.get(g.n)), "seed {seed}: the grid list holds the case's span");
+            }
+        }
+        let mut x = seed + 1;
+        for list in &e.by_grid {
+            for g in list {
+                let c = e.cases.get(g.n);
+                let mut times: Vec<i64> = [c.reported_at, c.deadline].into_iter().chain(c.events.iter().map(|v| v.at)).collect();
+                for _ in 0..4 {
+                    x = crate::testing::mix(x);
+                    times.push(now - (x % (60 * DAY_MS as u64)) as i64);
+                }
+                let around: Vec<i64> = times.iter().flat_map(|&t| [t - 1, t, t + 1]).collect();
+                for &f in &around {
+                    for &t in &around {
+                        if t < f || g.meets(f, t) {
+                            continue;
+                        }
+                        skipped += 1;
+                        let mut acc = Acc::new(e.cells.slots());
+                        let fig = acc.add(c, &Window { f, a: f, t, since: None }, &mut Vec::new());
+                        let fresh = Acc::new(e.cells.slots());
+                        let what = format!("seed {seed}, case {}, [{f}, {t})", c.id);
+                        assert_eq!(fig, crate::scan::Fig::default(), "{what}");
+                        assert_eq!((acc.slots, acc.links, acc.mediation, acc.stays, acc.backlog), (fresh.slots, fresh.links, fresh.mediation, fresh.stays, fresh.backlog), "{what}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(skipped > 10_000, "the windows tried include many a scan skips ({skipped})");
+}
+
 /// Property: the figures do not depend on when events arrive or when the sweep runs. Cases are
 /// delivered with random delays (each case in its own order) with sweeps at random times in between;
 /// after a final sweep every region's counters, cells and reports equal counting them in time order.

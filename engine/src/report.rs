@@ -190,8 +190,8 @@ impl Engine {
         let mut acc = Acc::new(self.cells.slots());
         let w = Window { f, a: f, t, since: None };
         let mut buf: Vec<Instant> = Vec::new();
-        for n in self.cases_meeting(region, f, t) {
-            acc.add(self.cases.get(n), &w, &mut buf);
+        for c in self.cases_meeting(region, f, t) {
+            acc.add(c, &w, &mut buf);
         }
         Sums { slots: acc.slots, links: acc.links, mediation: acc.mediation, stays: Stays::Exact(acc.stays), backlog: acc.backlog }
     }
@@ -210,8 +210,8 @@ impl Engine {
             .iter()
             .map(|&ch| {
                 let mut total = Fig::default();
-                for n in self.cases_meeting(ch, f, t) {
-                    total.add(&acc.add(self.cases.get(n), &w, &mut buf));
+                for c in self.cases_meeting(ch, f, t) {
+                    total.add(&acc.add(c, &w, &mut buf));
                 }
                 total
             })

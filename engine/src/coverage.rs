@@ -105,7 +105,7 @@ impl Engine {
 const GAPS: [FitnessGap; 3] = [FitnessGap::Vacant, FitnessGap::NotPatrolled, FitnessGap::BaseDataStale];
 
 /// Leaves the first `n` of `v` in `order`, sorted (the rest dropped) without sorting all of it.
-fn first_sorted<T>(v: &mut Vec<T>, n: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn first_sorted<T>(v: &mut Vec<T>, n: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
     if v.len() > n && n > 0 {
         v.select_nth_unstable_by(n - 1, &order);
     }

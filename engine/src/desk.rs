@@ -91,8 +91,7 @@ impl Engine {
             }
         }
         let from = now - days * app::model::DAY_MS;
-        for n in self.cases_under(region) {
-            let c = self.cases.get(n);
+        for c in self.cases_meeting(region, from, now) {
             if (from..now).contains(&c.deadline) && here(c) {
                 load.due += 1;
                 load.on_time += u32::from(c.closed_at().is_some_and(|at| at <= c.deadline));

@@ -142,11 +142,7 @@ impl Engine {
             }
         }
         let code = |g: usize| tree.get(g).row.code.as_str();
-        if listed.len() > DUTY_LISTED {
-            listed.select_nth_unstable_by(DUTY_LISTED - 1, |&a, &b| code(a).cmp(code(b)));
-            listed.truncate(DUTY_LISTED);
-        }
-        listed.sort_by(|&a, &b| code(a).cmp(code(b)));
+        crate::coverage::first_sorted(&mut listed, DUTY_LISTED, |&a, &b| code(a).cmp(code(b)));
         let grids = listed
             .into_iter()
             .map(|g| {

@@ -69,8 +69,9 @@ pub(crate) struct GridCase {
 impl GridCase {
     pub(crate) fn of(n: u32, c: &Case) -> GridCase {
         let (first, last) = c.span();
-        let secs = |ms: i64| ms.clamp(0, i64::from(u32::MAX) * 1000);
-        GridCase { n, first: (secs(first) / 1000) as u32, last: (secs(last) + 999).min(i64::from(u32::MAX) * 1000).div_euclid(1000) as u32 }
+        let (down, up) = (first.max(0) / 1000, last.max(0).saturating_add(999) / 1000);
+        let secs = |s: i64| s.min(i64::from(u32::MAX)) as u32;
+        GridCase { n, first: secs(down), last: secs(up) }
     }
 
     /// Whether a scan of `[f, t)` can count the case: an instant in it, or open at `t`. Never false
@@ -475,11 +476,6 @@ impl Engine {
 
     pub fn last_patrol(&self, idx: usize) -> Option<i64> {
         self.last_patrol.get(idx).copied().flatten()
-    }
-
-    /// Cases under `region` (its grids' cases).
-    pub(crate) fn cases_under(&self, region: usize) -> impl Iterator<Item = u32> + '_ {
-        self.tree.grids_under(region).iter().flat_map(move |&g| self.by_grid[g].iter().map(|c| c.n))
     }
 
     /// Cases under `region` that a scan of `[f, t)` can count (`GridCase::meets`); the others add

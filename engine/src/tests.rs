@@ -453,6 +453,39 @@ fn a_case_whose_span_misses_a_period_adds_nothing_to_its_scan() {
     assert!(skipped > 10_000, "the windows tried include many a scan skips ({skipped})");
 }
 
+/// Property: a centre's deadlines of the last days, read from the cases that meet them, are those of
+/// every case of the region (held at the centre's level, due in the days before now).
+#[test]
+fn a_centres_deadlines_are_counted_from_every_case_they_concern() {
+    let tree = wide_tree();
+    for seed in 0..4u64 {
+        let now = T0 + (seed as i64) * 11 * H;
+        let mut e = Engine::new(tree.clone());
+        for c in random_cases(seed, &tree, now, 40) {
+            for ev in c {
+                e.take(&ev);
+            }
+        }
+        e.sweep(now);
+        for days in [1, 7, 30] {
+            let from = now - days * DAY_MS;
+            let mut seen = 0;
+            for (idx, r) in tree.iter() {
+                let level = r.row.level;
+                let mine: Vec<&crate::cases::Case> = (0..e.cases.len() as u32)
+                    .map(|n| e.cases.get(n))
+                    .filter(|c| tree.is_within(c.grid as usize, idx) && app::flow::holder_level(c.category, c.escalations()) == level && (from..now).contains(&c.deadline))
+                    .collect();
+                let on_time = mine.iter().filter(|c| c.closed_at().is_some_and(|at| at <= c.deadline)).count() as u32;
+                let load = e.centre_load(idx, now, days);
+                assert_eq!((load.due, load.on_time), (mine.len() as u32, on_time), "seed {seed}, {} over {days} days", r.row.code);
+                seen += mine.len();
+            }
+            assert!(seen > 0 || days == 1, "seed {seed}: some deadlines fell in {days} days");
+        }
+    }
+}
+
 /// Property: the figures do not depend on when events arrive or when the sweep runs. Cases are
 /// delivered with random delays (each case in its own order) with sweeps at random times in between;
 /// after a final sweep every region's counters, cells and reports equal counting them in time order.

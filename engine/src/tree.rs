@@ -134,7 +134,6 @@ impl RegionTree {
         self.regions[idx].row.level <= Level::Town
     }
 
-    /// The grids under `idx` (itself, if it is one).
     /// The grids under `idx` (itself when it is one), in pre-order: one run of `grids`, found without
     /// walking the subtree.
     pub fn grids_under(&self, idx: usize) -> &[usize] {

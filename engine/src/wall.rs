@@ -31,9 +31,10 @@ impl Engine {
             None => {
                 let mut out = vec![DayCounts::default(); n];
                 let mut buf = Vec::new();
-                for k in self.cases_under(region) {
+                let (from, to) = (first * DAY_MS - CST_OFFSET_MS, (last + 1) * DAY_MS - CST_OFFSET_MS);
+                for c in self.cases_meeting(region, from, to) {
                     buf.clear();
-                    instants(self.cases.get(k), self.swept_to, &mut buf);
+                    instants(c, self.swept_to, &mut buf);
                     for i in &buf {
                         let d = local_day(i.at);
                         if d < first || d > last {

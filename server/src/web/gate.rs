@@ -168,19 +168,25 @@ pub fn encode(s: &str) -> String {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
 
-/// Adds the security headers to every answer that does not set its own.
 /// Answers slower than this are logged (method, path and status only: a query string may carry a
 /// person's search), so a screen that waited is explained by the server's log.
 const SLOW: std::time::Duration = std::time::Duration::from_secs(5);
 
-pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
+/// Logs every answer slower than `SLOW`.
+pub async fn log_slow(req: Request<Body>, next: Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let started = std::time::Instant::now();
-    let mut r = next.run(req).await;
+    let r = next.run(req).await;
     let took = started.elapsed();
     if took > SLOW {
         tracing::warn!(%method, %path, status = r.status().as_u16(), ms = took.as_millis() as u64, "slow answer");
     }
+    r
+}
+
+/// Adds the security headers to every answer that does not set its own.
+pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
+    let mut r = next.run(req).await;
     let h = r.headers_mut();
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),

@@ -243,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fns::bad_arguments))
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(axum::middleware::from_fn(gate::security_headers))
+        .layer(axum::middleware::from_fn(gate::log_slow))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -107,7 +107,7 @@ pub async fn request_bytes(addr: &str, method: &str, path: &str, headers: &[(&st
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk)).await.expect("read in time").unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk)).await.unwrap_or_else(|_| panic!("{method} {path}: no answer within 30 s (had {} bytes: {:?})", buf.len(), String::from_utf8_lossy(&buf[..buf.len().min(200)]))).unwrap();
         if n == 0 {
             break;
         }
@@ -162,7 +162,7 @@ pub async fn open_live(addr: &str, path: &str, cookie: &str) -> Live {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut chunk)).await.expect("read in time").unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut chunk)).await.unwrap_or_else(|_| panic!("GET {path}: no event within 30 s (had {} bytes: {:?})", buf.len(), String::from_utf8_lossy(&buf[..buf.len().min(200)]))).unwrap();
         buf.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&buf);
         let done = n == 0 || (text.contains("event: snapshot") && text.rsplit("event: snapshot").next().is_some_and(|t| t.contains("\n\n")));

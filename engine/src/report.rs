@@ -51,10 +51,11 @@ enum Depth {
 fn stage_times(stays: Stays) -> (Vec<StageTime>, Option<StageTime>, f64) {
     let (mut stages, error): (Vec<StageTime>, f64) = match stays {
         Stays::Exact(mut v) => {
-            v.iter_mut().for_each(|x| x.sort_unstable());
-            let s = (0..STATUSES)
-                .filter(|&i| !v[i].is_empty())
-                .map(|i| StageTime { status: Status::ALL[i], count: v[i].len() as u32, median_ms: sketch::exact(&v[i], 0.5), p90_ms: sketch::exact(&v[i], 0.9) })
+            let s = v
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, x)| !x.is_empty())
+                .map(|(i, x)| StageTime { status: Status::ALL[i], count: x.len() as u32, median_ms: sketch::exact(x, 0.5), p90_ms: sketch::exact(x, 0.9) })
                 .collect();
             (s, 0.0)
         }

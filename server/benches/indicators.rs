@@ -14,6 +14,8 @@
 //! - `INDICATORS_BENCH_QUERIES` (1000): scope × period pairs; each is asked of every report kind
 //! - `INDICATORS_BENCH_SQL_QUERIES` (50): flow-report queries of the mix (equal shares per level) each SQL
 //!   engine answers; every answer is compared with the engine's report (0: no SQL baselines)
+//! - `INDICATORS_BENCH_SQL_SMALL` (40): at least this many of them for villages and for grids each, where
+//!   SQL is quickest (an index of the grid) and the ratio is tightest; they cost SQL under a second each
 //! - `INDICATORS_BENCH_SEED` (2026): the query mix
 //! - `INDICATORS_BENCH_PYTHON` (`target/bench-venv/bin/python3`): a Python with the `duckdb` package
 //! - `INDICATORS_BENCH_JSON_EVENTS` (500000), `INDICATORS_BENCH_DURABLE_EVENTS` (100000): ingest samples
@@ -852,6 +854,7 @@ fn main() {
 async fn run(dir: PathBuf) {
     let nqueries = env_usize("INDICATORS_BENCH_QUERIES", 1000);
     let nsql = env_usize("INDICATORS_BENCH_SQL_QUERIES", 50);
+    let nsmall = env_usize("INDICATORS_BENCH_SQL_SMALL", 40);
     let seed = env_usize("INDICATORS_BENCH_SEED", 2026) as u64;
     let json_events = env_usize("INDICATORS_BENCH_JSON_EVENTS", 500_000);
     let durable_events = env_usize("INDICATORS_BENCH_DURABLE_EVENTS", 100_000);
@@ -1073,11 +1076,12 @@ async fn run(dir: PathBuf) {
     let mut checked = 0usize;
     if nsql > 0 {
         let quota = nsql.div_ceil(5);
+        let quota_of = |l: Level| if matches!(l, Level::Village | Level::Grid) { quota.max(nsmall) } else { quota };
         let mut per_level = [0usize; 5];
         let mut picked: Vec<usize> = Vec::new();
         for (i, q) in mix.iter().enumerate() {
             let l = q.level as usize;
-            if per_level[l] < quota && picked.len() < nsql {
+            if per_level[l] < quota_of(q.level) {
                 per_level[l] += 1;
                 picked.push(i);
             }
@@ -1158,7 +1162,7 @@ async fn run(dir: PathBuf) {
         let best: Vec<Duration> = (0..picked.len()).map(|j| baselines.iter().map(|b| b.timings[j]).min().unwrap_or(Duration::ZERO)).collect();
         let mut t = format!(
             "### Flow reports: the engine against SQL on the same {} queries, same run\n\n\
-             The queries are the first of the mix at each level ({} per level); each SQL engine answers the whole report with \
+             The queries are the first of the mix at each level ({} per level{}); each SQL engine answers the whole report with \
              one SQL text per dialect (`server/benches/sql/flow_*.sql`: figures of the period, the period before (环比) and a \
              year earlier (同比), breakdowns by area, category, source and department, Sankey links, stage median and p90, \
              mediation per tier, backlog by age), parameters as literals, every row fetched, after {warmup} queries of warm-up. \
@@ -1168,6 +1172,7 @@ async fn run(dir: PathBuf) {
              | engine (`flow_report`) | {} | {} | {} | 1 | 1 | 1 | 1 |\n",
             picked.len(),
             quota,
+            if nsmall > quota { format!(", {nsmall} for villages and for grids") } else { String::new() },
             ms(pct(&es, 0.5)),
             ms(pct(&es, 0.99)),
             ms(*es.last().unwrap_or(&Duration::ZERO)),
@@ -1217,6 +1222,28 @@ async fn run(dir: PathBuf) {
             let mut r: Vec<f64> = js.iter().map(|&j| best[j].as_secs_f64() / eng[j].as_secs_f64().max(1e-9)).collect();
             r.sort_by(f64::total_cmp);
             t += &format!(" {} |\n", ratio(r[(r.len() - 1) / 2]));
+        }
+        emit(&mut md, t);
+        // The queries where the engine is least ahead: what a per-query bound rests on.
+        let mut order: Vec<usize> = (0..picked.len()).collect();
+        order.sort_by(|&a, &b| (best[a].as_secs_f64() / eng[a].as_secs_f64().max(1e-9)).total_cmp(&(best[b].as_secs_f64() / eng[b].as_secs_f64().max(1e-9))));
+        let mut t = String::from(
+            "The five queries with the lowest ratio (best SQL engine ÷ engine):\n\n\
+             | region | level | period | engine ms | best SQL ms (by) | ratio |\n| --- | --- | --- | ---: | ---: | ---: |\n",
+        );
+        for &j in order.iter().take(5) {
+            let (q, r) = (&mix[picked[j]], tree.get(mix[picked[j]].region));
+            let by = baselines.iter().min_by_key(|b| b.timings[j]).map_or("", |b| b.name);
+            t += &format!(
+                "| {} {} | {} | {} | {} | {} ({by}) | {} |\n",
+                r.row.code,
+                r.row.name,
+                q.level.as_str(),
+                describe(q.period),
+                ms(eng[j]),
+                ms(best[j]),
+                ratio(best[j].as_secs_f64() / eng[j].as_secs_f64().max(1e-9))
+            );
         }
         emit(&mut md, t);
         let mut t = String::from("SQL engines (on the same 2 cores as the engine, which answers on one thread; PostgreSQL and DuckDB may use both):\n\n");

@@ -467,9 +467,8 @@ impl Period {
     /// midnight, or just after `now` when it runs into today (today so far).
     pub fn window(self, now: i64) -> (i64, i64) {
         let end = now + 1;
-        let midnight = |day: i64| day * DAY_MS - CST_OFFSET_MS;
         match self {
-            Period::LastDays(d) => (midnight(local_day(now) - i64::from(d) + 1), end),
+            Period::LastDays(d) => (day_start(local_day(now) - i64::from(d) + 1), end),
             Period::Year(back) => {
                 let (y, _, _) = civil_from_days(local_day(now));
                 let jan1 = |y: i64| parse_day(&format!("{y:04}-01-01")).expect("the first of January is a date");
@@ -904,6 +903,11 @@ pub fn local_day(ms: i64) -> i64 {
     (ms + CST_OFFSET_MS).div_euclid(DAY_MS)
 }
 
+/// The Unix ms of local day `day`'s midnight in Asia/Shanghai (the inverse of `local_day`).
+pub fn day_start(day: i64) -> i64 {
+    day * DAY_MS - CST_OFFSET_MS
+}
+
 /// "HH:MM:SS" in Asia/Shanghai.
 pub fn clock(ms: i64) -> String {
     let s = (ms + CST_OFFSET_MS).rem_euclid(DAY_MS) / 1000;
@@ -944,7 +948,7 @@ pub fn parse_day(s: &str) -> Option<i64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let ms = days * DAY_MS - CST_OFFSET_MS;
+    let ms = day_start(days);
     (civil_from_days(local_day(ms)) == (y, m as u32, d as u32)).then_some(ms)
 }
 

@@ -12,7 +12,7 @@ use crate::cells::{local_hour, Cells};
 use crate::instant::{instants, open_at, Instant};
 use crate::tree::RegionTree;
 use app::flow::Action;
-use app::model::{local_day, Category, Level, CST_OFFSET_MS, DAY_MS};
+use app::model::{day_start, local_day, Category, Level};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -481,18 +481,23 @@ impl Engine {
     /// Cases under `region` that a scan of `[f, t)` can count (`GridCase::meets`); the others add
     /// nothing to it.
     pub(crate) fn cases_meeting(&self, region: usize, f: i64, t: i64) -> impl Iterator<Item = &Case> + '_ {
+        self.meeting(region, f, t).map(move |(list, k)| {
+            // The cases of a grid lie far apart in the table: ask for a later one's row while this one is counted.
+            if let Some(ahead) = list.get(k + 2 * PREFETCH_AHEAD) {
+                prefetch(self.cases.get(ahead.n) as *const Case);
+            }
+            if let Some(ahead) = list.get(k + PREFETCH_AHEAD) {
+                prefetch(self.cases.get(ahead.n).events.as_ptr());
+            }
+            self.cases.get(list[k].n)
+        })
+    }
+
+    /// Each case under `region` that a scan of `[f, t)` can count, as its grid's list and its place in it.
+    fn meeting(&self, region: usize, f: i64, t: i64) -> impl Iterator<Item = (&[GridCase], usize)> + '_ {
         self.tree.grids_under(region).iter().flat_map(move |&g| {
-            let list = &self.by_grid[g];
-            list.iter().enumerate().filter(move |(_, c)| c.meets(f, t)).map(move |(k, c)| {
-                // The cases of a grid lie far apart in the table: ask for a later one's row while this one is counted.
-                if let Some(ahead) = list.get(k + 2 * PREFETCH_AHEAD) {
-                    prefetch(self.cases.get(ahead.n) as *const Case);
-                }
-                if let Some(ahead) = list.get(k + PREFETCH_AHEAD) {
-                    prefetch(self.cases.get(ahead.n).events.as_ptr());
-                }
-                self.cases.get(c.n)
-            })
+            let list = self.by_grid[g].as_slice();
+            list.iter().enumerate().filter(move |(_, c)| c.meets(f, t)).map(move |(k, _)| (list, k))
         })
     }
 
@@ -504,8 +509,7 @@ impl Engine {
         if self.cells.node(region).is_some() {
             return self.active_in_hours(day * 24, day * 24 + 24, region);
         }
-        let (a, b) = (day * DAY_MS - CST_OFFSET_MS, (day + 1) * DAY_MS - CST_OFFSET_MS);
-        let mut v: Vec<u32> = self.tree.grids_under(region).iter().flat_map(|&g| self.by_grid[g].iter().filter(|c| c.meets(a, b)).map(|c| c.n)).collect();
+        let mut v: Vec<u32> = self.meeting(region, day_start(day), day_start(day + 1)).map(|(list, k)| list[k].n).collect();
         v.sort_unstable();
         v
     }

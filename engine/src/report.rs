@@ -12,11 +12,7 @@ use crate::instant::{age_bucket, Instant};
 use crate::scan::{Acc, Fig, Window};
 use crate::sketch::{self, Merged};
 use app::flow::Tier;
-use app::model::{local_day, Category, FlowLink, FlowReport, FlowRow, Period, Source, StageTime, Status, TierRow, CST_OFFSET_MS, DAY_MS};
-
-fn midnight(day: i64) -> i64 {
-    day * DAY_MS - CST_OFFSET_MS
-}
+use app::model::{day_start, local_day, Category, FlowLink, FlowReport, FlowRow, Period, Source, StageTime, Status, TierRow, CST_OFFSET_MS, DAY_MS};
 
 fn is_midnight(t: i64) -> bool {
     (t + CST_OFFSET_MS).rem_euclid(DAY_MS) == 0
@@ -230,7 +226,7 @@ impl Engine {
         } else if t >= self.swept_to {
             (local_day(t) + 1, None)
         } else {
-            (local_day(t), Some(midnight(local_day(t))))
+            (local_day(t), Some(day_start(local_day(t))))
         };
         let nslots = if depth == Depth::Full { self.cells.slots() } else { 1 };
         let mut slots = Vec::with_capacity(nslots);
@@ -266,7 +262,7 @@ impl Engine {
         }
         if let (Some(m), Depth::Total, true) = (partial, depth, cells.full) {
             // The day's whole hours from the hourly counters, the rest of the hour from its cases.
-            let h = midnight(local_day(t)) + (t - m) / HOUR_MS * HOUR_MS;
+            let h = day_start(local_day(t)) + (t - m) / HOUR_MS * HOUR_MS;
             let (hm, hh) = (local_hour(m), local_hour(h));
             let a = cells.hour_sums(hm, hh);
             let i = |x: u64| x as i64;

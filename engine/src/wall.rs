@@ -2,7 +2,7 @@
 use crate::cells;
 use crate::engine::Engine;
 use crate::instant::{instants, Kind};
-use app::model::{local_day, AreaValue, Category, FlowLink, Kpi, KpiKey, PublicRow, Status, TickerItem, WallSnapshot, CST_OFFSET_MS, DAY_MS};
+use app::model::{day_start, local_day, AreaValue, Category, FlowLink, Kpi, KpiKey, PublicRow, Status, TickerItem, WallSnapshot, DAY_MS};
 
 /// Days in each KPI sparkline.
 const SERIES_DAYS: i64 = 14;
@@ -31,7 +31,7 @@ impl Engine {
             None => {
                 let mut out = vec![DayCounts::default(); n];
                 let mut buf = Vec::new();
-                let (from, to) = (first * DAY_MS - CST_OFFSET_MS, (last + 1) * DAY_MS - CST_OFFSET_MS);
+                let (from, to) = (day_start(first), day_start(last + 1));
                 for c in self.cases_meeting(region, from, to) {
                     buf.clear();
                     instants(c, self.swept_to, &mut buf);
@@ -113,7 +113,7 @@ impl Engine {
         let region = tree.get(idx);
         let last = SERIES_DAYS as usize - 1;
         // Today so far against yesterday up to the same time of day.
-        let midnight = today * DAY_MS - CST_OFFSET_MS;
+        let midnight = day_start(today);
         let yesterday_so_far = self.total_between(idx, midnight - DAY_MS, self.swept_to - DAY_MS).reported;
 
         let kpis = vec![

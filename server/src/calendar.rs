@@ -1,7 +1,7 @@
 //! The working calendar deadlines are counted on: working periods of a day (with a lunch break),
 //! Saturdays and Sundays off, public holidays off, and make-up working days (调休) on. All in
 //! Asia/Shanghai. Real holiday lists change every year, so they come from configuration.
-use app::model::{local_day, parse_day, CST_OFFSET_MS, DAY_MS};
+use app::model::{day_start, local_day, parse_day};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -73,7 +73,7 @@ impl Calendar {
 
     /// Working periods of `day` as absolute (start, end) Unix ms.
     pub fn periods_of(&self, day: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
-        let midnight = day * DAY_MS - CST_OFFSET_MS;
+        let midnight = day_start(day);
         let work = self.is_workday(day);
         self.periods.iter().filter(move |_| work).map(move |&(a, b)| (midnight + a, midnight + b))
     }

@@ -16,7 +16,7 @@ const LEAVE_DAYS: i64 = 3;
 
 /// The roster lines of local day `day` for every grid of `tree`.
 pub fn plan_day(tree: &RegionTree, calendar: &Calendar, seed: u64, day: i64) -> Vec<Duty> {
-    let midnight = day * DAY_MS - CST_OFFSET_MS;
+    let midnight = app::model::day_start(day);
     let work = calendar.is_workday(day);
     let mut out = Vec::new();
     for (v, village) in tree.iter() {

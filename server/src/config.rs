@@ -217,6 +217,18 @@ impl Default for Config {
     }
 }
 
+impl DemoConfig {
+    /// Rates are cases per minute: zero (no new cases) or more.
+    fn check(&self) -> Result<(), ConfigError> {
+        for (key, v) in [("demo.rate_per_minute", self.rate_per_minute), ("demo.backfill_rate_per_minute", self.backfill_rate_per_minute)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(ConfigError(format!("{key} = {v}: expected cases per minute, 0 (none) or more")));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig { enabled: true, rate_per_minute: 2.0, backfill_days: 30, backfill_rate_per_minute: 2.0, seed: 2026, systems: true }
@@ -314,6 +326,7 @@ impl Config {
             }
         }
         crate::feeds::registry::FeedSpec::parse_all(&cfg.feeds).map_err(ConfigError)?;
+        cfg.demo.check()?;
         crate::clock::Clock::from_config(&cfg.clock).map_err(ConfigError)?;
         cfg.oidc.check().map_err(|e| ConfigError(format!("oidc: {e}")))?;
         Ok(cfg)
@@ -406,6 +419,7 @@ impl Config {
         if let Some(v) = env("COCKPIT_CLOCK_RATE") {
             self.clock.rate = num("COCKPIT_CLOCK_RATE", &v)?;
         }
+        self.demo.check()?;
         crate::clock::Clock::from_config(&self.clock).map_err(ConfigError)?;
         Ok(())
     }
@@ -461,6 +475,9 @@ mod tests {
     fn unknown_keys_and_bad_values_are_named() {
         let e = Config::from_toml("[demo]\nrate = 5\n").unwrap_err();
         assert!(e.0.contains("unknown field `rate`"), "{e}");
+        assert!(Config::from_toml("[demo]\nrate_per_minute = -1.0\n").unwrap_err().0.contains("demo.rate_per_minute"));
+        let e = Config::load(&Args::default(), |k| (k == "COCKPIT_DEMO_BACKFILL_RATE_PER_MINUTE").then(|| "NaN".into())).unwrap_err();
+        assert!(e.0.contains("demo.backfill_rate_per_minute"), "{e}");
         let e = Config::load(&Args::default(), |k| (k == "COCKPIT_DEMO_ENABLED").then(|| "maybe".into())).unwrap_err();
         assert!(e.0.contains("COCKPIT_DEMO_ENABLED"), "{e}");
         assert!(parse_args(["--bogus".to_string()]).is_err());

@@ -143,8 +143,12 @@ impl DemoFeed {
     }
 
     /// Arrival after `t`: a Poisson process whose rate follows the day (quiet at night, busy by day).
+    /// A rate of zero never arrives: tests and cities that want only their own feeds count on it.
     fn next_arrival(&self, t: i64, k: u64, rate_per_minute: f64) -> i64 {
-        let per_ms = rate_per_minute.max(0.001) / MIN as f64 * diurnal(t);
+        if rate_per_minute <= 0.0 || !rate_per_minute.is_finite() {
+            return i64::MAX;
+        }
+        let per_ms = rate_per_minute / MIN as f64 * diurnal(t);
         let u = unit(mix(self.cfg.seed ^ k.wrapping_mul(0x9e37_79b9) ^ t as u64)).max(1e-9);
         t + ((-u.ln() / per_ms) as i64).max(1)
     }
@@ -461,6 +465,17 @@ mod tests {
         let tree = Arc::new(RegionTree::new(shaoxing::build()).unwrap());
         let settings = Arc::new(Settings::fixed(Default::default(), Default::default()).unwrap());
         DemoFeed::new(DemoConfig { enabled: true, rate_per_minute: 1.0, backfill_days: days, backfill_rate_per_minute: rate, seed: 7, systems: false }, tree, settings)
+    }
+
+    #[test]
+    fn a_rate_of_zero_makes_no_cases() {
+        // A year of history at rate 0 (it once meant 0.001 a minute: about 500 cases a year, and a
+        // cluster test that met one of them).
+        let f = feed(0.0, 365);
+        assert!(f.backfill(1_795_190_400_000).is_empty());
+        let day = 1_795_190_400_000;
+        assert!((0..1440).all(|m| f.next_arrival(day + m * MIN, m as u64, 0.0) == i64::MAX));
+        assert!(f.next_arrival(day, 1, 0.5) < day + 365 * DAY_MS, "a positive rate still arrives");
     }
 
     #[test]

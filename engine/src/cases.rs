@@ -61,6 +61,13 @@ impl Ev {
     }
 }
 
+/// Events kept in the case's row up to this many (most cases have fewer): a scan then reads one place
+/// in memory per case, not two.
+pub const INLINE_EVENTS: usize = 8;
+
+/// A case's events.
+pub type Events = smallvec::SmallVec<[Ev; INLINE_EVENTS]>;
+
 /// One case: facts fixed at its report, and its events.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Case {
@@ -76,7 +83,7 @@ pub struct Case {
     pub warn_at: i64,
     pub deadline: i64,
     /// Source events by sequence number, then the cockpit's.
-    pub events: Vec<Ev>,
+    pub events: Events,
 }
 
 impl Case {
@@ -240,6 +247,22 @@ impl Cases {
         Some(n)
     }
 
+    /// Takes a whole table at once (a snapshot's, into an empty one) without copying its rows: a
+    /// city-year's rows are some 200 MB. Err names a case whose key another one has.
+    pub fn adopt(&mut self, all: Vec<Case>) -> Result<(), String> {
+        assert!(self.all.is_empty(), "a table is adopted into an empty one");
+        self.index.reserve(all.len());
+        for (n, c) in all.iter().enumerate() {
+            let n = u32::try_from(n).expect("fewer than 4 billion cases");
+            if self.index.insert(key(self.feeds.name(c.feed), &c.id), n).is_some() {
+                self.index.clear();
+                return Err(c.id.to_string());
+            }
+        }
+        self.all = all;
+        Ok(())
+    }
+
     pub fn get(&self, n: u32) -> &Case {
         &self.all[n as usize]
     }
@@ -280,6 +303,7 @@ mod tests {
             }
         }
         assert_eq!(std::mem::size_of::<Ev>(), 16);
+        assert!(std::mem::size_of::<Case>() <= 192, "a case row is three cache lines at most: {}", std::mem::size_of::<Case>());
     }
 
     #[test]
@@ -295,7 +319,7 @@ mod tests {
             reported_at: 0,
             warn_at: 8,
             deadline: 10,
-            events: vec![],
+            events: Events::new(),
         };
         assert!(c.insert(Ev::new(0, 0, false, Action::Report, Status::Reported, None)));
         assert!(c.insert(Ev::new(9, 1, true, Action::Supervise, Status::Reported, None)));
@@ -324,12 +348,34 @@ mod tests {
             reported_at: 0,
             warn_at: 0,
             deadline: 1,
-            events: vec![],
+            events: Events::new(),
         };
         assert_eq!(t.add(c("1")), Some(0));
         assert_eq!(t.add(c("1")), None);
         assert_eq!(t.add(c("2")), Some(1));
         assert_eq!(t.find("demo", "2"), Some(1));
         assert_eq!(t.find("other", "2"), None);
+        // A snapshot's table is taken whole, and refused whole when a key repeats.
+        let mut u = Cases::new();
+        u.feeds.intern("demo");
+        assert_eq!(u.adopt(vec![c("1"), c("2"), c("1")]), Err("1".to_string()));
+        assert_eq!((u.len(), u.find("demo", "2")), (0, None));
+        u.adopt(vec![c("1"), c("2")]).unwrap();
+        assert_eq!((u.len(), u.find("demo", "1"), u.find("demo", "2")), (2, Some(0), Some(1)));
+    }
+
+    #[test]
+    fn a_case_with_more_events_than_its_row_holds_keeps_them_in_order() {
+        let mut c = Case { feed: 1, id: "x".into(), grid: 0, category: Category::Hazard, source: Source::Police, priority: Priority::Normal, department: 0, reported_at: 0, warn_at: 8, deadline: 10, events: Events::new() };
+        let n = 3 * INLINE_EVENTS as u32;
+        // Inserted from the last: every one goes in front, across the move out of the row.
+        for seq in (0..n).rev() {
+            assert!(c.insert(Ev::new(i64::from(seq), seq, seq % 5 == 4, Action::Return, Status::Accepted, None)));
+        }
+        let got: Vec<(bool, u32)> = c.events.iter().map(|e| (e.desk(), e.seq)).collect();
+        let mut want: Vec<(bool, u32)> = (0..n).map(|s| (s % 5 == 4, s)).collect();
+        want.sort();
+        assert_eq!(got, want);
+        assert!(c.events.spilled());
     }
 }

@@ -81,7 +81,7 @@ impl GridCase {
     }
 }
 
-/// How many cases ahead a scan asks for the events (and twice as far for the case's row).
+/// How many cases ahead a scan asks for the case's row.
 const PREFETCH_AHEAD: usize = 4;
 
 /// Asks the CPU for the memory at `p` without waiting for it.
@@ -234,7 +234,7 @@ impl Engine {
             reported_at: f.reported_at,
             warn_at: f.warn_at,
             deadline: f.deadline,
-            events: vec![Ev::new(e.at, 0, false, Action::Report, e.status, None)],
+            events: smallvec::smallvec![Ev::new(e.at, 0, false, Action::Report, e.status, None)],
         };
         let Some(n) = self.cases.add(c) else {
             // Two ids with one 128-bit key: never seen in practice; refusing is the safe side.
@@ -482,12 +482,13 @@ impl Engine {
     /// nothing to it.
     pub(crate) fn cases_meeting(&self, region: usize, f: i64, t: i64) -> impl Iterator<Item = &Case> + '_ {
         self.meeting(region, f, t).map(move |(list, k)| {
-            // The cases of a grid lie far apart in the table: ask for a later one's row while this one is counted.
-            if let Some(ahead) = list.get(k + 2 * PREFETCH_AHEAD) {
-                prefetch(self.cases.get(ahead.n) as *const Case);
-            }
+            // The cases of a grid lie far apart in the table: ask for a later one's row (its events
+            // are in it) while this one is counted.
             if let Some(ahead) = list.get(k + PREFETCH_AHEAD) {
-                prefetch(self.cases.get(ahead.n).events.as_ptr());
+                let row = self.cases.get(ahead.n) as *const Case as *const u8;
+                for line in (0..std::mem::size_of::<Case>()).step_by(64) {
+                    prefetch(row.wrapping_add(line));
+                }
             }
             self.cases.get(list[k].n)
         })
@@ -547,17 +548,16 @@ impl Engine {
             return Err(crate::persist::LoadError::Corrupt("cells for fewer departments than the cases name".into()));
         }
         self.cells = cells;
-        for c in cases {
-            let grid = c.grid as usize;
-            let (id, court) = (c.id.clone(), c.source == app::model::Source::Court);
-            let n = self.cases.add(c).ok_or_else(|| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
-            self.by_grid[grid].push(GridCase::of(n, self.cases.get(n)));
-            if court {
+        self.cases.adopt(cases).map_err(|id| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
+        for (n, c) in self.cases.all.iter().enumerate() {
+            let (n, grid) = (n as u32, c.grid as usize);
+            self.by_grid[grid].push(GridCase::of(n, c));
+            if c.source == app::model::Source::Court {
                 self.referred.push((self.tree.pre_order(grid), n));
             }
-            self.live.push(LiveState::default());
-            self.pending_at.push(i64::MAX);
         }
+        self.live.resize(self.cases.len(), LiveState::default());
+        self.pending_at.resize(self.cases.len(), i64::MAX);
         self.referred.sort_unstable();
         self.ticker = ticker.into_iter().collect();
         self.last_patrol = last_patrol;

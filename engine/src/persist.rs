@@ -274,8 +274,8 @@ impl Engine {
         };
         let feeds = names()?;
         let departments = names()?;
-        let mut cases = Vec::new();
         let ncases = b.count(40)?;
+        let mut cases = Vec::with_capacity(ncases);
         for _ in 0..ncases {
             let feed = b.u16()?;
             let id = b.str()?;
@@ -295,7 +295,7 @@ impl Engine {
             if nev as u64 * 14 > b.left {
                 return Err(LoadError::Corrupt("more events than the file holds".into()));
             }
-            let mut events = Vec::with_capacity(nev);
+            let mut events = crate::cases::Events::with_capacity(nev);
             for _ in 0..nev {
                 let (at, seq, code) = (b.i64()?, b.u32()?, b.u16()?);
                 let e = Ev::from_parts(at, seq, code);

@@ -4,10 +4,11 @@
 # Chromium against a baseline page measured in the same run; live-stream fan-out to 5,000 clients and an
 # accelerated day of a wall on a playlist (memory); then records per second from each feed kind
 # against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly;
-# last, the indicator engine on a generated city-year: a fixed mix of queries at every level and period
-# against the same flow reports answered by SQLite, PostgreSQL and DuckDB, ingest rates, restart, memory
-# (`server/benches/indicators.rs`). INDICATORS_BENCH_DAYS sets the span generated (default 365);
-# INDICATORS_BENCH_DIR reuses a data directory cockpit-gen made before instead of generating one.
+# last, the indicator engine on a generated city-year: its recount and damaged-snapshot tests, then a fixed
+# mix of queries at every level and period against the same flow reports answered by SQLite, PostgreSQL
+# and DuckDB, ingest rates, restart, memory (`server/benches/indicators.rs`). INDICATORS_BENCH_DAYS sets
+# the span generated (default 365); INDICATORS_BENCH_DIR reuses a data directory cockpit-gen made before
+# instead of generating one.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_browser
@@ -21,7 +22,7 @@ const site = "target/site/";
 const m = JSON.parse(fs.readFileSync(site + "assets.json", "utf8"));
 const pages = {
   "wall": [`pkg/${m.wall ?? m.app}.wasm`, `pkg/${m.wall ?? m.app}.js`, m.css.slice(1), m.echarts.slice(1)],
-  "desk (every page's bundle)": [`pkg/${m.app}.wasm`, `pkg/${m.app}.js`, m.css.slice(1), m.echarts.slice(1)],
+  "desk (the bundle of every page)": [`pkg/${m.app}.wasm`, `pkg/${m.app}.js`, m.css.slice(1), m.echarts.slice(1)],
 };
 for (const [page, files] of Object.entries(pages)) {
   let raw = 0, br = 0;
@@ -95,4 +96,6 @@ else
   "$ROOT/target/release/cockpit-gen" --data-dir "$CITY" --days "${INDICATORS_BENCH_DAYS:-365}" --cases-per-day 2900 \
     --seed 2026 --end 2026-12-02T09:00:00+08:00
 fi
+log "the recount and damaged-snapshot tests (server/tests/recount.rs), release build"
+cargo test --release -p server --test recount
 cargo bench -p server --bench indicators

@@ -117,6 +117,47 @@ async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, now: i64, event
     run
 }
 
+/// The same-run baseline of the durable runs: `events` as rows of one plain table (no index, no key, no
+/// check), `DURABLE_BATCH` a transaction, on a fresh file with the store's journal and sync settings. It
+/// is what this disk allows on this day; the durable runs are read against it.
+async fn plain_appends(events: &[CaseEvent]) -> Duration {
+    use sqlx::{ConnectOptions, Connection};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("plain.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+        .pragma("cache_size", "-65536")
+        .connect()
+        .await
+        .expect("plain store");
+    sqlx::query("CREATE TABLE e (feed TEXT, case_id TEXT, origin TEXT, seq INTEGER, action TEXT, status TEXT, at INTEGER, actor TEXT, note TEXT)")
+        .execute(&mut conn)
+        .await
+        .expect("plain table");
+    let t = Instant::now();
+    for chunk in events.chunks(DURABLE_BATCH) {
+        let mut tx = conn.begin().await.expect("begin");
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO e (feed, case_id, origin, seq, action, status, at, actor, note) ");
+        q.push_values(chunk, |mut b, e| {
+            let note = e.note.as_ref();
+            b.push_bind(&e.feed)
+                .push_bind(&e.case_id)
+                .push_bind(e.origin.as_str())
+                .push_bind(i64::from(e.seq))
+                .push_bind(e.action.as_str())
+                .push_bind(e.status.as_str())
+                .push_bind(e.at)
+                .push_bind(note.map(|n| n.actor.as_str()))
+                .push_bind(note.map(|n| n.text.as_str()));
+        });
+        q.build().execute(&mut *tx).await.expect("plain insert");
+        tx.commit().await.expect("commit");
+    }
+    t.elapsed()
+}
+
 fn env_usize(key: &str, default: usize) -> usize {
     match std::env::var(key) {
         Ok(v) => v.trim().parse().unwrap_or_else(|_| panic!("{key} must be a whole number, not {v:?}")),
@@ -1358,6 +1399,9 @@ async fn run(dir: PathBuf) {
     log(format!("ingest: the same events from {DURABLE_FEEDS} feeds at once"));
     let many = durable_run(&rows, &tree, now, &durable, DURABLE_FEEDS).await;
     let (durable_time, stored, refused) = (one.time, one.stored, one.refused.clone());
+    log("ingest: the same events appended to one plain table (the disk's baseline)");
+    let plain_time = plain_appends(&durable).await;
+    let share = |d: Duration| format!("{:.0} %", 100.0 * plain_time.as_secs_f64() / d.as_secs_f64().max(1e-9));
 
     let rate = |n: usize, d: Duration| thousands(n as f64 / d.as_secs_f64().max(1e-9));
     emit(&mut md, format!(
@@ -1368,6 +1412,7 @@ async fn run(dir: PathBuf) {
          | live ingest, JSON parsing + take | {} events/s | {} events as JSON lines ({:.0} bytes a line): `serde_json` into a struct, enums parsed, `Engine::take` ({} taken); parsing alone {} events/s |\n\
          | durable ingest (SQLite WAL, synchronous=FULL) | {} events/s | `Ingest::submit` (check, store, count) of the first {} stored events into a fresh store, {DURABLE_BATCH} a batch, one after another; {} stored{} |\n\
          | durable ingest, {DURABLE_FEEDS} feeds at once | {} events/s | the same events split by case among {DURABLE_FEEDS} submitters, {DURABLE_BATCH} a batch each; group commit stored {} batches in {} transactions; {} stored{} |\n\
+         | durable baseline: plain appends | {} events/s | the same events as rows of one table without index, key or check, {DURABLE_BATCH} a transaction, same journal and sync: what this disk allows today. The store reaches {} of it from one feed, {} from {DURABLE_FEEDS} |\n\
          | restart: `Engine::load` + `sweep` | {} s (median of 3; {} .. {}) | `Engine::load` of the {:.1} MiB snapshot, then `sweep` one minute on; the first load took {:.2} s |\n\
          | restart: the server's path | {:.2} s | `indicators::start`: snapshot, store tail, last patrols, observations, sweep ({origin:?}) |\n\
          | snapshot write (to memory) | {:.2} s | `Engine::save`, {:.1} MiB |\n\
@@ -1393,6 +1438,9 @@ async fn run(dir: PathBuf) {
         thousands(many.batches.1 as f64),
         thousands(many.stored as f64),
         many.refused.map(|r| format!("; first refusal: {r}")).unwrap_or_default(),
+        rate(durable.len(), plain_time),
+        share(durable_time),
+        share(many.time),
         format!("{:.2}", pct(&restarts, 0.5).as_secs_f64()),
         format!("{:.2}", restarts[0].as_secs_f64()),
         format!("{:.2}", restarts[restarts.len() - 1].as_secs_f64()),

@@ -21,8 +21,11 @@ use std::sync::{Arc, RwLock};
 
 const USAGE: &str = "usage: cockpit-gen --data-dir DIR [--days N] [--cases-per-day N] [--seed N] [--end RFC3339]";
 const HOUR: i64 = 3_600_000;
-/// Hours of changes written in one transaction.
-const HOURS_PER_WRITE: u64 = 24;
+/// Hours of changes written in one transaction. A case row and its events' index entries are rewritten at
+/// every step of the case, and a case lives for days: three days a transaction write each such page once
+/// where one day a transaction wrote it three times (90 days: 44.1 s and 10.0 M blocks written at 24
+/// hours, 33.4 s and 6.3 M blocks at 72).
+const HOURS_PER_WRITE: u64 = 72;
 const DAY: i64 = 24 * HOUR;
 
 struct Args {
@@ -131,7 +134,7 @@ async fn generate(a: Args) -> Result<(), String> {
         patrols.extend(walked);
         // Hour by hour, as on a live server: the hour's changes, then the escalation rule and officials
         // supervising what is late, decided on a second engine that has seen everything so far (the
-        // store takes a day at a time, in one transaction).
+        // store takes three days at a time, in one transaction).
         shadow.sweep(now);
         for e in &batch {
             shadow.take(e);

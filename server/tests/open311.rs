@@ -140,11 +140,24 @@ async fn a_resident_reports_and_anyone_follows_it_without_seeing_a_person() {
     assert!(all_cases > published && published > 100, "{all_cases} {published}");
     let people: Vec<(String, String)> = sqlx::query_as("SELECT person_name, person_phone FROM cases WHERE person_name IS NOT NULL AND person_name <> ''").fetch_all(&pool).await.unwrap();
     assert!(people.len() > 10);
+    // A request's number is the source system's own (`SX`, the instant it was reported, two digits), and
+    // an 11-digit phone number turns up inside one now and then: everything but the numbers is read.
+    let unnumbered: String = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let mut x = x.clone();
+            x.as_object_mut().unwrap().remove("service_request_id");
+            x.to_string()
+        })
+        .collect();
+    assert!(unnumbered.contains("\"status\"") && !unnumbered.contains("service_request_id"), "{unnumbered}");
     for (name, phone) in &people {
-        assert!(!all.body.contains(phone.as_str()), "{phone} leaked");
+        assert!(!unnumbered.contains(phone.as_str()), "{phone} leaked");
         // Two-character names can be part of a place's name; three and more are a person's.
         if name.chars().count() > 2 {
-            assert!(!all.body.contains(name.as_str()), "{name} leaked");
+            assert!(!unnumbered.contains(name.as_str()), "{name} leaked");
         }
     }
     let open = json(&request(&a, "GET", "/open311/v2/requests.json?status=closed&service_code=hazard", &[], "").await);

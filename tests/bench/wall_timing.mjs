@@ -26,7 +26,7 @@ const mapDrawn = () => {
   const c = el && window.echarts && window.echarts.getInstanceByDom(el);
   return !!(c && c.getOption().series?.[0]?.data?.length);
 };
-const tableShown = () => document.querySelectorAll('table#districts tbody tr').length > 0;
+const tableShown = () => document.querySelectorAll('table#record-districts tbody tr').length > 0;
 
 const wall = [], base = [];
 for (let i = 0; i < runs; i++) {

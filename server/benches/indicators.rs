@@ -123,12 +123,8 @@ async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, now: i64, event
 async fn plain_appends(events: &[CaseEvent]) -> Duration {
     use sqlx::{ConnectOptions, Connection};
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("plain.db"))
+    let mut conn = server::store::sqlite_connect_options(&dir.path().join("plain.db"))
         .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-        .pragma("cache_size", "-65536")
         .connect()
         .await
         .expect("plain store");
@@ -610,7 +606,7 @@ struct Baseline {
 
 async fn run_sqlite(dir: &Path, flow: &[String], params: &[Vec<(String, String)>], warmup: usize) -> Baseline {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    // As the store opens it (server/src/store/sqlite.rs): 64 MiB page cache, the file mapped.
+    // Its best case, more than the store gives its readers: a 64 MiB page cache and the file mapped.
     let opts = SqliteConnectOptions::new().filename(dir.join("cockpit.db")).pragma("cache_size", "-65536").pragma("mmap_size", "1073741824");
     let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.expect("open cockpit.db");
     for p in params.iter().take(warmup) {

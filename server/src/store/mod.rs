@@ -33,7 +33,7 @@ pub use settings::{SettingsStore, StoredSetting};
 pub use warnings::WarningStore;
 pub use duty::DutyStore;
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore};
 
 use crate::case::{CaseEvent, Outcome};
 use crate::city::RegionRow;

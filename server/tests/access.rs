@@ -3,7 +3,7 @@
 mod common;
 
 use app::model::WallSnapshot;
-use common::{csrf, form, login, login_next, login_resp, post_json, request, start, Resp};
+use common::{csrf, form, login, login_next, login_resp, post_json, request, start, without_request_numbers, Resp};
 use leptos_axum::generate_route_list;
 
 /// A path to request for a route pattern: parameters get a harmless value.
@@ -517,14 +517,7 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         }
         assert!(!r.body.contains("钱多多") && !r.body.contains("13955550000"), "{path} shows the resident");
         // Request ids are the source systems' own case numbers, published as such: not scanned.
-        let mut body = r.body.clone();
-        while let (Some(a), Some(b)) = (body.find("<service_request_id>"), body.find("</service_request_id>")) {
-            body.replace_range(a..b + "</service_request_id>".len(), " ");
-        }
-        while let Some(a) = body.find("\"service_request_id\":\"") {
-            let end = body[a + 22..].find('"').map(|e| a + 22 + e + 1).unwrap_or(body.len());
-            body.replace_range(a..end, " ");
-        }
+        let body = without_request_numbers(&r.body);
         // Region codes are 6 to 15 digits; a phone number would be 11 digits starting 13-19 outside a code.
         let stripped: String = body.split(|c: char| !c.is_ascii_digit()).filter(|d| d.len() != 6 && d.len() != 9 && d.len() != 12 && d.len() != 13).collect::<Vec<_>>().join(" ");
         let found = stripped.split(' ').find(|d| phone(d));

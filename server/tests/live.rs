@@ -172,7 +172,8 @@ async fn a_stream_that_keeps_up_gets_patches_that_rebuild_the_same_snapshot() {
     assert!(sizes.len() >= 5, "a stream that keeps up gets mostly patches: {} of 8", sizes.len());
     // How much a frame carries depends on the machine's load (changes that arrive while a frame waits go
     // into it): in one CI run half the patches were about 1 KB and half about 4.3 KB against a 7.3 KB
-    // snapshot, so the smaller half is what is held to it.
+    // snapshot, so the lower quartile is what is held to it (of eight patches, the three smallest must be
+    // under half a snapshot).
     assert!(sizes[sizes.len() / 4] < full_len / 2, "the smaller patches ({sizes:?} bytes) are much smaller than a snapshot ({full_len})");
 
     // A second stream starts from the whole snapshot of the current frame; the first stream, patched

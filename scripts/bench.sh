@@ -6,7 +6,8 @@
 # against its real peer (Mosquitto, nats-server, PostgreSQL, …) against `Ingest::take` called directly;
 # last, the indicator engine on a generated city-year: its recount and damaged-snapshot tests, then a fixed
 # mix of queries at every level and period against the same flow reports answered by SQLite, PostgreSQL
-# and DuckDB, ingest rates, restart, memory (`server/benches/indicators.rs`). INDICATORS_BENCH_DAYS sets
+# and DuckDB, ingest rates, restart, memory (`server/benches/indicators.rs`), and the release server
+# itself started on a copy of that city-year (time to healthy, memory). INDICATORS_BENCH_DAYS sets
 # the span generated (default 365); INDICATORS_BENCH_DIR reuses a data directory cockpit-gen made before
 # instead of generating one.
 source "$(dirname "$0")/lib.sh"
@@ -38,7 +39,8 @@ for (const [page, files] of Object.entries(pages)) {
 
 DATA=$(mktemp -d)
 CITY=
-trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA" ${CITY:+"$CITY"}' EXIT
+SRV=
+trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA" ${CITY:+"$CITY"} ${SRV:+"$SRV"}' EXIT
 # Starts the release server on a free port over $DATA; sets PID and URL; prints the time to healthy.
 start_server() {
   local start; start=$(date +%s%N)
@@ -99,3 +101,16 @@ fi
 log "the recount and damaged-snapshot tests (server/tests/recount.rs), release build"
 cargo test --release -p server --test recount
 cargo bench -p server --bench indicators
+
+log "the release server on a copy of the city-year, its clock just after the generated end, the demo's systems feeding it"
+SRV=$(mktemp -d)
+cp -a "$INDICATORS_BENCH_DIR/." "$SRV/"
+DATA=$SRV
+export COCKPIT_CLOCK_START=2026-12-02T09:01:00+08:00
+start_server "start on the city-year"
+unset COCKPIT_CLOCK_START
+mib() { awk -v k="$1:" '$1 == k {printf "%d MiB", $2 / 1024}' /proc/$PID/status; }
+echo "server memory at healthy: VmRSS $(mib VmRSS)"
+sleep 120
+echo "server memory 2 minutes later: VmRSS $(mib VmRSS), RssAnon $(mib RssAnon), peak (VmHWM) $(mib VmHWM)"
+kill $PID; wait $PID 2>/dev/null || true

@@ -549,6 +549,14 @@ impl Engine {
         }
         self.cells = cells;
         self.cases.adopt(cases).map_err(|id| crate::persist::LoadError::Corrupt(format!("case {id} twice")))?;
+        // Each grid's list sized to what it will hold, not grown by doubling (up to half of it unused).
+        let mut per_grid = vec![0usize; self.by_grid.len()];
+        for c in &self.cases.all {
+            per_grid[c.grid as usize] += 1;
+        }
+        for (list, n) in self.by_grid.iter_mut().zip(per_grid) {
+            list.reserve_exact(n);
+        }
         for (n, c) in self.cases.all.iter().enumerate() {
             let (n, grid) = (n as u32, c.grid as usize);
             self.by_grid[grid].push(GridCase::of(n, c));

@@ -240,15 +240,23 @@ impl Safety {
         use crate::persist::LoadError;
         let region = |x: u32| if (x as usize) < tree.len() { Ok(x as usize) } else { Err(LoadError::Corrupt(format!("safety figure of region {x}"))) };
         let mut s = Safety::default();
-        for _ in 0..r.count(25)? {
+        // Each table sized once from its count: growing by doubling leaves the freed tables behind in
+        // the heap (90 MB of rehashing at a city-year).
+        let n = r.count(25)?;
+        s.days.reserve(n);
+        for _ in 0..n {
             let (reg, m, d, sum, n) = (region(r.u32()?)?, Measure::from_code(r.u8()?)?, r.i64()?, r.f64()?, r.u32()?);
             s.days.insert((reg, m, d), (sum, n));
         }
-        for _ in 0..r.count(21)? {
+        let n = r.count(21)?;
+        s.channels.reserve(n);
+        for _ in 0..n {
             let (feed, id, version, reg, online) = (r.str()?, r.str()?, r.i64()?, region(r.u32()?)?, r.u8()? == 1);
             s.channels.insert((feed, id), (version, reg, online));
         }
-        for _ in 0..r.count(37)? {
+        let n = r.count(37)?;
+        s.latest.reserve(n);
+        for _ in 0..n {
             let (feed, id, version, reg, m, d, v) = (r.str()?, r.str()?, r.i64()?, region(r.u32()?)?, Measure::from_code(r.u8()?)?, r.i64()?, r.f64()?);
             s.latest.insert((feed, id), (version, reg, m, d, v));
         }

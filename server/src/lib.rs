@@ -10,6 +10,7 @@
 //!   store's tail at start, snapshotted in the background; every dashboard figure is read from it
 //! - `auth/`: accounts, argon2id passwords, sessions, device tokens, sign-in throttling, audit
 //! - `masking`: personal fields hidden below the viewer's clearance
+//! - `memory`: free heap pages given back to the system after the engine's load, at start, each minute
 //! - `patrol`: grid patrols, the last visit per grid
 //! - `duty`: grid workers' rosters (shifts, leave), kept in the store and held by the engine
 //! - `residents/`: residents' reports and the city's requests as the public reads them (Open311)
@@ -35,6 +36,7 @@ pub mod feeds;
 pub mod indicators;
 pub mod ingest;
 pub mod masking;
+pub mod memory;
 pub mod patrol;
 pub mod policy;
 pub mod residents;
@@ -134,7 +136,8 @@ pub async fn run_with_clock(
     }
     let t = std::time::Instant::now();
     let (engine, origin, at) = indicators::start_at(tree.clone(), store.as_ref(), &cfg.data_dir, clock.now_ms()).await?;
-    tracing::info!(cases = engine.case_count(), open = engine.open_cases(), ms = t.elapsed().as_millis() as u64, ?origin, "indicator engine loaded");
+    let resident_mib = memory::give_back().map(|b| b >> 20);
+    tracing::info!(cases = engine.case_count(), open = engine.open_cases(), ms = t.elapsed().as_millis() as u64, ?origin, ?resident_mib, "indicator engine loaded");
     let engine = Arc::new(RwLock::new(engine));
     let (changed_tx, changed_rx) = watch::channel(0u64);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -189,6 +192,7 @@ pub async fn run_with_clock(
         stop_rx.clone(),
     ));
 
+    tokio::spawn(memory::give_back_every(std::time::Duration::from_secs(60), stop_rx.clone()));
     // Deadlines pass without any event arriving: sweep once a second.
     {
         let (ingest, mut stop) = (ingest.clone(), stop_rx.clone());
@@ -312,6 +316,8 @@ pub async fn run_with_clock(
     });
     let state = web::AppState { leptos, cockpit, changed: changed_rx, shutdown: stop_rx, hub: Default::default(), assets };
     let app = web::router(state);
+    // What starting everything else allocated and dropped (the roster, warnings, accounts, the site).
+    tracing::info!(resident_mib = ?memory::give_back().map(|b| b >> 20), "started");
     let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(async move {
         shutdown.await;
         // Ends live streams and feeds, so the server can drain.

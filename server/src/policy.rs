@@ -170,7 +170,7 @@ impl Policy {
         let r = self.tree.get(idx);
         // Codes below the city extend their parent's; a city code (GB/T 2260, "xxxx00") shares its first four.
         let prefix = if r.row.level == Level::City { r.row.code.chars().take(4).collect() } else { r.row.code.clone() };
-        CaseQuery { grid_prefix: Some(prefix), limit: u32::MAX, ..CaseQuery::default() }
+        CaseQuery { grid_prefix: Some(prefix), by_area: r.row.level >= Level::Town, limit: u32::MAX, ..CaseQuery::default() }
     }
 
     /// Whether one case is the viewer's to see.

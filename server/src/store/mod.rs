@@ -78,6 +78,10 @@ pub struct StoredCase {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaseQuery {
     pub grid_prefix: Option<String>,
+    /// The scope is a street or smaller, a small share of the city's cases: read them by area (an
+    /// index range of grid codes) rather than the whole city's newest first until the page is full.
+    /// SQLite keeps no statistics to tell the two apart by itself; PostgreSQL's planner does.
+    pub by_area: bool,
     pub department: Option<String>,
     /// Only cases dispatched or later (what a department has been given).
     pub dispatched_only: bool,

@@ -309,11 +309,37 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     Ok(out)
 }
 
+/// The first string after every string that begins with `prefix`, when its last character is an ASCII
+/// digit (as region codes' are): the prefix with that digit one higher.
+fn after_prefix(prefix: &str) -> Option<String> {
+    let (&last, head) = prefix.as_bytes().split_last()?;
+    if !last.is_ascii_digit() {
+        return None;
+    }
+    // `head` ends on a character boundary: the byte after it is ASCII.
+    Some(format!("{}{}", std::str::from_utf8(head).ok()?, char::from(last + 1)))
+}
+
+/// A case list: `head` (a `SELECT … FROM cases c WHERE`), the query's conditions, its order and limit.
+fn case_list<'a>(head: &str, q: &'a super::CaseQuery) -> QueryBuilder<'a, Sqlite> {
+    let mut b = QueryBuilder::<Sqlite>::new(head);
+    push_filters(&mut b, q);
+    b.push(if q.alerting_at.is_some() { " ORDER BY c.deadline LIMIT " } else { " ORDER BY c.reported_at DESC LIMIT " }).push_bind(i64::from(q.limit));
+    b
+}
+
 /// `WHERE` conditions of a case query (without the keyword).
 fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &super::CaseQuery) {
     b.push(" 1 = 1");
-    if let Some(p) = &q.grid_prefix {
-        b.push(" AND c.grid LIKE ").push_bind(format!("{p}%"));
+    match (&q.grid_prefix, q.grid_prefix.as_deref().and_then(after_prefix)) {
+        // `cases_by_grid` answers a range; it cannot answer `LIKE`, which ignores case.
+        (Some(p), Some(end)) if q.by_area => {
+            b.push(" AND c.grid >= ").push_bind(p.clone()).push(" AND c.grid < ").push_bind(end);
+        }
+        (Some(p), _) => {
+            b.push(" AND c.grid LIKE ").push_bind(format!("{p}%"));
+        }
+        (None, _) => {}
     }
     if let Some(d) = &q.department {
         b.push(" AND c.department = ").push_bind(d.clone());
@@ -349,10 +375,7 @@ impl Store for SqliteStore {
 
     fn cases<'a>(&'a self, q: &'a super::CaseQuery) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
         Box::pin(async move {
-            let mut b = QueryBuilder::<Sqlite>::new("SELECT * FROM cases c WHERE");
-            push_filters(&mut b, q);
-            b.push(if q.alerting_at.is_some() { " ORDER BY c.deadline LIMIT " } else { " ORDER BY c.reported_at DESC LIMIT " }).push_bind(i64::from(q.limit));
-            let rows = b.build().fetch_all(&self.pool).await?;
+            let rows = case_list("SELECT * FROM cases c WHERE", q).build().fetch_all(&self.pool).await?;
             rows.iter().map(rows::stored_case).collect()
         })
     }
@@ -593,5 +616,66 @@ mod tests {
         assert_eq!(temp_store(store.pool()).await, 0, "readers sort as SQLite does by default");
         let migrated: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(store.writer()).await.expect("migrations");
         assert_eq!(migrated, super::MIGRATIONS.last().expect("migrations").0, "every migration ran before the writer opened");
+    }
+
+    fn scope(prefix: &str, by_area: bool) -> super::super::CaseQuery {
+        super::super::CaseQuery { grid_prefix: Some(prefix.into()), by_area, open_only: true, limit: 50, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn a_small_scope_is_read_by_area_and_a_large_one_newest_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        for (q, index) in [(scope("330602012", true), "cases_by_grid"), (scope("330602", false), "cases_by_reported")] {
+            let plan: Vec<String> = super::case_list("EXPLAIN QUERY PLAN SELECT * FROM cases c WHERE", &q)
+                .build()
+                .fetch_all(store.pool())
+                .await
+                .expect("plan")
+                .iter()
+                .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+                .collect();
+            assert!(plan.iter().any(|d| d.contains(index)), "{q:?} should read {index}: {plan:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn by_area_lists_exactly_the_cases_whose_grid_begins_with_the_prefix() {
+        use super::super::Store;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        // Codes on both sides of each prefix's range [prefix, the prefix with its last digit one higher).
+        let grids = ["330602012899", "3306020129", "330602012900", "330602012999", "330602013", "3306020130"];
+        for (i, g) in grids.iter().enumerate() {
+            sqlx::query("INSERT INTO regions (code, level, name, schematic, shape, ord) VALUES (?, 'grid', ?, 0, '[]', ?)")
+                .bind(g)
+                .bind(g)
+                .bind(i as i64)
+                .execute(store.writer())
+                .await
+                .expect("region");
+            sqlx::query(
+                "INSERT INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at) \
+                 VALUES ('f', ?, 'dispute', 'hotline_12345', ?, ?, ?, 'reported', 0, ?)",
+            )
+            .bind(format!("c{i}"))
+            .bind(g)
+            .bind(1_000 * i as i64)
+            .bind(1_000_000 + i as i64)
+            .bind(1_000 * i as i64)
+            .execute(store.writer())
+            .await
+            .expect("case");
+        }
+        for prefix in ["3306020129", "33060201299", "330602012"] {
+            let want: Vec<&str> = grids.iter().rev().filter(|g| g.starts_with(prefix)).copied().collect();
+            for by_area in [true, false] {
+                let got: Vec<String> = store.cases(&scope(prefix, by_area)).await.expect("cases").into_iter().map(|c| c.facts.grid).collect();
+                assert_eq!(got, want, "prefix {prefix}, by area: {by_area}");
+            }
+        }
+        assert_eq!(super::after_prefix("3306020129").as_deref(), Some("330602012:"));
+        assert_eq!(super::after_prefix(""), None);
+        assert_eq!(super::after_prefix("33060x"), None);
     }
 }

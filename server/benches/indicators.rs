@@ -72,15 +72,29 @@ struct DurableRun {
     batches: (u64, u64),
 }
 
+/// The server's clock in a durable run.
+#[derive(Clone, Copy)]
+enum DurableClock {
+    /// At this instant, after every event: each arrives as history (a feed catching up).
+    At(i64),
+    /// Set to each batch's latest event before it is submitted: a live feed.
+    Following,
+}
+
 /// `events` through `Ingest::submit` into a fresh store by `feeds` submitters at once: the events are
 /// split by case (a feed owns its cases), each submitter's in their stored order, `DURABLE_BATCH` a batch.
-async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, now: i64, events: &[CaseEvent], feeds: usize) -> DurableRun {
+async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, clock: DurableClock, events: &[CaseEvent], feeds: usize) -> DurableRun {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(dir.path()).await.expect("temp store"));
     store.save_regions(rows).await.expect("regions");
     let engine = Arc::new(RwLock::new(Engine::new(tree.clone())));
     let (changed, _) = tokio::sync::watch::channel(0);
-    let ingest = server::ingest::Ingest::new(store.clone(), tree.clone(), engine, changed, server::clock::Clock::manual(now));
+    let start = match clock {
+        DurableClock::At(now) => now,
+        DurableClock::Following => events.iter().map(|e| e.at).min().unwrap_or(0),
+    };
+    let server_clock = server::clock::Clock::manual(start);
+    let ingest = server::ingest::Ingest::new(store.clone(), tree.clone(), engine, changed, server_clock.clone());
     let mut parts: Vec<Vec<CaseEvent>> = vec![Vec::new(); feeds];
     for e in events {
         let h = e.case_id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
@@ -90,10 +104,13 @@ async fn durable_run(rows: &[RegionRow], tree: &Arc<RegionTree>, now: i64, event
     let tasks: Vec<_> = parts
         .into_iter()
         .map(|part| {
-            let ingest = ingest.clone();
+            let (ingest, server_clock) = (ingest.clone(), server_clock.clone());
             tokio::spawn(async move {
                 let (mut stored, mut refused) = (0usize, None);
                 for chunk in part.chunks(DURABLE_BATCH) {
+                    if let DurableClock::Following = clock {
+                        server_clock.set(chunk.iter().map(|e| e.at).max().unwrap_or(0));
+                    }
                     for o in ingest.submit(chunk.to_vec()).await.expect("submit") {
                         match o {
                             server::case::Outcome::Stored => stored += 1,
@@ -1391,9 +1408,11 @@ async fn run(dir: PathBuf) {
     // ---- durable: Ingest::submit into a fresh SQLite store, from one feed and from eight at once
     let durable: Vec<CaseEvent> = sample.into_iter().take(durable_events).collect();
     log(format!("ingest: {} events through Ingest::submit into a fresh SQLite store (WAL, synchronous=FULL), {DURABLE_BATCH} a batch", durable.len()));
-    let one = durable_run(&rows, &tree, now, &durable, 1).await;
+    let one = durable_run(&rows, &tree, DurableClock::At(now), &durable, 1).await;
     log(format!("ingest: the same events from {DURABLE_FEEDS} feeds at once"));
-    let many = durable_run(&rows, &tree, now, &durable, DURABLE_FEEDS).await;
+    let many = durable_run(&rows, &tree, DurableClock::At(now), &durable, DURABLE_FEEDS).await;
+    log("ingest: the same events from one feed, the server's clock following them");
+    let live = durable_run(&rows, &tree, DurableClock::Following, &durable, 1).await;
     let (durable_time, stored, refused) = (one.time, one.stored, one.refused.clone());
     log("ingest: the same events appended to one plain table (the disk's baseline)");
     let plain_time = plain_appends(&durable).await;
@@ -1408,6 +1427,7 @@ async fn run(dir: PathBuf) {
          | live ingest, JSON parsing + take | {} events/s | {} events as JSON lines ({:.0} bytes a line): `serde_json` into a struct, enums parsed, `Engine::take` ({} taken); parsing alone {} events/s |\n\
          | durable ingest (SQLite WAL, synchronous=FULL) | {} events/s | `Ingest::submit` (check, store, count) of the first {} stored events into a fresh store, {DURABLE_BATCH} a batch, one after another; {} stored{} |\n\
          | durable ingest, {DURABLE_FEEDS} feeds at once | {} events/s | the same events split by case among {DURABLE_FEEDS} submitters, {DURABLE_BATCH} a batch each; group commit stored {} batches in {} transactions; {} stored{} |\n\
+         | durable ingest, one feed, the clock following the events | {} events/s | as the first durable row, with the server's clock set to each batch's latest event before it is submitted, as for a live feed (in the rows above the clock stands after the data's end, so every event arrives as history); {} stored{} |\n\
          | durable baseline: plain appends | {} events/s | the same events as rows of one table without index, key or check, {DURABLE_BATCH} a transaction, same journal and sync: what this disk allows today. The store reaches {} of it from one feed, {} from {DURABLE_FEEDS} |\n\
          | restart: `Engine::load` + `sweep` | {} s (median of 3; {} .. {}) | `Engine::load` of the {:.1} MiB snapshot, then `sweep` one minute on; the first load took {:.2} s |\n\
          | restart: the server's path | {:.2} s | `indicators::start`: snapshot, store tail, last patrols, observations, sweep ({origin:?}) |\n\
@@ -1434,6 +1454,9 @@ async fn run(dir: PathBuf) {
         thousands(many.batches.1 as f64),
         thousands(many.stored as f64),
         many.refused.map(|r| format!("; first refusal: {r}")).unwrap_or_default(),
+        rate(durable_events.min(n), live.time),
+        thousands(live.stored as f64),
+        live.refused.map(|r| format!("; first refusal: {r}")).unwrap_or_default(),
         rate(durable.len(), plain_time),
         share(durable_time),
         share(many.time),

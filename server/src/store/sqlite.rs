@@ -331,15 +331,12 @@ fn case_list<'a>(head: &str, q: &'a super::CaseQuery) -> QueryBuilder<'a, Sqlite
 /// `WHERE` conditions of a case query (without the keyword).
 fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &super::CaseQuery) {
     b.push(" 1 = 1");
-    match (&q.grid_prefix, q.grid_prefix.as_deref().and_then(after_prefix)) {
+    if let Some(p) = &q.grid_prefix {
         // `cases_by_grid` answers a range; it cannot answer `LIKE`, which ignores case.
-        (Some(p), Some(end)) if q.by_area => {
-            b.push(" AND c.grid >= ").push_bind(p.clone()).push(" AND c.grid < ").push_bind(end);
-        }
-        (Some(p), _) => {
-            b.push(" AND c.grid LIKE ").push_bind(format!("{p}%"));
-        }
-        (None, _) => {}
+        match q.by_area.then(|| after_prefix(p)).flatten() {
+            Some(end) => b.push(" AND c.grid >= ").push_bind(p.clone()).push(" AND c.grid < ").push_bind(end),
+            None => b.push(" AND c.grid LIKE ").push_bind(format!("{p}%")),
+        };
     }
     if let Some(d) = &q.department {
         b.push(" AND c.department = ").push_bind(d.clone());

@@ -949,7 +949,7 @@ async fn run(dir: PathBuf) {
     let now = engine.now();
     let pool = store.pool().clone();
     let (first_report, cases_stored, events_stored): (i64, i64, i64) =
-        sqlx::query_as("SELECT (SELECT MIN(reported_at) FROM cases), (SELECT COUNT(*) FROM cases), (SELECT COUNT(*) FROM case_events)")
+        sqlx::query_as("SELECT (SELECT MIN(reported_at) FROM case_facts), (SELECT COUNT(*) FROM case_facts), (SELECT COUNT(*) FROM case_events)")
             .fetch_one(&pool)
             .await
             .expect("counts");

@@ -1,12 +1,14 @@
 -- The flow report of one scope and period (see engine/src/instant.rs for the one definition of every
 -- figure), answered by SQLite over the store's own tables (`cases`, `case_events`, as `cockpit.db`
--- holds them). The bench substitutes the parameters as literals:
+-- holds them; the event statements need only a case's grid, and read it from `case_facts`, the part
+-- of the `cases` view that holds it: a join of three tables leads SQLite, which keeps no statistics,
+-- to read every event first). The bench substitutes the parameters as literals:
 --   {lo}, {hi}          the scope: grid codes in [lo, hi) (lo: the prefix every grid of the scope has)
 --   {child_len}         length of the child regions' codes (0 for a grid: no breakdown by area)
 --   {f}, {t}            the period [f, t) in Unix ms, seen at t
 --   {pf}, {pt}          the period before (环比), {yf}, {yt} the same period a year earlier (同比)
 --   {pc}, {yc}          compared only when the first report is earlier (the end of the compared period's first day)
---   {join}              how the event statements meet `cases`: `CROSS JOIN` for the city (SQLite then reads
+--   {join}              how the event statements meet the cases: `CROSS JOIN` for the city (SQLite then reads
 --                       the events first and looks each case up: 3× faster than a million case lookups
 --                       into the events), `JOIN` below it (the planner's choice: the scope's cases by
 --                       `cases_by_grid`, then their events). The store keeps no statistics (no ANALYZE),
@@ -28,7 +30,7 @@ WITH ev AS (
         COUNT(*) FILTER (WHERE e.origin = 'desk' AND e.action = 'supervise' AND e.at >= {yf} AND e.at < {yt}) AS sup_y,
         COUNT(*) FILTER (WHERE e.origin = 'desk' AND e.action = 'escalate' AND e.at >= {yf} AND e.at < {yt}) AS esc_y,
         COUNT(*) FILTER (WHERE e.origin = 'feed' AND e.action = 'return' AND e.at >= {yf} AND e.at < {yt}) AS ret_y
-    FROM case_events e {join} cases c ON c.feed = e.feed AND c.case_id = e.case_id
+    FROM case_events e {join} case_facts c ON c.feed = e.feed AND c.case_id = e.case_id
     WHERE e.action IN ('supervise', 'escalate', 'return') AND c.grid >= {lo} AND c.grid < {hi}
       AND ((e.at >= {f} AND e.at < {t}) OR (e.at >= {pf} AND e.at < {pt}) OR (e.at >= {yf} AND e.at < {yt}))
     GROUP BY e.feed, e.case_id
@@ -91,16 +93,16 @@ SELECT 'department', dept, SUM(rep), SUM(clo), SUM(due), SUM(ont), SUM(lat), SUM
 UNION ALL
 SELECT 'backlog', '', SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), 0, 0, 0, 0, 0 FROM g
 UNION ALL
-SELECT 'prev_flag', '', (SELECT MIN(reported_at) FROM cases) < {pc}, 0, 0, 0, 0, 0, 0, 0, 0, 0
+SELECT 'prev_flag', '', (SELECT MIN(reported_at) FROM case_facts) < {pc}, 0, 0, 0, 0, 0, 0, 0, 0, 0
 UNION ALL
-SELECT 'year_flag', '', (SELECT MIN(reported_at) FROM cases) < {yc}, 0, 0, 0, 0, 0, 0, 0, 0, 0;
+SELECT 'year_flag', '', (SELECT MIN(reported_at) FROM case_facts) < {yc}, 0, 0, 0, 0, 0, 0, 0, 0, 0;
 
 -- 2. Transitions (Sankey links) in the period: a source event that changes the status, the source's
 --    events read in sequence order; the stay is from the event that entered the status left. Then the
 --    stage durations by status left: count, median and 90th percentile (the value at rank ⌈p·n⌉).
 WITH touched AS (
     SELECT DISTINCT e.feed, e.case_id
-    FROM case_events e {join} cases c ON c.feed = e.feed AND c.case_id = e.case_id
+    FROM case_events e {join} case_facts c ON c.feed = e.feed AND c.case_id = e.case_id
     WHERE e.origin = 'feed' AND e.at >= {f} AND e.at < {t} AND c.grid >= {lo} AND c.grid < {hi}
 ),
 fe AS (
@@ -129,7 +131,7 @@ FROM ranked GROUP BY src;
 
 -- 3. Mediation attempts in the period by tier, and how many settled.
 SELECT 'mediation' AS part, e.tier AS key, COUNT(*), COUNT(*) FILTER (WHERE e.outcome = 'settled')
-FROM case_events e {join} cases c ON c.feed = e.feed AND c.case_id = e.case_id
+FROM case_events e {join} case_facts c ON c.feed = e.feed AND c.case_id = e.case_id
 WHERE e.origin = 'feed' AND e.action = 'mediate' AND e.tier IS NOT NULL AND e.at >= {f} AND e.at < {t}
   AND c.grid >= {lo} AND c.grid < {hi}
 GROUP BY e.tier;

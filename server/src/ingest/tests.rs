@@ -118,7 +118,7 @@ async fn a_batch_that_makes_the_store_fail_fails_alone() {
     assert_eq!(s.ingest.submit(vec![report("g", "bad", &s.grid), accept("g", "bad")]).await.unwrap(), [Outcome::Stored, Outcome::Stored]);
     // Changed behind the cockpit's back: the case says it was never accepted, yet its acceptance is
     // stored. Taking the acceptance again must be refused, not miscounted.
-    sqlx::query("UPDATE cases SET status = 'reported', seq = 0 WHERE case_id = 'bad'").execute(s.store.pool()).await.unwrap();
+    sqlx::query("UPDATE case_state SET status = 'reported', seq = 0 WHERE id = (SELECT state_id FROM case_facts WHERE case_id = 'bad')").execute(s.store.pool()).await.unwrap();
     let answers = release_together(
         &s.ingest,
         vec![vec![report("a", "1", &s.grid)], vec![accept("g", "bad")], vec![report("b", "2", &s.grid), accept("b", "2")]],

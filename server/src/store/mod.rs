@@ -150,9 +150,6 @@ pub trait Store: AccessStore + DutyStore + FeedStore + OutboxStore + PhotoStore 
     fn cases<'a>(&'a self, q: &'a CaseQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Cases of the window, oldest first by its time, without timelines.
     fn cases_in<'a>(&'a self, q: &'a WindowQuery) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
-    /// Cases of the query alive in `[from, to)` (reported before `to`, and open, closed or due from `from`
-    /// on), with their timelines and no personal data: the input of flow analytics.
-    fn histories<'a>(&'a self, q: &'a CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>>;
     /// Stores patrols; one outcome per patrol (a grid that does not exist is rejected).
     fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>>;
     /// The last patrol of every grid ever patrolled: (grid code, at).

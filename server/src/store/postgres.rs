@@ -460,32 +460,6 @@ impl Store for PgStore {
         })
     }
 
-    fn histories<'a>(&'a self, q: &'a super::CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<StoredCase>, StoreError>> {
-        Box::pin(async move {
-            let mut b = QueryBuilder::<Postgres>::new(
-                "SELECT c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, c.priority, c.warn_at, \
-                 c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL::text AS person_name, NULL::text AS person_phone, \
-                 NULL::text AS person_id_number, NULL::text AS person_email, NULL::text AS address, c.updated_at, \
-                 string_agg(e.action || ' ' || e.status || ' ' || e.at || ' ' || COALESCE(e.tier, '-') || ' ' || COALESCE(e.outcome, '-'), ';') AS events \
-                 FROM cases c JOIN case_events e ON e.feed = c.feed AND e.case_id = c.case_id WHERE",
-            );
-            push_filters(&mut b, q);
-            b.push(" AND c.reported_at < ").push_bind(to);
-            b.push(" AND (c.closed_at IS NULL OR c.closed_at >= ").push_bind(from).push(" OR c.deadline >= ").push_bind(from).push(")");
-            b.push(" GROUP BY c.feed, c.case_id");
-            let rows = b.build().fetch_all(&self.pool).await?;
-            let mut cases = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let mut c = rows::stored_case(r)?;
-                let events: String = sqlx::Row::try_get(r, "events")?;
-                c.timeline = events.split(';').map(rows::folded_entry).collect::<Result<_, _>>()?;
-                c.timeline.sort_by_key(|e| e.at);
-                cases.push(c);
-            }
-            Ok(cases)
-        })
-    }
-
     fn append_patrols<'a>(&'a self, patrols: &'a [crate::patrol::Patrol]) -> BoxFuture<'a, Result<Vec<Outcome>, StoreError>> {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;

@@ -214,7 +214,7 @@ fn check_mediation(cur: &CaseState, e: &CaseEvent) -> Result<(), String> {
     Ok(())
 }
 
-/// A case from a `cases` row (all columns, or `histories`' with personal data left out as NULL).
+/// A case from a `cases` row (all columns).
 pub(super) fn stored_case<R: Cells>(r: &R) -> Result<StoredCase, StoreError>
 where
     for<'a> &'a str: ColumnIndex<R>,
@@ -278,27 +278,6 @@ where
         actor: e.opt_string("actor")?,
         note: e.opt_string("note")?,
         mediation: mediation(e.opt_str("tier")?, e.opt_str("outcome")?)?,
-    })
-}
-
-/// One event as `histories` folds it: "action status at tier outcome" ("-" for no mediation).
-pub(super) fn folded_entry(s: &str) -> Result<TimelineEntry, StoreError> {
-    let bad = || StoreError::Corrupt(format!("folded event {s:?}"));
-    let mut it = s.split(' ');
-    let (Some(a), Some(st), Some(at), Some(tier), Some(outcome)) = (it.next(), it.next(), it.next(), it.next(), it.next()) else {
-        return Err(bad());
-    };
-    let mediation = match (flow::Tier::parse(tier), flow::Outcome::parse(outcome)) {
-        (Some(tier), Some(outcome)) => Some(flow::Mediation { tier, outcome }),
-        _ => None,
-    };
-    Ok(TimelineEntry {
-        action: Action::parse(a).ok_or_else(bad)?,
-        status: Status::parse(st).ok_or_else(bad)?,
-        at: at.parse().map_err(|_| bad())?,
-        actor: None,
-        note: None,
-        mediation,
     })
 }
 

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("../../migrations/sqlite/0025_warnings.sql")),
     (26, include_str!("../../migrations/sqlite/0026_base_data.sql")),
     (27, include_str!("../../migrations/sqlite/0027_duties.sql")),
+    (28, include_str!("../../migrations/sqlite/0028_case_state.sql")),
 ];
 
 /// Page cache of each reading connection (8 MiB; SQLite's own default is 2 MiB).
@@ -125,8 +126,7 @@ impl SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             if done.is_none() {
-                // A statement ends with `;` at the end of a line; a trigger keeps its body on one line.
-                for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.lines().all(|l| l.trim().is_empty() || l.trim().starts_with("--"))) {
+                for stmt in statements(sql) {
                     sqlx::query(stmt).execute(&mut *tx).await?;
                 }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
@@ -150,29 +150,35 @@ impl SqliteStore {
     }
 }
 
+/// A migration's statements. A statement ends with `;` at the end of a line; a trigger keeps its body on
+/// one line.
+fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n").map(str::trim).filter(|s| !s.lines().all(|l| l.trim().is_empty() || l.trim().starts_with("--")))
+}
+
 /// Stores case events inside the caller's write transaction; one outcome per event.
 pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseEvent]) -> Result<Vec<Outcome>, StoreError> {
     let mut out = vec![Outcome::Duplicate; events.len()];
 
     let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
-    // Cases this batch creates (a report of a known case is a duplicate).
-    let mut new_cases: HashSet<(String, String)> = HashSet::new();
-    for chunk in reports.chunks(200) {
+    // Cases this batch creates (a report of a known case is a duplicate), each with the number of its
+    // state row: numbers after the last one, in the order of the reports (an ignored report's is skipped).
+    let mut new_cases: HashMap<(String, String), i64> = HashMap::new();
+    let first: i64 = if reports.is_empty() { 0 } else { sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM case_state").fetch_one(&mut *conn).await? };
+    for (n, chunk) in reports.chunks(200).enumerate() {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT OR IGNORE INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, \
+            "INSERT OR IGNORE INTO case_facts (state_id, feed, case_id, category, source, grid, reported_at, deadline, \
              summary, department, person_name, person_phone, person_id_number, person_email, address, priority, warn_at) ",
         );
-        q.push_values(chunk, |mut b, (e, f)| {
-            b.push_bind(&e.feed)
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, (e, f))| {
+            b.push_bind(first + (n * 200 + i) as i64)
+                .push_bind(&e.feed)
                 .push_bind(&e.case_id)
                 .push_bind(f.category.as_str())
                 .push_bind(f.source.as_str())
                 .push_bind(&f.grid)
                 .push_bind(f.reported_at)
-                .push_bind(f.deadline)
-                .push_bind(Status::Reported.as_str())
-                .push_bind(0i64)
-                .push_bind(f.reported_at);
+                .push_bind(f.deadline);
             let d = &f.details;
             let p = d.person.as_ref();
             b.push_bind(&d.summary)
@@ -185,18 +191,24 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
                 .push_bind(f.priority.as_str())
                 .push_bind(f.warn_at);
         });
-        q.push(" RETURNING feed, case_id");
+        q.push(" RETURNING feed, case_id, state_id");
         for row in q.build().fetch_all(&mut *conn).await? {
-            new_cases.insert((row.try_get("feed")?, row.try_get("case_id")?));
+            new_cases.insert((row.try_get("feed")?, row.try_get("case_id")?), row.try_get("state_id")?);
         }
     }
 
     // The current state of every case the batch touches, as the state machine needs it. A case
     // reported in this very batch is known without asking.
     let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
+    // The number of each case's state row, and of the new cases also their facts.
+    let mut ids: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut fresh: HashMap<(&str, &str), &CaseFacts> = HashMap::new();
     for (e, f) in &reports {
-        if new_cases.contains(&(e.feed.clone(), e.case_id.clone())) {
-            state.insert((e.feed.as_str(), e.case_id.as_str()), Some(CaseState::fresh(f)));
+        if let Some(&id) = new_cases.get(&(e.feed.clone(), e.case_id.clone())) {
+            let key = (e.feed.as_str(), e.case_id.as_str());
+            state.insert(key, Some(CaseState::fresh(f)));
+            fresh.insert(key, f);
+            ids.insert(key, id);
         }
     }
     // The rest are read a few hundred at a time.
@@ -209,16 +221,20 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
             sep.push("(").push_bind_unseparated(*feed).push_unseparated(", ").push_bind_unseparated(*id).push_unseparated(")");
         }
         q.push(
-            ") SELECT c.feed, c.case_id, c.status, c.seq, c.escalations, c.supervised, c.category, c.desk_seq, c.med_tier, c.med_outcome \
-             FROM k JOIN cases c ON c.feed = k.feed AND c.case_id = k.case_id",
+            ") SELECT f.feed, f.case_id, f.category, s.id, s.status, s.seq, s.escalations, s.supervised, s.desk_seq, s.med_tier, s.med_outcome \
+             FROM k JOIN case_facts f ON f.feed = k.feed AND f.case_id = k.case_id JOIN case_state s ON s.id = f.state_id",
         );
-        let mut found: HashMap<(String, String), CaseState> = HashMap::new();
+        let mut found: HashMap<(String, String), (i64, CaseState)> = HashMap::new();
         for r in q.build().fetch_all(&mut *conn).await? {
             let (key, cur) = CaseState::read(&r)?;
-            found.insert(key, cur);
+            found.insert(key, (r.try_get("id")?, cur));
         }
-        for &(feed, id) in chunk {
-            state.insert((feed, id), found.remove(&(feed.to_string(), id.to_string())));
+        for &(feed, case_id) in chunk {
+            let known = found.remove(&(feed.to_string(), case_id.to_string()));
+            if let Some((id, _)) = &known {
+                ids.insert((feed, case_id), *id);
+            }
+            state.insert((feed, case_id), known.map(|(_, cur)| cur));
         }
     }
 
@@ -268,17 +284,38 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
         }
     }
 
-    // Every changed case in a few statements: UPDATE … FROM a list of new states.
-    let dirty: Vec<(&(&str, &str), &CaseState)> = state.iter().filter_map(|(k, c)| c.as_ref().filter(|c| c.dirty).map(|c| (k, c))).collect();
+    // The batch's new cases with the state they reached in it, written once.
+    let born: Vec<(i64, &CaseFacts, &CaseState)> =
+        fresh.iter().filter_map(|(k, f)| state.get(k).and_then(Option::as_ref).map(|c| (ids[k], *f, c))).collect();
+    for chunk in born.chunks(300) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO case_state (id, status, seq, updated_at, closed_at, escalations, supervised, desk_seq, med_tier, med_outcome) ",
+        );
+        q.push_values(chunk, |mut b, (id, f, c)| {
+            b.push_bind(*id)
+                .push_bind(c.status.as_str())
+                .push_bind(i64::from(c.seq))
+                .push_bind(c.at.unwrap_or(f.reported_at))
+                .push_bind(c.at.filter(|_| c.status == Status::Closed))
+                .push_bind(i64::from(c.escalations))
+                .push_bind(i64::from(c.supervised))
+                .push_bind(i64::from(c.desk_seq))
+                .push_bind(c.mediation.map(|m| m.tier.as_str()))
+                .push_bind(c.mediation.map(|m| m.outcome.as_str()));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+
+    // Every other changed case in a few statements: UPDATE … FROM a list of new states.
+    let dirty: Vec<(i64, &CaseState)> =
+        state.iter().filter(|(k, _)| !fresh.contains_key(*k)).filter_map(|(k, c)| c.as_ref().filter(|c| c.dirty).map(|c| (ids[k], c))).collect();
     for chunk in dirty.chunks(300) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "WITH v(feed, case_id, status, seq, at, escalations, supervised, desk_seq, med_tier, med_outcome) AS (VALUES ",
+            "WITH v(id, status, seq, at, escalations, supervised, desk_seq, med_tier, med_outcome) AS (VALUES ",
         );
         let mut sep = q.separated(", ");
-        for ((feed, id), c) in chunk {
+        for (id, c) in chunk {
             sep.push("(")
-                .push_bind_unseparated(*feed)
-                .push_unseparated(", ")
                 .push_bind_unseparated(*id)
                 .push_unseparated(", ")
                 .push_bind_unseparated(c.status.as_str())
@@ -299,10 +336,10 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
                 .push_unseparated(")");
         }
         q.push(
-            ") UPDATE cases SET status = v.status, seq = v.seq, updated_at = COALESCE(v.at, cases.updated_at), escalations = v.escalations, \
+            ") UPDATE case_state SET status = v.status, seq = v.seq, updated_at = COALESCE(v.at, case_state.updated_at), escalations = v.escalations, \
              supervised = v.supervised, desk_seq = v.desk_seq, med_tier = v.med_tier, med_outcome = v.med_outcome, \
-             closed_at = CASE WHEN v.status = 'closed' THEN COALESCE(v.at, cases.closed_at) ELSE NULL END \
-             FROM v WHERE cases.feed = v.feed AND cases.case_id = v.case_id",
+             closed_at = CASE WHEN v.status = 'closed' THEN COALESCE(v.at, case_state.closed_at) ELSE NULL END \
+             FROM v WHERE case_state.id = v.id",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -393,37 +430,6 @@ impl Store for SqliteStore {
                 }
             }
             Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
-        })
-    }
-
-    fn histories<'a>(&'a self, q: &'a super::CaseQuery, from: i64, to: i64) -> BoxFuture<'a, Result<Vec<super::StoredCase>, StoreError>> {
-        Box::pin(async move {
-            let alive = |b: &mut QueryBuilder<'_, Sqlite>| {
-                b.push(" AND c.reported_at < ").push_bind(to);
-                b.push(" AND (c.closed_at IS NULL OR c.closed_at >= ").push_bind(from).push(" OR c.deadline >= ").push_bind(from).push(")");
-            };
-            // One row per case with its events folded into one string: reading rows one by one is what
-            // costs here (several microseconds each through the driver), not the query.
-            let mut b = QueryBuilder::<Sqlite>::new(
-                "SELECT c.feed, c.case_id, c.category, c.source, c.grid, c.reported_at, c.deadline, c.status, c.priority, c.warn_at, \
-                 c.escalations, c.supervised, c.closed_at, '' AS summary, c.department, NULL AS person_name, NULL AS person_phone, \
-                 NULL AS person_id_number, NULL AS person_email, NULL AS address, c.updated_at, \
-                 group_concat(e.action || ' ' || e.status || ' ' || e.at || ' ' || COALESCE(e.tier, '-') || ' ' || COALESCE(e.outcome, '-'), ';') AS events \
-                 FROM cases c JOIN case_events e ON e.feed = c.feed AND e.case_id = c.case_id WHERE",
-            );
-            push_filters(&mut b, q);
-            alive(&mut b);
-            b.push(" GROUP BY c.rowid");
-            let rows = b.build().fetch_all(&self.pool).await?;
-            let mut cases = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let mut c = rows::stored_case(r)?;
-                let events: String = r.try_get("events")?;
-                c.timeline = events.split(';').map(rows::folded_entry).collect::<Result<_, _>>()?;
-                c.timeline.sort_by_key(|e| e.at);
-                cases.push(c);
-            }
-            Ok(cases)
         })
     }
 
@@ -524,7 +530,7 @@ impl Store for SqliteStore {
             let rows = sqlx::query(
                 "SELECT e.id, e.feed, e.case_id, e.origin, e.seq, e.action, e.status, e.at, e.tier, e.outcome, c.category, c.source, c.grid, \
                  c.reported_at, c.deadline, c.priority, c.warn_at, c.department \
-                 FROM case_events e LEFT JOIN cases c ON e.seq = 0 AND e.origin = 'feed' AND c.feed = e.feed AND c.case_id = e.case_id \
+                 FROM case_events e LEFT JOIN case_facts c ON e.seq = 0 AND e.origin = 'feed' AND c.feed = e.feed AND c.case_id = e.case_id \
                  WHERE e.id > ? ORDER BY e.id LIMIT ?",
             )
             .bind(after)
@@ -541,9 +547,11 @@ impl Store for SqliteStore {
 
     fn open_cases<'a>(&'a self, feed: &'a str) -> BoxFuture<'a, Result<Vec<OpenCase>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT case_id, status, seq, updated_at, reported_at, deadline, category, \
-                 (SELECT COUNT(*) FROM case_events e WHERE e.feed = c.feed AND e.case_id = c.case_id AND e.action = 'mediate') AS mediated \
-                 FROM cases c WHERE feed = ? AND status <> 'closed'")
+            // From the open states (`cases_open`) to their facts: through the view, SQLite would read every
+            // case of the feed.
+            let rows = sqlx::query("SELECT f.case_id, s.status, s.seq, s.updated_at, f.reported_at, f.deadline, f.category, \
+                 (SELECT COUNT(*) FROM case_events e WHERE e.feed = f.feed AND e.case_id = f.case_id AND e.action = 'mediate') AS mediated \
+                 FROM case_state s CROSS JOIN case_facts f ON f.state_id = s.id WHERE s.status <> 'closed' AND f.feed = ?")
                 .bind(feed)
                 .fetch_all(&self.pool)
                 .await?;
@@ -615,6 +623,103 @@ mod tests {
         assert_eq!(migrated, super::MIGRATIONS.last().expect("migrations").0, "every migration ran before the writer opened");
     }
 
+    /// Every case as the reads see it, one line each, in key order.
+    async fn case_lines<'e>(db: impl sqlx::SqliteExecutor<'e>) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT quote(feed) || ',' || quote(case_id) || ',' || quote(category) || ',' || quote(grid) || ',' || quote(reported_at) || ',' || \
+             quote(deadline) || ',' || quote(status) || ',' || quote(seq) || ',' || quote(updated_at) || ',' || quote(closed_at) || ',' || \
+             quote(escalations) || ',' || quote(supervised) || ',' || quote(desk_seq) || ',' || quote(med_tier) || ',' || quote(med_outcome) || ',' || \
+             quote(summary) || ',' || quote(person_name) || ',' || quote(warn_at) FROM cases ORDER BY feed, case_id",
+        )
+        .fetch_all(db)
+        .await
+        .expect("cases")
+    }
+
+    #[tokio::test]
+    async fn moving_the_case_state_to_its_own_table_keeps_every_case_and_the_store_carries_on() {
+        use super::super::Store;
+        use crate::case::{CaseEvent, Outcome};
+        use app::flow::Action;
+        use app::model::Status;
+        use sqlx::{ConnectOptions, Connection};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("cockpit.db");
+        // A store of the layout before: every migration up to the one that moves the state.
+        let mut conn = super::connect_options(&file).create_if_missing(true).connect().await.expect("old store");
+        sqlx::query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)").execute(&mut conn).await.expect("table");
+        for (version, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < 28) {
+            for stmt in super::statements(sql) {
+                sqlx::query(stmt).execute(&mut conn).await.unwrap_or_else(|e| panic!("migration {version}: {e}"));
+            }
+            sqlx::query("INSERT INTO schema_migrations VALUES (?, 0)").bind(version).execute(&mut conn).await.expect("version");
+        }
+        sqlx::query("INSERT INTO regions (code, level, name, schematic, shape, ord) VALUES ('g1', 'grid', 'g1', 0, '[]', 0)").execute(&mut conn).await.expect("grid");
+        // An open case mediated and escalated, a closed one, and one with an oversight action, each with its events.
+        for (id, status, seq, closed_at, escalations, desk_seq, tier, outcome) in [
+            ("a", "handling", 3, None, 1, 0, Some("village"), Some("failed")),
+            ("b", "closed", 6, Some(9_000), 0, 0, None, None),
+            ("c", "accepted", 1, None, 0, 2, None, None),
+        ] {
+            sqlx::query(
+                "INSERT INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at, summary, person_name, \
+                 priority, warn_at, escalations, supervised, closed_at, desk_seq, med_tier, med_outcome) \
+                 VALUES ('f', ?, 'dispute', 'hotline_12345', 'g1', 1000, 100000, ?, ?, 5000, '楼道堆物', '张三', 'normal', 80000, ?, 1, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(seq)
+            .bind(escalations)
+            .bind(closed_at)
+            .bind(desk_seq)
+            .bind(tier)
+            .bind(outcome)
+            .execute(&mut conn)
+            .await
+            .expect("case");
+            for n in 0..=seq {
+                sqlx::query("INSERT INTO case_events (feed, case_id, origin, seq, action, status, at) VALUES ('f', ?, 'feed', ?, 'accept', 'accepted', ?)")
+                    .bind(id)
+                    .bind(n)
+                    .bind(1000 + n)
+                    .execute(&mut conn)
+                    .await
+                    .expect("event");
+            }
+        }
+        let before = case_lines(&mut conn).await;
+        conn.close().await.expect("close");
+        assert_eq!(before.len(), 3);
+
+        let store = SqliteStore::open(dir.path()).await.expect("migrated store");
+        assert_eq!(case_lines(store.pool()).await, before, "every case reads as it did");
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('case_facts')").fetch_all(store.pool()).await.expect("columns");
+        assert!(!columns.iter().any(|c| c == "status" || c == "seq"), "the facts no longer carry a state: {columns:?}");
+
+        // The next event of a migrated case moves its state; a repeat is a duplicate; a new case gets a state of its own.
+        let next = CaseEvent::change("f", "a", 4, Action::Resolve, Status::Resolved, 6_000);
+        assert_eq!(store.append(std::slice::from_ref(&next)).await.expect("append"), [Outcome::Stored]);
+        assert_eq!(store.append(&[next]).await.expect("again"), [Outcome::Duplicate]);
+        let a = store.case("f", "a").await.expect("read").expect("case a");
+        assert_eq!((a.status, a.updated_at, a.escalations), (Status::Resolved, 6_000, 1));
+        let mut report = CaseEvent::change("f", "d", 0, Action::Report, Status::Reported, 7_000);
+        report.facts = Some(crate::case::CaseFacts {
+            category: app::model::Category::Dispute,
+            source: app::model::Source::Hotline12345,
+            grid: "g1".into(),
+            reported_at: 7_000,
+            priority: app::flow::Priority::Normal,
+            warn_at: 8_000,
+            deadline: 9_000,
+            details: Default::default(),
+        });
+        assert_eq!(store.append(&[report]).await.expect("report"), [Outcome::Stored]);
+        let after = case_lines(store.pool()).await;
+        assert_eq!((after.len(), &after[1..3]), (4, &before[1..3]), "the new case is added and the other cases are untouched");
+        let open: Vec<String> = store.open_cases("f").await.expect("open").into_iter().map(|c| c.case_id).collect();
+        assert_eq!(open.len(), 3, "a, c and d are open: {open:?}");
+    }
+
     fn scope(prefix: &str, by_area: bool) -> super::super::CaseQuery {
         super::super::CaseQuery { grid_prefix: Some(prefix.into()), by_area, open_only: true, limit: 50, ..Default::default() }
     }
@@ -652,17 +757,23 @@ mod tests {
                 .await
                 .expect("region");
             sqlx::query(
-                "INSERT INTO cases (feed, case_id, category, source, grid, reported_at, deadline, status, seq, updated_at) \
-                 VALUES ('f', ?, 'dispute', 'hotline_12345', ?, ?, ?, 'reported', 0, ?)",
+                "INSERT INTO case_facts (state_id, feed, case_id, category, source, grid, reported_at, deadline) \
+                 VALUES (?, 'f', ?, 'dispute', 'hotline_12345', ?, ?, ?)",
             )
+            .bind(i as i64)
             .bind(format!("c{i}"))
             .bind(g)
             .bind(1_000 * i as i64)
             .bind(1_000_000 + i as i64)
-            .bind(1_000 * i as i64)
             .execute(store.writer())
             .await
             .expect("case");
+            sqlx::query("INSERT INTO case_state (id, status, seq, updated_at) VALUES (?, 'reported', 0, ?)")
+                .bind(i as i64)
+                .bind(1_000 * i as i64)
+                .execute(store.writer())
+                .await
+                .expect("case state");
         }
         for prefix in ["3306020129", "33060201299", "330602012"] {
             let want: Vec<&str> = grids.iter().rev().filter(|g| g.starts_with(prefix)).copied().collect();

@@ -195,7 +195,8 @@ pub(super) async fn append_in(conn: &mut PgConnection, events: &[CaseEvent]) -> 
     let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
     for (e, f) in &reports {
         if new_cases.contains(&(e.feed.clone(), e.case_id.clone())) {
-            state.insert((e.feed.as_str(), e.case_id.as_str()), Some(CaseState::fresh(f)));
+            // The first report is the one stored; a repeat in the same batch is a duplicate.
+            state.entry((e.feed.as_str(), e.case_id.as_str())).or_insert_with(|| Some(CaseState::fresh(f)));
         }
     }
     let unknown = rows::unknown_cases(events, &state);

@@ -205,9 +205,10 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     let mut fresh: HashMap<(&str, &str), &CaseFacts> = HashMap::new();
     for (e, f) in &reports {
         if let Some(&id) = new_cases.get(&(e.feed.clone(), e.case_id.clone())) {
+            // The first report is the one stored; a repeat in the same batch is a duplicate.
             let key = (e.feed.as_str(), e.case_id.as_str());
-            state.insert(key, Some(CaseState::fresh(f)));
-            fresh.insert(key, f);
+            state.entry(key).or_insert_with(|| Some(CaseState::fresh(f)));
+            fresh.entry(key).or_insert(f);
             ids.insert(key, id);
         }
     }
@@ -702,8 +703,7 @@ mod tests {
         assert_eq!(store.append(&[next]).await.expect("again"), [Outcome::Duplicate]);
         let a = store.case("f", "a").await.expect("read").expect("case a");
         assert_eq!((a.status, a.updated_at, a.escalations), (Status::Resolved, 6_000, 1));
-        let mut report = CaseEvent::change("f", "d", 0, Action::Report, Status::Reported, 7_000);
-        report.facts = Some(crate::case::CaseFacts {
+        let facts = crate::case::CaseFacts {
             category: app::model::Category::Dispute,
             source: app::model::Source::Hotline12345,
             grid: "g1".into(),
@@ -712,12 +712,25 @@ mod tests {
             warn_at: 8_000,
             deadline: 9_000,
             details: Default::default(),
-        });
+        };
+        let mut report = CaseEvent::change("f", "d", 0, Action::Report, Status::Reported, 7_000);
+        report.facts = Some(facts.clone());
         assert_eq!(store.append(&[report]).await.expect("report"), [Outcome::Stored]);
         let after = case_lines(store.pool()).await;
         assert_eq!((after.len(), &after[1..3]), (4, &before[1..3]), "the new case is added and the other cases are untouched");
         let open: Vec<String> = store.open_cases("f").await.expect("open").into_iter().map(|c| c.case_id).collect();
         assert_eq!(open.len(), 3, "a, c and d are open: {open:?}");
+
+        // A case reported twice in one batch keeps the first report, facts and state alike.
+        let report_at = |at: i64, category| {
+            let mut r = CaseEvent::change("f", "e", 0, Action::Report, Status::Reported, at);
+            r.facts = Some(crate::case::CaseFacts { category, reported_at: at, warn_at: at + 1_000, deadline: at + 2_000, ..facts.clone() });
+            r
+        };
+        let twice = [report_at(10_000, app::model::Category::Dispute), report_at(10_500, app::model::Category::Hazard)];
+        assert_eq!(store.append(&twice).await.expect("twice"), [Outcome::Stored, Outcome::Duplicate]);
+        let e = store.case("f", "e").await.expect("read").expect("case e");
+        assert_eq!((e.facts.reported_at, e.updated_at, e.facts.category), (10_000, 10_000, app::model::Category::Dispute));
     }
 
     fn scope(prefix: &str, by_area: bool) -> super::super::CaseQuery {

@@ -161,9 +161,12 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
     let mut out = vec![Outcome::Duplicate; events.len()];
 
     let reports: Vec<(&CaseEvent, &CaseFacts)> = events.iter().filter_map(|e| e.facts.as_ref().map(|f| (e, f))).collect();
-    // Cases this batch creates (a report of a known case is a duplicate), each with the number of its
-    // state row: numbers after the last one, in the order of the reports (an ignored report's is skipped).
-    let mut new_cases: HashMap<(String, String), i64> = HashMap::new();
+    // The current state of every case the batch touches, as the state machine needs it, and the number
+    // of each one's state row; a case this batch creates also keeps its facts (its state row is new).
+    let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
+    let mut ids: HashMap<(&str, &str), (i64, Option<&CaseFacts>)> = HashMap::new();
+    // Cases this batch creates (a report of a known case is a duplicate): each report is numbered after
+    // the last state row in the order of the reports, and the rows that went in name their report by it.
     let first: i64 = if reports.is_empty() { 0 } else { sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM case_state").fetch_one(&mut *conn).await? };
     for (n, chunk) in reports.chunks(200).enumerate() {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -191,25 +194,16 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
                 .push_bind(f.priority.as_str())
                 .push_bind(f.warn_at);
         });
-        q.push(" RETURNING feed, case_id, state_id");
+        q.push(" RETURNING state_id");
         for row in q.build().fetch_all(&mut *conn).await? {
-            new_cases.insert((row.try_get("feed")?, row.try_get("case_id")?), row.try_get("state_id")?);
-        }
-    }
-
-    // The current state of every case the batch touches, as the state machine needs it. A case
-    // reported in this very batch is known without asking.
-    let mut state: HashMap<(&str, &str), Option<CaseState>> = HashMap::new();
-    // The number of each case's state row, and of the new cases also their facts.
-    let mut ids: HashMap<(&str, &str), i64> = HashMap::new();
-    let mut fresh: HashMap<(&str, &str), &CaseFacts> = HashMap::new();
-    for (e, f) in &reports {
-        if let Some(&id) = new_cases.get(&(e.feed.clone(), e.case_id.clone())) {
-            // The first report is the one stored; a repeat in the same batch is a duplicate.
+            let id: i64 = row.try_get("state_id")?;
+            let Some(&(e, f)) = usize::try_from(id - first).ok().and_then(|i| reports.get(i)) else {
+                return Err(StoreError::Corrupt(format!("a new case's state number {id} names no report of the batch")));
+            };
+            // Only the first report of a case goes in; a repeat in the same batch is a duplicate.
             let key = (e.feed.as_str(), e.case_id.as_str());
-            state.entry(key).or_insert_with(|| Some(CaseState::fresh(f)));
-            fresh.entry(key).or_insert(f);
-            ids.insert(key, id);
+            state.insert(key, Some(CaseState::fresh(f)));
+            ids.insert(key, (id, Some(f)));
         }
     }
     // The rest are read a few hundred at a time.
@@ -233,7 +227,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
         for &(feed, case_id) in chunk {
             let known = found.remove(&(feed.to_string(), case_id.to_string()));
             if let Some((id, _)) = &known {
-                ids.insert((feed, case_id), *id);
+                ids.insert((feed, case_id), (*id, None));
             }
             state.insert((feed, case_id), known.map(|(_, cur)| cur));
         }
@@ -287,7 +281,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
 
     // The batch's new cases with the state they reached in it, written once.
     let born: Vec<(i64, &CaseFacts, &CaseState)> =
-        fresh.iter().filter_map(|(k, f)| state.get(k).and_then(Option::as_ref).map(|c| (ids[k], *f, c))).collect();
+        ids.iter().filter_map(|(k, &(id, f))| Some((id, f?, state.get(k)?.as_ref()?))).collect();
     for chunk in born.chunks(300) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO case_state (id, status, seq, updated_at, closed_at, escalations, supervised, desk_seq, med_tier, med_outcome) ",
@@ -309,7 +303,7 @@ pub(super) async fn append_in(conn: &mut sqlx::SqliteConnection, events: &[CaseE
 
     // Every other changed case in a few statements: UPDATE … FROM a list of new states.
     let dirty: Vec<(i64, &CaseState)> =
-        state.iter().filter(|(k, _)| !fresh.contains_key(*k)).filter_map(|(k, c)| c.as_ref().filter(|c| c.dirty).map(|c| (ids[k], c))).collect();
+        ids.iter().filter(|(_, (_, f))| f.is_none()).filter_map(|(k, &(id, _))| state.get(k)?.as_ref().filter(|c| c.dirty).map(|c| (id, c))).collect();
     for chunk in dirty.chunks(300) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v(id, status, seq, at, escalations, supervised, desk_seq, med_tier, med_outcome) AS (VALUES ",

@@ -64,6 +64,12 @@ pub fn connect_options(file: &Path) -> SqliteConnectOptions {
         // SQLite's default spills it to a temporary file past 64 KiB, a write() per page. In memory,
         // one feed's durable ingest ran 17 % faster on average (a statement's journal is a few MiB at most).
         .pragma("temp_store", "memory")
+        // SQLite checkpoints after the commit that takes the WAL past this many pages (its default is
+        // 1,000), in the writer's own time. A batch dirties about 500 pages, so the default copied them
+        // back every other commit, the same hot index pages again each time; at 4,000 the commit's share
+        // of one feed's write fell from about a third to under 30 % (docs/BENCHMARKS.md), for a WAL of
+        // 16 MiB at most to read back after a crash.
+        .pragma("wal_autocheckpoint", "4000")
 }
 
 pub struct SqliteStore {
@@ -616,6 +622,19 @@ mod tests {
         assert_eq!(temp_store(store.pool()).await, 0, "readers sort as SQLite does by default");
         let migrated: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(store.writer()).await.expect("migrations");
         assert_eq!(migrated, super::MIGRATIONS.last().expect("migrations").0, "every migration ran before the writer opened");
+    }
+
+    #[tokio::test]
+    async fn the_writer_checkpoints_late_and_sqlite_keeps_no_memory_statistics() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(store.writer()).await.expect("wal_autocheckpoint");
+        assert_eq!(pages, 4000, "the writer checkpoints after 4,000 WAL pages, not every other batch");
+        // Built from `LIBSQLITE3_FLAGS` in .cargo/config.toml; a build without it loses a mutex per malloc.
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options").fetch_all(store.pool()).await.expect("compile_options");
+        for want in ["DEFAULT_MEMSTATUS=0", "USE_ALLOCA"] {
+            assert!(options.iter().any(|o| o == want), "SQLite built without {want}: {options:?}");
+        }
     }
 
     /// Every case as the reads see it, one line each, in key order.

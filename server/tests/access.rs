@@ -464,6 +464,28 @@ async fn grants_stay_within_the_grantor_and_devices_survive_restarts_until_revok
 
 /// Every public output: no grid worker's name, no phone or ID number, no count from 1 to 4, and no
 /// withheld cell that a published total and its visible siblings would give away.
+/// The JSON at `json` and the bodies of `others`, read while the JSON's figures held still: the demo's
+/// systems keep feeding the server, so outputs read a moment apart may count different events.
+async fn held_still(addr: &str, json: &str, others: &[&str]) -> (String, Vec<String>) {
+    let figures = |body: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{json}: {e}"));
+        v.as_object_mut().map(|o| o.remove("as_of"));
+        v
+    };
+    for _ in 0..50 {
+        let before = request(addr, "GET", json, &[], "").await.body;
+        let mut bodies = Vec::new();
+        for path in others {
+            bodies.push(request(addr, "GET", path, &[], "").await.body);
+        }
+        if figures(&before) == figures(&request(addr, "GET", json, &[], "").await.body) {
+            return (before, bodies);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("{json} never held still for as long as {} more reads", others.len());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
     use app::model::{Cell, PublicReport};
@@ -524,7 +546,9 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
         assert!(found.is_none(), "{path} holds something like a phone number: {found:?}");
     }
 
-    let report: PublicReport = serde_json::from_str(&request(&srv.addr, "GET", "/public/stats.json", &[], "").await.body).unwrap();
+    let (json, mut same) = held_still(&srv.addr, "/public/stats.json", &["/public/stats.csv", "/public/stats.geojson"]).await;
+    let report: PublicReport = serde_json::from_str(&json).unwrap();
+    let (stats_geo, stats_csv) = (same.pop().unwrap(), same.pop().unwrap());
     assert_eq!(report.rows.len(), 1 + 6 + 103);
     let mut withheld = 0;
     for col in [|r: &app::model::PublicRow| r.reported_30d, |r: &app::model::PublicRow| r.closed_30d, |r: &app::model::PublicRow| r.open] {
@@ -544,7 +568,10 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
 
     // The record for a month and a year: every column withheld the same way, the CSV saying the same.
     for period in ["month=2026-12", "month=2026-11", "year=2026"] {
-        let record: app::model::PublicRecord = serde_json::from_str(&request(&srv.addr, "GET", &format!("/public/record.json?{period}"), &[], "").await.body).unwrap();
+        let (json, mut same) =
+            held_still(&srv.addr, &format!("/public/record.json?{period}"), &[&format!("/public/record.csv?{period}"), &format!("/public/record.geojson?{period}")]).await;
+        let record: app::model::PublicRecord = serde_json::from_str(&json).unwrap();
+        let (geo, csv) = (same.pop().unwrap(), same.pop().unwrap());
         assert_eq!(record.rows.len(), 1 + 6 + 103, "{period}");
         let columns: [fn(&app::model::RecordRow) -> Cell; 4] = [|r| r.reported, |r| r.closed, |r| r.due, |r| r.on_time];
         let mut hidden = 0;
@@ -567,13 +594,12 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
                 assert!(!matches!(c, Cell::Count(1..=4)), "{period} mediation {c:?}");
             }
         }
-        let csv = request(&srv.addr, "GET", &format!("/public/record.csv?{period}"), &[], "").await.body;
         for row in &record.rows {
             let line = format!("{},{},", row.level.as_str(), row.code);
             let l = csv.lines().find(|l| l.starts_with(&line)).unwrap_or_else(|| panic!("CSV has {}", row.code));
             assert!(l.contains(&format!(",{},{},{},{},", row.reported.text(), row.closed.text(), row.due.text(), row.on_time.text())), "{l}");
         }
-        let geo: serde_json::Value = serde_json::from_str(&request(&srv.addr, "GET", &format!("/public/record.geojson?{period}"), &[], "").await.body).unwrap();
+        let geo: serde_json::Value = serde_json::from_str(&geo).unwrap();
         assert_eq!(geo["features"].as_array().unwrap().len(), 6 + 103);
         for f in geo["features"].as_array().unwrap() {
             let p = &f["properties"];
@@ -588,13 +614,13 @@ async fn public_outputs_hold_no_personal_field_and_no_derivable_small_cell() {
     }
 
     // The CSV, GeoJSON and page say the same.
-    let csv = request(&srv.addr, "GET", "/public/stats.csv", &[], "").await.body;
+    let csv = stats_csv;
     for row in &report.rows {
         let line = format!("{},{},", row.level.as_str(), row.code);
         let l = csv.lines().find(|l| l.starts_with(&line)).unwrap_or_else(|| panic!("CSV has {}", row.code));
         assert!(l.contains(&format!(",{},{},{},", row.reported_30d.text(), row.closed_30d.text(), row.open.text())), "{l}");
     }
-    let geo: serde_json::Value = serde_json::from_str(&request(&srv.addr, "GET", "/public/stats.geojson", &[], "").await.body).unwrap();
+    let geo: serde_json::Value = serde_json::from_str(&stats_geo).unwrap();
     assert_eq!(geo["features"].as_array().unwrap().len(), 6 + 103);
     for f in geo["features"].as_array().unwrap() {
         let p = &f["properties"];
